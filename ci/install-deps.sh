@@ -1,0 +1,26 @@
+#!/bin/sh
+# Install the Debian packages hotplug-ci needs to build, test and run real VMs.
+# Idempotent: apt-get skips what is already there.
+set -eu
+
+BUILD_PKGS="meson ninja-build gcc libc6-dev pkg-config
+ libvirt-dev libguestfs-dev libcurl4-openssl-dev libjson-c-dev libxml2-dev libcmocka-dev libglib2.0-dev"
+RUN_PKGS="libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
+ qemu-system-x86 qemu-utils ovmf seabios ipxe-qemu
+ libguestfs-tools linux-image-amd64
+ systemd-boot-efi busybox-static qemu-guest-agent cpio zstd"
+
+export DEBIAN_FRONTEND=noninteractive
+missing=""
+for p in $BUILD_PKGS $RUN_PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+echo "install-deps: installing$missing"
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

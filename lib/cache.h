@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HPCI_CACHE_H
+#define HPCI_CACHE_H
+
+/*
+ * The content-addressed cache shared by image, QEMU and firmware builds:
+ * ${XDG_CACHE_HOME:-~/.cache}/hotplug-ci/<kind>/<key>/ holds one finished
+ * entry (its outputs plus manifest.json).  An entry is built in a private
+ * temporary directory beside it and renamed into place, under an flock on
+ * <kind>/<key>.lock, so concurrent builders of one key never see or leave a
+ * half-written entry: the second waits and then finds the first's result.
+ */
+struct hpci_cache_txn {
+	char *final_dir;   /* where the entry lives once committed */
+	char *work_dir;    /* where the builder writes; NULL on a hit */
+	int lock_fd;
+};
+
+/* The cache root; HPCI_CACHE_DIR overrides the XDG location (tests use it). */
+char *hpci_cache_root(void);
+
+/* Returns 1 and sets *ret_dir when <kind>/<key> is complete, 0 when absent. */
+int hpci_cache_lookup(const char *kind, const char *key, char **ret_dir);
+
+/*
+ * Takes the key's lock.  Returns 1 when the entry is already complete (txn->
+ * final_dir is set, nothing to build), 0 when the caller must build into
+ * txn->work_dir and then call hpci_cache_commit(), negative on error.
+ */
+int hpci_cache_begin(const char *kind, const char *key, struct hpci_cache_txn *txn);
+int hpci_cache_commit(struct hpci_cache_txn *txn);
+/* Drops the lock and, when the build did not commit, removes its work dir. */
+void hpci_cache_end(struct hpci_cache_txn *txn);
+
+#endif

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+#include "cmd.h"
+#include "error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CAPTURE_LIMIT (16u << 20)
+#define KILL_GRACE_MS 2000
+
+extern char **environ;
+
+void hpci_cmd_init(struct hpci_cmd *cmd, const char *program)
+{
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->argv = g_ptr_array_new_with_free_func(g_free);
+	cmd->env = g_ptr_array_new_with_free_func(g_free);
+	hpci_cmd_add(cmd, program);
+}
+
+void hpci_cmd_add(struct hpci_cmd *cmd, const char *arg)
+{
+	g_ptr_array_add(cmd->argv, g_strdup(arg));
+}
+
+void hpci_cmd_addf(struct hpci_cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	g_ptr_array_add(cmd->argv, g_strdup_vprintf(fmt, ap));
+	va_end(ap);
+}
+
+void hpci_cmd_setenv(struct hpci_cmd *cmd, const char *name, const char *value)
+{
+	g_ptr_array_add(cmd->env, g_strdup_printf("%s=%s", name, value));
+}
+
+void hpci_cmd_release(struct hpci_cmd *cmd)
+{
+	if (cmd->argv)
+		g_ptr_array_unref(cmd->argv);
+	if (cmd->env)
+		g_ptr_array_unref(cmd->env);
+	g_free(cmd->cwd);
+	g_free(cmd->log_path);
+	g_free(cmd->stdin_data);
+	memset(cmd, 0, sizeof(*cmd));
+}
+
+char *hpci_cmd_to_string(const struct hpci_cmd *cmd)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < cmd->argv->len; i++) {
+		const char *arg = g_ptr_array_index(cmd->argv, i);
+
+		if (!arg)
+			break;
+		if (i)
+			g_string_append_c(s, ' ');
+		if (strpbrk(arg, " \t'\"$") || !*arg) {
+			g_autofree char *quoted = g_shell_quote(arg);
+			g_string_append(s, quoted);
+		} else {
+			g_string_append(s, arg);
+		}
+	}
+	return g_string_free(s, FALSE);
+}
+
+static gint64 now_ms(void)
+{
+	return g_get_monotonic_time() / 1000;
+}
+
+/* Builds the child's environment: the parent's, LC_ALL=C, then cmd->env. */
+static char **child_environment(const struct hpci_cmd *cmd)
+{
+	char **envp = g_get_environ();
+
+	envp = g_environ_setenv(envp, "LC_ALL", "C", TRUE);
+	for (guint i = 0; i < cmd->env->len; i++) {
+		const char *kv = g_ptr_array_index(cmd->env, i);
+		const char *eq = strchr(kv, '=');
+		g_autofree char *name = g_strndup(kv, eq - kv);
+
+		envp = g_environ_setenv(envp, name, eq + 1, TRUE);
+	}
+	return envp;
+}
+
+static void child_exec(const struct hpci_cmd *cmd, char **envp, int in_fd,
+		       int out_fd, int err_fd)
+{
+	setpgid(0, 0);
+	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+		_exit(126);
+	/* close_range is not in every libc header yet; the syscall wrapper is. */
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
+	if (cmd->cwd && chdir(cmd->cwd) < 0)
+		_exit(126);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	execvpe(g_ptr_array_index(cmd->argv, 0),
+		(char **)cmd->argv->pdata, envp);
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+struct sink {
+	int fd;          /* read end of the pipe, -1 once closed */
+	GString *buf;    /* capture, may be NULL */
+	GString *tail;   /* last bytes, for error messages */
+	int log_fd;
+};
+
+static void sink_take(struct sink *s, const char *data, ssize_t n)
+{
+	if (s->buf && s->buf->len < CAPTURE_LIMIT)
+		g_string_append_len(s->buf, data, MIN((gsize)n, CAPTURE_LIMIT - s->buf->len));
+	g_string_append_len(s->tail, data, n);
+	if (s->tail->len > 4096)
+		g_string_erase(s->tail, 0, s->tail->len - 2048);
+	if (s->log_fd >= 0 && write(s->log_fd, data, n) < 0)
+		(void)0; /* a log write failure must not fail the build it records */
+}
+
+static char *last_lines(const GString *tail, int lines)
+{
+	const char *end = tail->str + tail->len;
+	const char *p = end;
+
+	while (p > tail->str && (p[-1] == '\n' || p[-1] == ' '))
+		p--;
+	end = p;
+	while (p > tail->str && lines > 0) {
+		p--;
+		if (*p == '\n')
+			lines--;
+	}
+	if (*p == '\n')
+		p++;
+	return g_strndup(p, end - p);
+}
+
+int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err)
+{
+	g_auto(GStrv) envp = NULL;
+	g_autofree char *cmdline = hpci_cmd_to_string(cmd);
+	g_autoptr(GString) out_tail = g_string_new(NULL);
+	g_autoptr(GString) err_tail = g_string_new(NULL);
+	struct sink sinks[2];
+	int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, in_pipe[2] = { -1, -1 };
+	int log_fd = -1, status = 0, ret = 0;
+	bool timed_out = false;
+	gint64 deadline = cmd->timeout_ms ? now_ms() + cmd->timeout_ms : 0;
+	pid_t pid;
+
+	if (cmd->argv->len == 0 || g_ptr_array_index(cmd->argv, cmd->argv->len - 1) != NULL)
+		g_ptr_array_add(cmd->argv, NULL);
+	envp = child_environment(cmd);
+	cmd->exit_status = -1;
+
+	if (cmd->log_path) {
+		log_fd = open(cmd->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (log_fd < 0)
+			return hpci_error_errno(errno, "cannot open log '%s'", cmd->log_path);
+	}
+	if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0 ||
+	    pipe2(in_pipe, O_CLOEXEC) < 0) {
+		ret = hpci_error_errno(errno, "cannot create pipes for '%s'", cmdline);
+		goto cleanup;
+	}
+
+	pid = fork();
+	if (pid < 0) {
+		ret = hpci_error_errno(errno, "cannot start '%s'", cmdline);
+		goto cleanup;
+	}
+	if (pid == 0)
+		child_exec(cmd, envp, in_pipe[0], out_pipe[1], err_pipe[1]);
+
+	close(out_pipe[1]);
+	close(err_pipe[1]);
+	close(in_pipe[0]);
+	out_pipe[1] = err_pipe[1] = in_pipe[0] = -1;
+	if (cmd->stdin_data) {
+		/* Inputs are small (QMP scripts); a full pipe would mean a bug. */
+		signal(SIGPIPE, SIG_IGN);
+		if (write(in_pipe[1], cmd->stdin_data, strlen(cmd->stdin_data)) < 0)
+			(void)0; /* the child may exit without reading; its status says why */
+	}
+	close(in_pipe[1]);
+	in_pipe[1] = -1;
+
+	sinks[0] = (struct sink){ out_pipe[0], out, out_tail, log_fd };
+	sinks[1] = (struct sink){ err_pipe[0], err, err_tail, log_fd };
+	while (sinks[0].fd >= 0 || sinks[1].fd >= 0) {
+		struct pollfd pfd[2];
+		int wait_ms = -1;
+		char chunk[8192];
+
+		for (int i = 0; i < 2; i++)
+			pfd[i] = (struct pollfd){ .fd = sinks[i].fd, .events = POLLIN };
+		if (deadline) {
+			wait_ms = (int)MAX(0, deadline - now_ms());
+			if (wait_ms == 0) {
+				timed_out = true;
+				break;
+			}
+		}
+		if (poll(pfd, 2, wait_ms) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			ssize_t n;
+
+			if (sinks[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(sinks[i].fd, chunk, sizeof(chunk));
+			if (n > 0) {
+				sink_take(&sinks[i], chunk, n);
+			} else if (n == 0 || errno != EINTR) {
+				close(sinks[i].fd);
+				sinks[i].fd = -1;
+			}
+		}
+	}
+	out_pipe[0] = sinks[0].fd;
+	err_pipe[0] = sinks[1].fd;
+
+	if (timed_out) {
+		kill(-pid, SIGTERM);
+		for (int waited = 0; waited < KILL_GRACE_MS; waited += 50) {
+			if (waitpid(pid, &status, WNOHANG) == pid)
+				goto reaped;
+			g_usleep(50 * 1000);
+		}
+		kill(-pid, SIGKILL);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+reaped:
+	cmd->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (timed_out) {
+		ret = hpci_error(ETIMEDOUT, "'%s' did not finish within %d s and was killed",
+				 cmdline, cmd->timeout_ms / 1000);
+	} else if (cmd->exit_status == 127) {
+		ret = hpci_error(ENOENT, "cannot run '%s': program not found", cmdline);
+	} else if (cmd->exit_status != 0) {
+		GString *tail = err_tail->len ? err_tail : out_tail;
+		g_autofree char *lines = last_lines(tail, 6);
+
+		ret = hpci_error(EIO, "'%s' failed with status %d%s%s%s%s%s", cmdline,
+				 cmd->exit_status, *lines ? ":\n" : "", lines,
+				 cmd->log_path ? "\n(full output in '" : "",
+				 cmd->log_path ? cmd->log_path : "",
+				 cmd->log_path ? "')" : "");
+	}
+
+cleanup:
+	for (int i = 0; i < 2; i++) {
+		if (out_pipe[i] >= 0)
+			close(out_pipe[i]);
+		if (err_pipe[i] >= 0)
+			close(err_pipe[i]);
+		if (in_pipe[i] >= 0)
+			close(in_pipe[i]);
+	}
+	if (log_fd >= 0)
+		close(log_fd);
+	return ret;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HPCI_FSUTIL_H
+#define HPCI_FSUTIL_H
+
+#include <glib.h>
+#include <stdbool.h>
+
+/* Every function returns 0 or a negative errno and records the error. */
+int hpci_mkdir_p(const char *path, int mode);
+int hpci_rm_rf(const char *path);                  /* absent path is success */
+int hpci_copy_file(const char *src, const char *dst, int mode);
+int hpci_read_file(const char *path, char **ret_data, gsize *ret_len);
+int hpci_write_file(const char *path, const char *data, gssize len); /* atomic */
+int hpci_sha256_file(const char *path, char **ret_hex);
+bool hpci_is_file(const char *path);
+bool hpci_is_dir(const char *path);
+
+/* Incremental SHA-256 over labelled inputs, for cache keys: each input goes in
+ * as "label\0" followed by its length and bytes, so no two different input
+ * lists hash alike. */
+struct hpci_hash {
+	GChecksum *sum;
+};
+void hpci_hash_init(struct hpci_hash *h);
+void hpci_hash_str(struct hpci_hash *h, const char *label, const char *value);
+int hpci_hash_file(struct hpci_hash *h, const char *label, const char *path);
+char *hpci_hash_finish(struct hpci_hash *h); /* hex digest; releases h */
+
+#endif

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HPCI_CELL_H
+#define HPCI_CELL_H
+
+#include <glib.h>
+#include <stdbool.h>
+
+/*
+ * A cell: one fully resolved combination of axis values, the unit the harness
+ * runs and reports.  Cells own all their strings; hpci_cell_free releases them.
+ */
+
+enum hpci_outcome {
+	HPCI_OUTCOME_PASS,
+	HPCI_OUTCOME_REFUSED,        /* QEMU/libvirt refused the hot(un)plug */
+	HPCI_OUTCOME_HANG_SMM,       /* guest stuck, a CPU in SMM with RIP not moving */
+	HPCI_OUTCOME_GUEST_TIMEOUT,  /* guest stopped answering, no SMM hang evidence */
+	HPCI_OUTCOME_GUEST_CRASH,    /* panic, triple fault, unexpected reset */
+	HPCI_OUTCOME_QEMU_CRASH,     /* the QEMU process died */
+	HPCI_OUTCOME_INFRA_ERROR,    /* the harness or host failed, not the product */
+	HPCI_OUTCOME__COUNT
+};
+
+const char *hpci_outcome_name(enum hpci_outcome outcome);
+/* Returns 0 and sets *ret, or -EINVAL for an unknown name (no error recorded). */
+int hpci_outcome_parse(const char *name, enum hpci_outcome *ret);
+
+struct hpci_topology {
+	unsigned sockets, dies, cores, threads;
+	unsigned boot;   /* vCPUs present at boot */
+	unsigned max;    /* sockets * dies * cores * threads */
+};
+
+struct hpci_smi_mode {
+	char *machine;        /* e.g. "pc-q35-7.2"; "q35" means the newest */
+	bool broadcast;       /* ICH9-LPC.x-smi-broadcast */
+	bool cpu_hotplug;     /* ICH9-LPC.x-smi-cpu-hotplug */
+	bool cpu_hotunplug;   /* ICH9-LPC.x-smi-cpu-hotunplug */
+	bool smbase_smram;    /* mch.smbase-smram; false only when a cell turns it off */
+};
+
+struct hpci_firmware {
+	char *code;   /* pflash CODE image */
+	char *vars;   /* VARS template, copied per cell */
+	bool smm;     /* built with SMM_REQUIRE: domain gets <smm state='on'/> */
+};
+
+struct hpci_qemu {
+	char *emulator;   /* absolute path of qemu-system-x86_64 */
+};
+
+enum hpci_step_kind {
+	HPCI_STEP_PLUG_EACH,    /* plug `count` vCPUs one call each, online each */
+	HPCI_STEP_PLUG_BURST,   /* plug `count` vCPUs in one call, online them */
+	HPCI_STEP_UNPLUG,       /* unplug the vCPUs plugged so far, newest first */
+	HPCI_STEP_SMI,          /* raise SMIs from the guest on every online CPU */
+};
+
+struct hpci_step {
+	enum hpci_step_kind kind;
+	unsigned sweeps;        /* HPCI_STEP_SMI: efivarfs sweeps per CPU */
+};
+
+struct hpci_expect {
+	enum hpci_outcome outcome;
+	char *message;   /* refused: a substring the error must contain; else NULL */
+	char *reason;    /* why this is the expectation (from the matrix), or NULL */
+};
+
+/* Per-step time limits in milliseconds, already scaled for the accelerator. */
+struct hpci_timeouts {
+	unsigned boot_ms;     /* domain start to the guest's ready line */
+	unsigned plug_ms;     /* plug request to the guest seeing the CPU */
+	unsigned online_ms;   /* online request to the CPU running */
+	unsigned unplug_ms;   /* unplug request to the CPU gone */
+	unsigned smi_ms;      /* one SMI step, all sweeps */
+};
+
+struct hpci_axis_value {
+	char *axis;    /* "topology", "smi", "firmware", "qemu", "count", "ops" */
+	char *value;   /* the value's name in the matrix */
+};
+
+struct hpci_cell {
+	char *id;                 /* "topology=1s2c,smi=full,...", stable */
+	GArray *axes;             /* struct hpci_axis_value, canonical axis order */
+	struct hpci_topology topology;
+	struct hpci_smi_mode smi;
+	struct hpci_firmware firmware;
+	struct hpci_qemu qemu;
+	char *image;              /* image recipe name, e.g. "minimal" */
+	unsigned count;           /* vCPUs to plug */
+	GArray *steps;            /* struct hpci_step */
+	struct hpci_expect expect;
+	struct hpci_timeouts timeouts;
+};
+
+void hpci_cell_free(struct hpci_cell *cell);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(hpci_cell, hpci_cell_free)
+typedef struct hpci_cell hpci_cell;
+
+/* The value name of one axis of the cell, or NULL. */
+const char *hpci_cell_axis(const struct hpci_cell *cell, const char *axis);
+const char *hpci_step_name(enum hpci_step_kind kind);
+
+#endif
