@@ -31,4 +31,8 @@ int hpci_image_overlay(const struct hpci_image *image, const char *path);
 
 void hpci_image_release(struct hpci_image *image);
 
+/* Starts and stops the libguestfs appliance (forced to TCG) on a scratch
+ * disk; for `hotplug-ci doctor`.  *ret_version gets libguestfs's version. */
+int hpci_image_selftest(char **ret_version);
+
 #endif

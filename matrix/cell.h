@@ -96,8 +96,8 @@ struct hpci_cell {
 };
 
 void hpci_cell_free(struct hpci_cell *cell);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(hpci_cell, hpci_cell_free)
 typedef struct hpci_cell hpci_cell;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(hpci_cell, hpci_cell_free)
 
 /* The value name of one axis of the cell, or NULL. */
 const char *hpci_cell_axis(const struct hpci_cell *cell, const char *axis);

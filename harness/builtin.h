@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HPCI_BUILTIN_H
+#define HPCI_BUILTIN_H
+
+/*
+ * One file per subcommand (harness/cmd-<name>.c), as git's builtin/: each
+ * parses its own options and returns the process exit status.  Only main()
+ * exits.
+ */
+enum hpci_exit {
+	HPCI_EXIT_OK = 0,           /* every verdict holds / the command did its job */
+	HPCI_EXIT_FAILURES = 1,     /* product failures: some verdict does not hold */
+	HPCI_EXIT_USAGE = 2,        /* bad command line or bad input file */
+	HPCI_EXIT_INFRA = 3,        /* only harness/host errors (infra-error, setup) */
+	HPCI_EXIT_INTERRUPTED = 130,
+};
+
+#define HPCI_EXIT_STATUS_HELP \
+	"Exit status: 0 all verdicts hold, 1 some verdict fails (product failure),\n" \
+	"2 usage or input error, 3 only infrastructure errors, 130 interrupted."
+
+#define HPCI_DEFAULT_URI "qemu:///system"
+
+int cmd_run(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+
+/* Shared by the commands: parses argv with the entries, prints one specific
+ * error on a bad option.  Returns 0, or HPCI_EXIT_USAGE. */
+struct _GOptionEntry;
+int hpci_parse_options(int *argc, char ***argv, const char *params, const char *summary,
+		       const struct _GOptionEntry *entries);
+
+#endif

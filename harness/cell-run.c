@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: MIT */
+#include "cell-run.h"
+#include "agent.h"
+#include "classify.h"
+#include "domain-xml.h"
+#include "error.h"
+#include "fsutil.h"
+#include "interrupt.h"
+#include "observe.h"
+#include "regdump.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* How long the guest may be silent before the registers are sampled, the
+ * sampling period, and how many identical samples make a hang: a healthy
+ * SMI lasts milliseconds even under TCG (facts, section 6). */
+#define QUIET_BEFORE_SAMPLING_MS 3000
+#define SAMPLE_PERIOD_MS 1000
+#define HANG_SAMPLES 3
+#define AGENT_TIMEOUT_S 10
+
+/* One cell in flight: everything the steps share and teardown releases. */
+struct cell_run {
+	const struct hpci_run_ctx *ctx;
+	const struct hpci_cell *cell;
+	struct hpci_cell_result *res;
+	char *dir;
+	struct hpci_obs obs;
+	struct hpci_domain *dom;
+	struct hpci_tail *tail;
+	GPtrArray *samples;        /* GArray * per register sample, consecutive */
+	gint64 first_sample_ms;
+	gint64 last_sample_ms;
+	unsigned sample_files;
+	unsigned next_vcpu;        /* next free vCPU id to plug */
+	enum hpci_failure failure;
+	char *error;
+	char *stop_reason;
+};
+
+static char *cell_path(struct cell_run *cr, const char *name)
+{
+	return g_build_filename(cr->dir, name, NULL);
+}
+
+static void fail(struct cell_run *cr, enum hpci_failure failure, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+static void fail(struct cell_run *cr, enum hpci_failure failure, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cr->failure != HPCI_FAIL_NONE)
+		return; /* the first failure is the one that matters */
+	cr->failure = failure;
+	va_start(ap, fmt);
+	cr->error = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	hpci_obs_note(&cr->obs, "failure: %s", cr->error);
+}
+
+static void on_domain_stop(enum hpci_domain_stop stop, void *opaque)
+{
+	struct cell_run *cr = opaque;
+
+	hpci_obs_stopped(&cr->obs, hpci_domain_stop_name(stop));
+}
+
+static gint64 now(struct cell_run *cr)
+{
+	return hpci_obs_now(&cr->obs);
+}
+
+/* Takes one "info registers -a" sample, keeps its text as evidence. */
+static int sample_registers(struct cell_run *cr)
+{
+	g_autofree char *text = NULL;
+	g_autofree char *name = NULL;
+	g_autofree char *path = NULL;
+	GArray *cpus = NULL;
+	int rc;
+
+	if ((rc = hpci_domain_hmp(cr->dom, "info registers -a", &text)) < 0)
+		return rc;
+	name = g_strdup_printf("regdump-%02u.txt", ++cr->sample_files);
+	path = cell_path(cr, name);
+	(void)hpci_write_file(path, text, -1);
+	if ((rc = hpci_regdump_parse(text, &cpus)) < 0)
+		return rc;
+	if (cr->samples->len == 0)
+		cr->first_sample_ms = now(cr);
+	cr->last_sample_ms = now(cr);
+	g_ptr_array_add(cr->samples, cpus);
+	hpci_obs_note(&cr->obs, "registers sampled into %s", name);
+	return 0;
+}
+
+static void forget_samples(struct cell_run *cr)
+{
+	g_ptr_array_set_size(cr->samples, 0);
+}
+
+static bool any_serial(const struct hpci_event *ev, void *data)
+{
+	(void)data;
+	return ev->kind == HPCI_EV_SERIAL;
+}
+
+/*
+ * Waits for a guest event.  While the guest is silent it samples the CPU
+ * registers and gives up early with -EDEADLK when one CPU sits in SMM at the
+ * same RIP over HANG_SAMPLES samples, so a hang is classified in seconds,
+ * not at the step timeout.  Returns 0, -ETIMEDOUT, -EDEADLK, -ESHUTDOWN or
+ * -EINTR.  *cursor moves past what was examined, so successive waits for
+ * several events of one kind each find a new one.
+ */
+static int wait_guest(struct cell_run *cr, guint *cursor, hpci_obs_match match, void *data,
+		      unsigned timeout_ms, const struct hpci_event **ret)
+{
+	gint64 deadline = now(cr) + timeout_ms;
+	gint64 next_sample = now(cr) + QUIET_BEFORE_SAMPLING_MS;
+	guint activity_cursor = hpci_obs_count(&cr->obs);
+
+	forget_samples(cr);
+	for (;;) {
+		int rc = hpci_obs_wait(&cr->obs, cursor, match, data, MIN(deadline, next_sample), ret);
+
+		if (rc != -ETIMEDOUT)
+			return rc;
+		if (now(cr) >= deadline)
+			return -ETIMEDOUT;
+		/* The guest printed something since the last sample: it is alive. */
+		if (hpci_obs_wait(&cr->obs, &activity_cursor, any_serial, NULL, 0, NULL) == 0) {
+			activity_cursor = hpci_obs_count(&cr->obs);
+			forget_samples(cr);
+		}
+		if (sample_registers(cr) == 0 && cr->samples->len >= HANG_SAMPLES &&
+		    hpci_regdump_smm_stuck(cr->samples) >= 0)
+			return -EDEADLK;
+		next_sample = now(cr) + SAMPLE_PERIOD_MS;
+	}
+}
+
+/* Turns a failed wait into the cell's failure. */
+static int wait_failed(struct cell_run *cr, int rc, const char *what, unsigned timeout_ms)
+{
+	switch (rc) {
+	case -EINTR:
+		fail(cr, HPCI_FAIL_INFRA, "interrupted while waiting for %s", what);
+		return rc;
+	case -ESHUTDOWN:
+		fail(cr, HPCI_FAIL_STOPPED, "the domain stopped while waiting for %s", what);
+		return rc;
+	case -EDEADLK:
+		fail(cr, HPCI_FAIL_TIMEOUT, "guest stopped responding while waiting for %s", what);
+		return rc;
+	default:
+		fail(cr, HPCI_FAIL_TIMEOUT, "no %s within %u s", what, timeout_ms / 1000);
+		return rc;
+	}
+}
+
+struct cpu_match {
+	enum hpci_guest_line_kind kind;
+	int cpu;
+};
+
+static bool match_cpu_line(const struct hpci_event *ev, void *data)
+{
+	const struct cpu_match *m = data;
+
+	return ev->kind == HPCI_EV_SERIAL && ev->line.kind == m->kind &&
+	       (m->cpu < 0 || ev->line.cpu == m->cpu);
+}
+
+static int boot(struct cell_run *cr)
+{
+	const struct hpci_event *ev;
+	guint from = hpci_obs_count(&cr->obs);
+	int rc;
+
+	if ((rc = hpci_domain_resume(cr->dom)) < 0) {
+		fail(cr, HPCI_FAIL_INFRA, "%s", hpci_error_message());
+		return rc;
+	}
+	hpci_obs_note(&cr->obs, "domain resumed");
+	rc = wait_guest(cr, &from, hpci_obs_match_line, GINT_TO_POINTER(HPCI_LINE_READY),
+			cr->cell->timeouts.boot_ms, &ev);
+	if (rc < 0)
+		return wait_failed(cr, rc, "guest ready line (HPCI-READY)", cr->cell->timeouts.boot_ms);
+	cr->res->boot_ms = ev->t_ms;
+	return 0;
+}
+
+static int online_cpu(struct cell_run *cr, struct hpci_plug_timing *p)
+{
+	struct cpu_match m = { HPCI_LINE_CPU_ONLINE, p->guest_cpu };
+	guint from = hpci_obs_count(&cr->obs);
+	const struct hpci_event *ev;
+	g_autofree char *what = g_strdup_printf("guest CPU %d online", p->guest_cpu);
+	int rc;
+
+	hpci_obs_note(&cr->obs, "online guest CPU %d", p->guest_cpu);
+	if ((rc = hpci_domain_set_guest_cpu(cr->dom, p->guest_cpu, true)) < 0) {
+		/* The agent not answering is the guest's health, not libvirt's. */
+		if (!hpci_domain_is_active(cr->dom))
+			fail(cr, HPCI_FAIL_STOPPED, "%s", hpci_error_message());
+		else if (rc == -ETIMEDOUT || strstr(hpci_error_message(), "agent"))
+			fail(cr, HPCI_FAIL_TIMEOUT, "%s", hpci_error_message());
+		else
+			fail(cr, HPCI_FAIL_INFRA, "%s", hpci_error_message());
+		return rc;
+	}
+	rc = wait_guest(cr, &from, match_cpu_line, &m, cr->cell->timeouts.online_ms, &ev);
+	if (rc < 0)
+		return wait_failed(cr, rc, what, cr->cell->timeouts.online_ms);
+	p->online_ms = ev->t_ms;
+	return 0;
+}
+
+static struct hpci_plug_timing *new_plug(struct cell_run *cr, unsigned vcpu)
+{
+	struct hpci_plug_timing p = {
+		.vcpu = vcpu, .guest_cpu = -1, .request_ms = -1, .returned_ms = -1,
+		.seen_ms = -1, .online_ms = -1, .unplug_request_ms = -1, .removed_ms = -1,
+	};
+
+	g_array_append_val(cr->res->plugs, p);
+	return &g_array_index(cr->res->plugs, struct hpci_plug_timing, cr->res->plugs->len - 1);
+}
+
+static int request_failed(struct cell_run *cr, int rc)
+{
+	if (!hpci_domain_is_active(cr->dom))
+		fail(cr, HPCI_FAIL_STOPPED, "%s", hpci_error_message());
+	else
+		fail(cr, HPCI_FAIL_REQUEST, "%s", hpci_error_message());
+	return rc;
+}
+
+/* Waits for the guest to report `n` new CPUs and records them in order. */
+static int wait_added(struct cell_run *cr, guint from, guint first_plug, unsigned n)
+{
+	struct cpu_match m = { HPCI_LINE_CPU_ADDED, -1 };
+	guint cursor = from;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct hpci_plug_timing *p = &g_array_index(cr->res->plugs, struct hpci_plug_timing,
+							    first_plug + i);
+		const struct hpci_event *ev;
+		int rc = wait_guest(cr, &cursor, match_cpu_line, &m, cr->cell->timeouts.plug_ms, &ev);
+
+		if (rc < 0) {
+			g_autofree char *what = g_strdup_printf("guest report of hot-added vCPU %u",
+								p->vcpu);
+			return wait_failed(cr, rc, what, cr->cell->timeouts.plug_ms);
+		}
+		p->guest_cpu = ev->line.cpu;
+		p->seen_ms = ev->t_ms;
+	}
+	return 0;
+}
+
+static int step_plug_each(struct cell_run *cr)
+{
+	for (unsigned i = 0; i < cr->cell->count; i++) {
+		guint first = cr->res->plugs->len;
+		struct hpci_plug_timing *p = new_plug(cr, cr->next_vcpu++);
+		guint from = hpci_obs_count(&cr->obs);
+		int rc;
+
+		hpci_obs_note(&cr->obs, "plug vCPU %u", p->vcpu);
+		p->request_ms = now(cr);
+		rc = hpci_domain_set_vcpu(cr->dom, p->vcpu, true);
+		p->returned_ms = now(cr);
+		if (rc < 0)
+			return request_failed(cr, rc);
+		if ((rc = wait_added(cr, from, first, 1)) < 0 ||
+		    (rc = online_cpu(cr, &g_array_index(cr->res->plugs, struct hpci_plug_timing,
+							 first))) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int step_plug_burst(struct cell_run *cr)
+{
+	guint first = cr->res->plugs->len;
+	guint from = hpci_obs_count(&cr->obs);
+	unsigned target = cr->next_vcpu + cr->cell->count;
+	gint64 request_ms = now(cr), returned_ms;
+	int rc;
+
+	hpci_obs_note(&cr->obs, "plug vCPUs %u-%u in one call", cr->next_vcpu, target - 1);
+	rc = hpci_domain_set_vcpu_count(cr->dom, target);
+	returned_ms = now(cr);
+	for (; cr->next_vcpu < target; cr->next_vcpu++) {
+		struct hpci_plug_timing *p = new_plug(cr, cr->next_vcpu);
+
+		p->request_ms = request_ms;
+		p->returned_ms = returned_ms;
+	}
+	if (rc < 0)
+		return request_failed(cr, rc);
+	if ((rc = wait_added(cr, from, first, cr->cell->count)) < 0)
+		return rc;
+	for (guint i = first; i < cr->res->plugs->len; i++) {
+		if ((rc = online_cpu(cr, &g_array_index(cr->res->plugs, struct hpci_plug_timing, i))) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int step_unplug(struct cell_run *cr)
+{
+	for (guint i = cr->res->plugs->len; i-- > 0;) {
+		struct hpci_plug_timing *p = &g_array_index(cr->res->plugs, struct hpci_plug_timing, i);
+		struct cpu_match m = { HPCI_LINE_CPU_REMOVED, p->guest_cpu };
+		guint from = hpci_obs_count(&cr->obs);
+		const struct hpci_event *ev;
+		int rc;
+
+		if (p->removed_ms >= 0 || p->guest_cpu < 0)
+			continue;
+		hpci_obs_note(&cr->obs, "unplug vCPU %u (guest CPU %d)", p->vcpu, p->guest_cpu);
+		p->unplug_request_ms = now(cr);
+		rc = hpci_domain_set_vcpu(cr->dom, p->vcpu, false);
+		/* libvirt gives up waiting for DEVICE_DELETED after a few seconds
+		 * while a slow TCG guest is still offlining: the unplug is pending,
+		 * not failed, and the guest's report decides (facts, section 6). */
+		if (rc == -ETIMEDOUT)
+			hpci_obs_note(&cr->obs, "unplug pending: %s", hpci_error_message());
+		else if (rc < 0)
+			return request_failed(cr, rc);
+		rc = wait_guest(cr, &from, match_cpu_line, &m, cr->cell->timeouts.unplug_ms, &ev);
+		if (rc < 0) {
+			g_autofree char *what = g_strdup_printf("guest report of removed CPU %d",
+								p->guest_cpu);
+			return wait_failed(cr, rc, what, cr->cell->timeouts.unplug_ms);
+		}
+		p->removed_ms = ev->t_ms;
+	}
+	return 0;
+}
+
+static guint64 field(const char *line, const char *key)
+{
+	const char *p = strstr(line, key);
+
+	return p ? g_ascii_strtoull(p + strlen(key), NULL, 10) : 0;
+}
+
+/* One SMI burst in the guest, on `cpu` (-1: wherever the kernel runs it). */
+static int smi_burst(struct cell_run *cr, unsigned sweeps, int cpu)
+{
+	char sweeps_arg[16], cpu_arg[16];
+	const char *args[] = { sweeps_arg, cpu >= 0 ? cpu_arg : NULL, NULL };
+	guint from = hpci_obs_count(&cr->obs);
+	const struct hpci_event *ev;
+	gint64 start = now(cr);
+	long pid;
+	int rc;
+
+	g_snprintf(sweeps_arg, sizeof(sweeps_arg), "%u", sweeps);
+	g_snprintf(cpu_arg, sizeof(cpu_arg), "%d", cpu);
+	hpci_obs_note(&cr->obs, "SMI burst: %u sweeps on CPU %s", sweeps, cpu >= 0 ? cpu_arg : "any");
+	cr->res->smi_runs++;
+	if ((rc = hpci_agent_exec(cr->dom, "/bin/hpci-smi", args, AGENT_TIMEOUT_S, &pid)) < 0) {
+		fail(cr, hpci_domain_is_active(cr->dom) ? HPCI_FAIL_TIMEOUT : HPCI_FAIL_STOPPED,
+		     "%s", hpci_error_message());
+		return rc;
+	}
+	rc = wait_guest(cr, &from, hpci_obs_match_line, GINT_TO_POINTER(HPCI_LINE_SMI_DONE),
+			cr->cell->timeouts.smi_ms, &ev);
+	if (rc < 0)
+		return wait_failed(cr, rc, "end of the guest's SMI burst (HPCI-SMI)",
+				   cr->cell->timeouts.smi_ms);
+	cr->res->smi_runs_survived++;
+	cr->res->smi_accesses += field(ev->text, "reads=") + field(ev->text, "writes=");
+	cr->res->smi_ms += now(cr) - start;
+	return 0;
+}
+
+static int step_smi(struct cell_run *cr, const struct hpci_step *step)
+{
+	bool any_target = false;
+	int rc;
+
+	/* SMIs on each hot-added CPU exercise its relocated SMBASE directly. */
+	for (guint i = 0; i < cr->res->plugs->len; i++) {
+		const struct hpci_plug_timing *p = &g_array_index(cr->res->plugs,
+								  struct hpci_plug_timing, i);
+
+		if (p->online_ms < 0 || p->removed_ms >= 0)
+			continue;
+		any_target = true;
+		if ((rc = smi_burst(cr, step->sweeps, p->guest_cpu)) < 0)
+			return rc;
+	}
+	return any_target ? 0 : smi_burst(cr, step->sweeps, -1);
+}
+
+static int run_steps(struct cell_run *cr)
+{
+	int rc = 0;
+
+	for (guint i = 0; rc == 0 && i < cr->cell->steps->len; i++) {
+		const struct hpci_step *step = &g_array_index(cr->cell->steps, struct hpci_step, i);
+
+		hpci_obs_note(&cr->obs, "step %u: %s", i + 1, hpci_step_name(step->kind));
+		switch (step->kind) {
+		case HPCI_STEP_PLUG_EACH:
+			rc = step_plug_each(cr);
+			break;
+		case HPCI_STEP_PLUG_BURST:
+			rc = step_plug_burst(cr);
+			break;
+		case HPCI_STEP_UNPLUG:
+			rc = step_unplug(cr);
+			break;
+		case HPCI_STEP_SMI:
+			rc = step_smi(cr, step);
+			break;
+		}
+	}
+	return rc;
+}
+
+/* After a timeout, makes sure the evidence holds at least two samples. */
+static void collect_hang_evidence(struct cell_run *cr)
+{
+	if (!cr->dom || !hpci_domain_is_active(cr->dom) || cr->failure != HPCI_FAIL_TIMEOUT)
+		return;
+	while (cr->samples->len < 2 && !hpci_interrupted()) {
+		if (cr->samples->len)
+			g_usleep(SAMPLE_PERIOD_MS * 1000);
+		if (sample_registers(cr) < 0)
+			break;
+	}
+}
+
+static int create_domain(struct cell_run *cr, unsigned index)
+{
+	const struct hpci_image *image = g_hash_table_lookup(cr->ctx->images, cr->cell->image);
+	g_autofree char *disk = cell_path(cr, "disk.qcow2");
+	g_autofree char *nvram = cell_path(cr, "nvram.fd");
+	g_autofree char *serial = cell_path(cr, "serial.log");
+	g_autofree char *fwlog = cell_path(cr, "firmware.log");
+	g_autofree char *xml_path = cell_path(cr, "domain.xml");
+	g_autofree char *name = g_strdup_printf(HPCI_DOMAIN_PREFIX "%s-%u", cr->ctx->run_id, index);
+	g_autofree char *xml = NULL;
+	struct hpci_domain_spec spec = {
+		.cell = cr->cell, .name = name, .accel = cr->ctx->accel, .disk = disk,
+		.nvram = nvram, .serial_log = serial, .firmware_log = fwlog,
+		.memory_mib = cr->ctx->memory_mib, .uid = getuid(), .gid = getgid(),
+	};
+	int rc;
+
+	cr->res->domain = g_strdup(name);
+	if (!image)
+		rc = hpci_error(ENOENT, "no image built for recipe '%s'", cr->cell->image);
+	else if ((rc = hpci_image_overlay(image, disk)) == 0 &&
+		 (rc = hpci_domain_xml(&spec, &xml)) == 0 &&
+		 (rc = hpci_write_file(xml_path, xml, -1)) == 0 &&
+		 (rc = hpci_write_file(serial, "", 0)) == 0)
+		rc = hpci_domain_create(cr->ctx->virt, xml, on_domain_stop, cr, &cr->dom);
+	if (rc == 0)
+		rc = hpci_tail_start(serial, &cr->obs, &cr->tail);
+	if (rc < 0) {
+		fail(cr, HPCI_FAIL_INFRA, "%s", hpci_error_message());
+		return rc;
+	}
+	hpci_obs_note(&cr->obs, "domain '%s' created (paused)", name);
+	return 0;
+}
+
+/* libvirt keeps QEMU's own log outside the report; copy it in. */
+static void copy_qemu_log(struct cell_run *cr)
+{
+	g_autofree char *src = g_strdup_printf("/var/log/libvirt/qemu/%s.log", cr->res->domain);
+	g_autofree char *dst = cell_path(cr, "qemu.log");
+	g_autofree char *saved = hpci_error_save();
+
+	if (hpci_is_file(src))
+		(void)hpci_copy_file(src, dst, 0644);
+	hpci_error_restore(g_steal_pointer(&saved));
+}
+
+static void teardown(struct cell_run *cr)
+{
+	g_autofree char *saved = hpci_error_save();
+
+	g_clear_pointer(&cr->dom, hpci_domain_free);
+	g_clear_pointer(&cr->tail, hpci_tail_stop);
+	if (cr->res->domain)
+		copy_qemu_log(cr);
+	if (!cr->ctx->keep_disks) {
+		g_autofree char *disk = cell_path(cr, "disk.qcow2");
+		g_autofree char *nvram = cell_path(cr, "nvram.fd");
+
+		(void)hpci_rm_rf(disk);
+		(void)hpci_rm_rf(nvram);
+	}
+	hpci_error_restore(g_steal_pointer(&saved));
+}
+
+static void classify(struct cell_run *cr)
+{
+	struct hpci_classify_input in = {
+		.failure = cr->failure,
+		.error = cr->error,
+		.events = cr->obs.events,
+		.regdumps = cr->samples,
+		.regdump_span_ms = cr->last_sample_ms - cr->first_sample_ms,
+	};
+	struct hpci_classification out = { 0 };
+
+	for (guint i = 0; i < cr->obs.events->len; i++) {
+		const struct hpci_event *ev = g_ptr_array_index(cr->obs.events, i);
+
+		if (ev->kind == HPCI_EV_STOPPED) {
+			in.stop_reason = ev->text;
+			break;
+		}
+	}
+	hpci_classify(&in, &out);
+	cr->res->outcome = out.outcome;
+	cr->res->evidence = out.evidence;
+	cr->res->error = g_strdup(cr->error);
+	cr->res->verdict_pass = hpci_verdict(&cr->cell->expect, out.outcome, cr->error);
+}
+
+int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_cell *cell,
+		  unsigned index, struct hpci_cell_result *res)
+{
+	struct cell_run cr = { .ctx = ctx, .cell = cell, .res = res, .next_vcpu = cell->topology.boot };
+	g_autofree char *events_log = NULL;
+	gint64 t_start = g_get_monotonic_time();
+	int rc;
+
+	res->ran = true;
+	res->dir = g_build_filename("cells", cell->id, NULL);
+	cr.dir = g_build_filename(ctx->run_dir, res->dir, NULL);
+	cr.samples = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
+	events_log = cell_path(&cr, "events.log");
+	if ((rc = hpci_mkdir_p(cr.dir, 0755)) < 0 || (rc = hpci_obs_init(&cr.obs, events_log)) < 0) {
+		res->outcome = HPCI_OUTCOME_INFRA_ERROR;
+		res->error = g_strdup(hpci_error_message());
+		res->verdict_pass = false;
+		g_ptr_array_unref(cr.samples);
+		g_free(cr.dir);
+		return 0;
+	}
+
+	if (create_domain(&cr, index) == 0 && boot(&cr) == 0)
+		run_steps(&cr);
+	collect_hang_evidence(&cr);
+	teardown(&cr);
+	classify(&cr);
+	res->duration_ms = (g_get_monotonic_time() - t_start) / 1000;
+	rc = hpci_interrupted() ? -EINTR : 0;
+
+	hpci_obs_release(&cr.obs);
+	g_ptr_array_unref(cr.samples);
+	g_free(cr.error);
+	g_free(cr.stop_reason);
+	g_free(cr.dir);
+	return rc;
+}

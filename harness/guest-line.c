@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+#include "guest-line.h"
+
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Parses "<prefix><n>" at the start of s; returns n or -1. */
+static int cpu_after(const char *s, const char *prefix)
+{
+	const char *p;
+	char *end;
+	long n;
+
+	if (!g_str_has_prefix(s, prefix))
+		return -1;
+	p = s + strlen(prefix);
+	if (!g_ascii_isdigit(*p))
+		return -1;
+	n = strtol(p, &end, 10);
+	if (n > 65535 || (*end && *end != ' ' && *end != '\r'))
+		return -1;
+	return (int)n;
+}
+
+/* The kernel's lines carry a "[    1.234567] " timestamp prefix. */
+static const char *skip_kernel_stamp(const char *line)
+{
+	const char *p = line;
+
+	if (*p != '[')
+		return line;
+	p = strchr(p, ']');
+	if (!p)
+		return line;
+	p++;
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+static const struct {
+	const char *prefix;
+	enum hpci_guest_line_kind kind;
+} cpu_lines[] = {
+	{ "HPCI-CPU-ADDED ", HPCI_LINE_CPU_ADDED },
+	{ "HPCI-CPU-ONLINE ", HPCI_LINE_CPU_ONLINE },
+	{ "HPCI-CPU-OFFLINE ", HPCI_LINE_CPU_OFFLINE },
+	{ "HPCI-CPU-REMOVED ", HPCI_LINE_CPU_REMOVED },
+};
+
+struct hpci_guest_line hpci_guest_line_parse(const char *line)
+{
+	struct hpci_guest_line out = { HPCI_LINE_OTHER, -1 };
+	const char *text = skip_kernel_stamp(line);
+	const char *hot;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cpu_lines); i++) {
+		int cpu = cpu_after(line, cpu_lines[i].prefix);
+
+		if (cpu >= 0) {
+			out.kind = cpu_lines[i].kind;
+			out.cpu = cpu;
+			return out;
+		}
+	}
+	if (strcmp(line, "HPCI-READY") == 0 || strcmp(line, "HPCI-READY\r") == 0)
+		out.kind = HPCI_LINE_READY;
+	else if (g_str_has_prefix(line, "HPCI-SMI "))
+		out.kind = HPCI_LINE_SMI_DONE;
+	else if (g_str_has_prefix(line, "HPCI-ERROR") || g_str_has_prefix(line, "HPCI-SMI-ERROR"))
+		out.kind = HPCI_LINE_GUEST_ERROR;
+	else if (g_str_has_prefix(text, "Kernel panic - not syncing"))
+		out.kind = HPCI_LINE_KERNEL_PANIC;
+	else if (g_str_has_prefix(text, "BUG: ") || g_str_has_prefix(text, "Oops: ") ||
+		 g_str_has_prefix(text, "general protection fault"))
+		out.kind = HPCI_LINE_KERNEL_OOPS;
+	else if (g_str_has_prefix(text, "Linux version "))
+		out.kind = HPCI_LINE_KERNEL_BOOT;
+	else if ((hot = strstr(text, " has been hot-added")) && g_str_has_prefix(text, "CPU")) {
+		g_autofree char *head = g_strndup(text, hot - text);
+
+		out.cpu = cpu_after(head, "CPU");
+		if (out.cpu >= 0)
+			out.kind = HPCI_LINE_KERNEL_HOTADDED;
+	}
+	return out;
+}
+
+const char *hpci_guest_line_kind_name(enum hpci_guest_line_kind kind)
+{
+	static const char *const names[] = {
+		[HPCI_LINE_OTHER] = "other",
+		[HPCI_LINE_READY] = "ready",
+		[HPCI_LINE_CPU_ADDED] = "cpu-added",
+		[HPCI_LINE_CPU_ONLINE] = "cpu-online",
+		[HPCI_LINE_CPU_OFFLINE] = "cpu-offline",
+		[HPCI_LINE_CPU_REMOVED] = "cpu-removed",
+		[HPCI_LINE_SMI_DONE] = "smi-done",
+		[HPCI_LINE_GUEST_ERROR] = "guest-error",
+		[HPCI_LINE_KERNEL_HOTADDED] = "kernel-hot-added",
+		[HPCI_LINE_KERNEL_PANIC] = "kernel-panic",
+		[HPCI_LINE_KERNEL_OOPS] = "kernel-oops",
+		[HPCI_LINE_KERNEL_BOOT] = "kernel-boot",
+	};
+
+	return kind < G_N_ELEMENTS(names) && names[kind] ? names[kind] : "other";
+}

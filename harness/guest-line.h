@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HPCI_GUEST_LINE_H
+#define HPCI_GUEST_LINE_H
+
+/*
+ * What one line of the guest's serial console means.  The image's init
+ * prints the HPCI-* lines (images/README.md, "guest contract"); the kernel's
+ * own lines are recognised as evidence for crashes and as a cross-check.
+ */
+enum hpci_guest_line_kind {
+	HPCI_LINE_OTHER,
+	HPCI_LINE_READY,          /* HPCI-READY */
+	HPCI_LINE_CPU_ADDED,      /* HPCI-CPU-ADDED <n> */
+	HPCI_LINE_CPU_ONLINE,     /* HPCI-CPU-ONLINE <n> */
+	HPCI_LINE_CPU_OFFLINE,    /* HPCI-CPU-OFFLINE <n> */
+	HPCI_LINE_CPU_REMOVED,    /* HPCI-CPU-REMOVED <n> */
+	HPCI_LINE_SMI_DONE,       /* HPCI-SMI sweeps=... */
+	HPCI_LINE_GUEST_ERROR,    /* HPCI-ERROR ..., HPCI-SMI-ERROR ... */
+	HPCI_LINE_KERNEL_HOTADDED,/* CPU<n> has been hot-added */
+	HPCI_LINE_KERNEL_PANIC,   /* Kernel panic - not syncing ... */
+	HPCI_LINE_KERNEL_OOPS,    /* BUG:, Oops:, general protection fault */
+	HPCI_LINE_KERNEL_BOOT,    /* Linux version ... (a second one means a reset) */
+};
+
+struct hpci_guest_line {
+	enum hpci_guest_line_kind kind;
+	int cpu;   /* the CPU number for the CPU kinds, else -1 */
+};
+
+/* Classifies one line (without its newline); never fails. */
+struct hpci_guest_line hpci_guest_line_parse(const char *line);
+const char *hpci_guest_line_kind_name(enum hpci_guest_line_kind kind);
+
+#endif

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+#include "host.h"
+#include "cmd.h"
+#include "error.h"
+#include "fsutil.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#define PROBE_TIMEOUT_MS 30000
+
+static const char probe_qmp[] =
+	"{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"quit\"}\n";
+
+int hpci_host_probe_accel(const char *emulator, struct hpci_accel_probe *ret)
+{
+	struct hpci_cmd cmd;
+	g_autoptr(GString) err = g_string_new(NULL);
+	int rc;
+
+	memset(ret, 0, sizeof(*ret));
+	if (access("/dev/kvm", R_OK | W_OK) < 0) {
+		ret->accel = g_strdup("tcg");
+		ret->reason = g_strdup_printf("/dev/kvm is not usable: %s", g_strerror(errno));
+		return 0;
+	}
+	hpci_cmd_init(&cmd, emulator);
+	hpci_cmd_add(&cmd, "-machine");
+	hpci_cmd_add(&cmd, "q35,smm=on");
+	hpci_cmd_add(&cmd, "-accel");
+	hpci_cmd_add(&cmd, "kvm");
+	hpci_cmd_add(&cmd, "-nodefaults");
+	hpci_cmd_add(&cmd, "-no-user-config");
+	hpci_cmd_add(&cmd, "-display");
+	hpci_cmd_add(&cmd, "none");
+	hpci_cmd_add(&cmd, "-qmp");
+	hpci_cmd_add(&cmd, "stdio");
+	cmd.stdin_data = g_strdup(probe_qmp);
+	cmd.timeout_ms = PROBE_TIMEOUT_MS;
+	rc = hpci_cmd_run(&cmd, NULL, err);
+	if (rc == -ENOENT) {
+		hpci_cmd_release(&cmd);
+		return rc;
+	}
+	if (rc == 0) {
+		ret->accel = g_strdup("kvm");
+	} else {
+		g_strstrip(err->str);
+		ret->accel = g_strdup("tcg");
+		ret->reason = g_strdup_printf("KVM with SMM refused: %s",
+					      err->len ? err->str : hpci_error_message());
+		hpci_error_clear();
+	}
+	hpci_cmd_release(&cmd);
+	return 0;
+}
+
+void hpci_accel_probe_release(struct hpci_accel_probe *probe)
+{
+	g_free(probe->accel);
+	g_free(probe->reason);
+	memset(probe, 0, sizeof(*probe));
+}
+
+char *hpci_host_kernel(void)
+{
+	struct utsname u;
+
+	if (uname(&u) < 0)
+		return g_strdup("unknown");
+	return g_strdup_printf("%s %s %s", u.sysname, u.release, u.machine);
+}
+
+char *hpci_host_cpu_model(void)
+{
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	unsigned count = 0;
+	char *model = NULL;
+
+	if (hpci_read_file("/proc/cpuinfo", &text, NULL) < 0) {
+		hpci_error_clear();
+		return g_strdup("unknown");
+	}
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		if (g_str_has_prefix(*l, "processor"))
+			count++;
+		if (!model && g_str_has_prefix(*l, "model name")) {
+			const char *colon = strchr(*l, ':');
+
+			model = g_strstrip(g_strdup(colon ? colon + 1 : *l));
+		}
+	}
+	{
+		g_autofree char *owned = model;
+
+		return g_strdup_printf("%s x %u", owned ? owned : "unknown", count);
+	}
+}
+
+int hpci_host_qemu_version(const char *emulator, char **ret_version)
+{
+	struct hpci_cmd cmd;
+	g_autoptr(GString) out = g_string_new(NULL);
+	char *nl;
+	int rc;
+
+	hpci_cmd_init(&cmd, emulator);
+	hpci_cmd_add(&cmd, "--version");
+	cmd.timeout_ms = 10000;
+	rc = hpci_cmd_run(&cmd, out, NULL);
+	hpci_cmd_release(&cmd);
+	if (rc < 0)
+		return rc;
+	nl = strchr(out->str, '\n');
+	*ret_version = nl ? g_strndup(out->str, nl - out->str) : g_strdup(out->str);
+	return 0;
+}
+
+int hpci_identity_new(const char *role, const char *path, const char *version,
+		      struct hpci_identity **ret)
+{
+	struct hpci_identity *id = g_new0(struct hpci_identity, 1);
+	int rc;
+
+	id->role = g_strdup(role);
+	id->path = g_strdup(path);
+	id->version = g_strdup(version);
+	if ((rc = hpci_sha256_file(path, &id->sha256)) < 0) {
+		hpci_identity_free(id);
+		return rc;
+	}
+	*ret = id;
+	return 0;
+}
+
+int hpci_resolve_accel(const char *given, char **ret_accel, char **ret_reason)
+{
+	struct hpci_accel_probe probe;
+	int rc;
+
+	if (given) {
+		if (strcmp(given, "tcg") != 0 && strcmp(given, "kvm") != 0)
+			return hpci_error(EINVAL, "--accel: unknown accelerator '%s'; use tcg or kvm",
+					  given);
+		*ret_accel = g_strdup(given);
+		*ret_reason = g_strdup("given with --accel");
+		return 0;
+	}
+	if ((rc = hpci_host_probe_accel(HPCI_SYSTEM_QEMU, &probe)) < 0)
+		return rc;
+	*ret_accel = g_steal_pointer(&probe.accel);
+	*ret_reason = g_steal_pointer(&probe.reason);
+	hpci_accel_probe_release(&probe);
+	return 0;
+}
+

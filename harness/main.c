@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+#include "builtin.h"
+#include "error.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+/* Alphabetical, as git.c's commands[]. */
+static const struct command commands[] = {
+	{ "doctor", cmd_doctor, "check this host: libvirt, accelerator with SMM, libguestfs, firmware" },
+	{ "image", cmd_image, "build guest images (image build [--recipe NAME])" },
+	{ "list", cmd_list, "validate a matrix and print its cells with expected outcomes" },
+	{ "run", cmd_run, "run a matrix as real VMs and write a JSON report" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: hotplug-ci <command> [options]\n\n"
+		     "CPU hotplug with SMM regression harness for QEMU + OVMF.\n\ncommands:\n");
+	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n'hotplug-ci <command> --help' describes each command.\n%s\n",
+		HPCI_EXIT_STATUS_HELP);
+}
+
+int hpci_parse_options(int *argc, char ***argv, const char *params, const char *summary,
+		       const GOptionEntry *entries)
+{
+	g_autoptr(GOptionContext) ctx = g_option_context_new(params);
+	g_autoptr(GError) gerr = NULL;
+	g_autofree char *description = g_strdup(HPCI_EXIT_STATUS_HELP);
+
+	g_option_context_set_summary(ctx, summary);
+	g_option_context_set_description(ctx, description);
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, argc, argv, &gerr)) {
+		fprintf(stderr, "hotplug-ci: error: %s (see '%s --help')\n", gerr->message, (*argv)[0]);
+		return HPCI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	g_autofree char *prog = NULL;
+
+	if (argc < 2) {
+		usage(stderr);
+		return HPCI_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return HPCI_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("hotplug-ci %s\n", HPCI_VERSION);
+		return HPCI_EXIT_OK;
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			/* The command sees "hotplug-ci <name>" as its program name. */
+			prog = g_strdup_printf("hotplug-ci %s", commands[i].name);
+			argv[1] = prog;
+			g_set_prgname(prog);
+			return commands[i].fn(argc - 1, argv + 1);
+		}
+	}
+	fprintf(stderr, "hotplug-ci: error: unknown command '%s' (see 'hotplug-ci --help')\n",
+		argv[1]);
+	return HPCI_EXIT_USAGE;
+}

@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+#include "virt.h"
+#include "error.h"
+
+#include <errno.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/libvirt-qemu.h>
+#include <libvirt/virterror.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct hpci_virt {
+	virConnectPtr conn;
+	char *uri;
+	GThread *event_thread;
+	gint quit;
+};
+
+struct hpci_domain {
+	struct hpci_virt *virt;
+	virDomainPtr dom;
+	int callback_id;
+	hpci_domain_stop_cb on_stop;
+	void *opaque;
+	char *name;
+};
+
+static const char *last_virt_message(void)
+{
+	const char *msg = virGetLastErrorMessage();
+
+	return msg ? msg : "unknown libvirt error";
+}
+
+/* Translates libvirt's last error at the boundary; returns its negative code. */
+static int virt_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static int virt_error(const char *fmt, ...)
+{
+	g_autofree char *what = NULL;
+	virErrorPtr err = virGetLastError();
+	int code = EIO;
+	va_list ap;
+
+	va_start(ap, fmt);
+	what = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (err && err->code == VIR_ERR_OPERATION_TIMEOUT)
+		code = ETIMEDOUT;
+	else if (err && (err->code == VIR_ERR_NO_DOMAIN || err->code == VIR_ERR_OPERATION_INVALID))
+		code = ESRCH;
+	return hpci_error(code, "%s: %s", what, last_virt_message());
+}
+
+const char *hpci_domain_stop_name(enum hpci_domain_stop stop)
+{
+	switch (stop) {
+	case HPCI_STOP_SHUTDOWN: return "shutdown";
+	case HPCI_STOP_DESTROYED: return "destroyed";
+	case HPCI_STOP_CRASHED: return "crashed";
+	case HPCI_STOP_FAILED: return "failed";
+	case HPCI_STOP_OTHER: break;
+	}
+	return "other";
+}
+
+static gpointer event_loop(gpointer data)
+{
+	struct hpci_virt *virt = data;
+
+	while (!g_atomic_int_get(&virt->quit)) {
+		if (virEventRunDefaultImpl() < 0)
+			break;
+	}
+	return NULL;
+}
+
+static void wake_event_loop(int timer, void *opaque)
+{
+	(void)opaque;
+	virEventRemoveTimeout(timer);
+}
+
+/* libvirt prints errors to stderr by default; they are reported through ours. */
+static void silence_libvirt(void *opaque, virErrorPtr err)
+{
+	(void)opaque;
+	(void)err;
+}
+
+int hpci_virt_open(const char *uri, struct hpci_virt **ret)
+{
+	static gsize event_impl_registered;
+	g_autofree struct hpci_virt *virt = g_new0(struct hpci_virt, 1);
+
+	/* The default event implementation is process-wide and can only be
+	 * registered once; every connection then shares the one loop. */
+	if (g_once_init_enter(&event_impl_registered)) {
+		virSetErrorFunc(NULL, silence_libvirt);
+		virEventRegisterDefaultImpl();
+		g_once_init_leave(&event_impl_registered, 1);
+	}
+	virt->conn = virConnectOpen(uri);
+	if (!virt->conn)
+		return virt_error("cannot connect to libvirt at '%s'", uri);
+	virt->uri = g_strdup(uri);
+	virt->event_thread = g_thread_new("virt-events", event_loop, virt);
+	*ret = g_steal_pointer(&virt);
+	return 0;
+}
+
+void hpci_virt_close(struct hpci_virt *virt)
+{
+	if (!virt)
+		return;
+	g_atomic_int_set(&virt->quit, 1);
+	/* A zero timeout makes virEventRunDefaultImpl return so the loop sees quit. */
+	virEventAddTimeout(0, wake_event_loop, NULL, NULL);
+	g_thread_join(virt->event_thread);
+	virConnectClose(virt->conn);
+	g_free(virt->uri);
+	g_free(virt);
+}
+
+char *hpci_virt_describe(struct hpci_virt *virt)
+{
+	unsigned long lib = 0, hv = 0;
+
+	virConnectGetLibVersion(virt->conn, &lib);
+	virConnectGetVersion(virt->conn, &hv);
+	return g_strdup_printf("libvirt %lu.%lu.%lu, hypervisor %lu.%lu.%lu at %s",
+			       lib / 1000000, lib / 1000 % 1000, lib % 1000,
+			       hv / 1000000, hv / 1000 % 1000, hv % 1000, virt->uri);
+}
+
+static enum hpci_domain_stop stop_from_detail(int detail)
+{
+	switch (detail) {
+	case VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN: return HPCI_STOP_SHUTDOWN;
+	case VIR_DOMAIN_EVENT_STOPPED_DESTROYED: return HPCI_STOP_DESTROYED;
+	case VIR_DOMAIN_EVENT_STOPPED_CRASHED: return HPCI_STOP_CRASHED;
+	case VIR_DOMAIN_EVENT_STOPPED_FAILED: return HPCI_STOP_FAILED;
+	default: return HPCI_STOP_OTHER;
+	}
+}
+
+static int on_lifecycle(virConnectPtr conn, virDomainPtr d, int event, int detail, void *opaque)
+{
+	struct hpci_domain *dom = opaque;
+
+	(void)conn;
+	(void)d;
+	if (event == VIR_DOMAIN_EVENT_STOPPED && dom->on_stop)
+		dom->on_stop(stop_from_detail(detail), dom->opaque);
+	return 0;
+}
+
+int hpci_domain_create(struct hpci_virt *virt, const char *xml, hpci_domain_stop_cb on_stop,
+		       void *opaque, struct hpci_domain **ret)
+{
+	g_autoptr(hpci_domain) dom = g_new0(struct hpci_domain, 1);
+
+	dom->virt = virt;
+	dom->callback_id = -1;
+	dom->on_stop = on_stop;
+	dom->opaque = opaque;
+	dom->dom = virDomainCreateXML(virt->conn, xml,
+				      VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_AUTODESTROY);
+	if (!dom->dom)
+		return virt_error("cannot start domain");
+	dom->name = g_strdup(virDomainGetName(dom->dom));
+	dom->callback_id = virConnectDomainEventRegisterAny(
+		virt->conn, dom->dom, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+		VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), dom, NULL);
+	if (dom->callback_id < 0)
+		return virt_error("cannot watch domain '%s'", dom->name);
+	*ret = g_steal_pointer(&dom);
+	return 0;
+}
+
+int hpci_domain_resume(struct hpci_domain *dom)
+{
+	if (virDomainResume(dom->dom) < 0)
+		return virt_error("cannot resume domain '%s'", dom->name);
+	return 0;
+}
+
+void hpci_domain_free(struct hpci_domain *dom)
+{
+	if (!dom)
+		return;
+	if (dom->dom) {
+		if (virDomainIsActive(dom->dom) == 1)
+			virDomainDestroy(dom->dom);
+		virResetLastError();
+	}
+	if (dom->callback_id >= 0)
+		virConnectDomainEventDeregisterAny(dom->virt->conn, dom->callback_id);
+	if (dom->dom)
+		virDomainFree(dom->dom);
+	g_free(dom->name);
+	g_free(dom);
+}
+
+bool hpci_domain_is_active(struct hpci_domain *dom)
+{
+	int active = virDomainIsActive(dom->dom);
+
+	virResetLastError();
+	return active == 1;
+}
+
+const char *hpci_domain_name(struct hpci_domain *dom)
+{
+	return dom->name;
+}
+
+char *hpci_domain_live_xml(struct hpci_domain *dom)
+{
+	char *xml = virDomainGetXMLDesc(dom->dom, 0);
+
+	virResetLastError();
+	return xml;
+}
+
+int hpci_domain_set_vcpu(struct hpci_domain *dom, unsigned vcpu, bool enable)
+{
+	char map[16];
+
+	g_snprintf(map, sizeof(map), "%u", vcpu);
+	if (virDomainSetVcpu(dom->dom, map, enable, VIR_DOMAIN_AFFECT_LIVE) < 0)
+		return virt_error("cannot %s vCPU %u of '%s'", enable ? "plug" : "unplug", vcpu,
+				  dom->name);
+	return 0;
+}
+
+int hpci_domain_set_vcpu_count(struct hpci_domain *dom, unsigned count)
+{
+	if (virDomainSetVcpusFlags(dom->dom, count, VIR_DOMAIN_AFFECT_LIVE) < 0)
+		return virt_error("cannot set the vCPU count of '%s' to %u", dom->name, count);
+	return 0;
+}
+
+int hpci_domain_set_guest_cpu(struct hpci_domain *dom, unsigned cpu, bool online)
+{
+	char map[16];
+
+	g_snprintf(map, sizeof(map), "%u", cpu);
+	if (virDomainSetGuestVcpus(dom->dom, map, online, 0) < 0)
+		return virt_error("cannot %s guest CPU %u of '%s'", online ? "online" : "offline",
+				  cpu, dom->name);
+	return 0;
+}
+
+int hpci_domain_agent_command(struct hpci_domain *dom, const char *json, int timeout_s,
+			      char **ret_reply)
+{
+	char *reply = virDomainQemuAgentCommand(dom->dom, json, timeout_s, 0);
+
+	if (!reply)
+		return virt_error("guest agent of '%s' did not answer", dom->name);
+	*ret_reply = g_strdup(reply);
+	free(reply);
+	return 0;
+}
+
+int hpci_domain_hmp(struct hpci_domain *dom, const char *command, char **ret_reply)
+{
+	char *reply = NULL;
+
+	if (virDomainQemuMonitorCommand(dom->dom, command, &reply,
+					VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP) < 0)
+		return virt_error("monitor command '%s' on '%s' failed", command, dom->name);
+	*ret_reply = g_strdup(reply);
+	free(reply);
+	return 0;
+}
+
+int hpci_virt_list_domains(struct hpci_virt *virt, const char *prefix, GPtrArray **ret_names)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	virDomainPtr *doms = NULL;
+	int n = virConnectListAllDomains(virt->conn, &doms, 0);
+
+	if (n < 0)
+		return virt_error("cannot list domains");
+	for (int i = 0; i < n; i++) {
+		const char *name = virDomainGetName(doms[i]);
+
+		if (name && g_str_has_prefix(name, prefix))
+			g_ptr_array_add(names, g_strdup(name));
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	*ret_names = g_steal_pointer(&names);
+	return (int)(*ret_names)->len;
+}
+
+int hpci_virt_destroy_by_name(struct hpci_virt *virt, const char *name)
+{
+	virDomainPtr d = virDomainLookupByName(virt->conn, name);
+	int ret = 0;
+
+	if (!d)
+		return virt_error("cannot find domain '%s'", name);
+	if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0)
+		ret = virt_error("cannot destroy domain '%s'", name);
+	if (ret == 0 && virDomainIsPersistent(d) == 1 &&
+	    virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_NVRAM) < 0)
+		ret = virt_error("cannot undefine domain '%s'", name);
+	virDomainFree(d);
+	return ret;
+}

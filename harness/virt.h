@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HPCI_VIRT_H
+#define HPCI_VIRT_H
+
+#include <glib.h>
+#include <stdbool.h>
+
+/*
+ * The libvirt adapter: the only file that includes libvirt headers.  The rest
+ * of the harness sees these opaque handles.  Every function returns 0 (or a
+ * count) or a negative errno with the libvirt message recorded through
+ * hpci_error; libvirt's own detail follows a colon.
+ */
+struct hpci_virt;        /* a connection plus its event loop thread */
+struct hpci_domain;      /* one running transient domain */
+
+enum hpci_domain_stop {
+	HPCI_STOP_SHUTDOWN,   /* the guest powered off or reset (on_reboot=destroy) */
+	HPCI_STOP_DESTROYED,  /* we (or someone) destroyed it */
+	HPCI_STOP_CRASHED,    /* QEMU crashed */
+	HPCI_STOP_FAILED,     /* QEMU failed to start or died */
+	HPCI_STOP_OTHER,
+};
+const char *hpci_domain_stop_name(enum hpci_domain_stop stop);
+
+/* Called from the event loop thread when the domain stops. */
+typedef void (*hpci_domain_stop_cb)(enum hpci_domain_stop stop, void *opaque);
+
+int hpci_virt_open(const char *uri, struct hpci_virt **ret);
+void hpci_virt_close(struct hpci_virt *virt);
+typedef struct hpci_virt hpci_virt;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(hpci_virt, hpci_virt_close)
+
+/* "libvirt 9.0.0, QEMU driver 7.2.0 at qemu:///system" and the like. */
+char *hpci_virt_describe(struct hpci_virt *virt);
+
+/*
+ * Creates a transient domain from XML, paused, with auto-destroy (libvirtd
+ * destroys it when this connection closes, so a killed harness leaves no
+ * domain), registers `on_stop`, then lets the caller resume it.
+ */
+int hpci_domain_create(struct hpci_virt *virt, const char *xml, hpci_domain_stop_cb on_stop,
+		       void *opaque, struct hpci_domain **ret);
+int hpci_domain_resume(struct hpci_domain *dom);
+/* Destroys the domain when still running and frees the handle; NULL-safe. */
+void hpci_domain_free(struct hpci_domain *dom);
+typedef struct hpci_domain hpci_domain;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(hpci_domain, hpci_domain_free)
+
+bool hpci_domain_is_active(struct hpci_domain *dom);
+const char *hpci_domain_name(struct hpci_domain *dom);
+/* The XML libvirt actually runs (after defaults), for the report. */
+char *hpci_domain_live_xml(struct hpci_domain *dom);
+
+/* virDomainSetVcpu for one vCPU id. */
+int hpci_domain_set_vcpu(struct hpci_domain *dom, unsigned vcpu, bool enable);
+/* virDomainSetVcpusFlags: several device_adds/dels in one call. */
+int hpci_domain_set_vcpu_count(struct hpci_domain *dom, unsigned count);
+/* virDomainSetGuestVcpus: onlines/offlines CPUs inside the guest via the agent. */
+int hpci_domain_set_guest_cpu(struct hpci_domain *dom, unsigned cpu, bool online);
+/* virDomainQemuAgentCommand; *ret_reply is the agent's JSON reply. */
+int hpci_domain_agent_command(struct hpci_domain *dom, const char *json, int timeout_s,
+			      char **ret_reply);
+/* virDomainQemuMonitorCommand in HMP mode, e.g. "info registers -a". */
+int hpci_domain_hmp(struct hpci_domain *dom, const char *command, char **ret_reply);
+
+/* Names of the domains on the connection whose name starts with prefix. */
+int hpci_virt_list_domains(struct hpci_virt *virt, const char *prefix, GPtrArray **ret_names);
+int hpci_virt_destroy_by_name(struct hpci_virt *virt, const char *name);
+
+#endif

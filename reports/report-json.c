@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+#include "report-json.h"
+#include "fsutil.h"
+
+#include <json-c/json.h>
+
+static json_object *str_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *ms_or_null(gint64 ms)
+{
+	return ms >= 0 ? json_object_new_int64(ms) : NULL;
+}
+
+static json_object *axes_json(const struct hpci_cell *cell)
+{
+	json_object *axes = json_object_new_object();
+
+	for (guint i = 0; i < cell->axes->len; i++) {
+		const struct hpci_axis_value *av = &g_array_index(cell->axes, struct hpci_axis_value, i);
+
+		json_object_object_add(axes, av->axis, json_object_new_string(av->value));
+	}
+	return axes;
+}
+
+static json_object *expected_json(const struct hpci_expect *expect)
+{
+	json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "outcome",
+			       json_object_new_string(hpci_outcome_name(expect->outcome)));
+	if (expect->message)
+		json_object_object_add(e, "message", json_object_new_string(expect->message));
+	if (expect->reason)
+		json_object_object_add(e, "reason", json_object_new_string(expect->reason));
+	return e;
+}
+
+static json_object *plugs_json(GArray *plugs)
+{
+	json_object *arr = json_object_new_array();
+
+	for (guint i = 0; i < plugs->len; i++) {
+		const struct hpci_plug_timing *p = &g_array_index(plugs, struct hpci_plug_timing, i);
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "vcpu", json_object_new_int(p->vcpu));
+		json_object_object_add(o, "guest_cpu",
+				       p->guest_cpu >= 0 ? json_object_new_int(p->guest_cpu) : NULL);
+		json_object_object_add(o, "request_ms", ms_or_null(p->request_ms));
+		json_object_object_add(o, "returned_ms", ms_or_null(p->returned_ms));
+		json_object_object_add(o, "seen_ms", ms_or_null(p->seen_ms));
+		json_object_object_add(o, "online_ms", ms_or_null(p->online_ms));
+		json_object_object_add(o, "unplug_request_ms", ms_or_null(p->unplug_request_ms));
+		json_object_object_add(o, "removed_ms", ms_or_null(p->removed_ms));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static json_object *cell_json(const struct hpci_cell_result *res)
+{
+	const struct hpci_cell *cell = res->cell;
+	json_object *c = json_object_new_object();
+	json_object *timings = json_object_new_object();
+	json_object *smi = json_object_new_object();
+
+	json_object_object_add(c, "id", json_object_new_string(cell->id));
+	json_object_object_add(c, "axes", axes_json(cell));
+	json_object_object_add(c, "expected", expected_json(&cell->expect));
+	json_object_object_add(c, "ran", json_object_new_boolean(res->ran));
+	json_object_object_add(c, "outcome",
+			       res->ran ? json_object_new_string(hpci_outcome_name(res->outcome)) : NULL);
+	json_object_object_add(c, "verdict",
+			       json_object_new_string(!res->ran ? "not-run" :
+						      res->verdict_pass ? "pass" : "fail"));
+	json_object_object_add(c, "error", str_or_null(res->error));
+	json_object_object_add(c, "evidence", str_or_null(res->evidence));
+	json_object_object_add(c, "domain", str_or_null(res->domain));
+	json_object_object_add(c, "dir", str_or_null(res->dir));
+
+	json_object_object_add(timings, "boot_ms", ms_or_null(res->boot_ms));
+	json_object_object_add(timings, "duration_ms", ms_or_null(res->duration_ms));
+	json_object_object_add(timings, "plugs", plugs_json(res->plugs));
+	json_object_object_add(c, "timings", timings);
+
+	json_object_object_add(smi, "runs", json_object_new_int(res->smi_runs));
+	json_object_object_add(smi, "runs_survived", json_object_new_int(res->smi_runs_survived));
+	json_object_object_add(smi, "accesses", json_object_new_int(res->smi_accesses));
+	json_object_object_add(smi, "ms", json_object_new_int64(res->smi_ms));
+	json_object_object_add(c, "smi", smi);
+	return c;
+}
+
+static json_object *identities_json(GPtrArray *ids)
+{
+	json_object *arr = json_object_new_array();
+
+	for (guint i = 0; i < ids->len; i++) {
+		const struct hpci_identity *id = g_ptr_array_index(ids, i);
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "role", json_object_new_string(id->role));
+		json_object_object_add(o, "path", str_or_null(id->path));
+		json_object_object_add(o, "version", str_or_null(id->version));
+		json_object_object_add(o, "sha256", str_or_null(id->sha256));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+char *hpci_report_json(const struct hpci_run_report *report)
+{
+	json_object *root = json_object_new_object();
+	json_object *host = json_object_new_object();
+	json_object *matrix = json_object_new_object();
+	json_object *cells = json_object_new_array();
+	json_object *summary = json_object_new_object();
+	unsigned counts[3] = { 0 }; /* pass, fail, not run */
+	char *text;
+
+	json_object_object_add(root, "schema", json_object_new_int(HPCI_REPORT_SCHEMA));
+	json_object_object_add(root, "tool", json_object_new_string("hotplug-ci"));
+	json_object_object_add(root, "tool_version", str_or_null(report->tool_version));
+	json_object_object_add(root, "started_at", str_or_null(report->started_at));
+	json_object_object_add(root, "duration_ms", json_object_new_int64(report->duration_ms));
+	json_object_object_add(root, "interrupted", json_object_new_boolean(report->interrupted));
+
+	json_object_object_add(host, "kernel", str_or_null(report->host_kernel));
+	json_object_object_add(host, "cpu", str_or_null(report->host_cpu));
+	json_object_object_add(host, "accel", str_or_null(report->accel));
+	json_object_object_add(host, "libvirt", str_or_null(report->libvirt));
+	json_object_object_add(root, "host", host);
+
+	json_object_object_add(matrix, "path", str_or_null(report->matrix_path));
+	json_object_object_add(matrix, "name", str_or_null(report->matrix_name));
+	json_object_object_add(matrix, "sha256", str_or_null(report->matrix_sha256));
+	json_object_object_add(root, "matrix", matrix);
+	json_object_object_add(root, "identities", identities_json(report->identities));
+
+	for (guint i = 0; i < report->results->len; i++) {
+		const struct hpci_cell_result *res = g_ptr_array_index(report->results, i);
+
+		counts[!res->ran ? 2 : res->verdict_pass ? 0 : 1]++;
+		json_object_array_add(cells, cell_json(res));
+	}
+	json_object_object_add(summary, "cells", json_object_new_int(report->results->len));
+	json_object_object_add(summary, "pass", json_object_new_int(counts[0]));
+	json_object_object_add(summary, "fail", json_object_new_int(counts[1]));
+	json_object_object_add(summary, "not_run", json_object_new_int(counts[2]));
+	json_object_object_add(root, "summary", summary);
+	json_object_object_add(root, "cells", cells);
+
+	text = g_strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return text;
+}
+
+int hpci_report_write_json(const struct hpci_run_report *report, const char *path)
+{
+	g_autofree char *text = hpci_report_json(report);
+	g_autofree char *with_newline = g_strconcat(text, "\n", NULL);
+
+	return hpci_write_file(path, with_newline, -1);
+}

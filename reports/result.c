@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+#include "result.h"
+
+struct hpci_cell_result *hpci_cell_result_new(const struct hpci_cell *cell)
+{
+	struct hpci_cell_result *res = g_new0(struct hpci_cell_result, 1);
+
+	res->cell = cell;
+	res->outcome = HPCI_OUTCOME_INFRA_ERROR;
+	res->boot_ms = -1;
+	res->smi_ms = 0;
+	res->plugs = g_array_new(FALSE, TRUE, sizeof(struct hpci_plug_timing));
+	return res;
+}
+
+void hpci_cell_result_free(struct hpci_cell_result *res)
+{
+	if (!res)
+		return;
+	g_free(res->error);
+	g_free(res->evidence);
+	g_free(res->domain);
+	g_free(res->dir);
+	g_array_unref(res->plugs);
+	g_free(res);
+}
+
+void hpci_identity_free(struct hpci_identity *id)
+{
+	if (!id)
+		return;
+	g_free(id->role);
+	g_free(id->path);
+	g_free(id->version);
+	g_free(id->sha256);
+	g_free(id);
+}
+
+void hpci_run_report_init(struct hpci_run_report *report)
+{
+	*report = (struct hpci_run_report){ 0 };
+	report->identities = g_ptr_array_new_with_free_func((GDestroyNotify)hpci_identity_free);
+	report->results = g_ptr_array_new_with_free_func((GDestroyNotify)hpci_cell_result_free);
+}
+
+void hpci_run_report_release(struct hpci_run_report *report)
+{
+	g_free(report->tool_version);
+	g_free(report->host_kernel);
+	g_free(report->host_cpu);
+	g_free(report->accel);
+	g_free(report->libvirt);
+	g_free(report->matrix_path);
+	g_free(report->matrix_name);
+	g_free(report->matrix_sha256);
+	g_free(report->started_at);
+	if (report->identities)
+		g_ptr_array_unref(report->identities);
+	if (report->results)
+		g_ptr_array_unref(report->results);
+	*report = (struct hpci_run_report){ 0 };
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HPCI_RESULT_H
+#define HPCI_RESULT_H
+
+#include "cell.h"
+
+#include <glib.h>
+#include <stdbool.h>
+
+/*
+ * The data model of a run, filled by the harness and written by the report
+ * writers.  Times are milliseconds since the cell's domain was started; -1
+ * means the point was never reached.
+ */
+struct hpci_plug_timing {
+	unsigned vcpu;          /* libvirt vCPU id */
+	int guest_cpu;          /* the guest's CPU number, -1 until seen */
+	gint64 request_ms;      /* plug request sent */
+	gint64 returned_ms;     /* libvirt call returned */
+	gint64 seen_ms;         /* guest reported the CPU */
+	gint64 online_ms;       /* guest reported it running */
+	gint64 unplug_request_ms;
+	gint64 removed_ms;      /* guest reported it gone */
+};
+
+struct hpci_cell_result {
+	const struct hpci_cell *cell;
+	bool ran;                   /* false: not started (interrupted run) */
+	enum hpci_outcome outcome;
+	bool verdict_pass;          /* outcome (and message) as expected */
+	char *error;                /* what failed, with the library's words */
+	char *evidence;             /* why the classifier chose the outcome */
+	char *domain;               /* libvirt domain name */
+	char *dir;                  /* cell directory relative to the report */
+	gint64 boot_ms;             /* domain start to the guest's ready line */
+	gint64 duration_ms;         /* the whole cell, setup and teardown included */
+	GArray *plugs;              /* struct hpci_plug_timing */
+	unsigned smi_runs;          /* SMI bursts started in the guest */
+	unsigned smi_runs_survived; /* ... and completed, guest healthy after */
+	unsigned smi_accesses;      /* UEFI variable accesses (each an SMI) done */
+	gint64 smi_ms;              /* time spent in SMI bursts */
+};
+
+struct hpci_cell_result *hpci_cell_result_new(const struct hpci_cell *cell);
+void hpci_cell_result_free(struct hpci_cell_result *res);
+typedef struct hpci_cell_result hpci_cell_result;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(hpci_cell_result, hpci_cell_result_free)
+
+/* What a binary or image was: path, version string, sha256. */
+struct hpci_identity {
+	char *role;      /* "qemu", "firmware-code", "firmware-vars", "image" */
+	char *path;
+	char *version;   /* may be NULL */
+	char *sha256;
+};
+
+struct hpci_run_report {
+	char *tool_version;
+	char *host_kernel;
+	char *host_cpu;
+	char *accel;
+	char *libvirt;
+	char *matrix_path;
+	char *matrix_name;
+	char *matrix_sha256;
+	char *started_at;        /* ISO 8601, UTC */
+	gint64 duration_ms;
+	bool interrupted;
+	GPtrArray *identities;   /* struct hpci_identity * */
+	GPtrArray *results;      /* struct hpci_cell_result * */
+};
+
+void hpci_run_report_init(struct hpci_run_report *report);
+void hpci_run_report_release(struct hpci_run_report *report);
+void hpci_identity_free(struct hpci_identity *id);
+
+#endif
