@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "report-json.h"
+
+#include <json-c/json.h>
+#include <string.h>
+
+static struct hpci_cell *make_cell(void)
+{
+	struct hpci_cell *cell = g_new0(struct hpci_cell, 1);
+	struct hpci_axis_value av[] = {
+		{ g_strdup("topology"), g_strdup("1s2c") },
+		{ g_strdup("smi"), g_strdup("full") },
+	};
+
+	cell->id = g_strdup("topology=1s2c,smi=full");
+	cell->axes = g_array_new(FALSE, TRUE, sizeof(struct hpci_axis_value));
+	g_array_append_vals(cell->axes, av, 2);
+	cell->steps = g_array_new(FALSE, TRUE, sizeof(struct hpci_step));
+	cell->expect.outcome = HPCI_OUTCOME_HANG_SMM;
+	cell->expect.reason = g_strdup("stock QEMU under TCG");
+	cell->image = g_strdup("minimal");
+	return cell;
+}
+
+static json_object *get(json_object *o, const char *path)
+{
+	g_auto(GStrv) keys = g_strsplit(path, ".", -1);
+
+	for (char **k = keys; *k && o; k++) {
+		if (g_ascii_isdigit(**k))
+			o = json_object_array_get_idx(o, atoi(*k));
+		else if (!json_object_object_get_ex(o, *k, &o))
+			return NULL;
+	}
+	return o;
+}
+
+static const char *get_str(json_object *o, const char *path)
+{
+	json_object *v = get(o, path);
+
+	return v ? json_object_get_string(v) : NULL;
+}
+
+static void test_report_round_trip(void **state)
+{
+	struct hpci_run_report report;
+	struct hpci_cell *cell = make_cell();
+	struct hpci_cell_result *res = hpci_cell_result_new(cell);
+	struct hpci_cell_result *not_run = hpci_cell_result_new(cell);
+	struct hpci_plug_timing plug = { .vcpu = 1, .guest_cpu = 1, .request_ms = 15000,
+					 .returned_ms = 15060, .seen_ms = 15900, .online_ms = -1,
+					 .unplug_request_ms = -1, .removed_ms = -1 };
+	g_autofree char *text = NULL;
+	json_object *root;
+
+	(void)state;
+	hpci_run_report_init(&report);
+	report.tool_version = g_strdup("0.1.0");
+	report.accel = g_strdup("tcg");
+	report.matrix_name = g_strdup("smoke");
+	report.matrix_sha256 = g_strdup("abc");
+	res->ran = true;
+	res->outcome = HPCI_OUTCOME_HANG_SMM;
+	res->verdict_pass = true;
+	res->boot_ms = 14000;
+	res->evidence = g_strdup("CPU#0 stayed in SMM");
+	g_array_append_val(res->plugs, plug);
+	g_ptr_array_add(report.results, res);
+	g_ptr_array_add(report.results, not_run);
+
+	text = hpci_report_json(&report);
+	root = json_tokener_parse(text);
+	assert_non_null(root);
+	assert_int_equal(json_object_get_int(get(root, "schema")), HPCI_REPORT_SCHEMA);
+	assert_string_equal(get_str(root, "host.accel"), "tcg");
+	assert_string_equal(get_str(root, "matrix.name"), "smoke");
+	assert_string_equal(get_str(root, "cells.0.id"), "topology=1s2c,smi=full");
+	assert_string_equal(get_str(root, "cells.0.axes.smi"), "full");
+	assert_string_equal(get_str(root, "cells.0.expected.outcome"), "hang-smm");
+	assert_string_equal(get_str(root, "cells.0.outcome"), "hang-smm");
+	assert_string_equal(get_str(root, "cells.0.verdict"), "pass");
+	assert_int_equal(json_object_get_int(get(root, "cells.0.timings.boot_ms")), 14000);
+	assert_int_equal(json_object_get_int(get(root, "cells.0.timings.plugs.0.seen_ms")), 15900);
+	/* Points never reached are null, not zero. */
+	assert_true(json_object_is_type(get(root, "cells.0.timings.plugs.0.online_ms"), json_type_null));
+	assert_string_equal(get_str(root, "cells.1.verdict"), "not-run");
+	assert_true(json_object_is_type(get(root, "cells.1.outcome"), json_type_null));
+	assert_int_equal(json_object_get_int(get(root, "summary.pass")), 1);
+	assert_int_equal(json_object_get_int(get(root, "summary.not_run")), 1);
+	json_object_put(root);
+
+	hpci_run_report_release(&report);
+	hpci_cell_free(cell);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_report_round_trip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

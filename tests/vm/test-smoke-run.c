@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Runs matrix/smoke.json as real VMs through libvirtd and checks each cell's
+ * classification against what the facts file predicts for this host, how fast
+ * the classification came, and that nothing is left behind.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "cmd.h"
+#include "error.h"
+#include "fsutil.h"
+#include "vm-common.h"
+
+#include <string.h>
+
+#define RUN_TIMEOUT_MS (20 * 60 * 1000)
+
+struct smoke {
+	char *dir;
+	json_object *report;
+	int status;
+};
+
+static int run_smoke(void **state)
+{
+	struct smoke *s = g_new0(struct smoke, 1);
+	g_autofree char *out = NULL;
+	struct hpci_cmd cmd;
+
+	s->dir = vm_tmpdir("smoke");
+	out = g_build_filename(s->dir, "run", NULL);
+	hpci_cmd_init(&cmd, vm_binary());
+	hpci_cmd_add(&cmd, "run");
+	hpci_cmd_add(&cmd, "--matrix");
+	hpci_cmd_add(&cmd, HPCI_SOURCE_ROOT "/matrix/smoke.json");
+	hpci_cmd_add(&cmd, "--out");
+	hpci_cmd_add(&cmd, out);
+	cmd.timeout_ms = RUN_TIMEOUT_MS;
+	cmd.log_path = g_build_filename(s->dir, "run.log", NULL);
+	(void)hpci_cmd_run(&cmd, NULL, NULL);
+	s->status = cmd.exit_status;
+	hpci_cmd_release(&cmd);
+	g_free(s->dir);
+	s->dir = g_steal_pointer(&out);
+	s->report = vm_load_report(s->dir);
+	*state = s;
+	return 0;
+}
+
+static int cleanup_smoke(void **state)
+{
+	struct smoke *s = *state;
+
+	json_object_put(s->report);
+	/* The report stays for inspection when a test failed; /tmp is cleaned later. */
+	g_free(s->dir);
+	g_free(s);
+	return 0;
+}
+
+static void test_exit_status_and_summary(void **state)
+{
+	struct smoke *s = *state;
+
+	assert_int_equal(s->status, 0);
+	assert_int_equal(json_object_get_int(vm_get(s->report, "summary.cells")), 3);
+	assert_int_equal(json_object_get_int(vm_get(s->report, "summary.pass")), 3);
+	assert_string_equal(vm_get_str(s->report, "host.accel"), "tcg");
+	assert_non_null(vm_get_str(s->report, "identities.0.sha256"));
+}
+
+static void test_refused_cell(void **state)
+{
+	struct smoke *s = *state;
+	json_object *cell = vm_find_cell(s->report, "smi", "hotplug-off", NULL, NULL);
+
+	assert_non_null(cell);
+	assert_string_equal(vm_get_str(cell, "outcome"), "refused");
+	assert_string_equal(vm_get_str(cell, "verdict"), "pass");
+	assert_non_null(strstr(vm_get_str(cell, "error"),
+			       "cpu hotplug with SMI wasn't enabled by firmware"));
+	/* The refusal comes straight back from device_add: no guest report. */
+	assert_true(json_object_is_type(vm_get(cell, "timings.plugs.0.seen_ms"), json_type_null));
+}
+
+static void test_stock_qemu_hangs_in_smm(void **state)
+{
+	struct smoke *s = *state;
+	json_object *cell = vm_find_cell(s->report, "smi", "full", "firmware", "smm");
+	g_autofree char *regdump = NULL;
+	gint64 plugged, finished;
+
+	assert_non_null(cell);
+	assert_string_equal(vm_get_str(cell, "outcome"), "hang-smm");
+	assert_string_equal(vm_get_str(cell, "verdict"), "pass");
+	assert_non_null(strstr(vm_get_str(cell, "evidence"), "stayed in SMM"));
+	/* Classified from register samples well before the 60 s plug timeout. */
+	plugged = json_object_get_int64(vm_get(cell, "timings.plugs.0.request_ms"));
+	finished = json_object_get_int64(vm_get(cell, "timings.duration_ms"));
+	assert_true(plugged > 0);
+	assert_true(finished - plugged < 30000);
+	regdump = g_build_filename(s->dir, vm_get_str(cell, "dir"), "regdump-03.txt", NULL);
+	assert_true(hpci_is_file(regdump));
+}
+
+static void test_non_smm_firmware_passes(void **state)
+{
+	struct smoke *s = *state;
+	json_object *cell = vm_find_cell(s->report, "firmware", "nosmm", NULL, NULL);
+
+	assert_non_null(cell);
+	assert_string_equal(vm_get_str(cell, "outcome"), "pass");
+	assert_string_equal(vm_get_str(cell, "verdict"), "pass");
+	assert_true(json_object_get_int64(vm_get(cell, "timings.boot_ms")) > 0);
+	assert_true(json_object_get_int64(vm_get(cell, "timings.plugs.0.seen_ms")) >
+		    json_object_get_int64(vm_get(cell, "timings.plugs.0.request_ms")));
+	assert_true(json_object_get_int64(vm_get(cell, "timings.plugs.0.online_ms")) >=
+		    json_object_get_int64(vm_get(cell, "timings.plugs.0.seen_ms")));
+	assert_int_equal(json_object_get_int(vm_get(cell, "smi.runs_survived")), 1);
+	assert_true(json_object_get_int(vm_get(cell, "smi.accesses")) > 0);
+}
+
+static void test_nothing_left_behind(void **state)
+{
+	struct smoke *s = *state;
+
+	assert_int_equal(vm_count_domains("hpci-"), 0);
+	assert_int_equal(vm_count_files(s->dir, "disk.qcow2"), 0);
+	assert_int_equal(vm_count_files(s->dir, "nvram.fd"), 0);
+	assert_int_equal(vm_count_files(s->dir, "serial.log"), 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exit_status_and_summary),
+		cmocka_unit_test(test_refused_cell),
+		cmocka_unit_test(test_stock_qemu_hangs_in_smm),
+		cmocka_unit_test(test_non_smm_firmware_passes),
+		cmocka_unit_test(test_nothing_left_behind),
+	};
+
+	return cmocka_run_group_tests_name("smoke-run", tests, run_smoke, cleanup_smoke);
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "vm-common.h"
+#include "error.h"
+#include "virt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *vm_binary(void)
+{
+	const char *bin = g_getenv("HOTPLUG_CI");
+
+	if (!bin)
+		fail_msg("HOTPLUG_CI is not set; run the VM tests through 'meson test --suite vm'");
+	return bin;
+}
+
+char *vm_tmpdir(const char *name)
+{
+	g_autofree char *tmpl = g_strdup_printf("hpci-vm-%s-XXXXXX", name);
+	char *dir = g_dir_make_tmp(tmpl, NULL);
+
+	assert_non_null(dir);
+	/* libvirt's QEMU must reach the cell files: keep the tree traversable. */
+	g_chmod(dir, 0755);
+	return dir;
+}
+
+json_object *vm_load_report(const char *dir)
+{
+	g_autofree char *path = g_build_filename(dir, "report.json", NULL);
+	json_object *root = json_object_from_file(path);
+
+	if (!root)
+		fail_msg("'%s' is missing or not valid JSON: %s", path, json_util_get_last_err());
+	return root;
+}
+
+json_object *vm_get(json_object *o, const char *path)
+{
+	g_auto(GStrv) keys = g_strsplit(path, ".", -1);
+
+	for (char **k = keys; *k && o; k++) {
+		if (g_ascii_isdigit(**k))
+			o = json_object_array_get_idx(o, atoi(*k));
+		else if (!json_object_object_get_ex(o, *k, &o))
+			return NULL;
+	}
+	return o;
+}
+
+const char *vm_get_str(json_object *o, const char *path)
+{
+	json_object *v = vm_get(o, path);
+
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+json_object *vm_find_cell(json_object *report, const char *axis, const char *value,
+			  const char *axis2, const char *value2)
+{
+	json_object *cells = vm_get(report, "cells");
+	g_autofree char *p1 = g_strdup_printf("axes.%s", axis);
+	g_autofree char *p2 = axis2 ? g_strdup_printf("axes.%s", axis2) : NULL;
+
+	for (size_t i = 0; cells && i < json_object_array_length(cells); i++) {
+		json_object *cell = json_object_array_get_idx(cells, i);
+
+		if (g_strcmp0(vm_get_str(cell, p1), value) == 0 &&
+		    (!axis2 || g_strcmp0(vm_get_str(cell, p2), value2) == 0))
+			return cell;
+	}
+	return NULL;
+}
+
+unsigned vm_count_domains(const char *prefix)
+{
+	g_autoptr(hpci_virt) virt = NULL;
+	g_autoptr(GPtrArray) names = NULL;
+
+	if (hpci_virt_open("qemu:///system", &virt) < 0 ||
+	    hpci_virt_list_domains(virt, prefix, &names) < 0)
+		fail_msg("cannot list libvirt domains: %s", hpci_error_message());
+	return names->len;
+}
+
+unsigned vm_count_files(const char *dir, const char *name)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	unsigned n = 0;
+
+	for (const char *e; d && (e = g_dir_read_name(d));) {
+		g_autofree char *path = g_build_filename(dir, e, NULL);
+
+		if (strcmp(e, name) == 0)
+			n++;
+		if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK))
+			n += vm_count_files(path, name);
+	}
+	return n;
+}

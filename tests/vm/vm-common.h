@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HPCI_VM_COMMON_H
+#define HPCI_VM_COMMON_H
+
+/*
+ * Helpers for the VM tests: they run the real hotplug-ci binary against the
+ * real libvirtd and read what it wrote, so they check the product end to end.
+ */
+#include <glib.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+
+/* $HOTPLUG_CI, set by meson to the built binary. */
+const char *vm_binary(void);
+/* A fresh directory under $TMPDIR for one test's report. */
+char *vm_tmpdir(const char *name);
+/* Loads DIR/report.json; fails the test when it is missing or not JSON. */
+json_object *vm_load_report(const char *dir);
+/* The cell object with the given axis value, or NULL. */
+json_object *vm_find_cell(json_object *report, const char *axis, const char *value,
+			  const char *axis2, const char *value2);
+json_object *vm_get(json_object *o, const char *path);
+const char *vm_get_str(json_object *o, const char *path);
+/* Domains of the libvirt connection whose name starts with prefix. */
+unsigned vm_count_domains(const char *prefix);
+/* Files named `name` anywhere below dir. */
+unsigned vm_count_files(const char *dir, const char *name);
+
+#endif
