@@ -18,6 +18,8 @@
  * sampling period, and how many identical samples make a hang: a healthy
  * SMI lasts milliseconds even under TCG (facts, section 6). */
 #define QUIET_BEFORE_SAMPLING_MS 3000
+/* OVMF (a RELEASE build) prints nothing for the first 10-15 s of a boot. */
+#define BOOT_QUIET_BEFORE_SAMPLING_MS 30000
 #define SAMPLE_PERIOD_MS 1000
 #define HANG_SAMPLES 3
 #define AGENT_TIMEOUT_S 10
@@ -31,14 +33,14 @@ struct cell_run {
 	struct hpci_obs obs;
 	struct hpci_domain *dom;
 	struct hpci_tail *tail;
-	GPtrArray *samples;        /* GArray * per register sample, consecutive */
-	gint64 first_sample_ms;
-	gint64 last_sample_ms;
-	unsigned sample_files;
+	/* The last HANG_SAMPLES consecutive register samples of a silent guest:
+	 * parsed, as text (written out only when they become evidence), and when. */
+	GPtrArray *samples;        /* GArray * of struct hpci_cpu_regs */
+	GPtrArray *sample_texts;   /* char * */
+	GArray *sample_times;      /* gint64 ms */
 	unsigned next_vcpu;        /* next free vCPU id to plug */
 	enum hpci_failure failure;
 	char *error;
-	char *stop_reason;
 };
 
 static char *cell_path(struct cell_run *cr, const char *name)
@@ -73,33 +75,55 @@ static gint64 now(struct cell_run *cr)
 	return hpci_obs_now(&cr->obs);
 }
 
-/* Takes one "info registers -a" sample, keeps its text as evidence. */
+/* Takes one "info registers -a" sample into the window. */
 static int sample_registers(struct cell_run *cr)
 {
 	g_autofree char *text = NULL;
-	g_autofree char *name = NULL;
-	g_autofree char *path = NULL;
 	GArray *cpus = NULL;
+	gint64 t = now(cr);
 	int rc;
 
-	if ((rc = hpci_domain_hmp(cr->dom, "info registers -a", &text)) < 0)
+	if ((rc = hpci_domain_hmp(cr->dom, "info registers -a", &text)) < 0 ||
+	    (rc = hpci_regdump_parse(text, &cpus)) < 0)
 		return rc;
-	name = g_strdup_printf("regdump-%02u.txt", ++cr->sample_files);
-	path = cell_path(cr, name);
-	(void)hpci_write_file(path, text, -1);
-	if ((rc = hpci_regdump_parse(text, &cpus)) < 0)
-		return rc;
-	if (cr->samples->len == 0)
-		cr->first_sample_ms = now(cr);
-	cr->last_sample_ms = now(cr);
+	if (cr->samples->len == HANG_SAMPLES) {
+		g_ptr_array_remove_index(cr->samples, 0);
+		g_ptr_array_remove_index(cr->sample_texts, 0);
+		g_array_remove_index(cr->sample_times, 0);
+	}
 	g_ptr_array_add(cr->samples, cpus);
-	hpci_obs_note(&cr->obs, "registers sampled into %s", name);
+	g_ptr_array_add(cr->sample_texts, g_steal_pointer(&text));
+	g_array_append_val(cr->sample_times, t);
 	return 0;
 }
 
 static void forget_samples(struct cell_run *cr)
 {
 	g_ptr_array_set_size(cr->samples, 0);
+	g_ptr_array_set_size(cr->sample_texts, 0);
+	g_array_set_size(cr->sample_times, 0);
+}
+
+/* The samples a classification rests on go into the cell directory. */
+static void save_samples(struct cell_run *cr)
+{
+	for (guint i = 0; i < cr->sample_texts->len; i++) {
+		g_autofree char *name = g_strdup_printf("regdump-%02u.txt", i + 1);
+		g_autofree char *path = cell_path(cr, name);
+
+		if (hpci_write_file(path, g_ptr_array_index(cr->sample_texts, i), -1) == 0)
+			hpci_obs_note(&cr->obs, "register sample taken at %" G_GINT64_FORMAT
+				      " ms saved as %s", g_array_index(cr->sample_times, gint64, i),
+				      name);
+	}
+}
+
+static gint64 sample_span_ms(struct cell_run *cr)
+{
+	guint n = cr->sample_times->len;
+
+	return n < 2 ? 0 : g_array_index(cr->sample_times, gint64, n - 1) -
+			   g_array_index(cr->sample_times, gint64, 0);
 }
 
 static bool any_serial(const struct hpci_event *ev, void *data)
@@ -116,11 +140,12 @@ static bool any_serial(const struct hpci_event *ev, void *data)
  * -EINTR.  *cursor moves past what was examined, so successive waits for
  * several events of one kind each find a new one.
  */
-static int wait_guest(struct cell_run *cr, guint *cursor, hpci_obs_match match, void *data,
-		      unsigned timeout_ms, const struct hpci_event **ret)
+static int wait_guest_quiet(struct cell_run *cr, guint *cursor, hpci_obs_match match,
+			    void *data, unsigned timeout_ms, unsigned quiet_ms,
+			    const struct hpci_event **ret)
 {
 	gint64 deadline = now(cr) + timeout_ms;
-	gint64 next_sample = now(cr) + QUIET_BEFORE_SAMPLING_MS;
+	gint64 next_sample = now(cr) + quiet_ms;
 	guint activity_cursor = hpci_obs_count(&cr->obs);
 
 	forget_samples(cr);
@@ -141,6 +166,12 @@ static int wait_guest(struct cell_run *cr, guint *cursor, hpci_obs_match match, 
 			return -EDEADLK;
 		next_sample = now(cr) + SAMPLE_PERIOD_MS;
 	}
+}
+
+static int wait_guest(struct cell_run *cr, guint *cursor, hpci_obs_match match, void *data,
+		      unsigned timeout_ms, const struct hpci_event **ret)
+{
+	return wait_guest_quiet(cr, cursor, match, data, timeout_ms, QUIET_BEFORE_SAMPLING_MS, ret);
 }
 
 /* Turns a failed wait into the cell's failure. */
@@ -186,8 +217,8 @@ static int boot(struct cell_run *cr)
 		return rc;
 	}
 	hpci_obs_note(&cr->obs, "domain resumed");
-	rc = wait_guest(cr, &from, hpci_obs_match_line, GINT_TO_POINTER(HPCI_LINE_READY),
-			cr->cell->timeouts.boot_ms, &ev);
+	rc = wait_guest_quiet(cr, &from, hpci_obs_match_line, GINT_TO_POINTER(HPCI_LINE_READY),
+			      cr->cell->timeouts.boot_ms, BOOT_QUIET_BEFORE_SAMPLING_MS, &ev);
 	if (rc < 0)
 		return wait_failed(cr, rc, "guest ready line (HPCI-READY)", cr->cell->timeouts.boot_ms);
 	cr->res->boot_ms = ev->t_ms;
@@ -342,6 +373,8 @@ static int step_unplug(struct cell_run *cr)
 		}
 		p->removed_ms = ev->t_ms;
 	}
+	/* Every plugged vCPU is gone: later plug steps reuse the slots. */
+	cr->next_vcpu = cr->cell->topology.boot;
 	return 0;
 }
 
@@ -428,17 +461,20 @@ static int run_steps(struct cell_run *cr)
 	return rc;
 }
 
-/* After a timeout, makes sure the evidence holds at least two samples. */
+/* After a timeout, makes sure the evidence holds at least two samples and
+ * saves them; other endings need no register evidence. */
 static void collect_hang_evidence(struct cell_run *cr)
 {
-	if (!cr->dom || !hpci_domain_is_active(cr->dom) || cr->failure != HPCI_FAIL_TIMEOUT)
+	if (cr->failure != HPCI_FAIL_TIMEOUT)
 		return;
-	while (cr->samples->len < 2 && !hpci_interrupted()) {
+	while (cr->dom && hpci_domain_is_active(cr->dom) && cr->samples->len < 2 &&
+	       !hpci_interrupted()) {
 		if (cr->samples->len)
 			g_usleep(SAMPLE_PERIOD_MS * 1000);
 		if (sample_registers(cr) < 0)
 			break;
 	}
+	save_samples(cr);
 }
 
 static int create_domain(struct cell_run *cr, unsigned index)
@@ -513,7 +549,7 @@ static void classify(struct cell_run *cr)
 		.error = cr->error,
 		.events = cr->obs.events,
 		.regdumps = cr->samples,
-		.regdump_span_ms = cr->last_sample_ms - cr->first_sample_ms,
+		.regdump_span_ms = sample_span_ms(cr),
 	};
 	struct hpci_classification out = { 0 };
 
@@ -532,6 +568,16 @@ static void classify(struct cell_run *cr)
 	cr->res->verdict_pass = hpci_verdict(&cr->cell->expect, out.outcome, cr->error);
 }
 
+static void release_run(struct cell_run *cr)
+{
+	hpci_obs_release(&cr->obs);
+	g_ptr_array_unref(cr->samples);
+	g_ptr_array_unref(cr->sample_texts);
+	g_array_unref(cr->sample_times);
+	g_free(cr->error);
+	g_free(cr->dir);
+}
+
 int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_cell *cell,
 		  unsigned index, struct hpci_cell_result *res)
 {
@@ -544,13 +590,17 @@ int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_cell *cell,
 	res->dir = g_build_filename("cells", cell->id, NULL);
 	cr.dir = g_build_filename(ctx->run_dir, res->dir, NULL);
 	cr.samples = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
+	cr.sample_texts = g_ptr_array_new_with_free_func(g_free);
+	cr.sample_times = g_array_new(FALSE, FALSE, sizeof(gint64));
 	events_log = cell_path(&cr, "events.log");
-	if ((rc = hpci_mkdir_p(cr.dir, 0755)) < 0 || (rc = hpci_obs_init(&cr.obs, events_log)) < 0) {
+	rc = hpci_mkdir_p(cr.dir, 0755);
+	if (rc < 0 || (rc = hpci_obs_init(&cr.obs, events_log)) < 0) {
+		if (!cr.obs.events)
+			(void)hpci_obs_init(&cr.obs, NULL); /* so release_run has one shape */
 		res->outcome = HPCI_OUTCOME_INFRA_ERROR;
 		res->error = g_strdup(hpci_error_message());
 		res->verdict_pass = false;
-		g_ptr_array_unref(cr.samples);
-		g_free(cr.dir);
+		release_run(&cr);
 		return 0;
 	}
 
@@ -562,10 +612,6 @@ int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_cell *cell,
 	res->duration_ms = (g_get_monotonic_time() - t_start) / 1000;
 	rc = hpci_interrupted() ? -EINTR : 0;
 
-	hpci_obs_release(&cr.obs);
-	g_ptr_array_unref(cr.samples);
-	g_free(cr.error);
-	g_free(cr.stop_reason);
-	g_free(cr.dir);
+	release_run(&cr);
 	return rc;
 }

@@ -136,14 +136,23 @@ static void qemu_global(xmlNodePtr cmdline, xmlNsPtr ns, const char *prop, bool 
 	qemu_arg(cmdline, ns, value);
 }
 
+/* QEMU's option syntax escapes a comma inside a value by doubling it; cell
+ * directories are named after cell ids, which contain commas. */
+static char *escape_commas(const char *value)
+{
+	g_auto(GStrv) parts = g_strsplit(value, ",", -1);
+
+	return g_strjoinv(",,", parts);
+}
+
 /* libvirt has no elements for the SMI feature toggles or isa-debugcon. */
 static void add_qemu_commandline(xmlNodePtr domain, xmlNsPtr ns,
 				 const struct hpci_domain_spec *spec)
 {
 	const struct hpci_smi_mode *smi = &spec->cell->smi;
 	xmlNodePtr cmdline = xmlNewChild(domain, ns, BAD_CAST "commandline", NULL);
-	g_autofree char *chardev = g_strdup_printf("file,id=hpci-fwlog,path=%s",
-						   spec->firmware_log);
+	g_autofree char *path = escape_commas(spec->firmware_log);
+	g_autofree char *chardev = g_strdup_printf("file,id=hpci-fwlog,path=%s", path);
 
 	qemu_global(cmdline, ns, "ICH9-LPC.x-smi-broadcast", smi->broadcast);
 	qemu_global(cmdline, ns, "ICH9-LPC.x-smi-cpu-hotplug", smi->cpu_hotplug);

@@ -47,10 +47,15 @@ int hpci_host_probe_accel(const char *emulator, struct hpci_accel_probe *ret)
 	if (rc == 0) {
 		ret->accel = g_strdup("kvm");
 	} else {
+		const char *last;
+
+		/* QEMU prints CPUID warnings first; its last line is the refusal. */
 		g_strstrip(err->str);
+		last = strrchr(err->str, '\n');
+		last = last ? last + 1 : err->str;
 		ret->accel = g_strdup("tcg");
 		ret->reason = g_strdup_printf("KVM with SMM refused: %s",
-					      err->len ? err->str : hpci_error_message());
+					      *last ? last : hpci_error_message());
 		hpci_error_clear();
 	}
 	hpci_cmd_release(&cmd);

@@ -8,6 +8,7 @@
 #include "error.h"
 #include "virt.h"
 
+#include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
 

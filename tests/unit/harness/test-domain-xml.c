@@ -129,7 +129,7 @@ static void test_special_characters_are_escaped(void **state)
 	struct hpci_cell cell = make_cell(true, true, true, true);
 	struct hpci_domain_spec spec = {
 		.cell = &cell, .name = "a<b>&'\"", .accel = "tcg", .disk = "/d", .nvram = "/n",
-		.serial_log = "/s", .firmware_log = "/f", .memory_mib = 256,
+		.serial_log = "/s", .firmware_log = "/f,x=1,y", .memory_mib = 256,
 	};
 	g_autofree char *xml = NULL;
 	xmlDocPtr doc;
@@ -139,6 +139,7 @@ static void test_special_characters_are_escaped(void **state)
 	doc = xmlReadMemory(xml, strlen(xml), "d.xml", NULL, XML_PARSE_NONET);
 	assert_non_null(doc);
 	assert_xpath(doc, "/domain/name", "a<b>&'\"");
+	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[@value='file,id=hpci-fwlog,path=/f,,x=1,,y'])", "1");
 	xmlFreeDoc(doc);
 }
 

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+#include "cell.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const char *const outcome_names[HPCI_OUTCOME__COUNT] = {
+	[HPCI_OUTCOME_PASS] = "pass",
+	[HPCI_OUTCOME_REFUSED] = "refused",
+	[HPCI_OUTCOME_HANG_SMM] = "hang-smm",
+	[HPCI_OUTCOME_GUEST_TIMEOUT] = "guest-timeout",
+	[HPCI_OUTCOME_GUEST_CRASH] = "guest-crash",
+	[HPCI_OUTCOME_QEMU_CRASH] = "qemu-crash",
+	[HPCI_OUTCOME_INFRA_ERROR] = "infra-error",
+};
+
+const char *hpci_outcome_name(enum hpci_outcome outcome)
+{
+	if ((unsigned)outcome >= HPCI_OUTCOME__COUNT)
+		return "invalid";
+	return outcome_names[outcome];
+}
+
+int hpci_outcome_parse(const char *name, enum hpci_outcome *ret)
+{
+	for (unsigned i = 0; name && i < HPCI_OUTCOME__COUNT; i++) {
+		if (strcmp(name, outcome_names[i]) == 0) {
+			*ret = (enum hpci_outcome)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *hpci_step_name(enum hpci_step_kind kind)
+{
+	switch (kind) {
+	case HPCI_STEP_PLUG_EACH:
+		return "plug-each";
+	case HPCI_STEP_PLUG_BURST:
+		return "plug-burst";
+	case HPCI_STEP_UNPLUG:
+		return "unplug";
+	case HPCI_STEP_SMI:
+		return "smi";
+	}
+	return "invalid";
+}
+
+const char *hpci_cell_axis(const struct hpci_cell *cell, const char *axis)
+{
+	if (!cell || !cell->axes || !axis)
+		return NULL;
+	for (guint i = 0; i < cell->axes->len; i++) {
+		const struct hpci_axis_value *av = &g_array_index(cell->axes, struct hpci_axis_value, i);
+
+		if (g_strcmp0(av->axis, axis) == 0)
+			return av->value;
+	}
+	return NULL;
+}
+
+/* The axes array carries no clear function (callers build cells by hand in
+ * tests), so the strings it holds are released here. */
+void hpci_cell_free(struct hpci_cell *cell)
+{
+	if (!cell)
+		return;
+	if (cell->axes) {
+		for (guint i = 0; i < cell->axes->len; i++) {
+			struct hpci_axis_value *av = &g_array_index(cell->axes, struct hpci_axis_value, i);
+
+			g_free(av->axis);
+			g_free(av->value);
+		}
+		g_array_free(cell->axes, TRUE);
+	}
+	if (cell->steps)
+		g_array_free(cell->steps, TRUE);
+	g_free(cell->id);
+	g_free(cell->smi.machine);
+	g_free(cell->firmware.code);
+	g_free(cell->firmware.vars);
+	g_free(cell->qemu.emulator);
+	g_free(cell->image);
+	g_free(cell->expect.message);
+	g_free(cell->expect.reason);
+	g_free(cell);
+}

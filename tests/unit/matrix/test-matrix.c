@@ -1,0 +1,1039 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "matrix.h"
+#include "error.h"
+#include "fixture.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#define BAD "matrix/bad.json"
+
+/* Inline matrices are written with ' for " to stay readable. */
+static char *sq(const char *text)
+{
+	char *s = g_strdup(text);
+
+	for (char *c = s; *c; c++) {
+		if (*c == '\'')
+			*c = '"';
+	}
+	return s;
+}
+
+static struct hpci_matrix *parse_ok(const char *text, const char *accel)
+{
+	g_autofree char *json = sq(text);
+	struct hpci_matrix_host host = { accel };
+	struct hpci_matrix *m = NULL;
+
+	if (hpci_matrix_parse("matrix/ok.json", json, &host, &m) < 0)
+		fail_msg("unexpected error: %s", hpci_error_message());
+	return m;
+}
+
+static void check_error(const char *text, const char *expected)
+{
+	g_autofree char *json = sq(text);
+	struct hpci_matrix_host host = { "tcg" };
+	struct hpci_matrix *m = NULL;
+	int rc;
+
+	hpci_error_clear();
+	rc = hpci_matrix_parse(BAD, json, &host, &m);
+	if (rc != -EINVAL || !strstr(hpci_error_message(), expected))
+		fail_msg("rc %d, message\n    %s\nshould contain\n    %s", rc, hpci_error_message(),
+			 expected);
+	assert_null(m);
+}
+
+static char *fixture_path(const char *rel)
+{
+	const char *dir = g_getenv("HPCI_FIXTURES");
+
+	return g_build_filename(dir ? dir : "tests/fixtures", rel, NULL);
+}
+
+static struct hpci_matrix *load_fixture(const char *accel)
+{
+	g_autofree char *path = fixture_path("matrix/valid.json");
+	struct hpci_matrix_host host = { accel };
+	struct hpci_matrix *m = NULL;
+
+	if (hpci_matrix_load(path, accel ? &host : NULL, &m) < 0)
+		fail_msg("cannot load the fixture: %s", hpci_error_message());
+	return m;
+}
+
+static const struct hpci_cell *cell_by_id(const struct hpci_matrix *m, const char *id)
+{
+	for (guint i = 0; i < m->cells->len; i++) {
+		const struct hpci_cell *c = g_ptr_array_index(m->cells, i);
+
+		if (strcmp(c->id, id) == 0)
+			return c;
+	}
+	fail_msg("no cell '%s'", id);
+	return NULL;
+}
+
+#define ID(topo, smi, count, ops) \
+	"topology=" topo ",smi=" smi ",firmware=smm,qemu=system,count=" count ",ops=" ops
+
+static const char *const fixture_ids[] = {
+	ID("1s2c", "full", "1", "each"),
+	ID("1s2c", "full", "1", "burst"),
+	ID("1s2c", "full", "1", "unplug"),
+	ID("1s2c", "full", "all", "each"),
+	ID("1s2c", "full", "all", "burst"),
+	ID("1s2c", "full", "all", "unplug"),
+	ID("1s2c", "hotplug-off", "1", "each"),
+	ID("1s2c", "hotplug-off", "all", "each"),
+	ID("2s2c2t", "full", "1", "each"),
+	ID("2s2c2t", "full", "1", "burst"),
+	ID("2s2c2t", "full", "1", "unplug"),
+	ID("2s2c2t", "full", "2", "each"),
+	ID("2s2c2t", "full", "2", "burst"),
+	ID("2s2c2t", "full", "2", "unplug"),
+	ID("2s2c2t", "full", "all", "each"),
+	ID("2s2c2t", "full", "all", "burst"),
+	ID("2s2c2t", "full", "all", "unplug"),
+	ID("2s2c2t", "hotplug-off", "1", "each"),
+	ID("2s2c2t", "hotplug-off", "2", "each"),
+	ID("2s2c2t", "hotplug-off", "all", "each"),
+};
+
+/* ---- valid matrices ---------------------------------------------------- */
+
+static void test_fixture_ids_and_order(void **state)
+{
+	g_autoptr(hpci_matrix) m = load_fixture("tcg");
+
+	(void)state;
+	assert_string_equal(m->name, "smoke");
+	assert_int_equal(m->cells->len, G_N_ELEMENTS(fixture_ids));
+	for (guint i = 0; i < m->cells->len; i++)
+		assert_string_equal(((struct hpci_cell *)g_ptr_array_index(m->cells, i))->id,
+				    fixture_ids[i]);
+}
+
+static void test_fixture_ids_unique(void **state)
+{
+	g_autoptr(hpci_matrix) m = load_fixture("kvm");
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+
+	(void)state;
+	for (guint i = 0; i < m->cells->len; i++) {
+		const struct hpci_cell *c = g_ptr_array_index(m->cells, i);
+
+		if (!g_hash_table_add(seen, c->id))
+			fail_msg("cell id '%s' appears twice", c->id);
+	}
+	assert_int_equal(g_hash_table_size(seen), G_N_ELEMENTS(fixture_ids));
+}
+
+static void test_fixture_axes_array(void **state)
+{
+	g_autoptr(hpci_matrix) m = load_fixture("tcg");
+	const struct hpci_cell *c = g_ptr_array_index(m->cells, 0);
+	static const char *const want[][2] = {
+		{ "topology", "1s2c" }, { "smi", "full" }, { "firmware", "smm" },
+		{ "qemu", "system" }, { "count", "1" }, { "ops", "each" },
+	};
+
+	(void)state;
+	assert_int_equal(c->axes->len, 6);
+	for (guint i = 0; i < 6; i++) {
+		const struct hpci_axis_value *av = &g_array_index(c->axes, struct hpci_axis_value, i);
+
+		assert_string_equal(av->axis, want[i][0]);
+		assert_string_equal(av->value, want[i][1]);
+		assert_string_equal(hpci_cell_axis(c, want[i][0]), want[i][1]);
+	}
+	assert_null(hpci_cell_axis(c, "nope"));
+	assert_null(hpci_cell_axis(NULL, "smi"));
+}
+
+static void test_fixture_resolved_values(void **state)
+{
+	g_autoptr(hpci_matrix) m = load_fixture("tcg");
+	const struct hpci_cell *c;
+	const struct hpci_step *s;
+
+	(void)state;
+	/* dies and threads default to 1, max given */
+	c = cell_by_id(m, ID("1s2c", "full", "all", "each"));
+	assert_int_equal(c->topology.sockets, 1);
+	assert_int_equal(c->topology.dies, 1);
+	assert_int_equal(c->topology.cores, 2);
+	assert_int_equal(c->topology.threads, 1);
+	assert_int_equal(c->topology.boot, 1);
+	assert_int_equal(c->topology.max, 2);
+	assert_int_equal(c->count, 1);    /* all = max - boot */
+	assert_int_equal(c->steps->len, 2);
+	s = &g_array_index(c->steps, struct hpci_step, 0);
+	assert_int_equal(s->kind, HPCI_STEP_PLUG_EACH);
+	s = &g_array_index(c->steps, struct hpci_step, 1);
+	assert_int_equal(s->kind, HPCI_STEP_SMI);
+	assert_int_equal(s->sweeps, 3);
+
+	/* max omitted: the product */
+	c = cell_by_id(m, ID("2s2c2t", "full", "all", "burst"));
+	assert_int_equal(c->topology.dies, 1);
+	assert_int_equal(c->topology.threads, 2);
+	assert_int_equal(c->topology.max, 8);
+	assert_int_equal(c->topology.boot, 2);
+	assert_int_equal(c->count, 6);
+	assert_int_equal(c->steps->len, 2);
+	s = &g_array_index(c->steps, struct hpci_step, 0);
+	assert_int_equal(s->kind, HPCI_STEP_PLUG_BURST);
+	s = &g_array_index(c->steps, struct hpci_step, 1);
+	assert_int_equal(s->kind, HPCI_STEP_SMI);
+	assert_int_equal(s->sweeps, 2);    /* default sweeps */
+
+	c = cell_by_id(m, ID("2s2c2t", "full", "2", "unplug"));
+	assert_int_equal(c->count, 2);
+	assert_int_equal(g_array_index(c->steps, struct hpci_step, 1).kind, HPCI_STEP_UNPLUG);
+	assert_string_equal(c->smi.machine, "pc-q35-7.2");
+	assert_true(c->smi.broadcast && c->smi.cpu_hotplug && c->smi.cpu_hotunplug &&
+		    c->smi.smbase_smram);
+	assert_string_equal(c->firmware.code, "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd");
+	assert_string_equal(c->firmware.vars, "/usr/share/OVMF/OVMF_VARS_4M.fd");
+	assert_true(c->firmware.smm);
+	assert_string_equal(c->qemu.emulator, "/usr/bin/qemu-system-x86_64");
+	assert_string_equal(c->image, "minimal");
+
+	c = cell_by_id(m, ID("2s2c2t", "hotplug-off", "1", "each"));
+	assert_false(c->smi.cpu_hotplug);
+	assert_false(c->smi.cpu_hotunplug);
+	assert_true(c->smi.broadcast);
+	assert_true(c->smi.smbase_smram);   /* default */
+}
+
+static void test_fixture_timeouts_tcg_kvm(void **state)
+{
+	g_autoptr(hpci_matrix) tcg = load_fixture("tcg");
+	g_autoptr(hpci_matrix) kvm = load_fixture("kvm");
+	g_autoptr(hpci_matrix) unknown = load_fixture(NULL);
+	const struct hpci_timeouts *t;
+
+	(void)state;
+	t = &((const struct hpci_cell *)g_ptr_array_index(tcg->cells, 5))->timeouts;
+	assert_int_equal(t->boot_ms, 100000);
+	assert_int_equal(t->plug_ms, 60000);
+	assert_int_equal(t->online_ms, 8000);
+	assert_int_equal(t->unplug_ms, 60000);
+	assert_int_equal(t->smi_ms, 120000);
+	t = &((const struct hpci_cell *)g_ptr_array_index(kvm->cells, 5))->timeouts;
+	assert_int_equal(t->boot_ms, 25000);
+	assert_int_equal(t->plug_ms, 15000);
+	assert_int_equal(t->online_ms, 5000);   /* 8 s / 4 = 2 s, raised to the 5 s floor */
+	assert_int_equal(t->unplug_ms, 15000);
+	assert_int_equal(t->smi_ms, 30000);
+	t = &((const struct hpci_cell *)g_ptr_array_index(unknown->cells, 5))->timeouts;
+	assert_int_equal(t->boot_ms, 100000);
+}
+
+static void test_default_timeouts_and_floor(void **state)
+{
+	g_autoptr(hpci_matrix) tcg = parse_ok("{'name':'t','axes':{}}", "tcg");
+	g_autoptr(hpci_matrix) kvm = parse_ok("{'name':'t','defaults':{'timeouts':{'online_s':3,"
+					      "'smi_s':30}},'axes':{}}", "kvm");
+	const struct hpci_timeouts *t;
+
+	(void)state;
+	t = &((const struct hpci_cell *)g_ptr_array_index(tcg->cells, 0))->timeouts;
+	assert_int_equal(t->boot_ms, 120000);
+	assert_int_equal(t->plug_ms, 60000);
+	assert_int_equal(t->online_ms, 60000);
+	assert_int_equal(t->unplug_ms, 90000);
+	assert_int_equal(t->smi_ms, 120000);
+	t = &((const struct hpci_cell *)g_ptr_array_index(kvm->cells, 0))->timeouts;
+	assert_int_equal(t->boot_ms, 30000);
+	assert_int_equal(t->unplug_ms, 22500);
+	assert_int_equal(t->online_ms, 3000);   /* below the floor already: kept */
+	assert_int_equal(t->smi_ms, 7500);
+}
+
+struct want_expect {
+	const char *id;
+	enum hpci_outcome outcome;
+	const char *message;
+	const char *reason_start;
+};
+
+static void check_expectations(const struct hpci_matrix *m, const struct want_expect *want,
+			       size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct hpci_cell *c = cell_by_id(m, want[i].id);
+
+		if (c->expect.outcome != want[i].outcome)
+			fail_msg("%s: outcome %s, want %s", c->id,
+				 hpci_outcome_name(c->expect.outcome),
+				 hpci_outcome_name(want[i].outcome));
+		assert_string_equal(c->expect.message ? c->expect.message : "(null)",
+				    want[i].message ? want[i].message : "(null)");
+		if (want[i].reason_start)
+			assert_true(c->expect.reason &&
+				    g_str_has_prefix(c->expect.reason, want[i].reason_start));
+		else
+			assert_null(c->expect.reason);
+	}
+}
+
+#define REFUSED_MSG "cpu hotplug with SMI wasn't enabled by firmware"
+
+static void test_expect_tcg(void **state)
+{
+	g_autoptr(hpci_matrix) m = load_fixture("tcg");
+	const struct want_expect want[] = {
+		/* rule 1 wins over rule 2, which matches too */
+		{ ID("1s2c", "hotplug-off", "1", "each"), HPCI_OUTCOME_REFUSED, REFUSED_MSG, "QEMU refuses" },
+		{ ID("2s2c2t", "hotplug-off", "all", "each"), HPCI_OUTCOME_REFUSED, REFUSED_MSG, "QEMU refuses" },
+		{ ID("1s2c", "full", "1", "each"), HPCI_OUTCOME_HANG_SMM, NULL, "stock QEMU" },
+		{ ID("2s2c2t", "full", "2", "burst"), HPCI_OUTCOME_HANG_SMM, NULL, "stock QEMU" },
+		/* the kvm rule does not apply under tcg */
+		{ ID("2s2c2t", "full", "1", "unplug"), HPCI_OUTCOME_PASS, NULL, NULL },
+		{ ID("2s2c2t", "full", "all", "unplug"), HPCI_OUTCOME_QEMU_CRASH, NULL, NULL },
+		{ ID("1s2c", "full", "all", "unplug"), HPCI_OUTCOME_QEMU_CRASH, NULL, NULL },
+	};
+
+	(void)state;
+	check_expectations(m, want, G_N_ELEMENTS(want));
+}
+
+static void test_expect_kvm(void **state)
+{
+	g_autoptr(hpci_matrix) m = load_fixture("kvm");
+	const struct want_expect want[] = {
+		{ ID("1s2c", "hotplug-off", "1", "each"), HPCI_OUTCOME_REFUSED, REFUSED_MSG, "QEMU refuses" },
+		/* the tcg rule does not apply under kvm */
+		{ ID("1s2c", "full", "1", "each"), HPCI_OUTCOME_PASS, NULL, NULL },
+		{ ID("2s2c2t", "full", "2", "burst"), HPCI_OUTCOME_PASS, NULL, NULL },
+		{ ID("2s2c2t", "full", "1", "unplug"), HPCI_OUTCOME_GUEST_TIMEOUT, NULL, "kvm-only" },
+		/* the kvm rule comes first and wins over the count=all rule */
+		{ ID("2s2c2t", "full", "all", "unplug"), HPCI_OUTCOME_GUEST_TIMEOUT, NULL, "kvm-only" },
+		{ ID("1s2c", "full", "all", "unplug"), HPCI_OUTCOME_QEMU_CRASH, NULL, NULL },
+	};
+
+	(void)state;
+	check_expectations(m, want, G_N_ELEMENTS(want));
+}
+
+static void test_expect_unknown_host(void **state)
+{
+	g_autoptr(hpci_matrix) m = load_fixture(NULL);
+	struct hpci_matrix_host no_accel = { NULL };
+	g_autoptr(hpci_matrix) m2 = NULL;
+	g_autofree char *path = fixture_path("matrix/valid.json");
+	const struct want_expect want[] = {
+		{ ID("1s2c", "hotplug-off", "1", "each"), HPCI_OUTCOME_REFUSED, REFUSED_MSG, "QEMU refuses" },
+		{ ID("1s2c", "full", "1", "each"), HPCI_OUTCOME_PASS, NULL, NULL },
+		{ ID("2s2c2t", "full", "1", "unplug"), HPCI_OUTCOME_PASS, NULL, NULL },
+		{ ID("2s2c2t", "full", "all", "unplug"), HPCI_OUTCOME_QEMU_CRASH, NULL, NULL },
+	};
+
+	(void)state;
+	check_expectations(m, want, G_N_ELEMENTS(want));
+	assert_int_equal(hpci_matrix_load(path, &no_accel, &m2), 0);
+	check_expectations(m2, want, G_N_ELEMENTS(want));
+}
+
+static void test_sha256_and_path(void **state)
+{
+	g_autofree char *path = fixture_path("matrix/valid.json");
+	g_autofree char *data = fixture_read("matrix/valid.json");
+	g_autofree char *want = g_compute_checksum_for_string(G_CHECKSUM_SHA256, data, -1);
+	g_autoptr(hpci_matrix) loaded = load_fixture("tcg");
+	g_autoptr(hpci_matrix) parsed = NULL;
+	struct hpci_matrix_host host = { "tcg" };
+
+	(void)state;
+	assert_string_equal(loaded->sha256, want);
+	assert_int_equal(strlen(loaded->sha256), 64);
+	assert_string_equal(loaded->path, path);
+	assert_int_equal(hpci_matrix_parse("x.json", data, &host, &parsed), 0);
+	assert_string_equal(parsed->sha256, want);
+	assert_string_equal(parsed->path, "x.json");
+	assert_int_equal(parsed->cells->len, loaded->cells->len);
+}
+
+static void test_all_defaults(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok("{'name':'d','axes':{}}", "tcg");
+	const struct hpci_cell *c;
+
+	(void)state;
+	assert_int_equal(m->cells->len, 1);
+	c = g_ptr_array_index(m->cells, 0);
+	assert_string_equal(c->id, "topology=default,smi=default,firmware=default,qemu=default,"
+			    "count=default,ops=default");
+	assert_int_equal(c->topology.sockets, 1);
+	assert_int_equal(c->topology.dies, 1);
+	assert_int_equal(c->topology.cores, 2);
+	assert_int_equal(c->topology.threads, 1);
+	assert_int_equal(c->topology.boot, 1);
+	assert_int_equal(c->topology.max, 2);
+	assert_string_equal(c->smi.machine, "q35");
+	assert_true(c->smi.broadcast && c->smi.cpu_hotplug && c->smi.cpu_hotunplug &&
+		    c->smi.smbase_smram);
+	assert_string_equal(c->firmware.code, "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd");
+	assert_string_equal(c->firmware.vars, "/usr/share/OVMF/OVMF_VARS_4M.fd");
+	assert_true(c->firmware.smm);
+	assert_string_equal(c->qemu.emulator, "/usr/bin/qemu-system-x86_64");
+	assert_int_equal(c->count, 1);
+	assert_int_equal(c->steps->len, 2);
+	assert_int_equal(g_array_index(c->steps, struct hpci_step, 0).kind, HPCI_STEP_PLUG_EACH);
+	assert_int_equal(g_array_index(c->steps, struct hpci_step, 1).kind, HPCI_STEP_SMI);
+	assert_int_equal(g_array_index(c->steps, struct hpci_step, 1).sweeps, 2);
+	assert_string_equal(c->image, "minimal");
+	assert_int_equal(c->expect.outcome, HPCI_OUTCOME_PASS);
+	assert_null(c->expect.message);
+	assert_null(c->expect.reason);
+	assert_string_equal(hpci_cell_axis(c, "count"), "default");
+}
+
+static void test_smi_defaults_and_machine(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok(
+		"{'name':'t','axes':{'smi':{'a':{},'b':{'machine':'pc-q35-10.12',"
+		"'cpu_hotplug':false,'cpu_hotunplug':false,'smbase_smram':false,"
+		"'broadcast':false}}}}", NULL);
+	const struct hpci_cell *a = g_ptr_array_index(m->cells, 0);
+	const struct hpci_cell *b = g_ptr_array_index(m->cells, 1);
+
+	(void)state;
+	assert_string_equal(a->smi.machine, "q35");
+	assert_true(a->smi.broadcast && a->smi.cpu_hotplug && a->smi.cpu_hotunplug &&
+		    a->smi.smbase_smram);
+	assert_string_equal(b->smi.machine, "pc-q35-10.12");
+	assert_false(b->smi.broadcast || b->smi.cpu_hotplug || b->smi.cpu_hotunplug ||
+		     b->smi.smbase_smram);
+}
+
+static void test_include_filter(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok(
+		"{'name':'t','axes':{'count':[1,2,3],'ops':{'a':['smi'],'b':['plug-each'],"
+		"'c':['unplug']},'topology':{'big':{'sockets':1,'cores':4,'boot':1}}},"
+		"'include':[{'count':[1,3],'ops':'a'},{'count':2,'ops':['c']}]}", NULL);
+	static const char *const want[] = {
+		"topology=big,smi=default,firmware=default,qemu=default,count=1,ops=a",
+		"topology=big,smi=default,firmware=default,qemu=default,count=2,ops=c",
+		"topology=big,smi=default,firmware=default,qemu=default,count=3,ops=a",
+	};
+
+	(void)state;
+	assert_int_equal(m->cells->len, G_N_ELEMENTS(want));
+	for (guint i = 0; i < m->cells->len; i++)
+		assert_string_equal(((struct hpci_cell *)g_ptr_array_index(m->cells, i))->id,
+				    want[i]);
+}
+
+/* count 3 does not fit 'small', but that pair is excluded: no error. */
+static void test_exclude_skips_cell_checks(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok(
+		"{'name':'t','axes':{'topology':{'small':{'sockets':1,'cores':2,'boot':1},"
+		"'big':{'sockets':1,'cores':4,'boot':1}},'count':[1,3,'all']},"
+		"'exclude':[{'topology':'small','count':'3'}]}", NULL);
+	const struct hpci_cell *c;
+
+	(void)state;
+	assert_int_equal(m->cells->len, 5);
+	c = g_ptr_array_index(m->cells, 1);
+	assert_string_equal(hpci_cell_axis(c, "count"), "all");
+	assert_int_equal(c->count, 1);
+	c = g_ptr_array_index(m->cells, 4);
+	assert_string_equal(hpci_cell_axis(c, "count"), "all");
+	assert_int_equal(c->count, 3);
+}
+
+/* Two plug runs separated by an unplug each need only `count` free slots. */
+static void test_unplug_separates_plug_runs(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok(
+		"{'name':'t','axes':{'count':['all'],'ops':{'replug':['plug-each','unplug',"
+		"'plug-burst','smi']}}}", NULL);
+
+	(void)state;
+	assert_int_equal(((struct hpci_cell *)g_ptr_array_index(m->cells, 0))->count, 1);
+}
+
+static void test_outcome_and_step_names(void **state)
+{
+	enum hpci_outcome o;
+
+	(void)state;
+	for (int i = 0; i < HPCI_OUTCOME__COUNT; i++) {
+		assert_int_equal(hpci_outcome_parse(hpci_outcome_name(i), &o), 0);
+		assert_int_equal(o, i);
+	}
+	assert_string_equal(hpci_outcome_name(HPCI_OUTCOME_HANG_SMM), "hang-smm");
+	assert_string_equal(hpci_outcome_name(HPCI_OUTCOME_INFRA_ERROR), "infra-error");
+	assert_int_equal(hpci_outcome_parse("hang", &o), -EINVAL);
+	assert_int_equal(hpci_outcome_parse(NULL, &o), -EINVAL);
+	assert_string_equal(hpci_step_name(HPCI_STEP_PLUG_EACH), "plug-each");
+	assert_string_equal(hpci_step_name(HPCI_STEP_PLUG_BURST), "plug-burst");
+	assert_string_equal(hpci_step_name(HPCI_STEP_UNPLUG), "unplug");
+	assert_string_equal(hpci_step_name(HPCI_STEP_SMI), "smi");
+	hpci_cell_free(NULL);
+	hpci_matrix_free(NULL);
+}
+
+/* json-c stops at a NUL byte; the bytes after it must not go unnoticed. */
+static void test_err_nul_byte_in_file(void **state)
+{
+	static const char data[] = "{\"name\":\"x\",\n\"axes\":{}}\n\0{junk";
+	g_autofree char *dir = g_dir_make_tmp("hpci-matrix-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "nul.json", NULL);
+	g_autofree char *want = g_strdup_printf("%s: invalid JSON near line 3: NUL byte in the file",
+						path);
+	struct hpci_matrix *m = NULL;
+
+	(void)state;
+	assert_true(g_file_set_contents(path, data, sizeof(data) - 1, NULL));
+	assert_int_equal(hpci_matrix_load(path, NULL, &m), -EINVAL);
+	assert_null(m);
+	assert_string_equal(hpci_error_message(), want);
+	g_unlink(path);
+	g_rmdir(dir);
+}
+
+static void test_missing_file(void **state)
+{
+	struct hpci_matrix *m = NULL;
+
+	(void)state;
+	assert_int_equal(hpci_matrix_load("/nonexistent/hpci.json", NULL, &m), -ENOENT);
+	assert_null(m);
+	assert_non_null(strstr(hpci_error_message(), "cannot read '/nonexistent/hpci.json'"));
+}
+
+/* ---- one test per validation error -------------------------------------- */
+
+#define ERROR_TEST(fn, json, message) \
+	static void fn(void **state) \
+	{ \
+		(void)state; \
+		check_error(json, message); \
+	}
+
+/* A topology with one free slot, for rules and per-cell checks. */
+#define T1 "'topology':{'1s2c':{'sockets':1,'cores':2,'boot':1,'max':2}}"
+
+/* JSON syntax */
+ERROR_TEST(test_err_json_syntax, "{\n 'name': 'x',\n 'axes': {,}\n}",
+	   BAD ": invalid JSON near line 3: quoted object property name expected")
+ERROR_TEST(test_err_json_truncated, "{\n 'name': 'x',\n 'axes': {\n",
+	   BAD ": invalid JSON near line 4: unexpected end of data")
+ERROR_TEST(test_err_json_trailing, "{'name':'x','axes':{}}\n\n}",
+	   BAD ": invalid JSON near line 3: ")
+ERROR_TEST(test_err_json_trailing_comma, "{'name':'x','axes':{},}",
+	   BAD ": invalid JSON near line 1: unexpected character")
+ERROR_TEST(test_err_json_empty, "", BAD ": invalid JSON near line 1: unexpected end of data")
+ERROR_TEST(test_err_root_type, "[1]", BAD ": $: expected an object, got array")
+
+/* top level */
+ERROR_TEST(test_err_unknown_top_key, "{'name':'x','axes':{},'exlude':[]}",
+	   BAD ": $: unknown key 'exlude'; allowed keys are name, description, defaults, axes, "
+	   "include, exclude, expect")
+ERROR_TEST(test_err_name_missing, "{'axes':{}}", BAD ": $: missing required key 'name'")
+ERROR_TEST(test_err_name_type, "{'name':3,'axes':{}}",
+	   BAD ": $.name: expected a string, got number 3")
+ERROR_TEST(test_err_name_chars, "{'name':'my smoke','axes':{}}",
+	   BAD ": $.name: name 'my smoke' may only contain letters, digits and . _ -")
+ERROR_TEST(test_err_name_empty, "{'name':'','axes':{}}",
+	   BAD ": $.name: name '' may only contain letters, digits and . _ -")
+ERROR_TEST(test_err_description_type, "{'name':'x','description':['a'],'axes':{}}",
+	   BAD ": $.description: expected a string, got array")
+ERROR_TEST(test_err_axes_missing, "{'name':'x'}", BAD ": $: missing required key 'axes'")
+ERROR_TEST(test_err_axes_type, "{'name':'x','axes':[]}",
+	   BAD ": $.axes: expected an object, got array")
+ERROR_TEST(test_err_string_nul, "{'name':'a\\u0000b','axes':{}}",
+	   BAD ": $.name: the string contains a NUL character")
+
+/* defaults */
+ERROR_TEST(test_err_defaults_type, "{'name':'x','defaults':1,'axes':{}}",
+	   BAD ": $.defaults: expected an object, got number 1")
+ERROR_TEST(test_err_defaults_unknown_key, "{'name':'x','defaults':{'img':'a'},'axes':{}}",
+	   BAD ": $.defaults: unknown key 'img'; allowed keys are image, timeouts")
+ERROR_TEST(test_err_image_type, "{'name':'x','defaults':{'image':true},'axes':{}}",
+	   BAD ": $.defaults.image: expected a string, got boolean true")
+ERROR_TEST(test_err_image_name, "{'name':'x','defaults':{'image':'../etc'},'axes':{}}",
+	   BAD ": $.defaults.image: '../etc' is not an image recipe name")
+ERROR_TEST(test_err_timeouts_type, "{'name':'x','defaults':{'timeouts':[]},'axes':{}}",
+	   BAD ": $.defaults.timeouts: expected an object, got array")
+ERROR_TEST(test_err_timeouts_unknown_key,
+	   "{'name':'x','defaults':{'timeouts':{'boot':5}},'axes':{}}",
+	   BAD ": $.defaults.timeouts: unknown key 'boot'; allowed keys are boot_s, plug_s, "
+	   "online_s, unplug_s, smi_s")
+ERROR_TEST(test_err_timeout_zero, "{'name':'x','defaults':{'timeouts':{'plug_s':0}},'axes':{}}",
+	   BAD ": $.defaults.timeouts.plug_s: expected a positive integer, got number 0")
+ERROR_TEST(test_err_timeout_string,
+	   "{'name':'x','defaults':{'timeouts':{'smi_s':'120'}},'axes':{}}",
+	   BAD ": $.defaults.timeouts.smi_s: expected a positive integer, got string \"120\"")
+ERROR_TEST(test_err_timeout_fraction,
+	   "{'name':'x','defaults':{'timeouts':{'boot_s':1.5}},'axes':{}}",
+	   BAD ": $.defaults.timeouts.boot_s: expected a positive integer, got number 1.5")
+ERROR_TEST(test_err_timeout_limit,
+	   "{'name':'x','defaults':{'timeouts':{'boot_s':100000}},'axes':{}}",
+	   BAD ": $.defaults.timeouts.boot_s: boot_s 100000 exceeds the limit of 86400")
+
+/* axes */
+ERROR_TEST(test_err_unknown_axis, "{'name':'x','axes':{'firmwares':{}}}",
+	   BAD ": $.axes: unknown axis 'firmwares'; axes are topology, smi, firmware, qemu, "
+	   "count, ops")
+ERROR_TEST(test_err_axis_empty_object, "{'name':'x','axes':{'smi':{}}}",
+	   BAD ": $.axes.smi: axis 'smi' has no values; add one, or remove the axis")
+ERROR_TEST(test_err_axis_empty_count, "{'name':'x','axes':{'count':[]}}",
+	   BAD ": $.axes.count: axis 'count' has no values")
+ERROR_TEST(test_err_axis_type, "{'name':'x','axes':{'qemu':['a']}}",
+	   BAD ": $.axes.qemu: expected an object, got array")
+ERROR_TEST(test_err_value_name_chars,
+	   "{'name':'x','axes':{'qemu':{'my qemu':{'emulator':'/q'}}}}",
+	   BAD ": $.axes.qemu[\"my qemu\"]: value name 'my qemu' may only contain letters, "
+	   "digits and . _ + -")
+ERROR_TEST(test_err_value_name_comma,
+	   "{'name':'x','axes':{'qemu':{'a,b':{'emulator':'/q'}}}}",
+	   BAD ": $.axes.qemu[\"a,b\"]: value name 'a,b' may only contain")
+ERROR_TEST(test_err_value_name_empty, "{'name':'x','axes':{'qemu':{'':{'emulator':'/q'}}}}",
+	   BAD ": $.axes.qemu[\"\"]: empty value name")
+ERROR_TEST(test_err_value_spec_type, "{'name':'x','axes':{'qemu':{'q':'/usr/bin/q'}}}",
+	   BAD ": $.axes.qemu.q: expected an object, got string \"/usr/bin/q\"")
+
+/* topology */
+ERROR_TEST(test_err_topology_unknown_key,
+	   "{'name':'x','axes':{'topology':{'t':{'sockets':1,'core':2,'boot':1}}}}",
+	   BAD ": $.axes.topology.t: unknown key 'core'; allowed keys are sockets, dies, cores, "
+	   "threads, boot, max")
+ERROR_TEST(test_err_topology_missing_sockets,
+	   "{'name':'x','axes':{'topology':{'t':{'cores':2,'boot':1}}}}",
+	   BAD ": $.axes.topology.t: missing required key 'sockets'")
+ERROR_TEST(test_err_topology_missing_cores,
+	   "{'name':'x','axes':{'topology':{'t':{'sockets':2,'boot':1}}}}",
+	   BAD ": $.axes.topology.t: missing required key 'cores'")
+ERROR_TEST(test_err_topology_missing_boot,
+	   "{'name':'x','axes':{'topology':{'t':{'sockets':2,'cores':1}}}}",
+	   BAD ": $.axes.topology.t: missing required key 'boot'")
+ERROR_TEST(test_err_topology_string,
+	   "{'name':'x','axes':{'topology':{'small':{'sockets':1,'cores':'2','boot':1}}}}",
+	   BAD ": $.axes.topology.small.cores: expected a positive integer, got string \"2\"")
+ERROR_TEST(test_err_topology_dies_zero,
+	   "{'name':'x','axes':{'topology':{'t':{'sockets':1,'dies':0,'cores':2,'boot':1}}}}",
+	   BAD ": $.axes.topology.t.dies: expected a positive integer, got number 0")
+ERROR_TEST(test_err_topology_threads_negative,
+	   "{'name':'x','axes':{'topology':{'t':{'sockets':1,'threads':-2,'cores':2,'boot':1}}}}",
+	   BAD ": $.axes.topology.t.threads: expected a positive integer, got number -2")
+ERROR_TEST(test_err_topology_product,
+	   "{'name':'x','axes':{'topology':{'small':{'sockets':2,'cores':2,'boot':1,'max':2}}}}",
+	   BAD ": $.axes.topology.small: sockets*dies*cores*threads is 4 but max is 2; make max "
+	   "equal the product")
+ERROR_TEST(test_err_topology_boot_over_max,
+	   "{'name':'x','axes':{'topology':{'t':{'sockets':1,'cores':2,'boot':3}}}}",
+	   BAD ": $.axes.topology.t.boot: boot 3 exceeds max 2; boot at most max vCPUs")
+ERROR_TEST(test_err_topology_boot_zero,
+	   "{'name':'x','axes':{'topology':{'t':{'sockets':1,'cores':2,'boot':0}}}}",
+	   BAD ": $.axes.topology.t.boot: expected a positive integer, got number 0")
+ERROR_TEST(test_err_topology_max_limit,
+	   "{'name':'x','axes':{'topology':{'t':{'sockets':2,'cores':1024,'boot':1,"
+	   "'max':2048}}}}",
+	   BAD ": $.axes.topology.t.max: max 2048 exceeds the limit of 1024")
+ERROR_TEST(test_err_topology_product_limit,
+	   "{'name':'x','axes':{'topology':{'t':{'sockets':4,'cores':512,'boot':1}}}}",
+	   BAD ": $.axes.topology.t: sockets*dies*cores*threads is 2048, over the limit of 1024 "
+	   "vCPUs")
+ERROR_TEST(test_err_topology_huge,
+	   "{'name':'x','axes':{'topology':{'t':{'sockets':99999999999999999999,'cores':1,"
+	   "'boot':1}}}}",
+	   BAD ": $.axes.topology.t.sockets: sockets 18446744073709551615 exceeds the limit of 1024")
+
+/* smi */
+ERROR_TEST(test_err_smi_unknown_key,
+	   "{'name':'x','axes':{'smi':{'s':{'hotplug':true}}}}",
+	   BAD ": $.axes.smi.s: unknown key 'hotplug'; allowed keys are machine, broadcast, "
+	   "cpu_hotplug, cpu_hotunplug, smbase_smram")
+ERROR_TEST(test_err_smi_machine,
+	   "{'name':'x','axes':{'smi':{'s':{'machine':'pc-i440fx-7.2'}}}}",
+	   BAD ": $.axes.smi.s.machine: machine 'pc-i440fx-7.2' is not q35 or "
+	   "pc-q35-<major>.<minor>")
+ERROR_TEST(test_err_smi_machine_partial,
+	   "{'name':'x','axes':{'smi':{'s':{'machine':'pc-q35-7'}}}}",
+	   BAD ": $.axes.smi.s.machine: machine 'pc-q35-7' is not q35")
+ERROR_TEST(test_err_smi_machine_type,
+	   "{'name':'x','axes':{'smi':{'s':{'machine':7.2}}}}",
+	   BAD ": $.axes.smi.s.machine: expected a string, got number 7.2")
+ERROR_TEST(test_err_smi_bool_type,
+	   "{'name':'x','axes':{'smi':{'s':{'broadcast':'yes'}}}}",
+	   BAD ": $.axes.smi.s.broadcast: expected a boolean, got string \"yes\"")
+ERROR_TEST(test_err_smi_bool_null,
+	   "{'name':'x','axes':{'smi':{'s':{'smbase_smram':null}}}}",
+	   BAD ": $.axes.smi.s.smbase_smram: expected a boolean, got null")
+ERROR_TEST(test_err_smi_unplug_without_plug,
+	   "{'name':'x','axes':{'smi':{'s':{'cpu_hotplug':false,'cpu_hotunplug':true}}}}",
+	   BAD ": $.axes.smi.s: cpu_hotunplug is true while cpu_hotplug is false, which QEMU "
+	   "refuses to start with (\"cpu hot-unplug requires cpu hot-plug\"); set cpu_hotunplug "
+	   "to false")
+ERROR_TEST(test_err_smi_unplug_default_without_plug,
+	   "{'name':'x','axes':{'smi':{'s':{'cpu_hotplug':false}}}}",
+	   BAD ": $.axes.smi.s: cpu_hotunplug is true (the default) while cpu_hotplug is false")
+
+/* firmware */
+ERROR_TEST(test_err_firmware_unknown_key,
+	   "{'name':'x','axes':{'firmware':{'f':{'code':'/c','vars':'/v','smm':true,'secure':1}}}}",
+	   BAD ": $.axes.firmware.f: unknown key 'secure'; allowed keys are code, vars, smm")
+ERROR_TEST(test_err_firmware_missing_code,
+	   "{'name':'x','axes':{'firmware':{'f':{'vars':'/v','smm':true}}}}",
+	   BAD ": $.axes.firmware.f: missing required key 'code'")
+ERROR_TEST(test_err_firmware_missing_vars,
+	   "{'name':'x','axes':{'firmware':{'f':{'code':'/c','smm':true}}}}",
+	   BAD ": $.axes.firmware.f: missing required key 'vars'")
+ERROR_TEST(test_err_firmware_missing_smm,
+	   "{'name':'x','axes':{'firmware':{'f':{'code':'/c','vars':'/v'}}}}",
+	   BAD ": $.axes.firmware.f: missing required key 'smm'")
+ERROR_TEST(test_err_firmware_relative,
+	   "{'name':'x','axes':{'firmware':{'f':{'code':'/c','vars':'OVMF_VARS.fd','smm':true}}}}",
+	   BAD ": $.axes.firmware.f.vars: 'OVMF_VARS.fd' is not an absolute path")
+ERROR_TEST(test_err_firmware_code_type,
+	   "{'name':'x','axes':{'firmware':{'f':{'code':1,'vars':'/v','smm':true}}}}",
+	   BAD ": $.axes.firmware.f.code: expected a string, got number 1")
+ERROR_TEST(test_err_firmware_smm_type,
+	   "{'name':'x','axes':{'firmware':{'f':{'code':'/c','vars':'/v','smm':'on'}}}}",
+	   BAD ": $.axes.firmware.f.smm: expected a boolean, got string \"on\"")
+
+/* qemu */
+ERROR_TEST(test_err_qemu_unknown_key,
+	   "{'name':'x','axes':{'qemu':{'q':{'emulator':'/q','accel':'tcg'}}}}",
+	   BAD ": $.axes.qemu.q: unknown key 'accel'; allowed keys are emulator")
+ERROR_TEST(test_err_qemu_missing, "{'name':'x','axes':{'qemu':{'q':{}}}}",
+	   BAD ": $.axes.qemu.q: missing required key 'emulator'")
+ERROR_TEST(test_err_qemu_relative,
+	   "{'name':'x','axes':{'qemu':{'q':{'emulator':'qemu-system-x86_64'}}}}",
+	   BAD ": $.axes.qemu.q.emulator: 'qemu-system-x86_64' is not an absolute path")
+
+/* count */
+ERROR_TEST(test_err_count_type, "{'name':'x','axes':{'count':{'one':1}}}",
+	   BAD ": $.axes.count: expected an array, got object")
+ERROR_TEST(test_err_count_zero, "{'name':'x','axes':{'count':[1,0]}}",
+	   BAD ": $.axes.count[1]: expected a positive integer or \"all\", got number 0")
+ERROR_TEST(test_err_count_negative, "{'name':'x','axes':{'count':[-1]}}",
+	   BAD ": $.axes.count[0]: expected a positive integer or \"all\", got number -1")
+ERROR_TEST(test_err_count_string, "{'name':'x','axes':{'count':[1,'al']}}",
+	   BAD ": $.axes.count[1]: expected a positive integer or \"all\", got string \"al\"")
+ERROR_TEST(test_err_count_fraction, "{'name':'x','axes':{'count':[1.5]}}",
+	   BAD ": $.axes.count[0]: expected a positive integer or \"all\", got number 1.5")
+ERROR_TEST(test_err_count_limit, "{'name':'x','axes':{'count':[5000]}}",
+	   BAD ": $.axes.count[0]: count 5000 exceeds the limit of 1024")
+ERROR_TEST(test_err_count_duplicate, "{'name':'x','axes':{'count':[1,'all',1]}}",
+	   BAD ": $.axes.count[2]: count '1' is already listed at $.axes.count[0]; remove one")
+ERROR_TEST(test_err_count_duplicate_all, "{'name':'x','axes':{'count':['all','all']}}",
+	   BAD ": $.axes.count[1]: count 'all' is already listed at $.axes.count[0]")
+
+/* ops */
+ERROR_TEST(test_err_ops_type, "{'name':'x','axes':{'ops':{'o':'smi'}}}",
+	   BAD ": $.axes.ops.o: expected an array, got string \"smi\"")
+ERROR_TEST(test_err_ops_empty, "{'name':'x','axes':{'ops':{'o':[]}}}",
+	   BAD ": $.axes.ops.o: no steps; list at least one of plug-each, plug-burst, unplug, smi")
+ERROR_TEST(test_err_step_unknown, "{'name':'x','axes':{'ops':{'o':['plug-each','plugeach']}}}",
+	   BAD ": $.axes.ops.o[1]: unknown step 'plugeach'; steps are plug-each, plug-burst, "
+	   "unplug, smi")
+ERROR_TEST(test_err_step_unknown_op, "{'name':'x','axes':{'ops':{'o':[{'op':'burst'}]}}}",
+	   BAD ": $.axes.ops.o[0].op: unknown step 'burst'; steps are plug-each, plug-burst, "
+	   "unplug, smi")
+ERROR_TEST(test_err_step_type, "{'name':'x','axes':{'ops':{'o':[3]}}}",
+	   BAD ": $.axes.ops.o[0]: expected a step name or an object with \"op\", got number 3")
+ERROR_TEST(test_err_step_missing_op, "{'name':'x','axes':{'ops':{'o':[{'sweeps':2}]}}}",
+	   BAD ": $.axes.ops.o[0]: missing required key 'op'")
+ERROR_TEST(test_err_step_unknown_key,
+	   "{'name':'x','axes':{'ops':{'o':[{'op':'smi','sweep':2}]}}}",
+	   BAD ": $.axes.ops.o[0]: unknown key 'sweep'; allowed keys are op, sweeps")
+ERROR_TEST(test_err_step_sweeps_not_smi,
+	   "{'name':'x','axes':{'ops':{'o':[{'op':'unplug','sweeps':2}]}}}",
+	   BAD ": $.axes.ops.o[0].sweeps: sweeps only applies to step 'smi', not 'unplug'; "
+	   "remove it")
+ERROR_TEST(test_err_step_sweeps_zero,
+	   "{'name':'x','axes':{'ops':{'o':['plug-each',{'op':'smi','sweeps':0}]}}}",
+	   BAD ": $.axes.ops.o[1].sweeps: expected a positive integer, got number 0")
+ERROR_TEST(test_err_step_sweeps_limit,
+	   "{'name':'x','axes':{'ops':{'o':[{'op':'smi','sweeps':5000}]}}}",
+	   BAD ": $.axes.ops.o[0].sweeps: sweeps 5000 exceeds the limit of 1000")
+
+/* include / exclude */
+ERROR_TEST(test_err_include_type, "{'name':'x','axes':{},'include':{'smi':'default'}}",
+	   BAD ": $.include: expected an array, got object")
+ERROR_TEST(test_err_include_rule_type, "{'name':'x','axes':{},'include':['smi']}",
+	   BAD ": $.include[0]: expected an object, got string \"smi\"")
+ERROR_TEST(test_err_rule_unknown_axis,
+	   "{'name':'x','axes':{},'exclude':[{'smi':'default'},{'firmwar':'default'}]}",
+	   BAD ": $.exclude[1]: unknown axis 'firmwar'; axes are topology, smi, firmware, qemu, "
+	   "count, ops")
+ERROR_TEST(test_err_rule_unknown_value,
+	   "{'name':'x','axes':{'ops':{'each':['smi'],'burst':['smi']}},"
+	   "'exclude':[{'ops':['burst','bursts']}]}",
+	   BAD ": $.exclude[0].ops[1]: unknown ops value 'bursts'; values are each, burst")
+ERROR_TEST(test_err_rule_unknown_value_single,
+	   "{'name':'x','axes':{},'include':[{'smi':'full'}]}",
+	   BAD ": $.include[0].smi: unknown smi value 'full'; values are default")
+ERROR_TEST(test_err_rule_unknown_count,
+	   "{'name':'x','axes':{'count':[1,'all']},'exclude':[{'count':2}]}",
+	   BAD ": $.exclude[0].count: unknown count value '2'; values are 1, all")
+ERROR_TEST(test_err_rule_value_type,
+	   "{'name':'x','axes':{},'exclude':[{'smi':true}]}",
+	   BAD ": $.exclude[0].smi: expected a value name or an array of value names, got "
+	   "boolean true")
+ERROR_TEST(test_err_rule_list_value_type,
+	   "{'name':'x','axes':{},'exclude':[{'smi':['default',['default']]}]}",
+	   BAD ": $.exclude[0].smi[1]: expected a value name, got array")
+ERROR_TEST(test_err_rule_empty_list,
+	   "{'name':'x','axes':{},'include':[{'smi':[]}]}",
+	   BAD ": $.include[0].smi: an empty list matches no cell")
+
+/* expect */
+ERROR_TEST(test_err_expect_type, "{'name':'x','axes':{},'expect':{}}",
+	   BAD ": $.expect: expected an array, got object")
+ERROR_TEST(test_err_expect_rule_type, "{'name':'x','axes':{},'expect':[1]}",
+	   BAD ": $.expect[0]: expected an object, got number 1")
+ERROR_TEST(test_err_expect_unknown_key,
+	   "{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','why':'x'}]}",
+	   BAD ": $.expect[0]: unknown key 'why'; allowed keys are when, host, outcome, message, "
+	   "reason")
+ERROR_TEST(test_err_expect_missing_when, "{'name':'x','axes':{},'expect':[{'outcome':'pass'}]}",
+	   BAD ": $.expect[0]: missing required key 'when'")
+ERROR_TEST(test_err_expect_when_type,
+	   "{'name':'x','axes':{},'expect':[{'when':'smi','outcome':'pass'}]}",
+	   BAD ": $.expect[0].when: expected an object, got string \"smi\"")
+ERROR_TEST(test_err_expect_when_unknown_value,
+	   "{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass'},"
+	   "{'when':{'qemu':'sytem'},'outcome':'pass'}]}",
+	   BAD ": $.expect[1].when.qemu: unknown qemu value 'sytem'; values are default")
+ERROR_TEST(test_err_expect_when_unknown_axis,
+	   "{'name':'x','axes':{},'expect':[{'when':{'accel':'tcg'},'outcome':'pass'}]}",
+	   BAD ": $.expect[0].when: unknown axis 'accel'; axes are topology")
+ERROR_TEST(test_err_expect_missing_outcome, "{'name':'x','axes':{},'expect':[{'when':{}}]}",
+	   BAD ": $.expect[0]: missing required key 'outcome'")
+ERROR_TEST(test_err_expect_unknown_outcome,
+	   "{'name':'x','axes':{},'expect':[{'when':{},'outcome':'hang'}]}",
+	   BAD ": $.expect[0].outcome: unknown outcome 'hang'; outcomes are pass, refused, "
+	   "hang-smm, guest-timeout, guest-crash, qemu-crash, infra-error")
+ERROR_TEST(test_err_expect_message_not_refused,
+	   "{'name':'x','axes':{},'expect':[{'when':{},'outcome':'hang-smm','message':'x'}]}",
+	   BAD ": $.expect[0].message: message only applies to outcome 'refused', not "
+	   "'hang-smm'; remove it")
+ERROR_TEST(test_err_expect_message_empty,
+	   "{'name':'x','axes':{},'expect':[{'when':{},'outcome':'refused','message':''}]}",
+	   BAD ": $.expect[0].message: empty message matches every error")
+ERROR_TEST(test_err_expect_reason_type,
+	   "{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','reason':7}]}",
+	   BAD ": $.expect[0].reason: expected a string, got number 7")
+ERROR_TEST(test_err_expect_host_type,
+	   "{'name':'x','axes':{},'expect':[{'when':{},'host':'tcg','outcome':'pass'}]}",
+	   BAD ": $.expect[0].host: expected an object, got string \"tcg\"")
+ERROR_TEST(test_err_expect_host_unknown_key,
+	   "{'name':'x','axes':{},'expect':[{'when':{},'host':{'arch':'x86'},'outcome':'pass'}]}",
+	   BAD ": $.expect[0].host: unknown key 'arch'; allowed keys are accel")
+ERROR_TEST(test_err_expect_host_missing_accel,
+	   "{'name':'x','axes':{},'expect':[{'when':{},'host':{},'outcome':'pass'}]}",
+	   BAD ": $.expect[0].host: missing required key 'accel'")
+ERROR_TEST(test_err_expect_host_accel,
+	   "{'name':'x','axes':{},'expect':[{'when':{},'host':{'accel':'hvf'},'outcome':'pass'}]}",
+	   BAD ": $.expect[0].host.accel: unknown accelerator 'hvf'; use tcg or kvm")
+
+/* per-cell checks, after include/exclude */
+ERROR_TEST(test_err_cell_count_exceeds,
+	   "{'name':'x','axes':{" T1 ",'count':[1,'all',3]}}",
+	   BAD ": $.axes.count[2]: count 3 exceeds the 1 free vCPU slot(s) of topology '1s2c' "
+	   "(cell 'topology=1s2c,smi=default,firmware=default,qemu=default,count=3,ops=default'); "
+	   "exclude the pair or raise max in $.axes.topology.1s2c")
+ERROR_TEST(test_err_cell_count_all_no_slot,
+	   "{'name':'x','axes':{'topology':{'full':{'sockets':1,'cores':2,'boot':2}},"
+	   "'count':['all']}}",
+	   BAD ": $.axes.count[0]: count 'all' has no free vCPU slot to plug: topology 'full' "
+	   "boots all 2 of its vCPUs (cell 'topology=full,smi=default,firmware=default,"
+	   "qemu=default,count=all,ops=default'); exclude the pair or raise max in "
+	   "$.axes.topology.full")
+ERROR_TEST(test_err_cell_implicit_count,
+	   "{'name':'x','axes':{'topology':{'full':{'sockets':1,'cores':1,'boot':1}}}}",
+	   BAD ": $.axes.count: count 1 exceeds the 0 free vCPU slot(s) of topology 'full'")
+ERROR_TEST(test_err_cell_plug_runs,
+	   "{'name':'x','axes':{" T1 ",'ops':{'twice':['plug-each','smi','plug-burst']}}}",
+	   BAD ": $.axes.count: count 1 needs 2 free vCPU slots for the 2 plug steps of ops "
+	   "'twice' that no unplug separates, but topology '1s2c' has 1 (cell 'topology=1s2c,"
+	   "smi=default,firmware=default,qemu=default,count=default,ops=twice'); exclude the "
+	   "combination, add an unplug step in $.axes.ops.twice, or raise max in "
+	   "$.axes.topology.1s2c")
+ERROR_TEST(test_err_cell_after_include,
+	   "{'name':'x','axes':{" T1 ",'count':[1,2],'ops':{'a':['smi'],'b':['smi']}},"
+	   "'include':[{'ops':'b'}]}",
+	   BAD ": $.axes.count[1]: count 2 exceeds the 1 free vCPU slot(s) of topology '1s2c' "
+	   "(cell 'topology=1s2c,smi=default,firmware=default,qemu=default,count=2,ops=b')")
+ERROR_TEST(test_err_no_cells,
+	   "{'name':'x','axes':{'count':[1,2]},'exclude':[{'count':[1,2]}]}",
+	   BAD ": $: no cells left after include/exclude rules (of 2 combinations); loosen "
+	   "$.include or $.exclude")
+ERROR_TEST(test_err_no_cells_include,
+	   "{'name':'x','axes':{},'include':[]}",
+	   BAD ": $: no cells left after include/exclude rules")
+ERROR_TEST(test_err_too_many_cells,
+	   "{'name':'x','axes':{'count':[1,2,3,4,5,6,7,8,9,10],"
+	   "'ops':{'a':['smi'],'b':['smi'],'c':['smi'],'d':['smi'],'e':['smi'],'f':['smi'],"
+	   "'g':['smi'],'h':['smi'],'i':['smi'],'j':['smi']},"
+	   "'qemu':{'a':{'emulator':'/q'},'b':{'emulator':'/q'},'c':{'emulator':'/q'},"
+	   "'d':{'emulator':'/q'},'e':{'emulator':'/q'},'f':{'emulator':'/q'},"
+	   "'g':{'emulator':'/q'},'h':{'emulator':'/q'},'i':{'emulator':'/q'},"
+	   "'j':{'emulator':'/q'}},"
+	   "'smi':{'a':{},'b':{},'c':{},'d':{},'e':{},'f':{},'g':{},'h':{},'i':{},'j':{}},"
+	   "'firmware':{'a':{'code':'/c','vars':'/v','smm':true},"
+	   "'b':{'code':'/c','vars':'/v','smm':true},'c':{'code':'/c','vars':'/v','smm':true},"
+	   "'d':{'code':'/c','vars':'/v','smm':true},'e':{'code':'/c','vars':'/v','smm':true},"
+	   "'f':{'code':'/c','vars':'/v','smm':true},'g':{'code':'/c','vars':'/v','smm':true},"
+	   "'h':{'code':'/c','vars':'/v','smm':true},'i':{'code':'/c','vars':'/v','smm':true},"
+	   "'j':{'code':'/c','vars':'/v','smm':true},'k':{'code':'/c','vars':'/v','smm':true}}}}",
+	   BAD ": $.axes: the axes combine into more than 100000 cells")
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fixture_ids_and_order),
+		cmocka_unit_test(test_fixture_ids_unique),
+		cmocka_unit_test(test_fixture_axes_array),
+		cmocka_unit_test(test_fixture_resolved_values),
+		cmocka_unit_test(test_fixture_timeouts_tcg_kvm),
+		cmocka_unit_test(test_default_timeouts_and_floor),
+		cmocka_unit_test(test_expect_tcg),
+		cmocka_unit_test(test_expect_kvm),
+		cmocka_unit_test(test_expect_unknown_host),
+		cmocka_unit_test(test_sha256_and_path),
+		cmocka_unit_test(test_all_defaults),
+		cmocka_unit_test(test_smi_defaults_and_machine),
+		cmocka_unit_test(test_include_filter),
+		cmocka_unit_test(test_exclude_skips_cell_checks),
+		cmocka_unit_test(test_unplug_separates_plug_runs),
+		cmocka_unit_test(test_outcome_and_step_names),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_err_nul_byte_in_file),
+
+		cmocka_unit_test(test_err_json_syntax),
+		cmocka_unit_test(test_err_json_truncated),
+		cmocka_unit_test(test_err_json_trailing),
+		cmocka_unit_test(test_err_json_trailing_comma),
+		cmocka_unit_test(test_err_json_empty),
+		cmocka_unit_test(test_err_root_type),
+		cmocka_unit_test(test_err_unknown_top_key),
+		cmocka_unit_test(test_err_name_missing),
+		cmocka_unit_test(test_err_name_type),
+		cmocka_unit_test(test_err_name_chars),
+		cmocka_unit_test(test_err_name_empty),
+		cmocka_unit_test(test_err_description_type),
+		cmocka_unit_test(test_err_axes_missing),
+		cmocka_unit_test(test_err_axes_type),
+		cmocka_unit_test(test_err_string_nul),
+		cmocka_unit_test(test_err_defaults_type),
+		cmocka_unit_test(test_err_defaults_unknown_key),
+		cmocka_unit_test(test_err_image_type),
+		cmocka_unit_test(test_err_image_name),
+		cmocka_unit_test(test_err_timeouts_type),
+		cmocka_unit_test(test_err_timeouts_unknown_key),
+		cmocka_unit_test(test_err_timeout_zero),
+		cmocka_unit_test(test_err_timeout_string),
+		cmocka_unit_test(test_err_timeout_fraction),
+		cmocka_unit_test(test_err_timeout_limit),
+		cmocka_unit_test(test_err_unknown_axis),
+		cmocka_unit_test(test_err_axis_empty_object),
+		cmocka_unit_test(test_err_axis_empty_count),
+		cmocka_unit_test(test_err_axis_type),
+		cmocka_unit_test(test_err_value_name_chars),
+		cmocka_unit_test(test_err_value_name_comma),
+		cmocka_unit_test(test_err_value_name_empty),
+		cmocka_unit_test(test_err_value_spec_type),
+		cmocka_unit_test(test_err_topology_unknown_key),
+		cmocka_unit_test(test_err_topology_missing_sockets),
+		cmocka_unit_test(test_err_topology_missing_cores),
+		cmocka_unit_test(test_err_topology_missing_boot),
+		cmocka_unit_test(test_err_topology_string),
+		cmocka_unit_test(test_err_topology_dies_zero),
+		cmocka_unit_test(test_err_topology_threads_negative),
+		cmocka_unit_test(test_err_topology_product),
+		cmocka_unit_test(test_err_topology_boot_over_max),
+		cmocka_unit_test(test_err_topology_boot_zero),
+		cmocka_unit_test(test_err_topology_max_limit),
+		cmocka_unit_test(test_err_topology_product_limit),
+		cmocka_unit_test(test_err_topology_huge),
+		cmocka_unit_test(test_err_smi_unknown_key),
+		cmocka_unit_test(test_err_smi_machine),
+		cmocka_unit_test(test_err_smi_machine_partial),
+		cmocka_unit_test(test_err_smi_machine_type),
+		cmocka_unit_test(test_err_smi_bool_type),
+		cmocka_unit_test(test_err_smi_bool_null),
+		cmocka_unit_test(test_err_smi_unplug_without_plug),
+		cmocka_unit_test(test_err_smi_unplug_default_without_plug),
+		cmocka_unit_test(test_err_firmware_unknown_key),
+		cmocka_unit_test(test_err_firmware_missing_code),
+		cmocka_unit_test(test_err_firmware_missing_vars),
+		cmocka_unit_test(test_err_firmware_missing_smm),
+		cmocka_unit_test(test_err_firmware_relative),
+		cmocka_unit_test(test_err_firmware_code_type),
+		cmocka_unit_test(test_err_firmware_smm_type),
+		cmocka_unit_test(test_err_qemu_unknown_key),
+		cmocka_unit_test(test_err_qemu_missing),
+		cmocka_unit_test(test_err_qemu_relative),
+		cmocka_unit_test(test_err_count_type),
+		cmocka_unit_test(test_err_count_zero),
+		cmocka_unit_test(test_err_count_negative),
+		cmocka_unit_test(test_err_count_string),
+		cmocka_unit_test(test_err_count_fraction),
+		cmocka_unit_test(test_err_count_limit),
+		cmocka_unit_test(test_err_count_duplicate),
+		cmocka_unit_test(test_err_count_duplicate_all),
+		cmocka_unit_test(test_err_ops_type),
+		cmocka_unit_test(test_err_ops_empty),
+		cmocka_unit_test(test_err_step_unknown),
+		cmocka_unit_test(test_err_step_unknown_op),
+		cmocka_unit_test(test_err_step_type),
+		cmocka_unit_test(test_err_step_missing_op),
+		cmocka_unit_test(test_err_step_unknown_key),
+		cmocka_unit_test(test_err_step_sweeps_not_smi),
+		cmocka_unit_test(test_err_step_sweeps_zero),
+		cmocka_unit_test(test_err_step_sweeps_limit),
+		cmocka_unit_test(test_err_include_type),
+		cmocka_unit_test(test_err_include_rule_type),
+		cmocka_unit_test(test_err_rule_unknown_axis),
+		cmocka_unit_test(test_err_rule_unknown_value),
+		cmocka_unit_test(test_err_rule_unknown_value_single),
+		cmocka_unit_test(test_err_rule_unknown_count),
+		cmocka_unit_test(test_err_rule_value_type),
+		cmocka_unit_test(test_err_rule_list_value_type),
+		cmocka_unit_test(test_err_rule_empty_list),
+		cmocka_unit_test(test_err_expect_type),
+		cmocka_unit_test(test_err_expect_rule_type),
+		cmocka_unit_test(test_err_expect_unknown_key),
+		cmocka_unit_test(test_err_expect_missing_when),
+		cmocka_unit_test(test_err_expect_when_type),
+		cmocka_unit_test(test_err_expect_when_unknown_value),
+		cmocka_unit_test(test_err_expect_when_unknown_axis),
+		cmocka_unit_test(test_err_expect_missing_outcome),
+		cmocka_unit_test(test_err_expect_unknown_outcome),
+		cmocka_unit_test(test_err_expect_message_not_refused),
+		cmocka_unit_test(test_err_expect_message_empty),
+		cmocka_unit_test(test_err_expect_reason_type),
+		cmocka_unit_test(test_err_expect_host_type),
+		cmocka_unit_test(test_err_expect_host_unknown_key),
+		cmocka_unit_test(test_err_expect_host_missing_accel),
+		cmocka_unit_test(test_err_expect_host_accel),
+		cmocka_unit_test(test_err_cell_count_exceeds),
+		cmocka_unit_test(test_err_cell_count_all_no_slot),
+		cmocka_unit_test(test_err_cell_implicit_count),
+		cmocka_unit_test(test_err_cell_plug_runs),
+		cmocka_unit_test(test_err_cell_after_include),
+		cmocka_unit_test(test_err_no_cells),
+		cmocka_unit_test(test_err_no_cells_include),
+		cmocka_unit_test(test_err_too_many_cells),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
