@@ -8,7 +8,8 @@ BUILD_PKGS="meson ninja-build gcc libc6-dev pkg-config
 RUN_PKGS="libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
  qemu-system-x86 qemu-utils ovmf seabios ipxe-qemu
  libguestfs-tools linux-image-amd64
- systemd-boot-efi busybox-static qemu-guest-agent cpio zstd"
+ systemd-boot-efi busybox-static qemu-guest-agent cpio zstd
+ e2fsprogs kmod gzip"
 
 export DEBIAN_FRONTEND=noninteractive
 missing=""

@@ -16,8 +16,9 @@ int hpci_image_selftest(char **ret_version)
 
 	if (!g)
 		return hpci_error(EIO, "cannot create a libguestfs handle");
-	/* KVM exists here but the appliance hangs with it; TCG always works. */
-	if (guestfs_set_backend_setting(g, "force_tcg", "") < 0 ||
+	/* KVM exists here but the appliance hangs with it; TCG always works.
+	 * The value must read as a boolean: "" makes the launch fail silently. */
+	if (guestfs_set_backend_setting(g, "force_tcg", "1") < 0 ||
 	    guestfs_add_drive_scratch(g, 16 << 20, -1) < 0 || guestfs_launch(g) < 0) {
 		rc = hpci_error(EIO, "libguestfs appliance did not start: %s",
 				guestfs_last_error(g) ? guestfs_last_error(g) : "unknown error");

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+/* images/<name>/recipe.json: what goes into a guest image, as data. */
+#include "image-private.h"
+#include "error.h"
+#include "fsutil.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <string.h>
+
+#define DEFAULT_DISK_MIB 128
+
+void hpci_recipe_release(struct hpci_recipe *recipe)
+{
+	if (!recipe)
+		return;
+	g_free(recipe->name);
+	g_free(recipe->dir);
+	g_free(recipe->path);
+	g_free(recipe->description);
+	g_free(recipe->kernel);
+	g_free(recipe->cmdline);
+	if (recipe->modules)
+		g_ptr_array_unref(recipe->modules);
+	g_free(recipe->busybox);
+	if (recipe->binaries)
+		g_ptr_array_unref(recipe->binaries);
+	if (recipe->files)
+		g_ptr_array_unref(recipe->files);
+	g_free(recipe->bootloader);
+	memset(recipe, 0, sizeof(*recipe));
+}
+
+const char *hpci_compression_name(enum hpci_compression c)
+{
+	switch (c) {
+	case HPCI_COMPRESS_NONE:
+		return "none";
+	case HPCI_COMPRESS_GZIP:
+		return "gzip";
+	case HPCI_COMPRESS_ZSTD:
+		return "zstd";
+	}
+	return "unknown";
+}
+
+static void recipe_file_free(gpointer p)
+{
+	struct hpci_recipe_file *f = p;
+
+	g_free(f->guest);
+	g_free(f->source);
+	g_free(f);
+}
+
+static int cmp_recipe_file(gconstpointer a, gconstpointer b)
+{
+	const struct hpci_recipe_file *fa = *(const struct hpci_recipe_file *const *)a;
+	const struct hpci_recipe_file *fb = *(const struct hpci_recipe_file *const *)b;
+
+	return strcmp(fa->guest, fb->guest);
+}
+
+static bool is_name(const char *s, const char *extra)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!g_ascii_isalnum(*s) && !strchr(extra, *s))
+			return false;
+	return true;
+}
+
+/* An absolute path without empty, "." or ".." components. */
+static bool is_clean_abs_path(const char *p)
+{
+	g_auto(GStrv) parts = NULL;
+
+	if (p[0] != '/' || p[1] == '\0' || strpbrk(p, "\n\r\t\\"))
+		return false;
+	parts = g_strsplit(p + 1, "/", -1);
+	for (char **c = parts; *c; c++)
+		if (!**c || strcmp(*c, ".") == 0 || strcmp(*c, "..") == 0)
+			return false;
+	return true;
+}
+
+/* A file name inside the recipe directory: no "/", not hidden. */
+static bool is_recipe_file_name(const char *p)
+{
+	return *p && *p != '.' && !strchr(p, '/');
+}
+
+struct parser {
+	const char *path;
+	struct hpci_recipe *r;
+};
+
+static int bad(const struct parser *ps, const char *key, const char *what)
+{
+	return hpci_error(EINVAL, "invalid recipe '%s': '%s' %s", ps->path, key, what);
+}
+
+static int get_string(const struct parser *ps, const char *key, json_object *val, char **out)
+{
+	if (!json_object_is_type(val, json_type_string))
+		return bad(ps, key, "must be a string");
+	g_free(*out);
+	*out = g_strdup(json_object_get_string(val));
+	return 0;
+}
+
+static int get_abs_path(const struct parser *ps, const char *key, json_object *val, char **out)
+{
+	int ret = get_string(ps, key, val, out);
+
+	if (ret == 0 && !is_clean_abs_path(*out))
+		return bad(ps, key, "must be an absolute path");
+	return ret;
+}
+
+static int get_string_array(const struct parser *ps, const char *key, json_object *val,
+			    bool paths, GPtrArray *out)
+{
+	if (!json_object_is_type(val, json_type_array))
+		return bad(ps, key, "must be an array of strings");
+	for (size_t i = 0; i < json_object_array_length(val); i++) {
+		json_object *item = json_object_array_get_idx(val, i);
+		const char *s;
+
+		if (!json_object_is_type(item, json_type_string))
+			return bad(ps, key, "must be an array of strings");
+		s = json_object_get_string(item);
+		if (paths && !is_clean_abs_path(s))
+			return hpci_error(EINVAL, "invalid recipe '%s': '%s' entry '%s' is not an "
+					  "absolute path", ps->path, key, s);
+		if (!paths && !is_name(s, "_-"))
+			return hpci_error(EINVAL, "invalid recipe '%s': '%s' entry '%s' is not a "
+					  "module name", ps->path, key, s);
+		for (guint j = 0; j < out->len; j++)
+			if (strcmp(g_ptr_array_index(out, j), s) == 0)
+				return hpci_error(EINVAL, "invalid recipe '%s': '%s' lists '%s' twice",
+						  ps->path, key, s);
+		g_ptr_array_add(out, g_strdup(s));
+	}
+	return 0;
+}
+
+static int get_files(const struct parser *ps, const char *key, json_object *val)
+{
+	if (!json_object_is_type(val, json_type_object))
+		return bad(ps, key, "must be an object mapping guest paths to recipe files");
+	json_object_object_foreach(val, guest, src)
+	{
+		struct hpci_recipe_file *f;
+		const char *name;
+
+		if (!is_clean_abs_path(guest))
+			return hpci_error(EINVAL, "invalid recipe '%s': '%s' key '%s' is not an "
+					  "absolute guest path", ps->path, key, guest);
+		if (!json_object_is_type(src, json_type_string))
+			return hpci_error(EINVAL, "invalid recipe '%s': '%s' value for '%s' must be "
+					  "a file name", ps->path, key, guest);
+		name = json_object_get_string(src);
+		if (!is_recipe_file_name(name))
+			return hpci_error(EINVAL, "invalid recipe '%s': '%s' value '%s' must name a "
+					  "file in the recipe directory", ps->path, key, name);
+		f = g_new0(struct hpci_recipe_file, 1);
+		f->guest = g_strdup(guest);
+		f->source = g_build_filename(ps->r->dir, name, NULL);
+		g_ptr_array_add(ps->r->files, f);
+		if (!hpci_is_file(f->source))
+			return hpci_error(ENOENT, "invalid recipe '%s': '%s' names '%s', which is "
+					  "not a file in '%s'", ps->path, key, name, ps->r->dir);
+	}
+	g_ptr_array_sort(ps->r->files, cmp_recipe_file);
+	return 0;
+}
+
+static int parse_key(struct parser *ps, const char *key, json_object *val)
+{
+	struct hpci_recipe *r = ps->r;
+
+	if (strcmp(key, "description") == 0)
+		return get_string(ps, key, val, &r->description);
+	if (strcmp(key, "kernel") == 0) {
+		int ret = get_string(ps, key, val, &r->kernel);
+
+		if (ret == 0 && !is_name(r->kernel, "._+-"))
+			return bad(ps, key, "must be \"newest\" or a kernel version");
+		return ret;
+	}
+	if (strcmp(key, "cmdline") == 0) {
+		int ret = get_string(ps, key, val, &r->cmdline);
+
+		if (ret == 0 && (!*r->cmdline || strpbrk(r->cmdline, "\n\r")))
+			return bad(ps, key, "must be one non-empty line");
+		return ret;
+	}
+	if (strcmp(key, "modules") == 0)
+		return get_string_array(ps, key, val, false, r->modules);
+	if (strcmp(key, "busybox") == 0)
+		return get_abs_path(ps, key, val, &r->busybox);
+	if (strcmp(key, "binaries") == 0)
+		return get_string_array(ps, key, val, true, r->binaries);
+	if (strcmp(key, "files") == 0)
+		return get_files(ps, key, val);
+	if (strcmp(key, "bootloader") == 0)
+		return get_abs_path(ps, key, val, &r->bootloader);
+	if (strcmp(key, "disk_mib") == 0) {
+		int64_t mib;
+
+		if (!json_object_is_type(val, json_type_int))
+			return bad(ps, key, "must be an integer");
+		mib = json_object_get_int64(val);
+		if (mib < 40 || mib > 65536)
+			return bad(ps, key, "must be between 40 and 65536");
+		r->disk_mib = (unsigned)mib;
+		return 0;
+	}
+	if (strcmp(key, "compression") == 0) {
+		const char *s;
+
+		if (!json_object_is_type(val, json_type_string))
+			return bad(ps, key, "must be \"none\", \"gzip\" or \"zstd\"");
+		s = json_object_get_string(val);
+		if (strcmp(s, "none") == 0)
+			r->compression = HPCI_COMPRESS_NONE;
+		else if (strcmp(s, "gzip") == 0)
+			r->compression = HPCI_COMPRESS_GZIP;
+		else if (strcmp(s, "zstd") == 0)
+			r->compression = HPCI_COMPRESS_ZSTD;
+		else
+			return bad(ps, key, "must be \"none\", \"gzip\" or \"zstd\"");
+		return 0;
+	}
+	return hpci_error(EINVAL, "invalid recipe '%s': unknown key '%s'", ps->path, key);
+}
+
+int hpci_recipe_load(const char *recipes_dir, const char *name, struct hpci_recipe *ret)
+{
+	struct hpci_recipe r = { 0 };
+	struct parser ps = { 0 };
+	g_autofree char *text = NULL;
+	json_tokener *tok = NULL;
+	json_object *root = NULL;
+	gsize len = 0;
+	int rc = 0;
+
+	if (!is_name(name, "_-"))
+		return hpci_error(EINVAL, "invalid recipe name '%s': use letters, digits, '-' and "
+				  "'_'", name);
+	r.name = g_strdup(name);
+	r.dir = g_build_filename(recipes_dir, name, NULL);
+	r.path = g_build_filename(r.dir, "recipe.json", NULL);
+	r.kernel = g_strdup("newest");
+	r.modules = g_ptr_array_new_with_free_func(g_free);
+	r.binaries = g_ptr_array_new_with_free_func(g_free);
+	r.files = g_ptr_array_new_with_free_func(recipe_file_free);
+	r.disk_mib = DEFAULT_DISK_MIB;
+	r.compression = HPCI_COMPRESS_GZIP;
+	ps.path = r.path;
+	ps.r = &r;
+
+	if (!hpci_is_dir(r.dir)) {
+		rc = hpci_error(ENOENT, "no recipe '%s': '%s' is not a directory", name, r.dir);
+		goto out;
+	}
+	if ((rc = hpci_read_file(r.path, &text, &len)) < 0)
+		goto out;
+	tok = json_tokener_new();
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len) {
+		enum json_tokener_error jerr = json_tokener_get_error(tok);
+
+		rc = hpci_error(EINVAL, "invalid recipe '%s': %s at byte %d", r.path,
+				jerr == json_tokener_success	? "trailing data"
+				: jerr == json_tokener_continue ? "unexpected end of the file"
+								: json_tokener_error_desc(jerr),
+				(int)json_tokener_get_parse_end(tok));
+		goto out;
+	}
+	if (!json_object_is_type(root, json_type_object)) {
+		rc = hpci_error(EINVAL, "invalid recipe '%s': the top level must be an object",
+				r.path);
+		goto out;
+	}
+	json_object_object_foreach(root, key, val)
+	{
+		if ((rc = parse_key(&ps, key, val)) < 0)
+			goto out;
+	}
+	if (!r.cmdline)
+		rc = hpci_error(EINVAL, "invalid recipe '%s': 'cmdline' is missing", r.path);
+	else if (!r.busybox)
+		rc = hpci_error(EINVAL, "invalid recipe '%s': 'busybox' is missing", r.path);
+	else if (!r.bootloader)
+		rc = hpci_error(EINVAL, "invalid recipe '%s': 'bootloader' is missing", r.path);
+	else {
+		bool has_init = false;
+
+		for (guint i = 0; i < r.files->len; i++)
+			has_init |= strcmp(((struct hpci_recipe_file *)r.files->pdata[i])->guest,
+					   "/init") == 0;
+		if (!has_init)
+			rc = hpci_error(EINVAL, "invalid recipe '%s': 'files' must provide '/init'",
+					r.path);
+	}
+
+out:
+	if (root)
+		json_object_put(root);
+	if (tok)
+		json_tokener_free(tok);
+	if (rc < 0) {
+		hpci_recipe_release(&r);
+		return rc;
+	}
+	*ret = r;
+	return 0;
+}
