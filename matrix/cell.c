@@ -62,6 +62,36 @@ const char *hpci_cell_axis(const struct hpci_cell *cell, const char *axis)
 
 /* The axes array carries no clear function (callers build cells by hand in
  * tests), so the strings it holds are released here. */
+void hpci_qemu_recipe_free(struct hpci_qemu_recipe *recipe)
+{
+	if (!recipe)
+		return;
+	g_free(recipe->source);
+	g_free(recipe->rev);
+	g_free(recipe->sha256);
+	g_free(recipe->patches);
+	if (recipe->configure)
+		g_ptr_array_unref(recipe->configure);
+	g_free(recipe);
+}
+
+struct hpci_qemu_recipe *hpci_qemu_recipe_copy(const struct hpci_qemu_recipe *recipe)
+{
+	struct hpci_qemu_recipe *copy;
+
+	if (!recipe)
+		return NULL;
+	copy = g_new0(struct hpci_qemu_recipe, 1);
+	copy->source = g_strdup(recipe->source);
+	copy->rev = g_strdup(recipe->rev);
+	copy->sha256 = g_strdup(recipe->sha256);
+	copy->patches = g_strdup(recipe->patches);
+	copy->configure = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; recipe->configure && i < recipe->configure->len; i++)
+		g_ptr_array_add(copy->configure, g_strdup(g_ptr_array_index(recipe->configure, i)));
+	return copy;
+}
+
 void hpci_cell_free(struct hpci_cell *cell)
 {
 	if (!cell)
@@ -82,6 +112,7 @@ void hpci_cell_free(struct hpci_cell *cell)
 	g_free(cell->firmware.code);
 	g_free(cell->firmware.vars);
 	g_free(cell->qemu.emulator);
+	hpci_qemu_recipe_free(cell->qemu.recipe);
 	g_free(cell->image);
 	g_free(cell->expect.message);
 	g_free(cell->expect.reason);

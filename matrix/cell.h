@@ -45,9 +45,24 @@ struct hpci_firmware {
 	bool smm;     /* built with SMM_REQUIRE: domain gets <smm state='on'/> */
 };
 
-struct hpci_qemu {
-	char *emulator;   /* absolute path of qemu-system-x86_64 */
+/* A QEMU the harness builds itself (qemu-build/): what to build. */
+struct hpci_qemu_recipe {
+	char *source;          /* git checkout path, tarball URL or "debian:qemu" */
+	char *rev;             /* git revision, or NULL */
+	char *sha256;          /* tarball pin, or NULL */
+	char *patches;         /* absolute patch-queue directory, or NULL for none */
+	GPtrArray *configure;  /* extra configure arguments (char *) */
 };
+
+struct hpci_qemu {
+	/* Absolute path of qemu-system-x86_64; for a recipe, NULL until the run
+	 * has built it (or found it in the cache) and filled it in. */
+	char *emulator;
+	struct hpci_qemu_recipe *recipe;   /* NULL: the emulator is given */
+};
+
+void hpci_qemu_recipe_free(struct hpci_qemu_recipe *recipe);
+struct hpci_qemu_recipe *hpci_qemu_recipe_copy(const struct hpci_qemu_recipe *recipe);
 
 enum hpci_step_kind {
 	HPCI_STEP_PLUG_EACH,    /* plug `count` vCPUs one call each, online each */

@@ -55,7 +55,9 @@ static const char *const smi_keys[] = {
 	"machine", "broadcast", "cpu_hotplug", "cpu_hotunplug", "smbase_smram", NULL
 };
 static const char *const firmware_keys[] = { "code", "vars", "smm", NULL };
-static const char *const qemu_keys[] = { "emulator", NULL };
+static const char *const qemu_keys[] = { "emulator", "build", NULL };
+static const char *const qemu_build_keys[] = { "source", "rev", "sha256", "patches", "configure",
+					       NULL };
 static const char *const step_keys[] = { "op", "sweeps", NULL };
 static const char *const expect_keys[] = {
 	"when", "host", "outcome", "message", "reason", NULL
@@ -114,6 +116,7 @@ static void axis_value_free(struct axis_value *v)
 	g_free(v->firmware.code);
 	g_free(v->firmware.vars);
 	g_free(v->qemu.emulator);
+	hpci_qemu_recipe_free(v->qemu.recipe);
 	if (v->steps)
 		g_array_unref(v->steps);
 	g_free(v);
@@ -547,16 +550,86 @@ static int parse_firmware(const struct matrix_parser *p, const char *path, json_
 	return 0;
 }
 
-static int parse_qemu(const struct matrix_parser *p, const char *path, json_object *spec,
-		      struct axis_value *v)
+/* "patches" is relative to the matrix file's directory, so a matrix under
+ * matrix/ names our queue as "../qemu-build/patches". */
+static char *resolve_patches(const struct matrix_parser *p, const char *patches)
 {
+	g_autofree char *base = NULL;
+
+	if (g_path_is_absolute(patches))
+		return g_strdup(patches);
+	base = g_path_get_dirname(p->file);
+	if (!g_path_is_absolute(base)) {
+		g_autofree char *cwd = g_get_current_dir();
+		g_autofree char *abs = g_build_filename(cwd, base, NULL);
+
+		return g_build_filename(abs, patches, NULL);
+	}
+	return g_build_filename(base, patches, NULL);
+}
+
+static int parse_qemu_build(const struct matrix_parser *p, const char *path, json_object *spec,
+			    struct hpci_qemu_recipe *r)
+{
+	const char *s = NULL;
+	json_object *configure;
 	int rc;
 
 	if ((rc = check_object(p, path, spec)) < 0 ||
-	    (rc = check_keys(p, path, spec, qemu_keys)) < 0 ||
-	    (rc = req_abs_path(p, path, spec, "emulator", &v->qemu.emulator)) < 0)
+	    (rc = check_keys(p, path, spec, qemu_build_keys)) < 0 ||
+	    (rc = req_string(p, path, spec, "source", &s)) < 0)
 		return rc;
+	r->source = g_strdup(s);
+	if ((rc = opt_string(p, path, spec, "rev", &s)) < 0)
+		return rc;
+	r->rev = rc ? g_strdup(s) : NULL;
+	if ((rc = opt_string(p, path, spec, "sha256", &s)) < 0)
+		return rc;
+	r->sha256 = rc ? g_strdup(s) : NULL;
+	if ((rc = opt_string(p, path, spec, "patches", &s)) < 0)
+		return rc;
+	r->patches = rc ? resolve_patches(p, s) : NULL;
+	r->configure = g_ptr_array_new_with_free_func(g_free);
+	if (json_object_object_get_ex(spec, "configure", &configure)) {
+		g_autofree char *cpath = path_key(path, "configure");
+
+		if (!json_object_is_type(configure, json_type_array))
+			return fail(p, cpath, "expected an array of strings, got %s",
+				    json_type_to_name(json_object_get_type(configure)));
+		for (size_t i = 0; i < json_object_array_length(configure); i++) {
+			g_autofree char *ipath = g_strdup_printf("%s[%zu]", cpath, i);
+
+			if ((rc = as_string(p, ipath, json_object_array_get_idx(configure, i), &s)) < 0)
+				return rc;
+			g_ptr_array_add(r->configure, g_strdup(s));
+		}
+	}
 	return 0;
+}
+
+static int parse_qemu(const struct matrix_parser *p, const char *path, json_object *spec,
+		      struct axis_value *v)
+{
+	bool has_emulator, has_build;
+	json_object *build;
+	int rc;
+
+	if ((rc = check_object(p, path, spec)) < 0 ||
+	    (rc = check_keys(p, path, spec, qemu_keys)) < 0)
+		return rc;
+	has_emulator = json_object_object_get_ex(spec, "emulator", NULL);
+	has_build = json_object_object_get_ex(spec, "build", &build);
+	if (has_emulator == has_build)
+		return fail(p, path, "give exactly one of 'emulator' (a QEMU binary) or 'build' "
+			    "(a recipe qemu-build/ builds)");
+	if (has_emulator)
+		return req_abs_path(p, path, spec, "emulator", &v->qemu.emulator);
+	{
+		g_autofree char *bpath = path_key(path, "build");
+
+		v->qemu.recipe = g_new0(struct hpci_qemu_recipe, 1);
+		return parse_qemu_build(p, bpath, build, v->qemu.recipe);
+	}
 }
 
 static const char *const step_names[] = { "plug-each", "plug-burst", "unplug", "smi", NULL };
@@ -1156,6 +1229,7 @@ static int make_cell(const struct matrix_parser *p, const guint *idx, struct hpc
 	cell->firmware.vars = g_strdup(v[AXIS_FIRMWARE]->firmware.vars);
 	cell->firmware.smm = v[AXIS_FIRMWARE]->firmware.smm;
 	cell->qemu.emulator = g_strdup(v[AXIS_QEMU]->qemu.emulator);
+	cell->qemu.recipe = hpci_qemu_recipe_copy(v[AXIS_QEMU]->qemu.recipe);
 	cell->image = g_strdup(p->image);
 	cell->steps = g_array_copy(v[AXIS_OPS]->steps);
 	cell->timeouts = p->timeouts;

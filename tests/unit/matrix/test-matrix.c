@@ -712,7 +712,7 @@ ERROR_TEST(test_err_qemu_unknown_key,
 	   "{'name':'x','axes':{'qemu':{'q':{'emulator':'/q','accel':'tcg'}}}}",
 	   BAD ": $.axes.qemu.q: unknown key 'accel'; allowed keys are emulator")
 ERROR_TEST(test_err_qemu_missing, "{'name':'x','axes':{'qemu':{'q':{}}}}",
-	   BAD ": $.axes.qemu.q: missing required key 'emulator'")
+	   BAD ": $.axes.qemu.q: give exactly one of 'emulator' (a QEMU binary) or 'build'")
 ERROR_TEST(test_err_qemu_relative,
 	   "{'name':'x','axes':{'qemu':{'q':{'emulator':'qemu-system-x86_64'}}}}",
 	   BAD ": $.axes.qemu.q.emulator: 'qemu-system-x86_64' is not an absolute path")
@@ -896,6 +896,41 @@ ERROR_TEST(test_err_too_many_cells,
 	   "'j':{'code':'/c','vars':'/v','smm':true},'k':{'code':'/c','vars':'/v','smm':true}}}}",
 	   BAD ": $.axes: the axes combine into more than 100000 cells")
 
+/* QEMU build recipes */
+ERROR_TEST(test_err_qemu_both, "{'name':'x','axes':{'qemu':{'q':{'emulator':'/q','build':{'source':'debian:qemu'}}}}}",
+	   BAD ": $.axes.qemu.q: give exactly one of 'emulator' (a QEMU binary) or 'build'")
+ERROR_TEST(test_err_qemu_build_unknown_key, "{'name':'x','axes':{'qemu':{'q':{'build':{'source':'debian:qemu','revision':'x'}}}}}",
+	   BAD ": $.axes.qemu.q.build: unknown key 'revision'")
+ERROR_TEST(test_err_qemu_build_no_source, "{'name':'x','axes':{'qemu':{'q':{'build':{'rev':'v8.0.0'}}}}}",
+	   BAD ": $.axes.qemu.q.build: missing required key 'source'")
+ERROR_TEST(test_err_qemu_build_configure_type, "{'name':'x','axes':{'qemu':{'q':{'build':{'source':'debian:qemu','configure':'--enable-x'}}}}}",
+	   BAD ": $.axes.qemu.q.build.configure: expected an array of strings, got string")
+
+static void test_qemu_build_recipe(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok(
+		"{'name':'x','axes':{'qemu':{'patched':{'build':{'source':'debian:qemu',"
+		"'patches':'../qemu-build/patches','configure':['--enable-debug-tcg']}},"
+		"'system':{'emulator':'/usr/bin/qemu-system-x86_64'}}}}", "tcg");
+	const struct hpci_cell *patched = g_ptr_array_index(m->cells, 0);
+	const struct hpci_cell *system = g_ptr_array_index(m->cells, 1);
+	g_autofree char *cwd = g_get_current_dir();
+	g_autofree char *want = g_build_filename(cwd, "matrix", "../qemu-build/patches", NULL);
+
+	(void)state;
+	assert_int_equal(m->cells->len, 2);
+	assert_null(patched->qemu.emulator); /* filled in once built */
+	assert_non_null(patched->qemu.recipe);
+	assert_string_equal(patched->qemu.recipe->source, "debian:qemu");
+	assert_null(patched->qemu.recipe->rev);
+	/* Relative to the matrix file's directory. */
+	assert_string_equal(patched->qemu.recipe->patches, want);
+	assert_int_equal(patched->qemu.recipe->configure->len, 1);
+	assert_string_equal(g_ptr_array_index(patched->qemu.recipe->configure, 0), "--enable-debug-tcg");
+	assert_null(system->qemu.recipe);
+	assert_string_equal(system->qemu.emulator, "/usr/bin/qemu-system-x86_64");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -916,6 +951,11 @@ int main(void)
 		cmocka_unit_test(test_unplug_separates_plug_runs),
 		cmocka_unit_test(test_outcome_and_step_names),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_qemu_build_recipe),
+		cmocka_unit_test(test_err_qemu_both),
+		cmocka_unit_test(test_err_qemu_build_unknown_key),
+		cmocka_unit_test(test_err_qemu_build_no_source),
+		cmocka_unit_test(test_err_qemu_build_configure_type),
 		cmocka_unit_test(test_err_nul_byte_in_file),
 
 		cmocka_unit_test(test_err_json_syntax),
