@@ -3,6 +3,7 @@
 #include "error.h"
 
 #include <glib.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,6 +52,9 @@ int main(int argc, char **argv)
 {
 	g_autofree char *prog = NULL;
 
+	/* Writes to a child that exited (a QMP probe, a build tool) must fail
+	 * with EPIPE, not kill the harness. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return HPCI_EXIT_USAGE;

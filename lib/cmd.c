@@ -104,9 +104,7 @@ static void child_exec(const struct hpci_cmd *cmd, char **envp, int in_fd,
 	setpgid(0, 0);
 	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 		_exit(126);
-	/* close_range is not in every libc header yet; the syscall wrapper is. */
-	for (int fd = 3; fd < 1024; fd++)
-		close(fd);
+	close_range(3, ~0U, 0);
 	if (cmd->cwd && chdir(cmd->cwd) < 0)
 		_exit(126);
 	signal(SIGPIPE, SIG_DFL);
@@ -195,8 +193,8 @@ int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err)
 	close(in_pipe[0]);
 	out_pipe[1] = err_pipe[1] = in_pipe[0] = -1;
 	if (cmd->stdin_data) {
-		/* Inputs are small (QMP scripts); a full pipe would mean a bug. */
-		signal(SIGPIPE, SIG_IGN);
+		/* Inputs are small (QMP scripts); a full pipe would mean a bug.
+		 * main() ignores SIGPIPE, so a child that exits early gives EPIPE. */
 		if (write(in_pipe[1], cmd->stdin_data, strlen(cmd->stdin_data)) < 0)
 			(void)0; /* the child may exit without reading; its status says why */
 	}

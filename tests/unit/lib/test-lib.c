@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "cache.h"
+#include "cmd.h"
+#include "error.h"
+#include "fsutil.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+static int run_sh(const char *script, int timeout_ms, GString *out, GString *err, int *status)
+{
+	struct hpci_cmd cmd;
+	int rc;
+
+	hpci_cmd_init(&cmd, "sh");
+	hpci_cmd_add(&cmd, "-c");
+	hpci_cmd_add(&cmd, script);
+	cmd.timeout_ms = timeout_ms;
+	rc = hpci_cmd_run(&cmd, out, err);
+	*status = cmd.exit_status;
+	hpci_cmd_release(&cmd);
+	return rc;
+}
+
+static void test_cmd_output_and_status(void **state)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autoptr(GString) err = g_string_new(NULL);
+	int status;
+
+	(void)state;
+	assert_int_equal(run_sh("echo hello; echo oops >&2; echo $LC_ALL", 0, out, err, &status), 0);
+	assert_int_equal(status, 0);
+	assert_string_equal(out->str, "hello\nC\n");
+	assert_string_equal(err->str, "oops\n");
+	/* stdin is /dev/null-like: reading gives EOF at once. */
+	g_string_truncate(out, 0);
+	assert_int_equal(run_sh("cat; echo done", 0, out, NULL, &status), 0);
+	assert_string_equal(out->str, "done\n");
+}
+
+static void test_cmd_failure_names_command_and_stderr(void **state)
+{
+	int status;
+
+	(void)state;
+	assert_int_equal(run_sh("echo first; echo 'the real reason' >&2; exit 3", 0, NULL, NULL, &status),
+			 -EIO);
+	assert_int_equal(status, 3);
+	assert_non_null(strstr(hpci_error_message(), "failed with status 3"));
+	assert_non_null(strstr(hpci_error_message(), "the real reason"));
+}
+
+static void test_cmd_timeout_kills_the_group(void **state)
+{
+	gint64 t0 = g_get_monotonic_time();
+	int status;
+
+	(void)state;
+	/* The grandchild sleeps too: the whole process group must go. */
+	assert_int_equal(run_sh("sleep 30 & sleep 30", 300, NULL, NULL, &status), -ETIMEDOUT);
+	assert_true(g_get_monotonic_time() - t0 < 5 * G_USEC_PER_SEC);
+	assert_int_equal(status, 128 + SIGTERM);
+	assert_non_null(strstr(hpci_error_message(), "did not finish within"));
+}
+
+static void test_cmd_missing_program(void **state)
+{
+	struct hpci_cmd cmd;
+
+	(void)state;
+	hpci_cmd_init(&cmd, "/nonexistent/hpci-tool");
+	assert_int_equal(hpci_cmd_run(&cmd, NULL, NULL), -ENOENT);
+	assert_non_null(strstr(hpci_error_message(), "'/nonexistent/hpci-tool'"));
+	hpci_cmd_release(&cmd);
+}
+
+static void test_cmd_stdin_data(void **state)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	struct hpci_cmd cmd;
+
+	(void)state;
+	hpci_cmd_init(&cmd, "tr");
+	hpci_cmd_add(&cmd, "a-z");
+	hpci_cmd_add(&cmd, "A-Z");
+	cmd.stdin_data = g_strdup("qmp\n");
+	assert_int_equal(hpci_cmd_run(&cmd, out, NULL), 0);
+	assert_string_equal(out->str, "QMP\n");
+	hpci_cmd_release(&cmd);
+}
+
+static void test_cache_txn(void **state)
+{
+	g_autofree char *root = g_dir_make_tmp("hpci-cache-XXXXXX", NULL);
+	struct hpci_cache_txn txn;
+	g_autofree char *dir = NULL;
+	g_autofree char *file = NULL;
+
+	(void)state;
+	g_setenv("HPCI_CACHE_DIR", root, TRUE);
+	assert_int_equal(hpci_cache_lookup("kind", "k1", &dir), 0);
+	/* A build that does not commit leaves nothing behind. */
+	assert_int_equal(hpci_cache_begin("kind", "k1", &txn), 0);
+	assert_true(hpci_is_dir(txn.work_dir));
+	hpci_cache_end(&txn);
+	assert_int_equal(hpci_cache_lookup("kind", "k1", &dir), 0);
+	/* A committed build is a hit afterwards, for lookup and begin alike. */
+	assert_int_equal(hpci_cache_begin("kind", "k1", &txn), 0);
+	file = g_build_filename(txn.work_dir, "out", NULL);
+	assert_int_equal(hpci_write_file(file, "x", 1), 0);
+	assert_int_equal(hpci_cache_commit(&txn), 0);
+	hpci_cache_end(&txn);
+	assert_int_equal(hpci_cache_lookup("kind", "k1", &dir), 1);
+	assert_int_equal(hpci_cache_begin("kind", "k1", &txn), 1);
+	assert_null(txn.work_dir);
+	hpci_cache_end(&txn);
+	assert_int_equal(hpci_rm_rf(root), 0);
+	g_unsetenv("HPCI_CACHE_DIR");
+}
+
+static void test_hash_is_unambiguous(void **state)
+{
+	struct hpci_hash a, b;
+	g_autofree char *ka = NULL;
+	g_autofree char *kb = NULL;
+
+	(void)state;
+	/* "ab"+"c" and "a"+"bc" must not collide. */
+	hpci_hash_init(&a);
+	hpci_hash_str(&a, "x", "ab");
+	hpci_hash_str(&a, "y", "c");
+	hpci_hash_init(&b);
+	hpci_hash_str(&b, "x", "a");
+	hpci_hash_str(&b, "y", "bc");
+	ka = hpci_hash_finish(&a);
+	kb = hpci_hash_finish(&b);
+	assert_int_equal(strlen(ka), 64);
+	assert_string_not_equal(ka, kb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cmd_output_and_status),
+		cmocka_unit_test(test_cmd_failure_names_command_and_stderr),
+		cmocka_unit_test(test_cmd_timeout_kills_the_group),
+		cmocka_unit_test(test_cmd_missing_program),
+		cmocka_unit_test(test_cmd_stdin_data),
+		cmocka_unit_test(test_cache_txn),
+		cmocka_unit_test(test_hash_is_unambiguous),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
