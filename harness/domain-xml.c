@@ -118,7 +118,7 @@ static void add_devices(xmlNodePtr domain, const struct hpci_domain_spec *spec)
 	attr(node, "type", "usb");
 	attr(node, "model", "none");
 	attr(child(devices, "memballoon", NULL), "model", "none");
-	attr(child(devices, "video", NULL), "type", "none");
+	attr(child(child(devices, "video", NULL), "model", NULL), "type", "none");
 }
 
 static void qemu_arg(xmlNodePtr cmdline, xmlNsPtr ns, const char *value)

@@ -99,6 +99,8 @@ static void test_smm_cell(void **state)
 	assert_xpath(doc, "/domain/devices/serial/source/@path", "/r/cells/c/serial.log");
 	assert_xpath(doc, "/domain/devices/channel/target/@name", "org.qemu.guest_agent.0");
 	assert_xpath(doc, "/domain/on_reboot", "destroy");
+	/* No display: libvirt would otherwise add a VGA card that needs ROMs. */
+	assert_xpath(doc, "/domain/devices/video/model/@type", "none");
 	assert_xpath(doc, "/domain/seclabel/label", "+1000:+100");
 	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[@value='ICH9-LPC.x-smi-broadcast=on'])", "1");
 	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[@value='ICH9-LPC.x-smi-cpu-hotplug=on'])", "1");
