@@ -210,18 +210,20 @@ static int boot(struct cell_run *cr)
 {
 	const struct hpci_event *ev;
 	guint from = hpci_obs_count(&cr->obs);
+	gint64 resumed_ms;
 	int rc;
 
 	if ((rc = hpci_domain_resume(cr->dom)) < 0) {
 		fail(cr, HPCI_FAIL_INFRA, "%s", hpci_error_message());
 		return rc;
 	}
+	resumed_ms = now(cr);
 	hpci_obs_note(&cr->obs, "domain resumed");
 	rc = wait_guest_quiet(cr, &from, hpci_obs_match_line, GINT_TO_POINTER(HPCI_LINE_READY),
 			      cr->cell->timeouts.boot_ms, BOOT_QUIET_BEFORE_SAMPLING_MS, &ev);
 	if (rc < 0)
 		return wait_failed(cr, rc, "guest ready line (HPCI-READY)", cr->cell->timeouts.boot_ms);
-	cr->res->boot_ms = ev->t_ms;
+	cr->res->boot_ms = ev->t_ms - resumed_ms;
 	return 0;
 }
 
