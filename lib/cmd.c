@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "cmd.h"
 #include "error.h"
+#include "interrupt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 
 #define CAPTURE_LIMIT (16u << 20)
 #define KILL_GRACE_MS 2000
+#define INTERRUPT_POLL_MS 500
 
 extern char **environ;
 
@@ -160,7 +162,7 @@ int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err)
 	struct sink sinks[2];
 	int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, in_pipe[2] = { -1, -1 };
 	int log_fd = -1, status = 0, ret = 0;
-	bool timed_out = false;
+	bool timed_out = false, interrupted = false;
 	gint64 deadline = cmd->timeout_ms ? now_ms() + cmd->timeout_ms : 0;
 	pid_t pid;
 
@@ -217,6 +219,15 @@ int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err)
 				break;
 			}
 		}
+		/* SIGINT reaches only the harness (the child has its own process
+		 * group): stop the child the way a timeout does.  The signal may
+		 * land outside poll(), hence the bounded wait. */
+		if (hpci_interrupted()) {
+			interrupted = true;
+			break;
+		}
+		if (wait_ms < 0 || wait_ms > INTERRUPT_POLL_MS)
+			wait_ms = INTERRUPT_POLL_MS;
 		if (poll(pfd, 2, wait_ms) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -239,7 +250,7 @@ int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err)
 	out_pipe[0] = sinks[0].fd;
 	err_pipe[0] = sinks[1].fd;
 
-	if (timed_out) {
+	if (timed_out || interrupted) {
 		kill(-pid, SIGTERM);
 		for (int waited = 0; waited < KILL_GRACE_MS; waited += 50) {
 			if (waitpid(pid, &status, WNOHANG) == pid)
@@ -252,7 +263,9 @@ int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err)
 		;
 reaped:
 	cmd->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	if (timed_out) {
+	if (interrupted) {
+		ret = hpci_error(EINTR, "'%s' was stopped: interrupted", cmdline);
+	} else if (timed_out) {
 		ret = hpci_error(ETIMEDOUT, "'%s' did not finish within %d s and was killed",
 				 cmdline, cmd->timeout_ms / 1000);
 	} else if (cmd->exit_status == 127) {

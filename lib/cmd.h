@@ -35,7 +35,8 @@ char *hpci_cmd_to_string(const struct hpci_cmd *cmd);
  * the child printed (captured output is capped at 16 MiB each).  Returns 0
  * when the child exited 0; otherwise records an error naming the command, its
  * status and the tail of its stderr (or of the log) and returns -EIO, or
- * -ETIMEDOUT when the timeout ended it, or -ENOENT when the program is missing.
+ * -ETIMEDOUT when the timeout ended it, -EINTR when an interrupt (lib/interrupt.h)
+ * stopped it, or -ENOENT when the program is missing.
  * exit_status is set in every case where the child ran.
  */
 int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err);
