@@ -5,6 +5,11 @@ set -eu
 
 BUILD_PKGS="meson ninja-build gcc libc6-dev pkg-config
  libvirt-dev libguestfs-dev libcurl4-openssl-dev libjson-c-dev libxml2-dev libcmocka-dev libglib2.0-dev"
+# What qemu-build/ needs to build QEMU 7.2 (minimal TCG x86_64) from the Debian
+# source package, a git checkout or a tarball; acl lets libvirt's QEMU user
+# reach the builds (ci/grant-qemu-access.sh).
+QEMU_BUILD_PKGS="git patch dpkg-dev ccache python3 libpixman-1-dev libslirp-dev
+ libfdt-dev zlib1g-dev flex bison acl"
 RUN_PKGS="libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
  qemu-system-x86 qemu-utils ovmf seabios ipxe-qemu
  libguestfs-tools linux-image-amd64
@@ -13,7 +18,7 @@ RUN_PKGS="libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
 
 export DEBIAN_FRONTEND=noninteractive
 missing=""
-for p in $BUILD_PKGS $RUN_PKGS; do
+for p in $BUILD_PKGS $QEMU_BUILD_PKGS $RUN_PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing="$missing $p"
 done

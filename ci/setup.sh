@@ -10,6 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 ci/install-deps.sh
 ci/start-services.sh
+ci/grant-qemu-access.sh
 if [ ! -f build/build.ninja ]; then
 	meson setup build --werror
 fi

@@ -21,6 +21,8 @@ enum hpci_exit {
 
 #define HPCI_DEFAULT_URI "qemu:///system"
 
+int cmd_build(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_image(int argc, char **argv);

@@ -27,6 +27,29 @@ static void report(struct doctor *d, bool ok, const char *what, const char *deta
 	}
 }
 
+/* Every QEMU built into the cache must be usable by libvirt, which probes
+ * it as the user it runs QEMU as. */
+static void check_built_emulators(struct doctor *d, struct hpci_virt *virt)
+{
+	g_autoptr(GPtrArray) entries = NULL;
+
+	if (hpci_cache_list("qemu", &entries) < 0) {
+		report(d, false, "QEMU builds", hpci_error_message(), NULL);
+		return;
+	}
+	for (guint i = 0; i < entries->len; i++) {
+		const struct hpci_cache_entry *e = entries->pdata[i];
+		g_autofree char *emulator = g_build_filename(e->dir, "bin", "qemu-system-x86_64",
+							     NULL);
+
+		if (hpci_virt_check_emulator(virt, emulator) < 0)
+			report(d, false, "QEMU build", hpci_error_message(),
+			       "run ci/grant-qemu-access.sh as root");
+		else
+			report(d, true, "QEMU build", emulator, NULL);
+	}
+}
+
 static void check_libvirt(struct doctor *d, const char *uri)
 {
 	g_autoptr(hpci_virt) virt = NULL;
@@ -49,6 +72,7 @@ static void check_libvirt(struct doctor *d, const char *uri)
 		       leftovers->len == 1 ? "none" : names,
 		       "virsh destroy each (auto-destroy should have done it)");
 	}
+	check_built_emulators(d, virt);
 }
 
 static void check_emulator(struct doctor *d)

@@ -7,6 +7,7 @@
 #include "image.h"
 #include "interrupt.h"
 #include "matrix.h"
+#include "qemu-build.h"
 #include "report-json.h"
 
 #include <errno.h>
@@ -39,12 +40,14 @@ static int preflight(const struct hpci_matrix *matrix)
 	for (guint i = 0; i < matrix->cells->len; i++) {
 		const struct hpci_cell *cell = g_ptr_array_index(matrix->cells, i);
 		const struct { const char *what, *path; bool exec; } files[] = {
-			{ "emulator", cell->qemu.emulator, true },
 			{ "firmware code", cell->firmware.code, false },
 			{ "firmware vars template", cell->firmware.vars, false },
+			{ "emulator", cell->qemu.emulator, true }, /* NULL: built later */
 		};
 
 		for (size_t f = 0; f < G_N_ELEMENTS(files); f++) {
+			if (!files[f].path)
+				continue;
 			if (access(files[f].path, files[f].exec ? X_OK : R_OK) < 0)
 				return hpci_error_errno(errno, "%s: cell '%s': %s '%s' is not usable; "
 							"install it or fix the matrix",
@@ -88,7 +91,7 @@ static int add_identity(GPtrArray *ids, const char *role, const char *path, cons
 	return 0;
 }
 
-static int record_identities(struct hpci_run_report *report, const struct hpci_matrix *matrix,
+static int record_identities(struct hpci_run_report *report, struct hpci_matrix *matrix,
 			     GHashTable *images)
 {
 	GHashTableIter iter;
@@ -99,6 +102,8 @@ static int record_identities(struct hpci_run_report *report, const struct hpci_m
 		const struct hpci_cell *cell = g_ptr_array_index(matrix->cells, i);
 		g_autofree char *version = NULL;
 
+		if (!cell->qemu.emulator)
+			continue; /* its build failed: the cell says so */
 		if (!identity_known(report->identities, "qemu", cell->qemu.emulator) &&
 		    (rc = hpci_host_qemu_version(cell->qemu.emulator, &version)) < 0)
 			return rc;
@@ -141,6 +146,111 @@ static int build_images(const struct hpci_matrix *matrix, GHashTable *images)
 		}
 		g_hash_table_insert(images, g_strdup(cell->image), g_steal_pointer(&image));
 	}
+	return 0;
+}
+
+/* A string that is equal for equal recipes, to build each once per run. */
+static char *recipe_id(const struct hpci_qemu_recipe *r)
+{
+	GString *s = g_string_new(NULL);
+
+	g_string_append_printf(s, "%s\n%s\n%s\n%s", r->source, r->rev ? r->rev : "",
+			       r->sha256 ? r->sha256 : "", r->patches ? r->patches : "");
+	for (guint i = 0; r->configure && i < r->configure->len; i++)
+		g_string_append_printf(s, "\n%s", (char *)g_ptr_array_index(r->configure, i));
+	return g_string_free(s, FALSE);
+}
+
+static int build_qemu(const struct hpci_qemu_recipe *r, struct hpci_run_report *report,
+		      struct hpci_virt *virt, char **ret_emulator)
+{
+	struct hpci_qemu_request req = {
+		.source = r->source, .rev = r->rev, .sha256 = r->sha256, .patches = r->patches,
+		.configure = r->configure,
+	};
+	struct hpci_qemu_build build = { 0 };
+	g_autofree char *version = NULL;
+	g_autofree char *patches = NULL;
+	int rc;
+
+	if ((rc = hpci_qemu_build(&req, &build)) < 0)
+		return rc;
+	if ((rc = hpci_virt_check_emulator(virt, build.emulator)) < 0) {
+		hpci_qemu_build_release(&build);
+		return rc;
+	}
+	g_ptr_array_add(build.patches, NULL);
+	patches = g_strjoinv(", ", (char **)build.patches->pdata);
+	version = g_strdup_printf("%s (build %.12s of %s; patches: %s)", build.version,
+				  build.key, build.source, *patches ? patches : "none");
+	rc = add_identity(report->identities, "qemu", build.emulator, version);
+	if (rc == 0)
+		*ret_emulator = g_strdup(build.emulator);
+	hpci_qemu_build_release(&build);
+	return rc;
+}
+
+/*
+ * Builds every QEMU recipe the matrix names (once per distinct recipe, each a
+ * cache hit after the first time) and fills in the cells' emulators.  A cell
+ * whose build failed becomes an infra-error with the build's message (which
+ * names the log) and is not run; the other cells still are.
+ */
+static void build_qemus(struct hpci_matrix *matrix, struct hpci_run_report *report,
+			struct hpci_virt *virt)
+{
+	g_autoptr(GHashTable) done = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+	for (guint i = 0; i < matrix->cells->len && !hpci_interrupted(); i++) {
+		struct hpci_cell *cell = g_ptr_array_index(matrix->cells, i);
+		struct hpci_cell_result *res = g_ptr_array_index(report->results, i);
+		g_autofree char *id = NULL;
+		const char *outcome;
+
+		if (!cell->qemu.recipe || cell->qemu.emulator)
+			continue;
+		id = recipe_id(cell->qemu.recipe);
+		if (!g_hash_table_contains(done, id)) {
+			char *emulator = NULL;
+
+			if (build_qemu(cell->qemu.recipe, report, virt, &emulator) < 0) {
+				hpci_error_prefix("cannot build QEMU from '%s'", cell->qemu.recipe->source);
+				hpci_error_print();
+				g_hash_table_insert(done, g_strdup(id),
+						    g_strconcat("!", hpci_error_message(), NULL));
+			} else {
+				g_hash_table_insert(done, g_strdup(id), emulator);
+			}
+		}
+		outcome = g_hash_table_lookup(done, id);
+		if (outcome[0] == '!') {
+			res->ran = true;
+			res->outcome = HPCI_OUTCOME_INFRA_ERROR;
+			res->error = g_strdup(outcome + 1);
+			res->evidence = g_strdup("the cell's QEMU could not be built");
+		} else {
+			cell->qemu.emulator = g_strdup(outcome);
+		}
+	}
+}
+
+/* Everything the cells share, before the first VM: libvirt, the QEMU
+ * builds (a failed one marks only its cells), the images, the identities. */
+static int prepare(const struct run_options *opt, struct hpci_matrix *matrix,
+		   struct hpci_run_report *report, GHashTable *images, struct hpci_virt **ret_virt)
+{
+	g_autoptr(hpci_virt) virt = NULL;
+	int rc;
+
+	if ((rc = hpci_virt_open(opt->uri, &virt)) < 0)
+		return rc;
+	build_qemus(matrix, report, virt);
+	if (hpci_interrupted())
+		return hpci_error(EINTR, "interrupted while building");
+	if ((rc = build_images(matrix, images)) < 0 ||
+	    (rc = record_identities(report, matrix, images)) < 0)
+		return rc;
+	*ret_virt = g_steal_pointer(&virt);
 	return 0;
 }
 
@@ -189,7 +299,7 @@ static int exit_status(const struct hpci_run_report *report)
 	return product ? HPCI_EXIT_FAILURES : infra ? HPCI_EXIT_INFRA : HPCI_EXIT_OK;
 }
 
-static int run_matrix(const struct run_options *opt, const struct hpci_matrix *matrix,
+static int run_matrix(const struct run_options *opt, struct hpci_matrix *matrix,
 		      const char *accel, const char *out_dir)
 {
 	g_autoptr(GHashTable) images = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -209,8 +319,7 @@ static int run_matrix(const struct run_options *opt, const struct hpci_matrix *m
 		g_ptr_array_add(report.results,
 				hpci_cell_result_new(g_ptr_array_index(matrix->cells, i)));
 
-	if (hpci_virt_open(opt->uri, &virt) < 0 || build_images(matrix, images) < 0 ||
-	    record_identities(&report, matrix, images) < 0) {
+	if (prepare(opt, matrix, &report, images, &virt) < 0) {
 		hpci_error_print();
 		hpci_run_report_release(&report);
 		return hpci_interrupted() ? HPCI_EXIT_INTERRUPTED : HPCI_EXIT_INFRA;
@@ -232,6 +341,11 @@ static int run_matrix(const struct run_options *opt, const struct hpci_matrix *m
 	for (guint i = 0; i < matrix->cells->len && !hpci_interrupted(); i++) {
 		struct hpci_cell_result *res = g_ptr_array_index(report.results, i);
 
+		if (res->ran) {
+			print_cell(i + 1, matrix->cells->len, res); /* decided before booting */
+			continue;
+		}
+		hpci_info("[%u/%u] %s: starting", i + 1, matrix->cells->len, res->cell->id);
 		if (hpci_cell_run(&ctx, res->cell, i + 1, res) == -EINTR) {
 			res->ran = false; /* cut short: its outcome would be the harness's */
 			break;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "builtin.h"
+#include "download.h"
 #include "error.h"
 
 #include <glib.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,7 +17,9 @@ struct command {
 
 /* Alphabetical, as git.c's commands[]. */
 static const struct command commands[] = {
+	{ "build", cmd_build, "build QEMU revisions into the cache (build qemu|list)" },
 	{ "doctor", cmd_doctor, "check this host: libvirt, accelerator with SMM, libguestfs, firmware" },
+	{ "gc", cmd_gc, "remove cache entries not used for a while" },
 	{ "image", cmd_image, "build guest images (image build [--recipe NAME])" },
 	{ "list", cmd_list, "validate a matrix and print its cells with expected outcomes" },
 	{ "run", cmd_run, "run a matrix as real VMs and write a JSON report" },
@@ -55,6 +59,12 @@ int main(int argc, char **argv)
 	/* Writes to a child that exited (a QMP probe, a build tool) must fail
 	 * with EPIPE, not kill the harness. */
 	signal(SIGPIPE, SIG_IGN);
+	/* libcurl's global state, once for the process (curl's rule). */
+	if (hpci_download_global_init() < 0) {
+		hpci_error_print();
+		return HPCI_EXIT_INFRA;
+	}
+	atexit(hpci_download_global_cleanup);
 	if (argc < 2) {
 		usage(stderr);
 		return HPCI_EXIT_USAGE;

@@ -109,6 +109,19 @@ int hpci_virt_open(const char *uri, struct hpci_virt **ret)
 	return 0;
 }
 
+int hpci_virt_check_emulator(struct hpci_virt *virt, const char *emulator)
+{
+	g_autofree char *caps = virConnectGetDomainCapabilities(virt->conn, emulator, "x86_64",
+								"q35", "qemu", 0);
+
+	if (!caps)
+		return virt_error("libvirt cannot use the emulator '%s' (it probes it as the user "
+				  "it runs QEMU as, libvirt-qemu on Debian; that user needs search "
+				  "access to every directory above it: run ci/setup.sh, or build "
+				  "with HPCI_CACHE_DIR in a directory that user can reach)", emulator);
+	return 0;
+}
+
 void hpci_virt_close(struct hpci_virt *virt)
 {
 	if (!virt)

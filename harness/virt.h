@@ -35,6 +35,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(hpci_virt, hpci_virt_close)
 char *hpci_virt_describe(struct hpci_virt *virt);
 
 /*
+ * Asks libvirt to probe an emulator (virConnectGetDomainCapabilities for
+ * q35 under TCG), as it does before starting a domain on it.  libvirt
+ * probes as the user it runs QEMU as, so this fails, with a message naming
+ * that user and the fix, when that user cannot reach the binary.
+ */
+int hpci_virt_check_emulator(struct hpci_virt *virt, const char *emulator);
+
+/*
  * Creates a transient domain from XML, paused, with auto-destroy (libvirtd
  * destroys it when this connection closes, so a killed harness leaves no
  * domain), registers `on_stop`, then lets the caller resume it.

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 char *hpci_cache_root(void)
@@ -28,6 +29,14 @@ int hpci_cache_lookup(const char *kind, const char *key, char **ret_dir)
 		return 0;
 	*ret_dir = g_steal_pointer(&dir);
 	return 1;
+}
+
+const char *const hpci_cache_kinds[] = { "images", "qemu", "firmware", NULL };
+
+/* An entry's mtime says when it was last used, for gc. */
+static void mark_used(const char *dir)
+{
+	(void)utimensat(AT_FDCWD, dir, NULL, 0);
 }
 
 int hpci_cache_begin(const char *kind, const char *key, struct hpci_cache_txn *txn)
@@ -54,8 +63,10 @@ int hpci_cache_begin(const char *kind, const char *key, struct hpci_cache_txn *t
 		}
 	}
 	txn->final_dir = g_build_filename(kind_dir, key, NULL);
-	if (hpci_is_dir(txn->final_dir))
+	if (hpci_is_dir(txn->final_dir)) {
+		mark_used(txn->final_dir);
 		return 1;
+	}
 
 	work_name = g_strdup_printf(".tmp-%s-%d", key, (int)getpid());
 	txn->work_dir = g_build_filename(kind_dir, work_name, NULL);
@@ -73,6 +84,7 @@ int hpci_cache_commit(struct hpci_cache_txn *txn)
 		return hpci_error_errno(errno, "cannot move cache entry '%s' into place",
 					txn->final_dir);
 	g_clear_pointer(&txn->work_dir, g_free);
+	mark_used(txn->final_dir);
 	return 0;
 }
 
@@ -90,4 +102,150 @@ void hpci_cache_end(struct hpci_cache_txn *txn)
 	g_free(txn->final_dir);
 	memset(txn, 0, sizeof(*txn));
 	txn->lock_fd = -1;
+}
+
+void hpci_cache_entry_free(struct hpci_cache_entry *entry)
+{
+	if (!entry)
+		return;
+	g_free(entry->kind);
+	g_free(entry->key);
+	g_free(entry->dir);
+	g_free(entry);
+}
+
+/* Bytes on disk below `path`, not following links. */
+static guint64 disk_usage(const char *path)
+{
+	g_autoptr(GDir) dir = NULL;
+	struct stat st;
+	guint64 total;
+	const char *name;
+
+	if (lstat(path, &st) < 0)
+		return 0;
+	total = (guint64)st.st_blocks * 512;
+	if (!S_ISDIR(st.st_mode) || !(dir = g_dir_open(path, 0, NULL)))
+		return total;
+	while ((name = g_dir_read_name(dir))) {
+		g_autofree char *child = g_build_filename(path, name, NULL);
+
+		total += disk_usage(child);
+	}
+	return total;
+}
+
+static bool is_key(const char *name)
+{
+	return strlen(name) == 64 && strspn(name, "0123456789abcdef") == 64;
+}
+
+static gint by_use(gconstpointer a, gconstpointer b)
+{
+	const struct hpci_cache_entry *ea = *(struct hpci_cache_entry *const *)a;
+	const struct hpci_cache_entry *eb = *(struct hpci_cache_entry *const *)b;
+
+	return ea->used_s < eb->used_s ? -1 : ea->used_s > eb->used_s;
+}
+
+int hpci_cache_list(const char *kind, GPtrArray **ret_entries)
+{
+	g_autofree char *root = hpci_cache_root();
+	GPtrArray *entries = g_ptr_array_new_with_free_func((GDestroyNotify)hpci_cache_entry_free);
+
+	for (const char *const *k = hpci_cache_kinds; *k; k++) {
+		g_autofree char *kind_dir = g_build_filename(root, *k, NULL);
+		g_autoptr(GDir) dir = NULL;
+		const char *name;
+
+		if (kind && strcmp(kind, *k) != 0)
+			continue;
+		if (!(dir = g_dir_open(kind_dir, 0, NULL)))
+			continue;
+		while ((name = g_dir_read_name(dir))) {
+			struct hpci_cache_entry *e;
+			struct stat st;
+			g_autofree char *path = g_build_filename(kind_dir, name, NULL);
+
+			if (!is_key(name) || stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+				continue;
+			e = g_new0(struct hpci_cache_entry, 1);
+			e->kind = g_strdup(*k);
+			e->key = g_strdup(name);
+			e->dir = g_steal_pointer(&path);
+			e->used_s = st.st_mtim.tv_sec;
+			e->bytes = disk_usage(e->dir);
+			g_ptr_array_add(entries, e);
+		}
+	}
+	g_ptr_array_sort(entries, by_use);
+	*ret_entries = entries;
+	return 0;
+}
+
+/* Takes <kind>/<name>.lock without waiting; -EWOULDBLOCK when it is held. */
+static int try_lock(const char *kind_dir, const char *name, int *ret_fd)
+{
+	g_autofree char *lock_path = g_strdup_printf("%s/%s.lock", kind_dir, name);
+	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return hpci_error_errno(errno, "cannot open cache lock '%s'", lock_path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno;
+
+		close(fd);
+		return err == EWOULDBLOCK ? -EWOULDBLOCK
+					  : hpci_error_errno(err, "cannot lock '%s'", lock_path);
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+int hpci_cache_remove(const char *kind, const char *key)
+{
+	g_autofree char *root = hpci_cache_root();
+	g_autofree char *kind_dir = g_build_filename(root, kind, NULL);
+	g_autofree char *dir = g_build_filename(kind_dir, key, NULL);
+	int fd = -1, rc;
+
+	if ((rc = try_lock(kind_dir, key, &fd)) == -EWOULDBLOCK)
+		return 0;
+	if (rc < 0)
+		return rc;
+	rc = hpci_rm_rf(dir);
+	close(fd);
+	return rc < 0 ? rc : 1;
+}
+
+int hpci_cache_remove_stale(const char *kind, unsigned *ret_removed)
+{
+	g_autofree char *root = hpci_cache_root();
+	g_autofree char *kind_dir = g_build_filename(root, kind, NULL);
+	g_autoptr(GDir) dir = g_dir_open(kind_dir, 0, NULL);
+	unsigned removed = 0;
+	const char *name;
+
+	while (dir && (name = g_dir_read_name(dir))) {
+		/* ".tmp-<key>-<pid>": its builder held <key>.lock while alive. */
+		g_autofree char *key = NULL;
+		g_autofree char *path = NULL;
+		int fd = -1, rc;
+
+		if (!g_str_has_prefix(name, ".tmp-") || strlen(name) < 5 + 64)
+			continue;
+		key = g_strndup(name + 5, 64);
+		if (!is_key(key) || (rc = try_lock(kind_dir, key, &fd)) == -EWOULDBLOCK)
+			continue;
+		if (rc < 0)
+			return rc;
+		path = g_build_filename(kind_dir, name, NULL);
+		rc = hpci_rm_rf(path);
+		close(fd);
+		if (rc < 0)
+			return rc;
+		removed++;
+	}
+	*ret_removed = removed;
+	return 0;
 }

@@ -2,6 +2,8 @@
 #ifndef HPCI_CACHE_H
 #define HPCI_CACHE_H
 
+#include <glib.h>
+
 /*
  * The content-addressed cache shared by image, QEMU and firmware builds:
  * ${XDG_CACHE_HOME:-~/.cache}/hotplug-ci/<kind>/<key>/ holds one finished
@@ -31,5 +33,28 @@ int hpci_cache_begin(const char *kind, const char *key, struct hpci_cache_txn *t
 int hpci_cache_commit(struct hpci_cache_txn *txn);
 /* Drops the lock and, when the build did not commit, removes its work dir. */
 void hpci_cache_end(struct hpci_cache_txn *txn);
+
+/* The kinds of entry the cache holds, NULL-terminated. */
+extern const char *const hpci_cache_kinds[];
+
+struct hpci_cache_entry {
+	char *kind;
+	char *key;
+	char *dir;
+	gint64 used_s;       /* last built or found (a hit), seconds since the epoch */
+	guint64 bytes;       /* disk usage of the entry */
+};
+
+/* Every finished entry of `kind` (NULL: of every kind), oldest use first. */
+int hpci_cache_list(const char *kind, GPtrArray **ret_entries);
+void hpci_cache_entry_free(struct hpci_cache_entry *entry);
+
+/*
+ * Removes an entry unless a builder holds its lock (returns 0 then, 1 when
+ * removed).  Work directories of builders that died (".tmp-KEY-PID" whose
+ * lock is free) go the same way through hpci_cache_remove_stale().
+ */
+int hpci_cache_remove(const char *kind, const char *key);
+int hpci_cache_remove_stale(const char *kind, unsigned *ret_removed);
 
 #endif

@@ -9,6 +9,7 @@
  * and returned as -EINVAL; nothing is handed to the caller on failure.
  */
 #include "matrix.h"
+#include "qemu-build.h"
 #include "error.h"
 #include "fsutil.h"
 
@@ -602,6 +603,19 @@ static int parse_qemu_build(const struct matrix_parser *p, const char *path, jso
 			if ((rc = as_string(p, ipath, json_object_array_get_idx(configure, i), &s)) < 0)
 				return rc;
 			g_ptr_array_add(r->configure, g_strdup(s));
+		}
+	}
+	/* The source's form and the patch queue, before anything is built. */
+	{
+		struct hpci_qemu_request req = {
+			.source = r->source, .rev = r->rev, .sha256 = r->sha256,
+			.patches = r->patches, .configure = r->configure,
+		};
+
+		if (hpci_qemu_check(&req) < 0) {
+			g_autofree char *why = g_strdup(hpci_error_message());
+
+			return fail(p, path, "%s", why);
 		}
 	}
 	return 0;

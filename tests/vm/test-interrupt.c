@@ -66,7 +66,7 @@ static void test_sigint_mid_run(void **state)
 	report = vm_load_report(out);
 	assert_true(json_object_get_boolean(vm_get(report, "interrupted")));
 	assert_string_equal(vm_get_str(report, "cells.0.verdict"), "not-run");
-	assert_int_equal(json_object_get_int(vm_get(report, "summary.not_run")), 3);
+	assert_int_equal(json_object_get_int(vm_get(report, "summary.not_run")), 4);
 	json_object_put(report);
 
 	assert_int_equal(vm_count_domains("hpci-"), 0);

@@ -66,8 +66,8 @@ static void test_exit_status_and_summary(void **state)
 	struct smoke *s = *state;
 
 	assert_int_equal(s->status, 0);
-	assert_int_equal(json_object_get_int(vm_get(s->report, "summary.cells")), 3);
-	assert_int_equal(json_object_get_int(vm_get(s->report, "summary.pass")), 3);
+	assert_int_equal(json_object_get_int(vm_get(s->report, "summary.cells")), 4);
+	assert_int_equal(json_object_get_int(vm_get(s->report, "summary.pass")), 4);
 	assert_string_equal(vm_get_str(s->report, "host.accel"), "tcg");
 	assert_non_null(vm_get_str(s->report, "identities.0.sha256"));
 }
@@ -89,7 +89,7 @@ static void test_refused_cell(void **state)
 static void test_stock_qemu_hangs_in_smm(void **state)
 {
 	struct smoke *s = *state;
-	json_object *cell = vm_find_cell(s->report, "smi", "full", "firmware", "smm");
+	json_object *cell = vm_find_cell(s->report, "qemu", "system", "firmware", "smm");
 	g_autofree char *regdump = NULL;
 	gint64 plugged, finished;
 
@@ -123,6 +123,26 @@ static void test_non_smm_firmware_passes(void **state)
 	assert_true(json_object_get_int(vm_get(cell, "smi.accesses")) > 0);
 }
 
+/* The same cell as the hang above, on our patched build: the CPU is
+ * relocated, seen, onlined, and the SMIs raised on it afterwards return. */
+static void test_patched_qemu_passes(void **state)
+{
+	struct smoke *s = *state;
+	json_object *cell = vm_find_cell(s->report, "qemu", "patched", NULL, NULL);
+
+	assert_non_null(cell);
+	assert_string_equal(vm_get_str(cell, "axes.smi"), "full");
+	assert_string_equal(vm_get_str(cell, "axes.firmware"), "smm");
+	assert_string_equal(vm_get_str(cell, "expected.outcome"), "pass");
+	assert_string_equal(vm_get_str(cell, "outcome"), "pass");
+	assert_string_equal(vm_get_str(cell, "verdict"), "pass");
+	assert_true(json_object_get_int64(vm_get(cell, "timings.plugs.0.online_ms")) >=
+		    json_object_get_int64(vm_get(cell, "timings.plugs.0.seen_ms")));
+	assert_true(json_object_get_int64(vm_get(cell, "timings.plugs.0.seen_ms")) > 0);
+	assert_int_equal(json_object_get_int(vm_get(cell, "smi.runs_survived")), 1);
+	assert_true(json_object_get_int(vm_get(cell, "smi.accesses")) > 0);
+}
+
 static void test_nothing_left_behind(void **state)
 {
 	struct smoke *s = *state;
@@ -130,7 +150,7 @@ static void test_nothing_left_behind(void **state)
 	assert_int_equal(vm_count_domains("hpci-"), 0);
 	assert_int_equal(vm_count_files(s->dir, "disk.qcow2"), 0);
 	assert_int_equal(vm_count_files(s->dir, "nvram.fd"), 0);
-	assert_int_equal(vm_count_files(s->dir, "serial.log"), 3);
+	assert_int_equal(vm_count_files(s->dir, "serial.log"), 4);
 }
 
 int main(void)
@@ -140,6 +160,7 @@ int main(void)
 		cmocka_unit_test(test_refused_cell),
 		cmocka_unit_test(test_stock_qemu_hangs_in_smm),
 		cmocka_unit_test(test_non_smm_firmware_passes),
+		cmocka_unit_test(test_patched_qemu_passes),
 		cmocka_unit_test(test_nothing_left_behind),
 	};
 

@@ -40,7 +40,7 @@ static void result_free(struct result *r)
 
 static void test_every_command_has_help(void **state)
 {
-	static const char *const commands[] = { "run", "list", "image", "doctor" };
+	static const char *const commands[] = { "run", "list", "image", "doctor", "build", "gc" };
 
 	(void)state;
 	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
@@ -119,7 +119,7 @@ static void test_list_smoke(void **state)
 
 	(void)state;
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out->str, "3 cells"));
+	assert_non_null(strstr(r.out->str, "4 cells"));
 	assert_non_null(strstr(r.out->str, "refused"));
 	assert_non_null(strstr(r.out->str, "hang-smm"));
 	result_free(&r);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BAD "matrix/bad.json"
 
@@ -906,8 +907,19 @@ ERROR_TEST(test_err_qemu_build_no_source, "{'name':'x','axes':{'qemu':{'q':{'bui
 ERROR_TEST(test_err_qemu_build_configure_type, "{'name':'x','axes':{'qemu':{'q':{'build':{'source':'debian:qemu','configure':'--enable-x'}}}}}",
 	   BAD ": $.axes.qemu.q.build.configure: expected an array of strings, got string")
 
+ERROR_TEST(test_err_qemu_build_bad_source, "{'name':'x','axes':{'qemu':{'q':{'build':{'source':'debian:edk2'}}}}}",
+	   BAD ": $.axes.qemu.q.build: source 'debian:edk2': this build takes the Debian package 'qemu', not 'edk2'; write debian:qemu")
+ERROR_TEST(test_err_qemu_build_missing_patches, "{'name':'x','axes':{'qemu':{'q':{'build':{'source':'debian:qemu','patches':'/nonexistent/queue'}}}}}",
+	   BAD ": $.axes.qemu.q.build: patch queue '/nonexistent/queue' cannot be read")
+ERROR_TEST(test_err_qemu_build_rev_on_tarball, "{'name':'x','axes':{'qemu':{'q':{'build':{'source':'https://example.org/qemu.tar.xz','rev':'v8.0.0'}}}}}",
+	   BAD ": $.axes.qemu.q.build: source 'https://example.org/qemu.tar.xz': a revision applies to git sources only")
+
 static void test_qemu_build_recipe(void **state)
 {
+	g_autofree char *saved_cwd = g_get_current_dir();
+	/* "matrix/ok.json" names the queue relative to itself: from the source
+	 * root that is our real queue, which the parser checks is there. */
+	int chdir_rc = chdir(HPCI_SOURCE_ROOT);
 	g_autoptr(hpci_matrix) m = parse_ok(
 		"{'name':'x','axes':{'qemu':{'patched':{'build':{'source':'debian:qemu',"
 		"'patches':'../qemu-build/patches','configure':['--enable-debug-tcg']}},"
@@ -929,6 +941,8 @@ static void test_qemu_build_recipe(void **state)
 	assert_string_equal(g_ptr_array_index(patched->qemu.recipe->configure, 0), "--enable-debug-tcg");
 	assert_null(system->qemu.recipe);
 	assert_string_equal(system->qemu.emulator, "/usr/bin/qemu-system-x86_64");
+	assert_int_equal(chdir_rc, 0);
+	assert_int_equal(chdir(saved_cwd), 0);
 }
 
 int main(void)
@@ -956,6 +970,9 @@ int main(void)
 		cmocka_unit_test(test_err_qemu_build_unknown_key),
 		cmocka_unit_test(test_err_qemu_build_no_source),
 		cmocka_unit_test(test_err_qemu_build_configure_type),
+		cmocka_unit_test(test_err_qemu_build_bad_source),
+		cmocka_unit_test(test_err_qemu_build_missing_patches),
+		cmocka_unit_test(test_err_qemu_build_rev_on_tarball),
 		cmocka_unit_test(test_err_nul_byte_in_file),
 
 		cmocka_unit_test(test_err_json_syntax),

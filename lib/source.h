@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HPCI_SOURCE_H
+#define HPCI_SOURCE_H
+
+#include <glib.h>
+
+/*
+ * Where a build's source tree comes from, shared by qemu-build/ and
+ * firmware-build/:
+ *   - a local git checkout and a revision, exported with `git archive` (the
+ *     user's checkout, index and worktrees are never touched; populated
+ *     submodules are exported at the commit the revision records);
+ *   - an https:// or file:// tarball, fetched through lib/download.h;
+ *   - "debian:PKG" or "debian:PKG=VERSION", the distro source package
+ *     through `apt-get source`, with the distro's own patch series applied.
+ * Parsing does no I/O, so a matrix or a command line is checked before
+ * anything starts; resolving pins the identity the cache key is made of.
+ */
+enum hpci_source_kind {
+	HPCI_SOURCE_GIT,
+	HPCI_SOURCE_TARBALL,
+	HPCI_SOURCE_DEBIAN,
+};
+
+struct hpci_source {
+	enum hpci_source_kind kind;
+	char *spec;        /* as given */
+	char *location;    /* git: absolute checkout path; tarball: URL; debian: package */
+	char *rev;         /* git: the revision asked for ("HEAD" by default);
+			    * debian: the version asked for, or NULL for apt's choice */
+	char *sha256;      /* tarball: the pin, or NULL */
+	/* Set by hpci_source_resolve(): */
+	char *identity;    /* git: commit id; tarball: sha256; debian: the version */
+	char *describe;    /* for people: "git /src/qemu 1a2b3c4d5e6f (v7.2.0-5-g1a2b3c4)" */
+	char *tarball;     /* tarball: the file in the download cache */
+};
+
+const char *hpci_source_kind_name(enum hpci_source_kind kind);
+
+/*
+ * Checks the form of a source and its options: rev only with git (or as
+ * debian:PKG=VERSION), sha256 only with a tarball, a URL of an accepted
+ * scheme.  `package`, when non-NULL, is the only Debian package allowed
+ * ("qemu", "edk2").  Returns 0 or -EINVAL with a message that says what
+ * is wrong and what is accepted.
+ */
+int hpci_source_parse(const char *spec, const char *rev, const char *sha256,
+		      const char *package, struct hpci_source *ret);
+
+/* Pins the identity: `git rev-parse`, the tarball download, or the version
+ * `apt-get source` would fetch (adding deb-src entries when there are none
+ * and we are root). */
+int hpci_source_resolve(struct hpci_source *src);
+
+/* Writes the resolved source tree into `dest`, which must not exist.
+ * Commands append their output to `log`. */
+int hpci_source_export(const struct hpci_source *src, const char *dest, const char *log);
+
+void hpci_source_release(struct hpci_source *src);
+
+#endif

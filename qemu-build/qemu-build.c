@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * QEMU builds: source + patch queue + configure arguments + compiler make
+ * the key; a miss exports the source into the cache transaction's work
+ * directory, patches, configures and compiles only qemu-system-x86_64, then
+ * keeps the binary, the log and the manifest and drops the trees.
+ */
+#include "qemu-build.h"
+#include "cache.h"
+#include "cmd.h"
+#include "error.h"
+#include "fsutil.h"
+#include "patch-queue.h"
+#include "source.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef HPCI_SOURCE_ROOT
+#error "HPCI_SOURCE_ROOT must name the source tree (set by meson.build)"
+#endif
+#ifndef HPCI_VERSION
+#define HPCI_VERSION "unknown"
+#endif
+
+#define CACHE_KIND "qemu"
+/* Bump when the build steps change what a key's entry contains. */
+#define BUILD_FORMAT "hotplug-ci qemu build 1"
+#define EMULATOR "qemu-system-x86_64"
+#define CONFIGURE_TIMEOUT_MS (15 * 60 * 1000)
+#define COMPILE_TIMEOUT_MS (90 * 60 * 1000)
+#define PROBE_TIMEOUT_MS (30 * 1000)
+
+const char *const hpci_qemu_default_configure[] = {
+	"--target-list=x86_64-softmmu",
+	"--without-default-features",
+	"--enable-tcg",
+	"--enable-slirp",
+	"--enable-fdt=system",
+	"--disable-docs",
+	"--disable-install-blobs",
+	"--disable-werror",
+	/* The distro's ROMs (linuxboot_dma.bin, option ROMs, SeaBIOS). */
+	"--firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu",
+	NULL
+};
+
+char *hpci_qemu_default_patches(void)
+{
+	return g_strdup(HPCI_SOURCE_ROOT "/qemu-build/patches");
+}
+
+void hpci_qemu_build_release(struct hpci_qemu_build *build)
+{
+	if (!build)
+		return;
+	g_free(build->key);
+	g_free(build->dir);
+	g_free(build->emulator);
+	g_free(build->version);
+	g_free(build->source);
+	g_free(build->manifest);
+	g_free(build->log);
+	if (build->patches)
+		g_ptr_array_unref(build->patches);
+	memset(build, 0, sizeof(*build));
+}
+
+/* Everything the key is made of, resolved. */
+struct plan {
+	struct hpci_source source;
+	struct hpci_patch_queue queue;
+	GPtrArray *configure;      /* defaults + the request's */
+	char *compiler;            /* "gcc (Debian 12.2.0-14) 12.2.0" */
+	char *cc;                  /* "ccache gcc" when ccache is there, else "gcc" */
+	char *key;
+};
+
+static void plan_release(struct plan *plan)
+{
+	hpci_source_release(&plan->source);
+	hpci_patch_queue_release(&plan->queue);
+	if (plan->configure)
+		g_ptr_array_unref(plan->configure);
+	g_free(plan->compiler);
+	g_free(plan->cc);
+	g_free(plan->key);
+	memset(plan, 0, sizeof(*plan));
+}
+
+static int check_configure(const GPtrArray *configure)
+{
+	for (guint i = 0; configure && i < configure->len; i++) {
+		const char *arg = configure->pdata[i];
+
+		if (!g_str_has_prefix(arg, "--"))
+			return hpci_error(EINVAL, "configure argument '%s' does not start with '--'; "
+					  "give options such as --enable-debug", arg);
+		if (g_str_has_prefix(arg, "--target-list="))
+			return hpci_error(EINVAL, "configure argument '%s': the harness needs "
+					  "x86_64-softmmu and sets the target list itself", arg);
+		if (g_str_has_prefix(arg, "--cc=") || g_str_has_prefix(arg, "--prefix="))
+			return hpci_error(EINVAL, "configure argument '%s' is the builder's to set; "
+					  "leave it out", arg);
+	}
+	return 0;
+}
+
+int hpci_qemu_check(const struct hpci_qemu_request *req)
+{
+	struct hpci_source src = { 0 };
+	struct hpci_patch_queue queue = { 0 };
+	int rc;
+
+	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "qemu", &src)) < 0 ||
+	    (rc = hpci_patch_queue_load(req->patches, &queue)) < 0 ||
+	    (rc = check_configure(req->configure)) < 0)
+		goto out;
+out:
+	hpci_source_release(&src);
+	hpci_patch_queue_release(&queue);
+	return rc;
+}
+
+static int compiler_version(char **ret_version)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	struct hpci_cmd cmd;
+	char *nl;
+	int rc;
+
+	hpci_cmd_init(&cmd, "gcc");
+	hpci_cmd_add(&cmd, "--version");
+	cmd.timeout_ms = PROBE_TIMEOUT_MS;
+	rc = hpci_cmd_run(&cmd, out, NULL);
+	hpci_cmd_release(&cmd);
+	if (rc < 0) {
+		hpci_error_prefix("cannot ask the compiler its version (install gcc)");
+		return rc;
+	}
+	if ((nl = strchr(out->str, '\n')))
+		*nl = '\0';
+	*ret_version = g_strdup(out->str);
+	return 0;
+}
+
+static int make_plan(const struct hpci_qemu_request *req, struct plan *plan)
+{
+	struct hpci_hash h;
+	g_autofree char *ccache = g_find_program_in_path("ccache");
+	int rc;
+
+	memset(plan, 0, sizeof(*plan));
+	plan->configure = g_ptr_array_new_with_free_func(g_free);
+	for (const char *const *a = hpci_qemu_default_configure; *a; a++)
+		g_ptr_array_add(plan->configure, g_strdup(*a));
+	for (guint i = 0; req->configure && i < req->configure->len; i++)
+		g_ptr_array_add(plan->configure, g_strdup(req->configure->pdata[i]));
+	/* ccache changes how fast, not what: it is not part of the key. */
+	plan->cc = g_strdup(ccache ? "ccache gcc" : "gcc");
+	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "qemu",
+				    &plan->source)) < 0 ||
+	    (rc = hpci_patch_queue_load(req->patches, &plan->queue)) < 0 ||
+	    (rc = check_configure(req->configure)) < 0 ||
+	    (rc = compiler_version(&plan->compiler)) < 0 ||
+	    (rc = hpci_source_resolve(&plan->source)) < 0)
+		return rc;
+
+	hpci_hash_init(&h);
+	hpci_hash_str(&h, "format", BUILD_FORMAT);
+	hpci_hash_str(&h, "source-kind", hpci_source_kind_name(plan->source.kind));
+	hpci_hash_str(&h, "source-identity", plan->source.identity);
+	hpci_patch_queue_hash(&plan->queue, &h);
+	for (guint i = 0; i < plan->configure->len; i++)
+		hpci_hash_str(&h, "configure", plan->configure->pdata[i]);
+	hpci_hash_str(&h, "compiler", plan->compiler);
+	plan->key = hpci_hash_finish(&h);
+	return 0;
+}
+
+int hpci_qemu_key(const struct hpci_qemu_request *req, char **ret_key)
+{
+	struct plan plan;
+	int rc = make_plan(req, &plan);
+
+	if (rc == 0)
+		*ret_key = g_steal_pointer(&plan.key);
+	plan_release(&plan);
+	return rc;
+}
+
+/* ---- the build ------------------------------------------------------------ */
+
+static void add_ccache_env(struct hpci_cmd *cmd, const char *work_dir)
+{
+	g_autofree char *root = hpci_cache_root();
+	g_autofree char *dir = g_build_filename(root, "ccache", NULL);
+
+	/* One ccache for every build; paths made relative to the work dir so
+	 * two builds of near revisions share their objects. */
+	hpci_cmd_setenv(cmd, "CCACHE_DIR", dir);
+	hpci_cmd_setenv(cmd, "CCACHE_BASEDIR", work_dir);
+	hpci_cmd_setenv(cmd, "CCACHE_NOHASHDIR", "1");
+}
+
+static int configure(const struct plan *plan, const char *src, const char *build,
+		     const char *work_dir, const char *log)
+{
+	g_autofree char *script = g_build_filename(src, "configure", NULL);
+	struct hpci_cmd cmd;
+	int rc;
+
+	if (!hpci_is_file(script))
+		return hpci_error(ENOENT, "%s has no 'configure' at its top; is it a QEMU source "
+				  "tree?", plan->source.describe);
+	if ((rc = hpci_mkdir_p(build, 0755)) < 0)
+		return rc;
+	hpci_info("qemu: configuring (%s)", plan->cc);
+	hpci_cmd_init(&cmd, script);
+	hpci_cmd_addf(&cmd, "--cc=%s", plan->cc);
+	for (guint i = 0; i < plan->configure->len; i++)
+		hpci_cmd_add(&cmd, plan->configure->pdata[i]);
+	cmd.cwd = g_strdup(build);
+	cmd.timeout_ms = CONFIGURE_TIMEOUT_MS;
+	cmd.log_path = g_strdup(log);
+	add_ccache_env(&cmd, work_dir);
+	rc = hpci_cmd_run(&cmd, NULL, NULL);
+	hpci_cmd_release(&cmd);
+	if (rc < 0)
+		hpci_error_prefix("configure failed");
+	return rc;
+}
+
+static int compile(const char *build, const char *work_dir, const char *log)
+{
+	struct hpci_cmd cmd;
+	gint64 start = g_get_monotonic_time();
+	unsigned jobs = g_get_num_processors();
+	int rc;
+
+	hpci_info("qemu: compiling " EMULATOR " with %u jobs (minutes; log '%s')", jobs, log);
+	hpci_cmd_init(&cmd, "ninja");
+	hpci_cmd_addf(&cmd, "-j%u", jobs);
+	hpci_cmd_add(&cmd, EMULATOR);
+	cmd.cwd = g_strdup(build);
+	cmd.timeout_ms = COMPILE_TIMEOUT_MS;
+	cmd.log_path = g_strdup(log);
+	add_ccache_env(&cmd, work_dir);
+	rc = hpci_cmd_run(&cmd, NULL, NULL);
+	hpci_cmd_release(&cmd);
+	if (rc < 0)
+		hpci_error_prefix("compiling QEMU failed");
+	else
+		hpci_info("qemu: compiled in %.0f s", (g_get_monotonic_time() - start) / 1e6);
+	return rc;
+}
+
+static int emulator_version(const char *emulator, char **ret_version)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	struct hpci_cmd cmd;
+	char *nl;
+	int rc;
+
+	hpci_cmd_init(&cmd, emulator);
+	hpci_cmd_add(&cmd, "--version");
+	cmd.timeout_ms = PROBE_TIMEOUT_MS;
+	rc = hpci_cmd_run(&cmd, out, NULL);
+	hpci_cmd_release(&cmd);
+	if (rc < 0)
+		return rc;
+	if ((nl = strchr(out->str, '\n')))
+		*nl = '\0';
+	*ret_version = g_strdup(out->str);
+	return 0;
+}
+
+static json_object *strings_json(const GPtrArray *strings)
+{
+	json_object *a = json_object_new_array();
+
+	for (guint i = 0; i < strings->len; i++)
+		json_object_array_add(a, json_object_new_string(strings->pdata[i]));
+	return a;
+}
+
+static int write_manifest(const struct plan *plan, const char *dir, const char *version,
+			  gint64 duration_ms)
+{
+	g_autofree char *path = g_build_filename(dir, "manifest.json", NULL);
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
+	json_object *root = json_object_new_object();
+	json_object *source = json_object_new_object();
+	json_object *patches = json_object_new_array();
+	int rc;
+
+	json_object_object_add(root, "format", json_object_new_string(BUILD_FORMAT));
+	json_object_object_add(root, "kind", json_object_new_string(CACHE_KIND));
+	json_object_object_add(root, "key", json_object_new_string(plan->key));
+	json_object_object_add(source, "spec", json_object_new_string(plan->source.spec));
+	json_object_object_add(source, "kind",
+			       json_object_new_string(hpci_source_kind_name(plan->source.kind)));
+	json_object_object_add(source, "identity", json_object_new_string(plan->source.identity));
+	json_object_object_add(source, "describe", json_object_new_string(plan->source.describe));
+	if (plan->source.rev)
+		json_object_object_add(source, "rev", json_object_new_string(plan->source.rev));
+	json_object_object_add(root, "source", source);
+	if (plan->queue.dir)
+		json_object_object_add(root, "patch_queue", json_object_new_string(plan->queue.dir));
+	for (guint i = 0; i < plan->queue.patches->len; i++) {
+		const struct hpci_patch *p = plan->queue.patches->pdata[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(p->name));
+		json_object_object_add(o, "subject", json_object_new_string(p->subject));
+		json_object_object_add(o, "sha256", json_object_new_string(p->sha256));
+		json_object_array_add(patches, o);
+	}
+	json_object_object_add(root, "patches", patches);
+	json_object_object_add(root, "configure", strings_json(plan->configure));
+	json_object_object_add(root, "cc", json_object_new_string(plan->cc));
+	json_object_object_add(root, "compiler", json_object_new_string(plan->compiler));
+	json_object_object_add(root, "emulator", json_object_new_string("bin/" EMULATOR));
+	json_object_object_add(root, "version", json_object_new_string(version));
+	json_object_object_add(root, "log", json_object_new_string("build.log"));
+	json_object_object_add(root, "duration_ms", json_object_new_int64(duration_ms));
+	json_object_object_add(root, "built_at", json_object_new_string(stamp));
+	json_object_object_add(root, "builder", json_object_new_string("hotplug-ci " HPCI_VERSION));
+	rc = hpci_write_file(path, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE),
+			     -1);
+	json_object_put(root);
+	return rc;
+}
+
+static int build_entry(const struct plan *plan, const char *dir)
+{
+	g_autofree char *src = g_build_filename(dir, "src", NULL);
+	g_autofree char *build = g_build_filename(dir, "build", NULL);
+	g_autofree char *bin = g_build_filename(dir, "bin", NULL);
+	g_autofree char *emulator = g_build_filename(bin, EMULATOR, NULL);
+	g_autofree char *built = g_build_filename(build, EMULATOR, NULL);
+	g_autofree char *log = g_build_filename(dir, "build.log", NULL);
+	g_autofree char *version = NULL;
+	gint64 start = g_get_monotonic_time();
+	int rc;
+
+	hpci_info("qemu: building %s (key %.12s)", plan->source.describe, plan->key);
+	if ((rc = hpci_write_file(log, "", 0)) < 0 ||
+	    (rc = hpci_source_export(&plan->source, src, log)) < 0)
+		return rc;
+	if ((rc = hpci_patch_queue_apply(&plan->queue, src, log)) < 0 ||
+	    (rc = configure(plan, src, build, dir, log)) < 0 ||
+	    (rc = compile(build, dir, log)) < 0)
+		return rc;
+	if ((rc = hpci_mkdir_p(bin, 0755)) < 0 || (rc = hpci_copy_file(built, emulator, 0755)) < 0)
+		return rc;
+	if ((rc = emulator_version(emulator, &version)) < 0) {
+		hpci_error_prefix("the QEMU just built does not run");
+		return rc;
+	}
+	/* The trees are large and the key reproduces them. */
+	if ((rc = hpci_rm_rf(src)) < 0 || (rc = hpci_rm_rf(build)) < 0)
+		return rc;
+	return write_manifest(plan, dir, version, (g_get_monotonic_time() - start) / 1000);
+}
+
+/* A failed build's log outlives the transaction's work directory. */
+static char *keep_failed_log(const char *work_dir, const char *key)
+{
+	g_autofree char *root = hpci_cache_root();
+	g_autofree char *failed = g_build_filename(root, CACHE_KIND, "failed", NULL);
+	g_autofree char *from = g_build_filename(work_dir, "build.log", NULL);
+	g_autofree char *name = g_strdup_printf("%s.log", key);
+	char *to = g_build_filename(failed, name, NULL);
+	g_autofree char *saved = hpci_error_save();
+
+	if (!hpci_is_file(from) || hpci_mkdir_p(failed, 0755) < 0 ||
+	    hpci_copy_file(from, to, 0644) < 0)
+		g_clear_pointer(&to, g_free);
+	hpci_error_restore(g_steal_pointer(&saved));
+	return to;
+}
+
+static int read_manifest(const char *dir, struct hpci_qemu_build *ret)
+{
+	g_autofree char *path = g_build_filename(dir, "manifest.json", NULL);
+	json_object *root = json_object_from_file(path);
+	json_object *v, *patches;
+
+	if (!root)
+		return hpci_error(EIO, "cache entry '%s' has no readable manifest.json; remove "
+				  "the directory to rebuild it", dir);
+	if (json_object_object_get_ex(root, "version", &v))
+		ret->version = g_strdup(json_object_get_string(v));
+	if (json_object_object_get_ex(root, "source", &v) &&
+	    json_object_object_get_ex(v, "describe", &v))
+		ret->source = g_strdup(json_object_get_string(v));
+	ret->patches = g_ptr_array_new_with_free_func(g_free);
+	if (json_object_object_get_ex(root, "patches", &patches)) {
+		for (size_t i = 0; i < json_object_array_length(patches); i++) {
+			json_object *p = json_object_array_get_idx(patches, i);
+
+			if (json_object_object_get_ex(p, "name", &v))
+				g_ptr_array_add(ret->patches, g_strdup(json_object_get_string(v)));
+		}
+	}
+	json_object_put(root);
+	return 0;
+}
+
+static int fill_build(const char *key, const char *dir, bool hit, struct hpci_qemu_build *ret)
+{
+	struct hpci_qemu_build b = { 0 };
+	int rc;
+
+	b.key = g_strdup(key);
+	b.dir = g_strdup(dir);
+	b.emulator = g_build_filename(dir, "bin", EMULATOR, NULL);
+	b.manifest = g_build_filename(dir, "manifest.json", NULL);
+	b.log = g_build_filename(dir, "build.log", NULL);
+	b.cache_hit = hit;
+	if (!hpci_is_file(b.emulator))
+		rc = hpci_error(ENOENT, "cache entry '%s' has no bin/" EMULATOR "; remove the "
+				"directory to rebuild it", dir);
+	else
+		rc = read_manifest(dir, &b);
+	if (rc < 0) {
+		hpci_qemu_build_release(&b);
+		return rc;
+	}
+	*ret = b;
+	return 0;
+}
+
+int hpci_qemu_build(const struct hpci_qemu_request *req, struct hpci_qemu_build *ret)
+{
+	struct plan plan;
+	struct hpci_cache_txn txn = { .lock_fd = -1 };
+	int rc;
+
+	if ((rc = make_plan(req, &plan)) < 0)
+		goto out;
+	rc = hpci_cache_begin(CACHE_KIND, plan.key, &txn);
+	if (rc == 1) {
+		rc = fill_build(plan.key, txn.final_dir, true, ret);
+		goto out;
+	}
+	if (rc < 0)
+		goto out;
+	if ((rc = build_entry(&plan, txn.work_dir)) < 0) {
+		g_autofree char *log = keep_failed_log(txn.work_dir, plan.key);
+
+		if (log && rc != -EINTR)
+			hpci_error_prefix("QEMU build %.12s failed (log '%s')", plan.key, log);
+		goto out;
+	}
+	if ((rc = hpci_cache_commit(&txn)) < 0)
+		goto out;
+	rc = fill_build(plan.key, txn.final_dir, false, ret);
+out:
+	hpci_cache_end(&txn);
+	plan_release(&plan);
+	return rc;
+}

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Real QEMU builds through the real binary: the Debian source package with
+ * our patch queue (cold the first time, then a cache hit), a local git
+ * repository at two revisions (two keys, two emulators that say so), one
+ * patch byte changing the key; then matrix/patched-qemu.json as real VMs on
+ * the patched build: three CPUs one at a time, three in one call, and an
+ * unplug, each followed by SMIs on the hot-added CPUs.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "cmd.h"
+#include "error.h"
+#include "fsutil.h"
+#include "vm-common.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define BUILD_TIMEOUT_MS (40 * 60 * 1000)
+#define RUN_TIMEOUT_MS (30 * 60 * 1000)
+#define PATCHES HPCI_SOURCE_ROOT "/qemu-build/patches"
+
+struct result {
+	int status;
+	char *out;
+	char *err;
+	gint64 ms;
+};
+
+static void result_release(struct result *r)
+{
+	g_free(r->out);
+	g_free(r->err);
+}
+
+/* Runs hotplug-ci with the arguments; stdout and stderr are kept. */
+static void hotplug_ci(struct result *r, const char *first, ...) G_GNUC_NULL_TERMINATED;
+static void hotplug_ci(struct result *r, const char *first, ...)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autoptr(GString) err = g_string_new(NULL);
+	struct hpci_cmd cmd;
+	gint64 t0 = g_get_monotonic_time();
+	va_list ap;
+
+	hpci_cmd_init(&cmd, vm_binary());
+	va_start(ap, first);
+	for (const char *a = first; a; a = va_arg(ap, const char *))
+		hpci_cmd_add(&cmd, a);
+	va_end(ap);
+	cmd.timeout_ms = BUILD_TIMEOUT_MS;
+	(void)hpci_cmd_run(&cmd, out, err);
+	r->status = cmd.exit_status;
+	r->out = g_strstrip(g_strdup(out->str));
+	r->err = g_strdup(err->str);
+	r->ms = (g_get_monotonic_time() - t0) / 1000;
+	hpci_cmd_release(&cmd);
+	fprintf(stderr, "%s", r->err);
+}
+
+static void sh(const char *cwd, const char *script)
+{
+	struct hpci_cmd cmd;
+
+	hpci_cmd_init(&cmd, "sh");
+	hpci_cmd_add(&cmd, "-ec");
+	hpci_cmd_add(&cmd, script);
+	cmd.cwd = g_strdup(cwd);
+	cmd.timeout_ms = 10 * 60 * 1000;
+	hpci_cmd_setenv(&cmd, "GIT_AUTHOR_NAME", "t");
+	hpci_cmd_setenv(&cmd, "GIT_AUTHOR_EMAIL", "t@invalid");
+	hpci_cmd_setenv(&cmd, "GIT_COMMITTER_NAME", "t");
+	hpci_cmd_setenv(&cmd, "GIT_COMMITTER_EMAIL", "t@invalid");
+	if (hpci_cmd_run(&cmd, NULL, NULL) < 0)
+		fail_msg("%s", hpci_error_message());
+	hpci_cmd_release(&cmd);
+}
+
+static char *version_of(const char *emulator)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	struct hpci_cmd cmd;
+
+	hpci_cmd_init(&cmd, emulator);
+	hpci_cmd_add(&cmd, "--version");
+	assert_int_equal(hpci_cmd_run(&cmd, out, NULL), 0);
+	hpci_cmd_release(&cmd);
+	return g_strndup(out->str, strcspn(out->str, "\n"));
+}
+
+static void test_debian_source_cold_then_hit(void **state)
+{
+	struct result cold = { 0 }, hit = { 0 };
+	g_autofree char *version = NULL;
+	g_autofree char *manifest_path = NULL;
+	g_autofree char *manifest = NULL;
+
+	(void)state;
+	hotplug_ci(&cold, "build", "qemu", "--source", "debian:qemu", "--patches", PATCHES, NULL);
+	assert_int_equal(cold.status, 0);
+	assert_true(g_str_has_suffix(cold.out, "/bin/qemu-system-x86_64"));
+	version = version_of(cold.out);
+	assert_true(g_str_has_prefix(version, "QEMU emulator version 7.2."));
+	manifest_path = g_build_filename(cold.out, "..", "..", "manifest.json", NULL);
+	assert_int_equal(hpci_read_file(manifest_path, &manifest, NULL), 0);
+	assert_non_null(strstr(manifest, "\"kind\": \"debian\""));
+	assert_non_null(strstr(manifest, "0001-target-i386-tcg-model-SMI-and-INIT-for-CPU-hotplug.patch"));
+	assert_non_null(strstr(manifest, "0002-hw-intc-apic-do-not-stop-at-the-first-absent-APIC-ID.patch"));
+
+	hotplug_ci(&hit, "build", "qemu", "--source", "debian:qemu", "--patches", PATCHES, NULL);
+	assert_int_equal(hit.status, 0);
+	assert_string_equal(hit.out, cold.out);
+	assert_non_null(strstr(hit.err, "(cache hit)"));
+	fprintf(stderr, "cache hit answered in %" G_GINT64_FORMAT " ms\n", hit.ms);
+	assert_true(hit.ms < 1000);
+	result_release(&cold);
+	result_release(&hit);
+}
+
+/* A git history made from the Debian source: revision one is the source as
+ * packaged, revision two changes VERSION, so each emulator can say which it is. */
+static void test_git_two_revisions(void **state)
+{
+	g_autofree char *tmp = vm_tmpdir("qemu-git");
+	g_autofree char *repo = g_build_filename(tmp, "qemu", NULL);
+	g_autofree char *make = g_strdup_printf(
+		"apt-get source -qq qemu >/dev/null 2>&1 && mv qemu-*/ qemu && cd qemu && "
+		"git init -q && git add -A && git commit -qm 'Debian source' && git tag one && "
+		"echo 7.2.99 > VERSION && git commit -qam 'version 7.2.99' && git tag two");
+	struct result one = { 0 }, two = { 0 }, again = { 0 };
+	g_autofree char *v1 = NULL, *v2 = NULL;
+
+	(void)state;
+	sh(tmp, make);
+	hotplug_ci(&one, "build", "qemu", "--source", repo, "--rev", "one", "--patches", PATCHES,
+		   NULL);
+	assert_int_equal(one.status, 0);
+	hotplug_ci(&two, "build", "qemu", "--source", repo, "--rev", "two", "--patches", PATCHES,
+		   NULL);
+	assert_int_equal(two.status, 0);
+	assert_string_not_equal(one.out, two.out);
+	v1 = version_of(one.out);
+	v2 = version_of(two.out);
+	assert_non_null(strstr(v2, "7.2.99"));
+	assert_null(strstr(v1, "7.2.99"));
+	/* The user's checkout is untouched by the builds. */
+	sh(repo, "test -z \"$(git status --porcelain)\" && test \"$(git rev-parse HEAD)\" = "
+		 "\"$(git rev-parse two)\" && test $(git worktree list | wc -l) = 1");
+	/* The same revision by commit id is the same key: a hit. */
+	hotplug_ci(&again, "build", "qemu", "--source", repo, "--rev", "one^{commit}", "--patches",
+		   PATCHES, NULL);
+	assert_int_equal(again.status, 0);
+	assert_string_equal(again.out, one.out);
+	assert_non_null(strstr(again.err, "(cache hit)"));
+	result_release(&one);
+	result_release(&two);
+	result_release(&again);
+	(void)hpci_rm_rf(tmp);
+}
+
+/* A cell that plugs into an SMM guest on the patched build. */
+static void assert_cell_passes(json_object *report, const char *ops, const char *count,
+			       unsigned plugs)
+{
+	json_object *cell = vm_find_cell(report, "ops", ops, "count", count);
+
+	if (!cell)
+		fail_msg("no cell with ops=%s count=%s", ops, count);
+	if (strcmp(vm_get_str(cell, "outcome"), "pass") != 0)
+		fail_msg("cell ops=%s: outcome %s: %s", ops, vm_get_str(cell, "outcome"),
+			 vm_get_str(cell, "error") ? vm_get_str(cell, "error") : "");
+	assert_string_equal(vm_get_str(cell, "verdict"), "pass");
+	assert_int_equal(json_object_array_length(vm_get(cell, "timings.plugs")), plugs);
+	for (unsigned i = 0; i < plugs; i++) {
+		g_autofree char *online = g_strdup_printf("timings.plugs.%u.online_ms", i);
+		g_autofree char *seen = g_strdup_printf("timings.plugs.%u.seen_ms", i);
+
+		assert_true(json_object_get_int64(vm_get(cell, online)) >=
+			    json_object_get_int64(vm_get(cell, seen)));
+		assert_true(json_object_get_int64(vm_get(cell, seen)) > 0);
+	}
+	/* SMIs were raised on each hot-added CPU afterwards, and survived. */
+	assert_true(json_object_get_int(vm_get(cell, "smi.runs_survived")) >= 1);
+	assert_int_equal(json_object_get_int(vm_get(cell, "smi.runs_survived")),
+			 json_object_get_int(vm_get(cell, "smi.runs")));
+}
+
+static void test_patched_build_runs_the_hotplug_cells(void **state)
+{
+	g_autofree char *tmp = vm_tmpdir("patched");
+	g_autofree char *out = g_build_filename(tmp, "run", NULL);
+	struct result run = { 0 };
+	json_object *report, *unplug;
+
+	(void)state;
+	hotplug_ci(&run, "run", "--matrix", HPCI_SOURCE_ROOT "/matrix/patched-qemu.json", "--out",
+		   out, NULL);
+	report = vm_load_report(out);
+	assert_cell_passes(report, "each", "3", 3);
+	assert_cell_passes(report, "burst", "3", 3);
+	assert_cell_passes(report, "unplug", "1", 1);
+	unplug = vm_find_cell(report, "ops", "unplug", NULL, NULL);
+	assert_true(json_object_get_int64(vm_get(unplug, "timings.plugs.0.removed_ms")) >
+		    json_object_get_int64(vm_get(unplug, "timings.plugs.0.unplug_request_ms")));
+	/* The report names the build the cells ran on. */
+	assert_non_null(strstr(vm_get_str(report, "identities.0.version"), "patches: 0001-"));
+	assert_int_equal(run.status, 0);
+	json_object_put(report);
+	assert_int_equal(vm_count_domains("hpci-"), 0);
+	result_release(&run);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_debian_source_cold_then_hit),
+		cmocka_unit_test(test_git_two_revisions),
+		cmocka_unit_test(test_patched_build_runs_the_hotplug_cells),
+	};
+
+	return cmocka_run_group_tests_name("qemu-build", tests, NULL, NULL);
+}
