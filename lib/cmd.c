@@ -122,6 +122,7 @@ struct sink {
 	GString *buf;    /* capture, may be NULL */
 	GString *tail;   /* last bytes, for error messages */
 	int log_fd;
+	const struct hpci_cmd *cmd;  /* for on_stdout, on the stdout sink only */
 };
 
 static void sink_take(struct sink *s, const char *data, ssize_t n)
@@ -133,6 +134,8 @@ static void sink_take(struct sink *s, const char *data, ssize_t n)
 		g_string_erase(s->tail, 0, s->tail->len - 2048);
 	if (s->log_fd >= 0 && write(s->log_fd, data, n) < 0)
 		(void)0; /* a log write failure must not fail the build it records */
+	if (s->cmd && s->cmd->on_stdout)
+		s->cmd->on_stdout(data, n, s->cmd->opaque);
 }
 
 static char *last_lines(const GString *tail, int lines)
@@ -203,8 +206,8 @@ int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err)
 	close(in_pipe[1]);
 	in_pipe[1] = -1;
 
-	sinks[0] = (struct sink){ out_pipe[0], out, out_tail, log_fd };
-	sinks[1] = (struct sink){ err_pipe[0], err, err_tail, log_fd };
+	sinks[0] = (struct sink){ out_pipe[0], out, out_tail, log_fd, cmd };
+	sinks[1] = (struct sink){ err_pipe[0], err, err_tail, log_fd, NULL };
 	while (sinks[0].fd >= 0 || sinks[1].fd >= 0) {
 		struct pollfd pfd[2];
 		int wait_ms = -1;

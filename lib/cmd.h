@@ -19,6 +19,9 @@ struct hpci_cmd {
 	char *log_path;        /* when set, stdout and stderr are appended here */
 	char *stdin_data;      /* when set, written to the child's stdin */
 	int exit_status;       /* after run: exit code, or 128+signal */
+	/* When set, sees each chunk of stdout as it arrives (progress reports). */
+	void (*on_stdout)(const char *data, size_t len, void *opaque);
+	void *opaque;
 };
 
 void hpci_cmd_init(struct hpci_cmd *cmd, const char *program);

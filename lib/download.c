@@ -531,8 +531,8 @@ int hpci_download_fetch(const struct hpci_download *req, char **ret_path, char *
 	bool from_record = false;
 	int lock_fd = -1, fd = -1, ret;
 
-	if ((ret = hpci_download_check(req->url, req->sha256)) < 0 ||
-	    (ret = parse_url(req->url, &name)) < 0)
+	if ((ret = parse_url(req->url, &name)) < 0 ||
+	    (req->sha256 && (ret = check_sha256(req->sha256)) < 0))
 		return ret;
 	root = hpci_cache_root();
 	if (!g_path_is_absolute(root)) {
@@ -580,10 +580,6 @@ int hpci_download_fetch(const struct hpci_download *req, char **ret_path, char *
 	t.next_progress_us = g_get_monotonic_time() + PROGRESS_INTERVAL_US;
 	if ((ret = download(&t, tmp_path, &sha)) < 0)
 		goto done;
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
-		ret = hpci_error_errno(errno, "cannot write '%s'", tmp_path);
-		goto done;
-	}
 	if (expected && strcmp(sha, expected) != 0) {
 		if (from_record)
 			ret = hpci_error(EBADMSG, "content of '%s' changed since first fetch: recorded "
@@ -592,6 +588,10 @@ int hpci_download_fetch(const struct hpci_download *req, char **ret_path, char *
 		else
 			ret = hpci_error(EBADMSG, "download of '%s' has sha256 %s, expected %s; check "
 					 "the --sha256 pin or the URL", req->url, sha, expected);
+		goto done;
+	}
+	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+		ret = hpci_error_errno(errno, "cannot write '%s'", tmp_path);
 		goto done;
 	}
 	final_dir = g_build_filename(dir, "sha256", sha, NULL);
@@ -613,7 +613,7 @@ done:
 	if (fd >= 0)
 		close(fd);
 	if (tmp_path)
-		(void)0;
+		(void)unlink(tmp_path);   /* nothing half-written may stay */
 	if (lock_fd >= 0)
 		close(lock_fd);
 	if (ret < 0)

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -233,8 +234,38 @@ static int configure(const struct plan *plan, const char *src, const char *build
 	return rc;
 }
 
+#define PROGRESS_PERIOD_US (15 * G_USEC_PER_SEC)
+
+struct compile_progress {
+	gint64 next_us;
+	GString *partial;   /* the line being received */
+};
+
+/* ninja prints "[655/1427] Compiling ..."; say where it is every 15 s. */
+static void on_ninja_output(const char *data, size_t len, void *opaque)
+{
+	struct compile_progress *p = opaque;
+	unsigned done, total;
+	char *nl;
+
+	g_string_append_len(p->partial, data, len);
+	while ((nl = strchr(p->partial->str, '\n'))) {
+		if (g_get_monotonic_time() >= p->next_us &&
+		    sscanf(p->partial->str, "[%u/%u]", &done, &total) == 2 && total) {
+			hpci_info("qemu: compiling, %u of %u steps (%u%%)", done, total,
+				  done * 100 / total);
+			p->next_us = g_get_monotonic_time() + PROGRESS_PERIOD_US;
+		}
+		g_string_erase(p->partial, 0, nl - p->partial->str + 1);
+	}
+}
+
 static int compile(const char *build, const char *work_dir, const char *log)
 {
+	struct compile_progress progress = {
+		.next_us = g_get_monotonic_time() + PROGRESS_PERIOD_US,
+		.partial = g_string_new(NULL),
+	};
 	struct hpci_cmd cmd;
 	gint64 start = g_get_monotonic_time();
 	unsigned jobs = g_get_num_processors();
@@ -247,9 +278,12 @@ static int compile(const char *build, const char *work_dir, const char *log)
 	cmd.cwd = g_strdup(build);
 	cmd.timeout_ms = COMPILE_TIMEOUT_MS;
 	cmd.log_path = g_strdup(log);
+	cmd.on_stdout = on_ninja_output;
+	cmd.opaque = &progress;
 	add_ccache_env(&cmd, work_dir);
 	rc = hpci_cmd_run(&cmd, NULL, NULL);
 	hpci_cmd_release(&cmd);
+	g_string_free(progress.partial, TRUE);
 	if (rc < 0)
 		hpci_error_prefix("compiling QEMU failed");
 	else
