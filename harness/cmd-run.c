@@ -179,6 +179,8 @@ static int build_qemu(const struct hpci_qemu_recipe *r, struct hpci_run_report *
 		hpci_qemu_build_release(&build);
 		return rc;
 	}
+	hpci_info("qemu: %s of %s, key %.12s (%s)", build.version, build.source, build.key,
+		  build.cache_hit ? "cache hit" : "built");
 	g_ptr_array_add(build.patches, NULL);
 	patches = g_strjoinv(", ", (char **)build.patches->pdata);
 	version = g_strdup_printf("%s (build %.12s of %s; patches: %s)", build.version,

@@ -38,6 +38,9 @@ const char *const hpci_qemu_default_configure[] = {
 	"--target-list=x86_64-softmmu",
 	"--without-default-features",
 	"--enable-tcg",
+	/* Without KVM, libvirt throws its capabilities cache away on every
+	 * domain start on a host with /dev/kvm and probes again (35 s here). */
+	"--enable-kvm",
 	"--enable-slirp",
 	"--enable-fdt=system",
 	"--disable-docs",
