@@ -41,6 +41,16 @@ void hpci_cmd_addf(struct hpci_cmd *cmd, const char *fmt, ...)
 	va_end(ap);
 }
 
+void hpci_cmd_addl(struct hpci_cmd *cmd, const char *first, ...)
+{
+	va_list ap;
+
+	va_start(ap, first);
+	for (const char *arg = first; arg; arg = va_arg(ap, const char *))
+		hpci_cmd_add(cmd, arg);
+	va_end(ap);
+}
+
 void hpci_cmd_setenv(struct hpci_cmd *cmd, const char *name, const char *value)
 {
 	g_ptr_array_add(cmd->env, g_strdup_printf("%s=%s", name, value));

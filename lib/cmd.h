@@ -27,6 +27,8 @@ struct hpci_cmd {
 void hpci_cmd_init(struct hpci_cmd *cmd, const char *program);
 void hpci_cmd_add(struct hpci_cmd *cmd, const char *arg);
 void hpci_cmd_addf(struct hpci_cmd *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* Adds each argument up to the terminating NULL. */
+void hpci_cmd_addl(struct hpci_cmd *cmd, const char *first, ...) G_GNUC_NULL_TERMINATED;
 void hpci_cmd_setenv(struct hpci_cmd *cmd, const char *name, const char *value);
 void hpci_cmd_release(struct hpci_cmd *cmd);
 

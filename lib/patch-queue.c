@@ -142,14 +142,10 @@ static int run_patch(const char *tree, const char *file, bool dry_run, const cha
 	int rc;
 
 	hpci_cmd_init(&cmd, "patch");
-	hpci_cmd_add(&cmd, "-p1");
-	hpci_cmd_add(&cmd, "--batch");
-	hpci_cmd_add(&cmd, "--forward");
-	hpci_cmd_add(&cmd, "--no-backup-if-mismatch");
+	hpci_cmd_addl(&cmd, "-p1", "--batch", "--forward", "--no-backup-if-mismatch", NULL);
 	if (dry_run)
 		hpci_cmd_add(&cmd, "--dry-run");
-	hpci_cmd_add(&cmd, "-i");
-	hpci_cmd_add(&cmd, file);
+	hpci_cmd_addl(&cmd, "-i", file, NULL);
 	cmd.cwd = g_strdup(tree);
 	cmd.timeout_ms = PATCH_TIMEOUT_MS;
 	cmd.log_path = g_strdup(log);

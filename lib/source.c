@@ -139,8 +139,7 @@ static int git(const char *repo, GString *out, const char *log, const char *firs
 	int rc;
 
 	hpci_cmd_init(&cmd, "git");
-	hpci_cmd_add(&cmd, "-C");
-	hpci_cmd_add(&cmd, repo);
+	hpci_cmd_addl(&cmd, "-C", repo, NULL);
 	va_start(ap, first);
 	for (const char *arg = first; arg; arg = va_arg(ap, const char *))
 		hpci_cmd_add(&cmd, arg);
@@ -187,11 +186,7 @@ static int untar(const char *tarball, const char *dest, const char *log)
 	int rc;
 
 	hpci_cmd_init(&cmd, "tar");
-	hpci_cmd_add(&cmd, "-xf");
-	hpci_cmd_add(&cmd, tarball);
-	hpci_cmd_add(&cmd, "-C");
-	hpci_cmd_add(&cmd, dest);
-	hpci_cmd_add(&cmd, "--no-same-owner");
+	hpci_cmd_addl(&cmd, "-xf", tarball, "-C", dest, "--no-same-owner", NULL);
 	cmd.timeout_ms = TAR_TIMEOUT_MS;
 	cmd.log_path = g_strdup(log);
 	rc = hpci_cmd_run(&cmd, NULL, NULL);
@@ -386,8 +381,7 @@ static int add_deb_src(void)
 	    (rc = hpci_write_file(DEB_SRC_LIST, lines->str, lines->len)) < 0)
 		return rc;
 	hpci_cmd_init(&cmd, "apt-get");
-	hpci_cmd_add(&cmd, "update");
-	hpci_cmd_add(&cmd, "-q");
+	hpci_cmd_addl(&cmd, "update", "-q", NULL);
 	cmd.timeout_ms = APT_TIMEOUT_MS;
 	rc = hpci_cmd_run(&cmd, NULL, NULL);
 	hpci_cmd_release(&cmd);
@@ -402,10 +396,7 @@ static int apt_print_uris(const char *want, GString *out, GString *err)
 	g_string_truncate(out, 0);
 	g_string_truncate(err, 0);
 	hpci_cmd_init(&cmd, "apt-get");
-	hpci_cmd_add(&cmd, "source");
-	hpci_cmd_add(&cmd, "--print-uris");
-	hpci_cmd_add(&cmd, "-qq");
-	hpci_cmd_add(&cmd, want);
+	hpci_cmd_addl(&cmd, "source", "--print-uris", "-qq", want, NULL);
 	cmd.timeout_ms = APT_TIMEOUT_MS;
 	rc = hpci_cmd_run(&cmd, out, err);
 	hpci_cmd_release(&cmd);
@@ -484,9 +475,7 @@ static int export_debian(const struct hpci_source *src, const char *dest, const 
 		return rc;
 	/* dpkg-source unpacks the orig tarball and applies debian/patches. */
 	hpci_cmd_init(&cmd, "apt-get");
-	hpci_cmd_add(&cmd, "source");
-	hpci_cmd_add(&cmd, "-q");
-	hpci_cmd_add(&cmd, want);
+	hpci_cmd_addl(&cmd, "source", "-q", want, NULL);
 	cmd.cwd = g_strdup(scratch);
 	cmd.timeout_ms = APT_TIMEOUT_MS;
 	cmd.log_path = g_strdup(log);

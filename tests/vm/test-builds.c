@@ -92,11 +92,21 @@ static char *version_of(const char *emulator)
 	return g_strndup(out->str, strcspn(out->str, "\n"));
 }
 
+static char *manifest_of(const char *emulator)
+{
+	g_autofree char *bin = g_path_get_dirname(emulator);
+	g_autofree char *entry = g_path_get_dirname(bin);
+	g_autofree char *path = g_build_filename(entry, "manifest.json", NULL);
+	char *text = NULL;
+
+	assert_int_equal(hpci_read_file(path, &text, NULL), 0);
+	return text;
+}
+
 static void test_debian_source_cold_then_hit(void **state)
 {
 	struct result cold = { 0 }, hit = { 0 };
 	g_autofree char *version = NULL;
-	g_autofree char *manifest_path = NULL;
 	g_autofree char *manifest = NULL;
 
 	(void)state;
@@ -105,8 +115,7 @@ static void test_debian_source_cold_then_hit(void **state)
 	assert_true(g_str_has_suffix(cold.out, "/bin/qemu-system-x86_64"));
 	version = version_of(cold.out);
 	assert_true(g_str_has_prefix(version, "QEMU emulator version 7.2."));
-	manifest_path = g_build_filename(cold.out, "..", "..", "manifest.json", NULL);
-	assert_int_equal(hpci_read_file(manifest_path, &manifest, NULL), 0);
+	manifest = manifest_of(cold.out);
 	assert_non_null(strstr(manifest, "\"kind\": \"debian\""));
 	assert_non_null(strstr(manifest, "0001-target-i386-tcg-model-SMI-and-INIT-for-CPU-hotplug.patch"));
 	assert_non_null(strstr(manifest, "0002-hw-intc-apic-do-not-stop-at-the-first-absent-APIC-ID.patch"));
@@ -119,17 +128,6 @@ static void test_debian_source_cold_then_hit(void **state)
 	assert_true(hit.ms < 1000);
 	result_release(&cold);
 	result_release(&hit);
-}
-
-static char *manifest_of(const char *emulator)
-{
-	g_autofree char *bin = g_path_get_dirname(emulator);
-	g_autofree char *entry = g_path_get_dirname(bin);
-	g_autofree char *path = g_build_filename(entry, "manifest.json", NULL);
-	char *text = NULL;
-
-	assert_int_equal(hpci_read_file(path, &text, NULL), 0);
-	return text;
 }
 
 /* A git history made from the Debian source: revision one is the source as
@@ -254,5 +252,5 @@ int main(void)
 		cmocka_unit_test(test_patched_build_runs_the_hotplug_cells),
 	};
 
-	return cmocka_run_group_tests_name("qemu-build", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("builds", tests, NULL, NULL);
 }
