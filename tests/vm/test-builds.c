@@ -116,7 +116,7 @@ static void test_debian_source_cold_then_hit(void **state)
 	version = version_of(cold.out);
 	assert_true(g_str_has_prefix(version, "QEMU emulator version 7.2."));
 	manifest = manifest_of(cold.out);
-	assert_non_null(strstr(manifest, "\"kind\": \"debian\""));
+	assert_non_null(strstr(manifest, "\"kind\":\"debian\""));
 	assert_non_null(strstr(manifest, "0001-target-i386-tcg-model-SMI-and-INIT-for-CPU-hotplug.patch"));
 	assert_non_null(strstr(manifest, "0002-hw-intc-apic-do-not-stop-at-the-first-absent-APIC-ID.patch"));
 
@@ -236,8 +236,9 @@ static void test_patched_build_runs_the_hotplug_cells(void **state)
 	unplug = vm_find_cell(report, "ops", "unplug", NULL, NULL);
 	assert_true(json_object_get_int64(vm_get(unplug, "timings.plugs.0.removed_ms")) >
 		    json_object_get_int64(vm_get(unplug, "timings.plugs.0.unplug_request_ms")));
-	/* The report names the build the cells ran on. */
+	/* The report names the build each cell ran on. */
 	assert_non_null(strstr(vm_get_str(report, "identities.0.version"), "patches: 0001-"));
+	assert_string_equal(vm_get_str(unplug, "emulator"), vm_get_str(report, "identities.0.path"));
 	assert_int_equal(run.status, 0);
 	json_object_put(report);
 	assert_int_equal(vm_count_domains("hpci-"), 0);

@@ -478,6 +478,74 @@ static void test_failed_build_keeps_log_and_no_entry(void **state)
 	assert_string_equal(leftovers, "0");
 }
 
+/* A file:// tarball goes through lib/download.c into the download cache; its
+ * sha256 is the source identity, and a wrong pin stops the build. */
+static void test_tarball_source(void **state)
+{
+	struct fixture *f = *state;
+	g_autofree char *tarball = g_build_filename(f->tmp, "qemu-1.0.tar.gz", NULL);
+	g_autofree char *script = g_strdup_printf("git archive --prefix=qemu-1.0/ -o %s v1.0",
+						  tarball);
+	g_autofree char *url = g_strdup_printf("file://%s", tarball);
+	g_autofree char *sha = NULL;
+	const char *wrong = "0000000000000000000000000000000000000000000000000000000000000000";
+	struct hpci_qemu_request req = { .source = url, .patches = f->patches };
+	struct hpci_qemu_build b = { 0 };
+	g_autofree char *manifest = NULL;
+
+	sh(f->repo, script);
+	assert_int_equal(hpci_sha256_file(tarball, &sha), 0);
+	req.sha256 = wrong;
+	assert_int_equal(hpci_qemu_build(&req, &b), -EBADMSG);
+	assert_non_null(strstr(hpci_error_message(), sha));
+	req.sha256 = NULL;
+	if (hpci_qemu_build(&req, &b) < 0)
+		fail_msg("%s", hpci_error_message());
+	assert_string_equal(b.version, "QEMU emulator version 1.0+ours");
+	assert_int_equal(hpci_read_file(b.manifest, &manifest, NULL), 0);
+	assert_non_null(strstr(manifest, sha));
+	assert_non_null(strstr(manifest, "\"kind\":\"tarball\""));
+	hpci_qemu_build_release(&b);
+}
+
+struct racer {
+	const struct hpci_qemu_request *req;
+	struct hpci_qemu_build build;
+	int rc;
+};
+
+static gpointer race(gpointer data)
+{
+	struct racer *r = data;
+
+	r->rc = hpci_qemu_build(r->req, &r->build);
+	return NULL;
+}
+
+/* Two builders of one key: one builds, the other waits on the lock and then
+ * finds the finished entry; neither sees a half-written one. */
+static void test_concurrent_builds_of_one_key(void **state)
+{
+	struct fixture *f = *state;
+	g_autoptr(GPtrArray) configure = g_ptr_array_new();
+	struct hpci_qemu_request req = { .source = f->repo, .configure = configure };
+	struct racer a = { .req = &req }, b = { .req = &req };
+	GThread *ta, *tb;
+
+	g_ptr_array_add(configure, "--enable-race-test");
+	ta = g_thread_new("a", race, &a);
+	tb = g_thread_new("b", race, &b);
+	g_thread_join(ta);
+	g_thread_join(tb);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(b.rc, 0);
+	assert_int_equal(a.build.cache_hit + b.build.cache_hit, 1);
+	assert_string_equal(a.build.emulator, b.build.emulator);
+	assert_true(g_file_test(a.build.emulator, G_FILE_TEST_IS_EXECUTABLE));
+	hpci_qemu_build_release(&a.build);
+	hpci_qemu_build_release(&b.build);
+}
+
 static void test_gc_removes_unused_and_dead_work_dirs(void **state)
 {
 	struct fixture *f = *state;
@@ -512,6 +580,8 @@ int main(void)
 		cmocka_unit_test(test_build_then_cache_hit),
 		cmocka_unit_test(test_two_revisions_two_entries),
 		cmocka_unit_test(test_failed_build_keeps_log_and_no_entry),
+		cmocka_unit_test(test_tarball_source),
+		cmocka_unit_test(test_concurrent_builds_of_one_key),
 		cmocka_unit_test(test_gc_removes_unused_and_dead_work_dirs),
 	};
 
