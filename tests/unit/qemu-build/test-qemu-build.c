@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "error.h"
 #include "fsutil.h"
+#include "interrupt.h"
 #include "patch-queue.h"
 #include "qemu-build.h"
 #include "source.h"
@@ -29,7 +30,8 @@
 static const char fake_configure[] =
 	"#!/bin/sh\n"
 	"src=$(cd \"$(dirname \"$0\")\" && pwd)\n"
-	"for a in \"$@\"; do case \"$a\" in --fail-configure) echo 'ERROR: asked to fail' >&2; exit 1;; esac; done\n"
+	"for a in \"$@\"; do case \"$a\" in --fail-configure) echo 'ERROR: asked to fail' >&2; exit 1;;\n"
+	"  --slow-configure) sleep 60;; esac; done\n"
 	"echo \"$@\" > configure.args\n"
 	"printf 'rule gen\\n  command = sh %s/make-emulator.sh $out\\n"
 	"build qemu-system-x86_64: gen %s/VERSION\\n' \"$src\" \"$src\" > build.ninja\n";
@@ -566,6 +568,49 @@ static void test_gc_removes_unused_and_dead_work_dirs(void **state)
 	hpci_qemu_build_release(&b);
 }
 
+static gpointer interrupt_soon(gpointer data)
+{
+	(void)data;
+	g_usleep(G_USEC_PER_SEC);
+	hpci_interrupt_raise();
+	return NULL;
+}
+
+/* Ctrl-C in the middle of a build stops the build's child processes at
+ * once and leaves neither an entry nor a work directory.  Runs last: the
+ * interrupt flag cannot be lowered again. */
+static void test_interrupt_stops_the_build(void **state)
+{
+	struct fixture *f = *state;
+	g_autoptr(GPtrArray) configure = g_ptr_array_new();
+	struct hpci_qemu_request req = { .source = f->repo, .configure = configure };
+	struct hpci_qemu_build b = { 0 };
+	g_autofree char *root = hpci_cache_root();
+	g_autofree char *kind_dir = g_build_filename(root, "qemu", NULL);
+	g_autoptr(GDir) dir = NULL;
+	g_autofree char *key = NULL;
+	g_autofree char *entry = NULL;
+	const char *name;
+	GThread *t;
+	gint64 t0;
+
+	g_ptr_array_add(configure, "--slow-configure");
+	assert_int_equal(hpci_qemu_key(&req, &key), 0);
+	t = g_thread_new("interrupt", interrupt_soon, NULL);
+	t0 = g_get_monotonic_time();
+	assert_int_equal(hpci_qemu_build(&req, &b), -EINTR);
+	g_thread_join(t);
+	/* The configure script would have slept 60 s. */
+	assert_true(g_get_monotonic_time() - t0 < 10 * G_USEC_PER_SEC);
+	assert_non_null(strstr(hpci_error_message(), "interrupted"));
+	entry = g_build_filename(root, "qemu", key, NULL);
+	assert_false(hpci_is_dir(entry));
+	/* (No child process can be started from here on: read the directory.) */
+	dir = g_dir_open(kind_dir, 0, NULL);
+	while (dir && (name = g_dir_read_name(dir)))
+		assert_false(g_str_has_prefix(name, ".tmp-"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_tarball_source),
 		cmocka_unit_test(test_concurrent_builds_of_one_key),
 		cmocka_unit_test(test_gc_removes_unused_and_dead_work_dirs),
+		cmocka_unit_test(test_interrupt_stops_the_build),
 	};
 
 	return cmocka_run_group_tests_name("qemu-build", tests, setup, teardown);
