@@ -64,9 +64,9 @@ int cmd_gc(int argc, char **argv)
 		stale += n;
 	}
 	freed_text = g_format_size(freed);
-	printf("%s %u entr%s (%s)%s, %u left alone while in use, %u dead build director%s\n",
+	printf("%s %u entr%s (%s), %u left alone while in use, %u dead build director%s\n",
 	       dry_run ? "would remove" : "removed", removed, removed == 1 ? "y" : "ies",
-	       freed_text, dry_run ? "" : "", busy, stale, stale == 1 ? "y" : "ies");
+	       freed_text, busy, stale, stale == 1 ? "y" : "ies");
 	return HPCI_EXIT_OK;
 error:
 	hpci_error_print();

@@ -201,38 +201,39 @@ static int build_qemu(const struct hpci_qemu_recipe *r, struct hpci_run_report *
 static void build_qemus(struct hpci_matrix *matrix, struct hpci_run_report *report,
 			struct hpci_virt *virt)
 {
-	g_autoptr(GHashTable) done = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	/* recipe id -> the emulator built, or NULL when its build failed */
+	g_autoptr(GHashTable) built = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	/* recipe id -> the failed build's message */
+	g_autoptr(GHashTable) failed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
 	for (guint i = 0; i < matrix->cells->len && !hpci_interrupted(); i++) {
 		struct hpci_cell *cell = g_ptr_array_index(matrix->cells, i);
 		struct hpci_cell_result *res = g_ptr_array_index(report->results, i);
 		g_autofree char *id = NULL;
-		const char *outcome;
+		const char *emulator;
 
 		if (!cell->qemu.recipe || cell->qemu.emulator)
 			continue;
 		id = recipe_id(cell->qemu.recipe);
-		if (!g_hash_table_contains(done, id)) {
-			char *emulator = NULL;
+		if (!g_hash_table_contains(built, id)) {
+			char *path = NULL;
 
-			if (build_qemu(cell->qemu.recipe, report, virt, &emulator) < 0) {
+			if (build_qemu(cell->qemu.recipe, report, virt, &path) < 0) {
 				hpci_error_prefix("cannot build QEMU from '%s'", cell->qemu.recipe->source);
 				hpci_error_print();
-				g_hash_table_insert(done, g_strdup(id),
-						    g_strconcat("!", hpci_error_message(), NULL));
-			} else {
-				g_hash_table_insert(done, g_strdup(id), emulator);
+				g_hash_table_insert(failed, g_strdup(id), g_strdup(hpci_error_message()));
 			}
+			g_hash_table_insert(built, g_strdup(id), path);
 		}
-		outcome = g_hash_table_lookup(done, id);
-		if (outcome[0] == '!') {
-			res->ran = true;
-			res->outcome = HPCI_OUTCOME_INFRA_ERROR;
-			res->error = g_strdup(outcome + 1);
-			res->evidence = g_strdup("the cell's QEMU could not be built");
-		} else {
-			cell->qemu.emulator = g_strdup(outcome);
+		emulator = g_hash_table_lookup(built, id);
+		if (emulator) {
+			cell->qemu.emulator = g_strdup(emulator);
+			continue;
 		}
+		res->ran = true;
+		res->outcome = HPCI_OUTCOME_INFRA_ERROR;
+		res->error = g_strdup(g_hash_table_lookup(failed, id));
+		res->evidence = g_strdup("the cell's QEMU could not be built");
 	}
 }
 

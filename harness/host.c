@@ -108,21 +108,7 @@ char *hpci_host_cpu_model(void)
 
 int hpci_host_qemu_version(const char *emulator, char **ret_version)
 {
-	struct hpci_cmd cmd;
-	g_autoptr(GString) out = g_string_new(NULL);
-	char *nl;
-	int rc;
-
-	hpci_cmd_init(&cmd, emulator);
-	hpci_cmd_add(&cmd, "--version");
-	cmd.timeout_ms = 10000;
-	rc = hpci_cmd_run(&cmd, out, NULL);
-	hpci_cmd_release(&cmd);
-	if (rc < 0)
-		return rc;
-	nl = strchr(out->str, '\n');
-	*ret_version = nl ? g_strndup(out->str, nl - out->str) : g_strdup(out->str);
-	return 0;
+	return hpci_cmd_version(emulator, 10000, ret_version);
 }
 
 int hpci_identity_new(const char *role, const char *path, const char *version,

@@ -32,6 +32,9 @@ void hpci_cmd_addl(struct hpci_cmd *cmd, const char *first, ...) G_GNUC_NULL_TER
 void hpci_cmd_setenv(struct hpci_cmd *cmd, const char *name, const char *value);
 void hpci_cmd_release(struct hpci_cmd *cmd);
 
+/* Runs `program --version` and returns the first line it printed. */
+int hpci_cmd_version(const char *program, int timeout_ms, char **ret_first_line);
+
 /* The command line as one string, for messages and logs. */
 char *hpci_cmd_to_string(const struct hpci_cmd *cmd);
 

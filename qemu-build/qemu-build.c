@@ -128,28 +128,6 @@ out:
 	return rc;
 }
 
-static int compiler_version(char **ret_version)
-{
-	g_autoptr(GString) out = g_string_new(NULL);
-	struct hpci_cmd cmd;
-	char *nl;
-	int rc;
-
-	hpci_cmd_init(&cmd, "gcc");
-	hpci_cmd_add(&cmd, "--version");
-	cmd.timeout_ms = PROBE_TIMEOUT_MS;
-	rc = hpci_cmd_run(&cmd, out, NULL);
-	hpci_cmd_release(&cmd);
-	if (rc < 0) {
-		hpci_error_prefix("cannot ask the compiler its version (install gcc)");
-		return rc;
-	}
-	if ((nl = strchr(out->str, '\n')))
-		*nl = '\0';
-	*ret_version = g_strdup(out->str);
-	return 0;
-}
-
 static int make_plan(const struct hpci_qemu_request *req, struct plan *plan)
 {
 	struct hpci_hash h;
@@ -167,9 +145,14 @@ static int make_plan(const struct hpci_qemu_request *req, struct plan *plan)
 	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "qemu",
 				    &plan->source)) < 0 ||
 	    (rc = hpci_patch_queue_load(req->patches, &plan->queue)) < 0 ||
-	    (rc = check_configure(req->configure)) < 0 ||
-	    (rc = compiler_version(&plan->compiler)) < 0 ||
-	    (rc = hpci_source_resolve(&plan->source)) < 0)
+	    (rc = check_configure(req->configure)) < 0)
+		return rc;
+	/* Before the source, which may mean a download. */
+	if ((rc = hpci_cmd_version("gcc", PROBE_TIMEOUT_MS, &plan->compiler)) < 0) {
+		hpci_error_prefix("cannot ask the compiler its version (install gcc)");
+		return rc;
+	}
+	if ((rc = hpci_source_resolve(&plan->source)) < 0)
 		return rc;
 
 	hpci_hash_init(&h);
@@ -294,26 +277,6 @@ static int compile(const char *build, const char *work_dir, const char *log)
 	return rc;
 }
 
-static int emulator_version(const char *emulator, char **ret_version)
-{
-	g_autoptr(GString) out = g_string_new(NULL);
-	struct hpci_cmd cmd;
-	char *nl;
-	int rc;
-
-	hpci_cmd_init(&cmd, emulator);
-	hpci_cmd_add(&cmd, "--version");
-	cmd.timeout_ms = PROBE_TIMEOUT_MS;
-	rc = hpci_cmd_run(&cmd, out, NULL);
-	hpci_cmd_release(&cmd);
-	if (rc < 0)
-		return rc;
-	if ((nl = strchr(out->str, '\n')))
-		*nl = '\0';
-	*ret_version = g_strdup(out->str);
-	return 0;
-}
-
 static json_object *strings_json(const GPtrArray *strings)
 {
 	json_object *a = json_object_new_array();
@@ -395,7 +358,7 @@ static int build_entry(const struct plan *plan, const char *dir)
 		return rc;
 	if ((rc = hpci_mkdir_p(bin, 0755)) < 0 || (rc = hpci_copy_file(built, emulator, 0755)) < 0)
 		return rc;
-	if ((rc = emulator_version(emulator, &version)) < 0) {
+	if ((rc = hpci_cmd_version(emulator, PROBE_TIMEOUT_MS, &version)) < 0) {
 		hpci_error_prefix("the QEMU just built does not run");
 		return rc;
 	}
