@@ -10,6 +10,8 @@ BUILD_PKGS="meson ninja-build gcc libc6-dev pkg-config
 # reach the builds (ci/grant-qemu-access.sh).
 QEMU_BUILD_PKGS="git patch dpkg-dev ccache python3 libpixman-1-dev libslirp-dev
  libfdt-dev zlib1g-dev flex bison acl"
+# What firmware-build/ needs to build OVMF (BaseTools, then edk2's build).
+FIRMWARE_BUILD_PKGS="make g++ nasm acpica-tools uuid-dev python3-distutils"
 RUN_PKGS="libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
  qemu-system-x86 qemu-utils ovmf seabios ipxe-qemu
  libguestfs-tools linux-image-amd64
@@ -18,7 +20,7 @@ RUN_PKGS="libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
 
 export DEBIAN_FRONTEND=noninteractive
 missing=""
-for p in $BUILD_PKGS $QEMU_BUILD_PKGS $RUN_PKGS; do
+for p in $BUILD_PKGS $QEMU_BUILD_PKGS $FIRMWARE_BUILD_PKGS $RUN_PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing="$missing $p"
 done

@@ -4,6 +4,7 @@
 #include "classify.h"
 #include "domain-xml.h"
 #include "error.h"
+#include "firmware-check.h"
 #include "fsutil.h"
 #include "interrupt.h"
 #include "observe.h"
@@ -12,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* How long the guest may be silent before the registers are sampled, the
@@ -567,7 +569,34 @@ static void classify(struct cell_run *cr)
 	cr->res->outcome = out.outcome;
 	cr->res->evidence = out.evidence;
 	cr->res->error = g_strdup(cr->error);
-	cr->res->verdict_pass = hpci_verdict(&cr->cell->expect, out.outcome, cr->error);
+}
+
+/* A firmware that writes a debug log is a witness of its own: read what it
+ * says and hold it against the topology, the guest, the SMI mode and the
+ * matrix's firmware expectations (harness/firmware-check.h). */
+static void check_firmware(struct cell_run *cr)
+{
+	g_autofree char *path = cell_path(cr, "firmware.log");
+	struct hpci_cell_result *res = cr->res;
+	struct stat st;
+
+	if (!cr->cell->firmware.verbose && (stat(path, &st) < 0 || st.st_size == 0))
+		return;
+	res->firmware = g_new0(struct hpci_fw_log, 1);
+	if (hpci_fw_log_parse_file(path, res->firmware) < 0) {
+		g_ptr_array_add(res->firmware_problems, g_strdup(hpci_error_message()));
+		g_clear_pointer(&res->firmware, g_free);
+	} else if (cr->cell->firmware.verbose) {
+		struct hpci_fw_check_input in = {
+			.cell = cr->cell, .plugs = res->plugs, .events = cr->obs.events,
+			.log = res->firmware,
+		};
+
+		hpci_fw_cross_check(&in, res->firmware_problems);
+		hpci_fw_expect_check(&cr->cell->expect.firmware, res->firmware,
+				     res->firmware_problems);
+	}
+	hpci_fw_apply(res->firmware, res->firmware_problems, res);
 }
 
 static void release_run(struct cell_run *cr)
@@ -611,6 +640,11 @@ int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_cell *cell,
 	collect_hang_evidence(&cr);
 	teardown(&cr);
 	classify(&cr);
+	if (res->ran && res->outcome != HPCI_OUTCOME_INFRA_ERROR)
+		check_firmware(&cr);
+	res->verdict_pass = hpci_verdict(&cell->expect, res->outcome, res->error);
+	res->known_issue = !res->verdict_pass && cell->expect.known_issue &&
+			   res->outcome == cell->expect.known_outcome;
 	res->duration_ms = (g_get_monotonic_time() - t_start) / 1000;
 	rc = hpci_interrupted() ? -EINTR : 0;
 

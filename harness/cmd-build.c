@@ -2,6 +2,7 @@
 #include "builtin.h"
 #include "cache.h"
 #include "error.h"
+#include "firmware-build.h"
 #include "interrupt.h"
 #include "qemu-build.h"
 
@@ -10,17 +11,27 @@
 #include <string.h>
 
 #define BUILD_SUMMARY \
-	"Build QEMU (and, later, OVMF) revisions into the content-addressed cache\n" \
+	"Build QEMU and OVMF revisions into the content-addressed cache\n" \
 	"(${XDG_CACHE_HOME:-~/.cache}/hotplug-ci/), or find them there.\n\n" \
 	"  build qemu --source SRC [--rev REV] [--sha256 HEX] [--patches DIR]\n" \
 	"             [--configure ARGS]...   print the built qemu-system-x86_64\n" \
+	"  build firmware --source SRC [--rev REV] [--sha256 HEX] [--patches DIR]\n" \
+	"             [--build-type DEBUG|RELEASE|NOOPT] [-D NAME=VALUE]...\n" \
+	"             [--pcd GUID.PCD=VALUE]...  print the firmware descriptor\n" \
 	"  build list [--kind KIND]           list the cache's entries\n\n" \
 	"SRC is a local git checkout (REV defaults to HEAD; the checkout is never\n" \
-	"touched), an https:// or file:// tarball URL (sha256 pinned with --sha256,\n" \
-	"else recorded on the first fetch and checked after), or debian:qemu[=VERSION]\n" \
-	"(apt-get source, with Debian's patch series applied).  --patches DIR applies\n" \
-	"DIR/*.patch in name order; our TCG fixes are in qemu-build/patches.  A\n" \
-	"second build of the same inputs is a cache hit."
+	"touched; populated submodules come along), an https:// or file:// tarball\n" \
+	"URL (sha256 pinned with --sha256, else recorded on the first fetch and\n" \
+	"checked after), or debian:qemu[=VERSION] / debian:edk2[=VERSION] (apt-get\n" \
+	"source, with Debian's patch series applied).  --patches DIR applies\n" \
+	"DIR/*.patch in name order; our TCG fixes are in qemu-build/patches.\n\n" \
+	"Firmware is OvmfPkg/OvmfPkgIa32X64.dsc built with GCC5, by default DEBUG\n" \
+	"with -D SMM_REQUIRE=TRUE -D SECURE_BOOT_ENABLE=TRUE and --pcd\n" \
+	"gEfiMdePkgTokenSpaceGuid.PcdDebugPrintErrorLevel=0x8040004F (the per-CPU\n" \
+	"hotplug lines); -D and --pcd add to or replace those.  BaseTools are built\n" \
+	"once per source and reused.  The entry holds OVMF_CODE.fd, OVMF_VARS.fd,\n" \
+	"firmware.json (QEMU's firmware descriptor format) and manifest.json.\n\n" \
+	"A second build of the same inputs is a cache hit."
 
 struct build_options {
 	char *source;
@@ -28,6 +39,9 @@ struct build_options {
 	char *sha256;
 	char *patches;
 	char **configure;
+	char *build_type;
+	char **defines;
+	char **pcds;
 	char *kind;
 };
 
@@ -38,6 +52,9 @@ static void build_options_release(struct build_options *o)
 	g_free(o->sha256);
 	g_free(o->patches);
 	g_strfreev(o->configure);
+	g_free(o->build_type);
+	g_strfreev(o->defines);
+	g_strfreev(o->pcds);
 	g_free(o->kind);
 }
 
@@ -92,6 +109,54 @@ static int build_qemu(const struct build_options *o)
 	return HPCI_EXIT_OK;
 }
 
+static GPtrArray *strv_array(char **strv)
+{
+	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
+
+	for (char **s = strv; s && *s; s++)
+		g_ptr_array_add(a, g_strdup(*s));
+	return a;
+}
+
+static int build_firmware(const struct build_options *o)
+{
+	g_autoptr(GPtrArray) defines = strv_array(o->defines);
+	g_autoptr(GPtrArray) pcds = strv_array(o->pcds);
+	struct hpci_firmware_request req = {
+		.source = o->source, .rev = o->rev, .sha256 = o->sha256, .patches = o->patches,
+		.build_type = o->build_type, .defines = defines, .pcds = pcds,
+	};
+	struct hpci_firmware_build build = { 0 };
+
+	if (!o->source) {
+		fprintf(stderr, "hotplug-ci: error: 'build firmware' needs --source SRC (an edk2 "
+				"git checkout, an https:// or file:// tarball URL, or debian:edk2)\n");
+		return HPCI_EXIT_USAGE;
+	}
+	if (o->configure) {
+		fprintf(stderr, "hotplug-ci: error: --configure is for 'build qemu'; firmware "
+				"takes -D NAME=VALUE and --pcd\n");
+		return HPCI_EXIT_USAGE;
+	}
+	if (hpci_firmware_check(&req) < 0) {
+		hpci_error_print();
+		return HPCI_EXIT_USAGE;
+	}
+	hpci_interrupt_install();
+	if (hpci_firmware_build(&req, &build) < 0) {
+		hpci_error_print();
+		return hpci_interrupted() ? HPCI_EXIT_INTERRUPTED : HPCI_EXIT_INFRA;
+	}
+	printf("%s\n", build.descriptor);
+	hpci_info("firmware: %s, key %s (%s)", build.version, build.key,
+		  build.cache_hit ? "cache hit" : "built");
+	hpci_info("firmware: code %s", build.code);
+	hpci_info("firmware: vars %s", build.vars);
+	hpci_info("firmware: manifest %s", build.manifest);
+	hpci_firmware_build_release(&build);
+	return HPCI_EXIT_OK;
+}
+
 static int build_list(const struct build_options *o)
 {
 	g_autoptr(GPtrArray) entries = NULL;
@@ -100,8 +165,10 @@ static int build_list(const struct build_options *o)
 	for (const char *const *k = hpci_cache_kinds; *k && !known; k++)
 		known = strcmp(*k, o->kind) == 0;
 	if (!known) {
-		fprintf(stderr, "hotplug-ci: error: --kind '%s' is not a cache kind; use images, "
-				"qemu or firmware\n", o->kind);
+		g_autofree char *kinds = g_strjoinv(", ", (char **)hpci_cache_kinds);
+
+		fprintf(stderr, "hotplug-ci: error: --kind '%s' is not a cache kind; use one of "
+				"%s\n", o->kind, kinds);
 		return HPCI_EXIT_USAGE;
 	}
 	if (hpci_cache_list(o->kind, &entries) < 0) {
@@ -125,22 +192,30 @@ int cmd_build(int argc, char **argv)
 	struct build_options o = { 0 };
 	GOptionEntry entries[] = {
 		{ "source", 's', 0, G_OPTION_ARG_STRING, &o.source,
-		  "git checkout, https:// or file:// tarball URL, or debian:qemu[=VERSION]", "SRC" },
+		  "git checkout, https:// or file:// tarball URL, or debian:PKG[=VERSION]", "SRC" },
 		{ "rev", 'r', 0, G_OPTION_ARG_STRING, &o.rev,
 		  "git revision to build (default: HEAD)", "REV" },
 		{ "sha256", 0, 0, G_OPTION_ARG_STRING, &o.sha256,
 		  "expected sha256 of the tarball", "HEX" },
 		{ "patches", 'p', 0, G_OPTION_ARG_FILENAME, &o.patches,
 		  "patch queue to apply, e.g. qemu-build/patches (default: none)", "DIR" },
+		{ "build-type", 0, 0, G_OPTION_ARG_STRING, &o.build_type,
+		  "firmware: DEBUG (default), RELEASE or NOOPT", "TYPE" },
+		{ "define", 'D', 0, G_OPTION_ARG_STRING_ARRAY, &o.defines,
+		  "firmware: edk2 build define (repeatable; default SMM_REQUIRE=TRUE, "
+		  "SECURE_BOOT_ENABLE=TRUE)",
+		  "NAME=VALUE" },
+		{ "pcd", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.pcds,
+		  "firmware: PCD setting (repeatable)", "GUID.PCD=VALUE" },
 		{ "configure", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.configure,
 		  "extra configure arguments (repeatable)", "ARGS" },
 		{ "kind", 0, 0, G_OPTION_ARG_STRING, &o.kind,
-		  "with list: only this kind (images, qemu, firmware)", "KIND" },
+		  "with list: only this kind (images, qemu, firmware, basetools)", "KIND" },
 		{ NULL }
 	};
 	int status;
 
-	if ((status = hpci_parse_options(&argc, &argv, "qemu|list", BUILD_SUMMARY, entries)))
+	if ((status = hpci_parse_options(&argc, &argv, "qemu|firmware|list", BUILD_SUMMARY, entries)))
 		goto out;
 	status = HPCI_EXIT_USAGE;
 	if (argc == 2 && !strcmp(argv[1], "qemu"))
@@ -148,11 +223,10 @@ int cmd_build(int argc, char **argv)
 	else if (argc == 2 && !strcmp(argv[1], "list"))
 		status = build_list(&o);
 	else if (argc == 2 && !strcmp(argv[1], "firmware"))
-		fprintf(stderr, "hotplug-ci: error: 'build firmware' is not implemented yet; give "
-				"a firmware's code and vars paths in the matrix\n");
+		status = build_firmware(&o);
 	else
-		fprintf(stderr, "hotplug-ci: error: 'build' takes the verb 'qemu' or 'list' "
-				"(see 'hotplug-ci build --help')\n");
+		fprintf(stderr, "hotplug-ci: error: 'build' takes the verb 'qemu', 'firmware' or "
+				"'list' (see 'hotplug-ci build --help')\n");
 out:
 	build_options_release(&o);
 	return status;

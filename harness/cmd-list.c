@@ -51,6 +51,9 @@ int cmd_list(int argc, char **argv)
 		printf("%3u  %-13s %s\n", i + 1, hpci_outcome_name(cell->expect.outcome), cell->id);
 		if (cell->expect.reason)
 			printf("     %-13s why: %s\n", "", cell->expect.reason);
+		if (cell->expect.known_issue)
+			printf("     %-13s known issue, may end %s: %s\n", "",
+			       hpci_outcome_name(cell->expect.known_outcome), cell->expect.known_issue);
 	}
 	return HPCI_EXIT_OK;
 }

@@ -2,6 +2,7 @@
 #include "builtin.h"
 #include "cell-run.h"
 #include "error.h"
+#include "firmware-build.h"
 #include "fsutil.h"
 #include "host.h"
 #include "image.h"
@@ -102,16 +103,20 @@ static int record_identities(struct hpci_run_report *report, struct hpci_matrix 
 		const struct hpci_cell *cell = g_ptr_array_index(matrix->cells, i);
 		g_autofree char *version = NULL;
 
-		if (!cell->qemu.emulator)
+		g_autofree char *fw_version = NULL;
+
+		if (!cell->qemu.emulator || !cell->firmware.code)
 			continue; /* its build failed: the cell says so */
 		if (!identity_known(report->identities, "qemu", cell->qemu.emulator) &&
 		    (rc = hpci_host_qemu_version(cell->qemu.emulator, &version)) < 0)
 			return rc;
+		if (cell->firmware.descriptor)
+			fw_version = g_strdup_printf("descriptor %s", cell->firmware.descriptor);
 		if ((rc = add_identity(report->identities, "qemu", cell->qemu.emulator, version)) < 0 ||
 		    (rc = add_identity(report->identities, "firmware-code", cell->firmware.code,
-				       NULL)) < 0 ||
+				       fw_version)) < 0 ||
 		    (rc = add_identity(report->identities, "firmware-vars", cell->firmware.vars,
-				       NULL)) < 0)
+				       fw_version)) < 0)
 			return rc;
 	}
 	g_hash_table_iter_init(&iter, images);
@@ -150,20 +155,40 @@ static int build_images(const struct hpci_matrix *matrix, GHashTable *images)
 }
 
 /* A string that is equal for equal recipes, to build each once per run. */
-static char *recipe_id(const struct hpci_qemu_recipe *r)
+static char *recipe_id(const char *kind, const char *source, const char *rev, const char *sha256,
+		       const char *patches, const GPtrArray *args1, const GPtrArray *args2,
+		       const char *extra)
 {
-	GString *s = g_string_new(NULL);
+	GString *s = g_string_new(kind);
+	const GPtrArray *lists[] = { args1, args2 };
 
-	g_string_append_printf(s, "%s\n%s\n%s\n%s", r->source, r->rev ? r->rev : "",
-			       r->sha256 ? r->sha256 : "", r->patches ? r->patches : "");
-	for (guint i = 0; r->configure && i < r->configure->len; i++)
-		g_string_append_printf(s, "\n%s", (char *)g_ptr_array_index(r->configure, i));
+	g_string_append_printf(s, "\n%s\n%s\n%s\n%s\n%s", source, rev ? rev : "",
+			       sha256 ? sha256 : "", patches ? patches : "", extra ? extra : "");
+	for (size_t l = 0; l < G_N_ELEMENTS(lists); l++) {
+		g_string_append(s, "\n--");
+		for (guint i = 0; lists[l] && i < lists[l]->len; i++)
+			g_string_append_printf(s, "\n%s", (char *)g_ptr_array_index(lists[l], i));
+	}
 	return g_string_free(s, FALSE);
 }
 
-static int build_qemu(const struct hpci_qemu_recipe *r, struct hpci_run_report *report,
-		      struct hpci_virt *virt, char **ret_emulator)
+static char *joined_patches(GPtrArray *names)
 {
+	g_autofree char *joined = NULL;
+
+	g_ptr_array_add(names, NULL);
+	joined = g_strjoinv(", ", (char **)names->pdata);
+	g_ptr_array_remove_index(names, names->len - 1);
+	return g_strdup(*joined ? joined : "none");
+}
+
+/* What a recipe gave: the paths a cell needs (emulator; or code and vars). */
+typedef char **built_paths;
+
+static int build_qemu(const struct hpci_cell *cell, struct hpci_run_report *report,
+		      struct hpci_virt *virt, built_paths *ret)
+{
+	const struct hpci_qemu_recipe *r = cell->qemu.recipe;
 	struct hpci_qemu_request req = {
 		.source = r->source, .rev = r->rev, .sha256 = r->sha256, .patches = r->patches,
 		.configure = r->configure,
@@ -181,64 +206,143 @@ static int build_qemu(const struct hpci_qemu_recipe *r, struct hpci_run_report *
 	}
 	hpci_info("qemu: %s of %s, key %.12s (%s)", build.version, build.source, build.key,
 		  build.cache_hit ? "cache hit" : "built");
-	g_ptr_array_add(build.patches, NULL);
-	patches = g_strjoinv(", ", (char **)build.patches->pdata);
+	patches = joined_patches(build.patches);
 	version = g_strdup_printf("%s (build %.12s of %s; patches: %s)", build.version,
-				  build.key, build.source, *patches ? patches : "none");
+				  build.key, build.source, patches);
 	rc = add_identity(report->identities, "qemu", build.emulator, version);
 	if (rc == 0)
-		*ret_emulator = g_strdup(build.emulator);
+		*ret = g_strdupv((char *[]){ build.emulator, NULL });
 	hpci_qemu_build_release(&build);
 	return rc;
 }
 
-/*
- * Builds every QEMU recipe the matrix names (once per distinct recipe, each a
- * cache hit after the first time) and fills in the cells' emulators.  A cell
- * whose build failed becomes an infra-error with the build's message (which
- * names the log) and is not run; the other cells still are.
- */
-static void build_qemus(struct hpci_matrix *matrix, struct hpci_run_report *report,
-			struct hpci_virt *virt)
+static int build_firmware(const struct hpci_cell *cell, struct hpci_run_report *report,
+			  struct hpci_virt *virt, built_paths *ret)
 {
-	/* recipe id -> the emulator built, or NULL when its build failed */
-	g_autoptr(GHashTable) built = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	const struct hpci_firmware_recipe *r = cell->firmware.recipe;
+	struct hpci_firmware_request req = {
+		.source = r->source, .rev = r->rev, .sha256 = r->sha256, .patches = r->patches,
+		.build_type = r->build_type, .defines = r->defines, .pcds = r->pcds,
+	};
+	struct hpci_firmware_build build = { 0 };
+	g_autofree char *version = NULL;
+	g_autofree char *patches = NULL;
+	int rc;
+
+	(void)virt;
+	if ((rc = hpci_firmware_build(&req, &build)) < 0)
+		return rc;
+	hpci_info("firmware: %s, key %.12s (%s)", build.version, build.key,
+		  build.cache_hit ? "cache hit" : "built");
+	patches = joined_patches(build.patches);
+	version = g_strdup_printf("%s; patches: %s", build.version, patches);
+	if ((rc = add_identity(report->identities, "firmware-code", build.code, version)) == 0 &&
+	    (rc = add_identity(report->identities, "firmware-vars", build.vars, version)) == 0)
+		*ret = g_strdupv((char *[]){ build.code, build.vars, NULL });
+	hpci_firmware_build_release(&build);
+	return rc;
+}
+
+/* A kind of recipe a cell may carry: how to name it, build it and use it. */
+struct recipe_kind {
+	const char *what;
+	char *(*id)(const struct hpci_cell *cell);         /* NULL: nothing to build */
+	int (*build)(const struct hpci_cell *cell, struct hpci_run_report *report,
+		     struct hpci_virt *virt, built_paths *ret);
+	void (*use)(struct hpci_cell *cell, char **paths);
+};
+
+static char *qemu_recipe_id(const struct hpci_cell *cell)
+{
+	const struct hpci_qemu_recipe *r = cell->qemu.recipe;
+
+	if (!r || cell->qemu.emulator)
+		return NULL;
+	return recipe_id("qemu", r->source, r->rev, r->sha256, r->patches, r->configure, NULL,
+			 NULL);
+}
+
+static void use_qemu(struct hpci_cell *cell, char **paths)
+{
+	cell->qemu.emulator = g_strdup(paths[0]);
+}
+
+static char *firmware_recipe_id(const struct hpci_cell *cell)
+{
+	const struct hpci_firmware_recipe *r = cell->firmware.recipe;
+
+	if (!r || cell->firmware.code)
+		return NULL;
+	return recipe_id("firmware", r->source, r->rev, r->sha256, r->patches, r->defines,
+			 r->pcds, r->build_type);
+}
+
+static void use_firmware(struct hpci_cell *cell, char **paths)
+{
+	cell->firmware.code = g_strdup(paths[0]);
+	cell->firmware.vars = g_strdup(paths[1]);
+}
+
+static const struct recipe_kind recipe_kinds[] = {
+	{ "QEMU", qemu_recipe_id, build_qemu, use_qemu },
+	{ "OVMF", firmware_recipe_id, build_firmware, use_firmware },
+};
+
+/*
+ * Builds every QEMU and firmware recipe the matrix names (once per distinct
+ * recipe, each a cache hit after the first time) and fills in the cells'
+ * paths.  A cell whose build failed becomes an infra-error with the build's
+ * message (which names the log) and is not run; the other cells still are.
+ */
+static void build_recipes(struct hpci_matrix *matrix, struct hpci_run_report *report,
+			  struct hpci_virt *virt)
+{
+	/* recipe id -> the paths built (char **), or NULL when its build failed */
+	g_autoptr(GHashTable) built = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+							    (GDestroyNotify)g_strfreev);
 	/* recipe id -> the failed build's message */
 	g_autoptr(GHashTable) failed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
 	for (guint i = 0; i < matrix->cells->len && !hpci_interrupted(); i++) {
 		struct hpci_cell *cell = g_ptr_array_index(matrix->cells, i);
 		struct hpci_cell_result *res = g_ptr_array_index(report->results, i);
-		g_autofree char *id = NULL;
-		const char *emulator;
 
-		if (!cell->qemu.recipe || cell->qemu.emulator)
-			continue;
-		id = recipe_id(cell->qemu.recipe);
-		if (!g_hash_table_contains(built, id)) {
-			char *path = NULL;
+		for (size_t k = 0; k < G_N_ELEMENTS(recipe_kinds) && !hpci_interrupted(); k++) {
+			const struct recipe_kind *kind = &recipe_kinds[k];
+			g_autofree char *id = kind->id(cell);
+			char **paths;
 
-			if (build_qemu(cell->qemu.recipe, report, virt, &path) < 0) {
-				hpci_error_prefix("cannot build QEMU from '%s'", cell->qemu.recipe->source);
-				hpci_error_print();
-				g_hash_table_insert(failed, g_strdup(id), g_strdup(hpci_error_message()));
+			if (!id)
+				continue;
+			if (!g_hash_table_contains(built, id)) {
+				built_paths made = NULL;
+
+				if (kind->build(cell, report, virt, &made) < 0) {
+					hpci_error_prefix("cannot build %s for cell '%s'", kind->what,
+							  cell->id);
+					hpci_error_print();
+					g_hash_table_insert(failed, g_strdup(id),
+							    g_strdup(hpci_error_message()));
+				}
+				g_hash_table_insert(built, g_strdup(id), made);
 			}
-			g_hash_table_insert(built, g_strdup(id), path);
+			if ((paths = g_hash_table_lookup(built, id))) {
+				kind->use(cell, paths);
+				continue;
+			}
+			if (res->ran)
+				continue; /* the first failed build is the one reported */
+			res->ran = true;
+			res->outcome = HPCI_OUTCOME_INFRA_ERROR;
+			res->error = g_strdup(g_hash_table_lookup(failed, id));
+			res->evidence = g_strdup_printf("the cell's %s could not be built", kind->what);
 		}
-		emulator = g_hash_table_lookup(built, id);
-		if (emulator) {
-			cell->qemu.emulator = g_strdup(emulator);
-			continue;
-		}
-		res->ran = true;
-		res->outcome = HPCI_OUTCOME_INFRA_ERROR;
-		res->error = g_strdup(g_hash_table_lookup(failed, id));
-		res->evidence = g_strdup("the cell's QEMU could not be built");
 	}
 }
 
-/* Everything the cells share, before the first VM: libvirt, the QEMU
- * builds (a failed one marks only its cells), the images, the identities. */
+/* Everything the cells share, before the first VM: libvirt, the QEMU and
+ * firmware builds (a failed one marks only its cells), the images, the
+ * identities. */
 static int prepare(const struct run_options *opt, struct hpci_matrix *matrix,
 		   struct hpci_run_report *report, GHashTable *images, struct hpci_virt **ret_virt)
 {
@@ -247,7 +351,7 @@ static int prepare(const struct run_options *opt, struct hpci_matrix *matrix,
 
 	if ((rc = hpci_virt_open(opt->uri, &virt)) < 0)
 		return rc;
-	build_qemus(matrix, report, virt);
+	build_recipes(matrix, report, virt);
 	if (hpci_interrupted())
 		return hpci_error(EINTR, "interrupted while building");
 	if ((rc = build_images(matrix, images)) < 0 ||
@@ -274,12 +378,14 @@ static void fill_host(struct hpci_run_report *report, const struct hpci_matrix *
 
 static void print_cell(unsigned index, unsigned total, const struct hpci_cell_result *res)
 {
-	printf("[%u/%u] %-4s %-13s (expected %s) %5.1f s  %s\n", index, total,
-	       res->verdict_pass ? "ok" : "FAIL", hpci_outcome_name(res->outcome),
-	       hpci_outcome_name(res->cell->expect.outcome), res->duration_ms / 1000.0,
-	       res->cell->id);
+	printf("[%u/%u] %-5s %-15s (expected %s) %5.1f s  %s\n", index, total,
+	       res->verdict_pass ? "ok" : res->known_issue ? "KNOWN" : "FAIL",
+	       hpci_outcome_name(res->outcome), hpci_outcome_name(res->cell->expect.outcome),
+	       res->duration_ms / 1000.0, res->cell->id);
 	if (!res->verdict_pass && res->evidence)
 		printf("       %s\n", res->evidence);
+	if (res->known_issue)
+		printf("       known issue: %s\n", res->cell->expect.known_issue);
 	fflush(stdout);
 }
 
@@ -292,7 +398,7 @@ static int exit_status(const struct hpci_run_report *report)
 	for (guint i = 0; i < report->results->len; i++) {
 		const struct hpci_cell_result *res = g_ptr_array_index(report->results, i);
 
-		if (res->verdict_pass)
+		if (res->verdict_pass || res->known_issue)
 			continue;
 		if (res->outcome == HPCI_OUTCOME_INFRA_ERROR)
 			infra = true;
@@ -313,7 +419,8 @@ static int run_matrix(const struct run_options *opt, struct hpci_matrix *matrix,
 	struct hpci_run_report report;
 	struct hpci_run_ctx ctx = { 0 };
 	gint64 t0 = g_get_monotonic_time();
-	unsigned pass = 0;
+	g_autofree char *known_text = NULL;
+	unsigned pass = 0, known = 0;
 	int status;
 
 	hpci_run_report_init(&report);
@@ -354,6 +461,7 @@ static int run_matrix(const struct run_options *opt, struct hpci_matrix *matrix,
 			break;
 		}
 		pass += res->verdict_pass;
+		known += res->known_issue;
 		print_cell(i + 1, matrix->cells->len, res);
 		report.duration_ms = (g_get_monotonic_time() - t0) / 1000;
 		/* After every cell, so a killed run still leaves a valid report. */
@@ -363,8 +471,9 @@ static int run_matrix(const struct run_options *opt, struct hpci_matrix *matrix,
 	report.duration_ms = (g_get_monotonic_time() - t0) / 1000;
 	if (hpci_report_write_json(&report, report_path) < 0)
 		hpci_error_print();
-	printf("%u of %u cells as expected%s; report: %s\n", pass, matrix->cells->len,
-	       report.interrupted ? " (interrupted)" : "", report_path);
+	known_text = known ? g_strdup_printf(", %u known issue(s)", known) : g_strdup("");
+	printf("%u of %u cells as expected%s%s; report: %s\n", pass, matrix->cells->len,
+	       known_text, report.interrupted ? " (interrupted)" : "", report_path);
 	status = exit_status(&report);
 	hpci_run_report_release(&report);
 	return status;

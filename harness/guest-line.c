@@ -2,6 +2,7 @@
 #include "guest-line.h"
 
 #include <glib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,9 +50,24 @@ static const struct {
 	{ "HPCI-CPU-REMOVED ", HPCI_LINE_CPU_REMOVED },
 };
 
+/* Linux announces each CPU it brings up, hot-added ones included:
+ * "smpboot: Booting Node 0 Processor 3 APIC 0x4". */
+static void parse_cpu_apic(const char *text, struct hpci_guest_line *out)
+{
+	unsigned node, cpu, apic;
+	int end = 0;
+
+	if (sscanf(text, "smpboot: Booting Node %u Processor %u APIC 0x%x%n", &node, &cpu, &apic,
+		   &end) == 3 && end > 0 && cpu <= 65535) {
+		out->kind = HPCI_LINE_KERNEL_CPU_APIC;
+		out->cpu = (int)cpu;
+		out->apic = apic;
+	}
+}
+
 struct hpci_guest_line hpci_guest_line_parse(const char *line)
 {
-	struct hpci_guest_line out = { HPCI_LINE_OTHER, -1 };
+	struct hpci_guest_line out = { HPCI_LINE_OTHER, -1, -1 };
 	const char *text = skip_kernel_stamp(line);
 	const char *hot;
 
@@ -77,6 +93,8 @@ struct hpci_guest_line hpci_guest_line_parse(const char *line)
 		out.kind = HPCI_LINE_KERNEL_OOPS;
 	else if (g_str_has_prefix(text, "Linux version "))
 		out.kind = HPCI_LINE_KERNEL_BOOT;
+	else if (g_str_has_prefix(text, "smpboot: Booting Node "))
+		parse_cpu_apic(text, &out);
 	else if ((hot = strstr(text, " has been hot-added")) && g_str_has_prefix(text, "CPU")) {
 		g_autofree char *head = g_strndup(text, hot - text);
 
@@ -99,6 +117,7 @@ const char *hpci_guest_line_kind_name(enum hpci_guest_line_kind kind)
 		[HPCI_LINE_SMI_DONE] = "smi-done",
 		[HPCI_LINE_GUEST_ERROR] = "guest-error",
 		[HPCI_LINE_KERNEL_HOTADDED] = "kernel-hot-added",
+		[HPCI_LINE_KERNEL_CPU_APIC] = "kernel-cpu-apic",
 		[HPCI_LINE_KERNEL_PANIC] = "kernel-panic",
 		[HPCI_LINE_KERNEL_OOPS] = "kernel-oops",
 		[HPCI_LINE_KERNEL_BOOT] = "kernel-boot",

@@ -20,11 +20,13 @@ enum hpci_guest_line_kind {
 	HPCI_LINE_KERNEL_PANIC,   /* Kernel panic - not syncing ... */
 	HPCI_LINE_KERNEL_OOPS,    /* BUG:, Oops:, general protection fault */
 	HPCI_LINE_KERNEL_BOOT,    /* Linux version ... (a second one means a reset) */
+	HPCI_LINE_KERNEL_CPU_APIC,/* smpboot: Booting Node <n> Processor <cpu> APIC 0x<id> */
 };
 
 struct hpci_guest_line {
 	enum hpci_guest_line_kind kind;
-	int cpu;   /* the CPU number for the CPU kinds, else -1 */
+	int cpu;    /* the CPU number for the CPU kinds, else -1 */
+	long apic;  /* HPCI_LINE_KERNEL_CPU_APIC: the CPU's APIC ID, else -1 */
 };
 
 /* Classifies one line (without its newline); never fails. */

@@ -83,14 +83,14 @@ void hpci_obs_serial(struct hpci_obs *obs, const char *line)
 
 void hpci_obs_stopped(struct hpci_obs *obs, const char *reason)
 {
-	struct hpci_guest_line none = { HPCI_LINE_OTHER, -1 };
+	struct hpci_guest_line none = { HPCI_LINE_OTHER, -1, -1 };
 
 	append(obs, HPCI_EV_STOPPED, none, g_strdup(reason));
 }
 
 void hpci_obs_note(struct hpci_obs *obs, const char *fmt, ...)
 {
-	struct hpci_guest_line none = { HPCI_LINE_OTHER, -1 };
+	struct hpci_guest_line none = { HPCI_LINE_OTHER, -1, -1 };
 	va_list ap;
 	char *text;
 

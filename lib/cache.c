@@ -31,7 +31,7 @@ int hpci_cache_lookup(const char *kind, const char *key, char **ret_dir)
 	return 1;
 }
 
-const char *const hpci_cache_kinds[] = { "images", "qemu", "firmware", NULL };
+const char *const hpci_cache_kinds[] = { "images", "qemu", "firmware", "basetools", NULL };
 
 /* An entry's mtime says when it was last used, for gc. */
 static void mark_used(const char *dir)
@@ -248,4 +248,20 @@ int hpci_cache_remove_stale(const char *kind, unsigned *ret_removed)
 	}
 	*ret_removed = removed;
 	return 0;
+}
+
+char *hpci_cache_keep_failed_log(const char *kind, const char *work_dir, const char *key)
+{
+	g_autofree char *root = hpci_cache_root();
+	g_autofree char *failed = g_build_filename(root, kind, "failed", NULL);
+	g_autofree char *from = g_build_filename(work_dir, "build.log", NULL);
+	g_autofree char *name = g_strdup_printf("%s.log", key);
+	char *to = g_build_filename(failed, name, NULL);
+	g_autofree char *saved = hpci_error_save();
+
+	if (!hpci_is_file(from) || hpci_mkdir_p(failed, 0755) < 0 ||
+	    hpci_copy_file(from, to, 0644) < 0)
+		g_clear_pointer(&to, g_free);
+	hpci_error_restore(g_steal_pointer(&saved));
+	return to;
 }

@@ -57,4 +57,9 @@ void hpci_cache_entry_free(struct hpci_cache_entry *entry);
 int hpci_cache_remove(const char *kind, const char *key);
 int hpci_cache_remove_stale(const char *kind, unsigned *ret_removed);
 
+/* Copies a failed build's <work_dir>/build.log to <kind>/failed/<key>.log,
+ * which outlives the work directory; returns its path, or NULL when there
+ * was no log (the error in flight is kept either way). */
+char *hpci_cache_keep_failed_log(const char *kind, const char *work_dir, const char *key);
+
 #endif

@@ -132,8 +132,30 @@ struct sink {
 	GString *buf;    /* capture, may be NULL */
 	GString *tail;   /* last bytes, for error messages */
 	int log_fd;
-	const struct hpci_cmd *cmd;  /* for on_stdout, on the stdout sink only */
+	const struct hpci_cmd *cmd;  /* for on_stdout_line, on the stdout sink only */
+	GString *line;               /* the stdout line being received */
 };
+
+#define LINE_LIMIT (64 * 1024)
+
+/* Hands each complete stdout line to the command's callback; a line longer
+ * than LINE_LIMIT is handed over in pieces. */
+static void sink_split_lines(struct sink *s, const char *data, ssize_t n)
+{
+	const char *end = data + n;
+
+	while (data < end) {
+		const char *nl = memchr(data, '\n', end - data);
+		const char *stop = nl ? nl : end;
+
+		g_string_append_len(s->line, data, stop - data);
+		if (nl || s->line->len >= LINE_LIMIT) {
+			s->cmd->on_stdout_line(s->line->str, s->cmd->opaque);
+			g_string_truncate(s->line, 0);
+		}
+		data = nl ? nl + 1 : end;
+	}
+}
 
 static void sink_take(struct sink *s, const char *data, ssize_t n)
 {
@@ -144,8 +166,8 @@ static void sink_take(struct sink *s, const char *data, ssize_t n)
 		g_string_erase(s->tail, 0, s->tail->len - 2048);
 	if (s->log_fd >= 0 && write(s->log_fd, data, n) < 0)
 		(void)0; /* a log write failure must not fail the build it records */
-	if (s->cmd && s->cmd->on_stdout)
-		s->cmd->on_stdout(data, n, s->cmd->opaque);
+	if (s->cmd && s->cmd->on_stdout_line)
+		sink_split_lines(s, data, n);
 }
 
 static char *last_lines(const GString *tail, int lines)
@@ -172,6 +194,7 @@ int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err)
 	g_autofree char *cmdline = hpci_cmd_to_string(cmd);
 	g_autoptr(GString) out_tail = g_string_new(NULL);
 	g_autoptr(GString) err_tail = g_string_new(NULL);
+	g_autoptr(GString) out_line = g_string_new(NULL);
 	struct sink sinks[2];
 	int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, in_pipe[2] = { -1, -1 };
 	int log_fd = -1, status = 0, ret = 0;
@@ -216,8 +239,8 @@ int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err)
 	close(in_pipe[1]);
 	in_pipe[1] = -1;
 
-	sinks[0] = (struct sink){ out_pipe[0], out, out_tail, log_fd, cmd };
-	sinks[1] = (struct sink){ err_pipe[0], err, err_tail, log_fd, NULL };
+	sinks[0] = (struct sink){ out_pipe[0], out, out_tail, log_fd, cmd, out_line };
+	sinks[1] = (struct sink){ err_pipe[0], err, err_tail, log_fd, NULL, NULL };
 	while (sinks[0].fd >= 0 || sinks[1].fd >= 0) {
 		struct pollfd pfd[2];
 		int wait_ms = -1;
@@ -255,6 +278,8 @@ int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err)
 			if (n > 0) {
 				sink_take(&sinks[i], chunk, n);
 			} else if (n == 0 || errno != EINTR) {
+				if (sinks[i].line && sinks[i].line->len)
+					cmd->on_stdout_line(sinks[i].line->str, cmd->opaque);
 				close(sinks[i].fd);
 				sinks[i].fd = -1;
 			}

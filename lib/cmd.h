@@ -19,8 +19,9 @@ struct hpci_cmd {
 	char *log_path;        /* when set, stdout and stderr are appended here */
 	char *stdin_data;      /* when set, written to the child's stdin */
 	int exit_status;       /* after run: exit code, or 128+signal */
-	/* When set, sees each chunk of stdout as it arrives (progress reports). */
-	void (*on_stdout)(const char *data, size_t len, void *opaque);
+	/* When set, sees each line of stdout, without its newline, as it
+	 * arrives (progress reports). */
+	void (*on_stdout_line)(const char *line, void *opaque);
 	void *opaque;
 };
 

@@ -12,6 +12,8 @@ static const char *const outcome_names[HPCI_OUTCOME__COUNT] = {
 	[HPCI_OUTCOME_GUEST_CRASH] = "guest-crash",
 	[HPCI_OUTCOME_QEMU_CRASH] = "qemu-crash",
 	[HPCI_OUTCOME_INFRA_ERROR] = "infra-error",
+	[HPCI_OUTCOME_FIRMWARE_ASSERT] = "firmware-assert",
+	[HPCI_OUTCOME_MISMATCH] = "mismatch",
 };
 
 const char *hpci_outcome_name(enum hpci_outcome outcome)
@@ -60,8 +62,15 @@ const char *hpci_cell_axis(const struct hpci_cell *cell, const char *axis)
 	return NULL;
 }
 
-/* The axes array carries no clear function (callers build cells by hand in
- * tests), so the strings it holds are released here. */
+static GPtrArray *copy_strings(const GPtrArray *list)
+{
+	GPtrArray *copy = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; list && i < list->len; i++)
+		g_ptr_array_add(copy, g_strdup(g_ptr_array_index(list, i)));
+	return copy;
+}
+
 void hpci_qemu_recipe_free(struct hpci_qemu_recipe *recipe)
 {
 	if (!recipe)
@@ -86,12 +95,45 @@ struct hpci_qemu_recipe *hpci_qemu_recipe_copy(const struct hpci_qemu_recipe *re
 	copy->rev = g_strdup(recipe->rev);
 	copy->sha256 = g_strdup(recipe->sha256);
 	copy->patches = g_strdup(recipe->patches);
-	copy->configure = g_ptr_array_new_with_free_func(g_free);
-	for (guint i = 0; recipe->configure && i < recipe->configure->len; i++)
-		g_ptr_array_add(copy->configure, g_strdup(g_ptr_array_index(recipe->configure, i)));
+	copy->configure = copy_strings(recipe->configure);
 	return copy;
 }
 
+void hpci_firmware_recipe_free(struct hpci_firmware_recipe *recipe)
+{
+	if (!recipe)
+		return;
+	g_free(recipe->source);
+	g_free(recipe->rev);
+	g_free(recipe->sha256);
+	g_free(recipe->patches);
+	g_free(recipe->build_type);
+	if (recipe->defines)
+		g_ptr_array_unref(recipe->defines);
+	if (recipe->pcds)
+		g_ptr_array_unref(recipe->pcds);
+	g_free(recipe);
+}
+
+struct hpci_firmware_recipe *hpci_firmware_recipe_copy(const struct hpci_firmware_recipe *recipe)
+{
+	struct hpci_firmware_recipe *copy;
+
+	if (!recipe)
+		return NULL;
+	copy = g_new0(struct hpci_firmware_recipe, 1);
+	copy->source = g_strdup(recipe->source);
+	copy->rev = g_strdup(recipe->rev);
+	copy->sha256 = g_strdup(recipe->sha256);
+	copy->patches = g_strdup(recipe->patches);
+	copy->build_type = g_strdup(recipe->build_type);
+	copy->defines = copy_strings(recipe->defines);
+	copy->pcds = copy_strings(recipe->pcds);
+	return copy;
+}
+
+/* The axes array carries no clear function (callers build cells by hand in
+ * tests), so the strings it holds are released here. */
 void hpci_cell_free(struct hpci_cell *cell)
 {
 	if (!cell)
@@ -111,10 +153,13 @@ void hpci_cell_free(struct hpci_cell *cell)
 	g_free(cell->smi.machine);
 	g_free(cell->firmware.code);
 	g_free(cell->firmware.vars);
+	g_free(cell->firmware.descriptor);
+	hpci_firmware_recipe_free(cell->firmware.recipe);
 	g_free(cell->qemu.emulator);
 	hpci_qemu_recipe_free(cell->qemu.recipe);
 	g_free(cell->image);
 	g_free(cell->expect.message);
 	g_free(cell->expect.reason);
+	g_free(cell->expect.known_issue);
 	g_free(cell);
 }

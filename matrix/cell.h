@@ -18,6 +18,9 @@ enum hpci_outcome {
 	HPCI_OUTCOME_GUEST_CRASH,    /* panic, triple fault, unexpected reset */
 	HPCI_OUTCOME_QEMU_CRASH,     /* the QEMU process died */
 	HPCI_OUTCOME_INFRA_ERROR,    /* the harness or host failed, not the product */
+	HPCI_OUTCOME_FIRMWARE_ASSERT, /* the firmware's debug log shows an ASSERT or dead loop */
+	HPCI_OUTCOME_MISMATCH,       /* the firmware's account disagrees with the topology,
+				      * the guest, the SMI mode or the cell's expectations */
 	HPCI_OUTCOME__COUNT
 };
 
@@ -39,11 +42,31 @@ struct hpci_smi_mode {
 	bool smbase_smram;    /* mch.smbase-smram; false only when a cell turns it off */
 };
 
-struct hpci_firmware {
-	char *code;   /* pflash CODE image */
-	char *vars;   /* VARS template, copied per cell */
-	bool smm;     /* built with SMM_REQUIRE: domain gets <smm state='on'/> */
+/* An OVMF the harness builds itself (firmware-build/): what to build. */
+struct hpci_firmware_recipe {
+	char *source;          /* edk2 git checkout path, tarball URL or "debian:edk2" */
+	char *rev;             /* git revision, or NULL */
+	char *sha256;          /* tarball pin, or NULL */
+	char *patches;         /* absolute patch-queue directory, or NULL for none */
+	char *build_type;      /* "DEBUG", "RELEASE" or "NOOPT" */
+	GPtrArray *defines;    /* extra "NAME=VALUE" (char *) */
+	GPtrArray *pcds;       /* extra "Guid.Pcd=VALUE" (char *) */
 };
+
+struct hpci_firmware {
+	/* pflash CODE image and VARS template (copied per cell); for a recipe,
+	 * NULL until the run has built it and filled them in. */
+	char *code;
+	char *vars;
+	bool smm;         /* built with SMM_REQUIRE: domain gets <smm state='on'/> */
+	bool verbose;     /* writes a debug log to the debug console (a DEBUG or
+			   * NOOPT build; descriptor feature verbose-static) */
+	char *descriptor; /* the firmware descriptor it was read from, or NULL */
+	struct hpci_firmware_recipe *recipe;   /* NULL: the images are given */
+};
+
+void hpci_firmware_recipe_free(struct hpci_firmware_recipe *recipe);
+struct hpci_firmware_recipe *hpci_firmware_recipe_copy(const struct hpci_firmware_recipe *recipe);
 
 /* A QEMU the harness builds itself (qemu-build/): what to build. */
 struct hpci_qemu_recipe {
@@ -76,10 +99,26 @@ struct hpci_step {
 	unsigned sweeps;        /* HPCI_STEP_SMI: efivarfs sweeps per CPU */
 };
 
+/* Expectations on what the firmware's debug log says; each field is
+ * HPCI_FACT_ANY (no expectation), or 0/1 for "must say no"/"must say yes". */
+#define HPCI_FACT_ANY (-1)
+struct hpci_firmware_expect {
+	int smram_at_default_smbase;
+	int broadcast;        /* negotiated SMI features */
+	int cpu_hotplug;
+	int cpu_hotunplug;
+};
+
 struct hpci_expect {
 	enum hpci_outcome outcome;
 	char *message;   /* refused: a substring the error must contain; else NULL */
 	char *reason;    /* why this is the expectation (from the matrix), or NULL */
+	struct hpci_firmware_expect firmware;
+	/* A product bug found and kept: the cell may end in this outcome
+	 * instead, and is then reported as a known issue rather than a failure
+	 * (never as a pass).  known_issue is NULL when there is none. */
+	char *known_issue;              /* the note, with the evidence's path */
+	enum hpci_outcome known_outcome;
 };
 
 /* Per-step time limits in milliseconds, already scaled for the accelerator. */

@@ -9,11 +9,13 @@
  * and returned as -EINVAL; nothing is handed to the caller on failure.
  */
 #include "matrix.h"
+#include "firmware-build.h"
 #include "qemu-build.h"
 #include "error.h"
 #include "fsutil.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -55,13 +57,29 @@ static const char *const topology_keys[] = {
 static const char *const smi_keys[] = {
 	"machine", "broadcast", "cpu_hotplug", "cpu_hotunplug", "smbase_smram", NULL
 };
-static const char *const firmware_keys[] = { "code", "vars", "smm", NULL };
+/* The firmware axis's three forms, and all their keys together. */
+static const char *const firmware_keys[] = {
+	"code", "vars", "smm", "verbose", "descriptor", "build", NULL
+};
+static const char *const firmware_image_keys[] = { "code", "vars", "smm", "verbose", NULL };
+static const char *const firmware_descriptor_keys[] = { "descriptor", NULL };
+static const char *const firmware_recipe_keys[] = { "build", NULL };
+static const char *const firmware_build_keys[] = {
+	"source", "rev", "sha256", "patches", "build_type", "defines", "pcds", NULL
+};
 static const char *const qemu_keys[] = { "emulator", "build", NULL };
 static const char *const qemu_build_keys[] = { "source", "rev", "sha256", "patches", "configure",
 					       NULL };
 static const char *const step_keys[] = { "op", "sweeps", NULL };
 static const char *const expect_keys[] = {
-	"when", "host", "outcome", "message", "reason", NULL
+	"when", "host", "outcome", "message", "reason", "firmware", "known_issue", NULL
+};
+static const char *const known_issue_keys[] = { "outcome", "note", "evidence", NULL };
+static const char *const expect_firmware_keys[] = {
+	"smram_at_default_smbase", "negotiated", NULL
+};
+static const char *const negotiated_keys[] = {
+	"broadcast", "cpu_hotplug", "cpu_hotunplug", NULL
 };
 static const char *const host_keys[] = { "accel", NULL };
 
@@ -73,11 +91,21 @@ static const unsigned default_timeouts_s[] = { 120, 60, 60, 90, 120 };
 #define DEFAULT_FW_VARS "/usr/share/OVMF/OVMF_VARS_4M.fd"
 #define DEFAULT_EMULATOR "/usr/bin/qemu-system-x86_64"
 #define IMPLICIT_NAME "default"
+/* A firmware descriptor's x86_64 target must list a glob matching this. */
+#define DESCRIPTOR_MACHINE "pc-q35-7.2"
+
+/* Where QEMU looks up a firmware descriptor by file name, first match wins
+ * (docs/interop/firmware.json; the per-user directory is left out, as a CI
+ * run must not depend on who runs it). */
+static const char *const descriptor_dirs[] = {
+	"/etc/qemu/firmware", "/usr/share/qemu/firmware", NULL
+};
 
 /* One value of one axis; only the member of its axis is used. */
 struct axis_value {
 	char *name;
 	char *path;       /* its JSON path, or the axis path when implicit */
+	bool implicit;    /* the value an absent axis gets */
 	struct hpci_topology topology;
 	struct hpci_smi_mode smi;
 	struct hpci_firmware firmware;
@@ -94,6 +122,9 @@ struct rule {
 	enum hpci_outcome outcome;
 	char *message;
 	char *reason;
+	struct hpci_firmware_expect firmware;   /* all HPCI_FACT_ANY when not given */
+	char *known_issue;                      /* "note (evidence: PATH)", or NULL */
+	enum hpci_outcome known_outcome;
 };
 
 struct matrix_parser {
@@ -116,6 +147,8 @@ static void axis_value_free(struct axis_value *v)
 	g_free(v->smi.machine);
 	g_free(v->firmware.code);
 	g_free(v->firmware.vars);
+	g_free(v->firmware.descriptor);
+	hpci_firmware_recipe_free(v->firmware.recipe);
 	g_free(v->qemu.emulator);
 	hpci_qemu_recipe_free(v->qemu.recipe);
 	if (v->steps)
@@ -142,6 +175,7 @@ static void rule_free(struct rule *r)
 	g_free(r->accel);
 	g_free(r->message);
 	g_free(r->reason);
+	g_free(r->known_issue);
 	g_free(r);
 }
 
@@ -537,43 +571,467 @@ static int parse_smi(const struct matrix_parser *p, const char *path, json_objec
 	return 0;
 }
 
-static int parse_firmware(const struct matrix_parser *p, const char *path, json_object *spec,
-			  struct axis_value *v)
-{
-	int rc;
-
-	if ((rc = check_object(p, path, spec)) < 0 ||
-	    (rc = check_keys(p, path, spec, firmware_keys)) < 0 ||
-	    (rc = req_abs_path(p, path, spec, "code", &v->firmware.code)) < 0 ||
-	    (rc = req_abs_path(p, path, spec, "vars", &v->firmware.vars)) < 0 ||
-	    (rc = req_bool(p, path, spec, "smm", &v->firmware.smm)) < 0)
-		return rc;
-	return 0;
-}
-
-/* "patches" is relative to the matrix file's directory, so a matrix under
- * matrix/ names our queue as "../qemu-build/patches". */
-static char *resolve_patches(const struct matrix_parser *p, const char *patches)
+/* A path in the matrix relative to the matrix file's directory, so a matrix
+ * under matrix/ names our queue as "../qemu-build/patches". */
+static char *resolve_relative(const struct matrix_parser *p, const char *rel)
 {
 	g_autofree char *base = NULL;
 
-	if (g_path_is_absolute(patches))
-		return g_strdup(patches);
+	if (g_path_is_absolute(rel))
+		return g_strdup(rel);
 	base = g_path_get_dirname(p->file);
 	if (!g_path_is_absolute(base)) {
 		g_autofree char *cwd = g_get_current_dir();
 		g_autofree char *abs = g_build_filename(cwd, base, NULL);
 
-		return g_build_filename(abs, patches, NULL);
+		return g_build_filename(abs, rel, NULL);
 	}
-	return g_build_filename(base, patches, NULL);
+	return g_build_filename(base, rel, NULL);
+}
+
+/* An optional array of strings; *ret gets an empty array when it is absent. */
+static int opt_string_list(const struct matrix_parser *p, const char *path, json_object *obj,
+			   const char *key, GPtrArray **ret)
+{
+	g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *kpath = path_key(path, key);
+	json_object *v;
+	const char *s;
+	int rc;
+
+	if (json_object_object_get_ex(obj, key, &v)) {
+		if (!json_object_is_type(v, json_type_array))
+			return fail(p, kpath, "expected an array of strings, got %s",
+				    json_type_to_name(json_object_get_type(v)));
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			g_autofree char *ipath = path_index(kpath, i);
+
+			if ((rc = as_string(p, ipath, json_object_array_get_idx(v, i), &s)) < 0)
+				return rc;
+			g_ptr_array_add(list, g_strdup(s));
+		}
+	}
+	*ret = g_steal_pointer(&list);
+	return 0;
+}
+
+/* ---- firmware ----------------------------------------------------------- */
+
+static int parse_strict_json(const char *what, const char *data, gsize len, json_object **ret,
+			     size_t *ret_line, const char **ret_problem);
+
+/* { "code", "vars", "smm", "verbose" }: images given as they are. */
+static int parse_firmware_images(const struct matrix_parser *p, const char *path,
+				 json_object *spec, struct hpci_firmware *fw)
+{
+	int rc;
+
+	if ((rc = req_abs_path(p, path, spec, "code", &fw->code)) < 0 ||
+	    (rc = req_abs_path(p, path, spec, "vars", &fw->vars)) < 0 ||
+	    (rc = req_bool(p, path, spec, "smm", &fw->smm)) < 0 ||
+	    (rc = opt_bool(p, path, spec, "verbose", &fw->verbose)) < 0)
+		return rc;
+	return 0;
+}
+
+static int descriptor_fail(const struct matrix_parser *p, const char *path, const char *file,
+			   const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+static int descriptor_fail(const struct matrix_parser *p, const char *path, const char *file,
+			   const char *fmt, ...)
+{
+	g_autofree char *problem = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	problem = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	return fail(p, path, "firmware descriptor '%s' %s", file, problem);
+}
+
+/* The member `key` of `obj` when obj is an object that has it, else NULL. */
+static json_object *member(json_object *obj, const char *key)
+{
+	json_object *v = NULL;
+
+	if (!json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, key, &v))
+		return NULL;
+	return v;
+}
+
+static const char *member_string(json_object *obj, const char *key)
+{
+	json_object *v = member(obj, key);
+
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static bool array_has_string(json_object *array, const char *s)
+{
+	for (size_t i = 0; json_object_is_type(array, json_type_array) &&
+			   i < json_object_array_length(array); i++) {
+		json_object *e = json_object_array_get_idx(array, i);
+
+		if (json_object_is_type(e, json_type_string) &&
+		    strcmp(json_object_get_string(e), s) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int compare_names(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The descriptor file names in QEMU's directories, for "no such descriptor". */
+static char *system_descriptors(void)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GString) s = g_string_new(NULL);
+
+	for (const char *const *d = descriptor_dirs; *d; d++) {
+		g_autoptr(GDir) dir = g_dir_open(*d, 0, NULL);
+		const char *name;
+
+		while (dir && (name = g_dir_read_name(dir))) {
+			bool dup = false;
+
+			if (!g_str_has_suffix(name, ".json"))
+				continue;
+			for (guint i = 0; i < names->len && !dup; i++)
+				dup = strcmp(g_ptr_array_index(names, i), name) == 0;
+			if (!dup)
+				g_ptr_array_add(names, g_strdup(name));
+		}
+	}
+	g_ptr_array_sort(names, compare_names);
+	for (guint i = 0; i < names->len; i++)
+		g_string_append_printf(s, "%s%s", i ? ", " : "",
+				       (const char *)g_ptr_array_index(names, i));
+	return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+/*
+ * "descriptor" names a file: absolute, relative to the matrix file's
+ * directory when it has a '/', or else a file name looked up QEMU's way, in
+ * the first of descriptor_dirs that has it (an empty file in /etc/qemu/firmware
+ * hides the one in /usr/share, and then fails as invalid JSON).
+ */
+static int find_descriptor(const struct matrix_parser *p, const char *path, const char *name,
+			   char **ret)
+{
+	g_autofree char *dirs = NULL, *known = NULL;
+
+	if (!*name)
+		return fail(p, path, "empty descriptor name; give a file name from "
+			    "/usr/share/qemu/firmware or a path");
+	if (strchr(name, '/')) {
+		g_autofree char *abs = resolve_relative(p, name);
+
+		*ret = g_canonicalize_filename(abs, NULL);
+		return 0;
+	}
+	for (const char *const *d = descriptor_dirs; *d; d++) {
+		g_autofree char *candidate = g_build_filename(*d, name, NULL);
+
+		if (hpci_is_file(candidate)) {
+			*ret = g_steal_pointer(&candidate);
+			return 0;
+		}
+	}
+	dirs = g_strjoinv(" or ", (char **)descriptor_dirs);
+	known = system_descriptors();
+	if (!*known)
+		return fail(p, path, "no firmware descriptor '%s' in %s, which have none; install "
+			    "OVMF (apt-get install ovmf) or give the path of a descriptor", name, dirs);
+	return fail(p, path, "no firmware descriptor '%s' in %s; use one of %s, or give the path "
+		    "of a descriptor", name, dirs, known);
+}
+
+/* One of mapping.executable / mapping.nvram-template: a raw image's absolute path. */
+static int descriptor_image(const struct matrix_parser *p, const char *path, const char *file,
+			    json_object *mapping, const char *key, const char *fix, char **ret)
+{
+	json_object *image = member(mapping, key);
+	const char *filename = member_string(image, "filename");
+	const char *format = member_string(image, "format");
+
+	if (!filename)
+		return descriptor_fail(p, path, file, "has no mapping.%s.filename; %s", key, fix);
+	if (!g_path_is_absolute(filename))
+		return descriptor_fail(p, path, file, "has mapping.%s.filename '%s', which is not "
+				       "an absolute path; fix the descriptor", key, filename);
+	/* The domain's <loader>/<nvram> take raw images. */
+	if (format && strcmp(format, "raw") != 0)
+		return descriptor_fail(p, path, file, "has mapping.%s.format '%s'; hotplug-ci "
+				       "attaches raw flash images, use a descriptor for raw ones",
+				       key, format);
+	*ret = g_strdup(filename);
+	return 0;
+}
+
+/* Some x86_64 target must list a machine glob that matches a q35 machine. */
+static int descriptor_targets(const struct matrix_parser *p, const char *path, const char *file,
+			      json_object *root)
+{
+	json_object *targets = member(root, "targets");
+	g_autoptr(GString) archs = g_string_new(NULL);
+	g_autoptr(GString) machines = g_string_new(NULL);
+	bool x86 = false;
+
+	for (size_t i = 0; json_object_is_type(targets, json_type_array) &&
+			   i < json_object_array_length(targets); i++) {
+		json_object *target = json_object_array_get_idx(targets, i);
+		json_object *globs = member(target, "machines");
+		const char *arch = member_string(target, "architecture");
+
+		if (!arch)
+			continue;
+		if (strcmp(arch, "x86_64") != 0) {
+			g_string_append_printf(archs, "%s%s", archs->len ? ", " : "", arch);
+			continue;
+		}
+		x86 = true;
+		for (size_t j = 0; json_object_is_type(globs, json_type_array) &&
+				   j < json_object_array_length(globs); j++) {
+			json_object *glob = json_object_array_get_idx(globs, j);
+
+			if (!json_object_is_type(glob, json_type_string))
+				continue;
+			if (fnmatch(json_object_get_string(glob), DESCRIPTOR_MACHINE, 0) == 0)
+				return 0;
+			g_string_append_printf(machines, "%s%s", machines->len ? ", " : "",
+					       json_object_get_string(glob));
+		}
+	}
+	if (!x86)
+		return descriptor_fail(p, path, file, "has no x86_64 target (%s%s); hotplug-ci "
+				       "runs x86_64 guests, use an x86_64 OVMF descriptor",
+				       archs->len ? "it is for " : "no targets",
+				       archs->len ? archs->str : "");
+	return descriptor_fail(p, path, file, "has no x86_64 machine pattern matching "
+			       "pc-q35-* (%s%s); hotplug-ci needs a q35 machine, use a descriptor "
+			       "whose x86_64 target lists pc-q35-*",
+			       machines->len ? "it lists " : "it lists none",
+			       machines->str);
+}
+
+/* { "descriptor": NAME-or-PATH }: a firmware descriptor in the format of
+ * QEMU's docs/interop/firmware.json, read now. */
+static int parse_firmware_descriptor(const struct matrix_parser *p, const char *path,
+				     json_object *spec, struct hpci_firmware *fw)
+{
+	g_autofree char *dpath = path_key(path, "descriptor");
+	g_autofree char *file = NULL, *data = NULL;
+	g_autoptr(json_object) root = NULL;
+	json_object *mapping, *features;
+	const char *name, *problem = NULL, *device, *mode;
+	size_t line = 0;
+	gsize len = 0;
+	int rc;
+
+	if ((rc = req_string(p, path, spec, "descriptor", &name)) < 0 ||
+	    (rc = find_descriptor(p, dpath, name, &file)) < 0)
+		return rc;
+	if (hpci_read_file(file, &data, &len) < 0) {
+		g_autofree char *why = g_strdup(hpci_error_message());
+
+		return fail(p, dpath, "%s; give the name or path of a firmware descriptor", why);
+	}
+	if (len > MAX_FILE_BYTES)
+		return descriptor_fail(p, dpath, file, "has %" G_GSIZE_FORMAT " bytes, more than "
+				       "the %u a descriptor may have; give a real descriptor", len,
+				       MAX_FILE_BYTES);
+	rc = parse_strict_json(file, data, len, &root, &line, &problem);
+	if (rc == -EINVAL)
+		return descriptor_fail(p, dpath, file, "is not valid JSON (near line %zu: %s); "
+				       "give a descriptor in the format of QEMU's "
+				       "docs/interop/firmware.json", line, problem);
+	if (rc < 0)
+		return rc;
+	if (!json_object_is_type(root, json_type_object))
+		return descriptor_fail(p, dpath, file, "holds %s, not a JSON object; give a "
+				       "descriptor in the format of QEMU's docs/interop/firmware.json",
+				       json_type_to_name(json_object_get_type(root)));
+	if (!array_has_string(member(root, "interface-types"), "uefi"))
+		return descriptor_fail(p, dpath, file, "has no \"uefi\" in interface-types; "
+				       "hotplug-ci boots UEFI firmware (OVMF)");
+	mapping = member(root, "mapping");
+	if (!json_object_is_type(mapping, json_type_object))
+		return descriptor_fail(p, dpath, file, "has no mapping object; give a descriptor "
+				       "in the format of QEMU's docs/interop/firmware.json");
+	device = member_string(mapping, "device");
+	if (!device || strcmp(device, "flash") != 0)
+		return descriptor_fail(p, dpath, file, "has mapping.device '%s', not 'flash'; "
+				       "hotplug-ci needs split flash (CODE + VARS)",
+				       device ? device : "(none)");
+	mode = member_string(mapping, "mode");
+	if (mode && strcmp(mode, "split") != 0)
+		return descriptor_fail(p, dpath, file, "has mapping.mode '%s'; hotplug-ci needs "
+				       "split flash (CODE + VARS)", mode);
+	if ((rc = descriptor_image(p, dpath, file, mapping, "executable",
+				   "a flash descriptor must name its CODE image", &fw->code)) < 0 ||
+	    (rc = descriptor_image(p, dpath, file, mapping, "nvram-template",
+				   "hotplug-ci needs split flash (CODE + VARS)", &fw->vars)) < 0 ||
+	    (rc = descriptor_targets(p, dpath, file, root)) < 0)
+		return rc;
+	features = member(root, "features");
+	fw->smm = array_has_string(features, "requires-smm");
+	fw->verbose = array_has_string(features, "verbose-static");
+	fw->descriptor = g_steal_pointer(&file);
+	return 0;
+}
+
+/* Where in the recipe hpci_firmware_check's complaint is: checks the parts
+ * one by one, in the order it checks them. */
+static char *firmware_check_where(const char *path, const struct hpci_firmware_request *req)
+{
+	struct hpci_firmware_request part = {
+		.source = req->source, .rev = req->rev, .sha256 = req->sha256,
+		.patches = req->patches,
+	};
+	g_autoptr(GPtrArray) one = g_ptr_array_new();
+	g_autofree char *dpath = path_key(path, "defines");
+	g_autofree char *ppath = path_key(path, "pcds");
+
+	if (hpci_firmware_check(&part) < 0)
+		return g_strdup(path);
+	part.build_type = req->build_type;
+	if (hpci_firmware_check(&part) < 0)
+		return path_key(path, "build_type");
+	part.defines = one;
+	for (guint i = 0; req->defines && i < req->defines->len; i++) {
+		g_ptr_array_set_size(one, 0);
+		g_ptr_array_add(one, g_ptr_array_index(req->defines, i));
+		if (hpci_firmware_check(&part) < 0)
+			return path_index(dpath, i);
+	}
+	part.defines = NULL;
+	part.pcds = one;
+	for (guint i = 0; req->pcds && i < req->pcds->len; i++) {
+		g_ptr_array_set_size(one, 0);
+		g_ptr_array_add(one, g_ptr_array_index(req->pcds, i));
+		if (hpci_firmware_check(&part) < 0)
+			return path_index(ppath, i);
+	}
+	return g_strdup(path);
+}
+
+/* { "build": {...} }: an OVMF firmware-build/ builds; the run fills in the
+ * images. */
+static int parse_firmware_build(const struct matrix_parser *p, const char *path,
+				json_object *spec, struct hpci_firmware *fw)
+{
+	g_autoptr(GPtrArray) defines = NULL, pcds = NULL;
+	struct hpci_firmware_recipe *r;
+	struct hpci_firmware_request req;
+	const char *s = NULL;
+	int rc;
+
+	if ((rc = check_object(p, path, spec)) < 0 ||
+	    (rc = check_keys(p, path, spec, firmware_build_keys)) < 0)
+		return rc;
+	r = fw->recipe = g_new0(struct hpci_firmware_recipe, 1);
+	if ((rc = req_string(p, path, spec, "source", &s)) < 0)
+		return rc;
+	r->source = g_strdup(s);
+	if ((rc = opt_string(p, path, spec, "rev", &s)) < 0)
+		return rc;
+	r->rev = rc ? g_strdup(s) : NULL;
+	if ((rc = opt_string(p, path, spec, "sha256", &s)) < 0)
+		return rc;
+	r->sha256 = rc ? g_strdup(s) : NULL;
+	if ((rc = opt_string(p, path, spec, "patches", &s)) < 0)
+		return rc;
+	r->patches = rc ? resolve_relative(p, s) : NULL;
+	if ((rc = opt_string(p, path, spec, "build_type", &s)) < 0)
+		return rc;
+	r->build_type = g_strdup(rc ? s : "DEBUG");
+	if ((rc = opt_string_list(p, path, spec, "defines", &r->defines)) < 0 ||
+	    (rc = opt_string_list(p, path, spec, "pcds", &r->pcds)) < 0)
+		return rc;
+	/* The source's form, the build type, -D and PCD syntax and the patch
+	 * queue, before anything is built. */
+	req = (struct hpci_firmware_request){
+		.source = r->source, .rev = r->rev, .sha256 = r->sha256, .patches = r->patches,
+		.build_type = r->build_type, .defines = r->defines, .pcds = r->pcds,
+	};
+	if (hpci_firmware_check(&req) < 0) {
+		g_autofree char *why = g_strdup(hpci_error_message());
+		g_autofree char *where = firmware_check_where(path, &req);
+
+		return fail(p, where, "%s", why);
+	}
+	fw->smm = hpci_firmware_request_smm(&req);
+	fw->verbose = strcmp(r->build_type, "RELEASE") != 0;
+	return 0;
+}
+
+/* The first key of `obj` that is in `keys`, or NULL. */
+static const char *first_key(json_object *obj, const char *const *keys)
+{
+	for (; *keys; keys++) {
+		if (json_object_object_get_ex(obj, *keys, NULL))
+			return *keys;
+	}
+	return NULL;
+}
+
+#define FIRMWARE_FORMS "\"code\" + \"vars\" + \"smm\" (flash images, optional \"verbose\"), " \
+	"\"descriptor\" (a QEMU firmware descriptor) or \"build\" (a recipe firmware-build/ builds)"
+
+/* Exactly one of three forms: images, descriptor, build recipe. */
+static int parse_firmware(const struct matrix_parser *p, const char *path, json_object *spec,
+			  struct axis_value *v)
+{
+	static const char *const *const form_keys[] = {
+		firmware_image_keys, firmware_descriptor_keys, firmware_recipe_keys,
+	};
+	const char *found[G_N_ELEMENTS(form_keys)];
+	int rc, forms = 0, form = -1;
+
+	if ((rc = check_object(p, path, spec)) < 0)
+		return rc;
+	for (size_t f = 0; f < G_N_ELEMENTS(form_keys); f++) {
+		if ((found[f] = first_key(spec, form_keys[f]))) {
+			forms++;
+			if (form < 0)
+				form = (int)f;
+		}
+	}
+	if (forms > 1) {
+		const char *second = NULL;
+
+		for (size_t f = (size_t)form + 1; !second && f < G_N_ELEMENTS(form_keys); f++)
+			second = found[f];
+		return fail(p, path, "'%s' and '%s' belong to different forms; give exactly one "
+			    "of " FIRMWARE_FORMS, found[form], second);
+	}
+	if ((rc = check_keys(p, path, spec, form < 0 ? firmware_keys : form_keys[form])) < 0)
+		return rc;
+	switch (form) {
+	case 0:
+		return parse_firmware_images(p, path, spec, &v->firmware);
+	case 1:
+		return parse_firmware_descriptor(p, path, spec, &v->firmware);
+	case 2: {
+		g_autofree char *bpath = path_key(path, "build");
+		json_object *build = NULL;
+
+		json_object_object_get_ex(spec, "build", &build);
+		return parse_firmware_build(p, bpath, build, &v->firmware);
+	}
+	default:
+		return fail(p, path, "no firmware given; give exactly one of " FIRMWARE_FORMS);
+	}
 }
 
 static int parse_qemu_build(const struct matrix_parser *p, const char *path, json_object *spec,
 			    struct hpci_qemu_recipe *r)
 {
 	const char *s = NULL;
-	json_object *configure;
 	int rc;
 
 	if ((rc = check_object(p, path, spec)) < 0 ||
@@ -589,22 +1047,9 @@ static int parse_qemu_build(const struct matrix_parser *p, const char *path, jso
 	r->sha256 = rc ? g_strdup(s) : NULL;
 	if ((rc = opt_string(p, path, spec, "patches", &s)) < 0)
 		return rc;
-	r->patches = rc ? resolve_patches(p, s) : NULL;
-	r->configure = g_ptr_array_new_with_free_func(g_free);
-	if (json_object_object_get_ex(spec, "configure", &configure)) {
-		g_autofree char *cpath = path_key(path, "configure");
-
-		if (!json_object_is_type(configure, json_type_array))
-			return fail(p, cpath, "expected an array of strings, got %s",
-				    json_type_to_name(json_object_get_type(configure)));
-		for (size_t i = 0; i < json_object_array_length(configure); i++) {
-			g_autofree char *ipath = g_strdup_printf("%s[%zu]", cpath, i);
-
-			if ((rc = as_string(p, ipath, json_object_array_get_idx(configure, i), &s)) < 0)
-				return rc;
-			g_ptr_array_add(r->configure, g_strdup(s));
-		}
-	}
+	r->patches = rc ? resolve_relative(p, s) : NULL;
+	if ((rc = opt_string_list(p, path, spec, "configure", &r->configure)) < 0)
+		return rc;
 	/* The source's form and the patch queue, before anything is built. */
 	{
 		struct hpci_qemu_request req = {
@@ -826,6 +1271,7 @@ static struct axis_value *implicit_value(enum axis_id a)
 		{ .kind = HPCI_STEP_SMI, .sweeps = DEFAULT_SWEEPS },
 	};
 
+	v->implicit = true;
 	switch (a) {
 	case AXIS_TOPOLOGY:
 		v->topology = (struct hpci_topology){ .sockets = 1, .dies = 1, .cores = 2,
@@ -1030,6 +1476,104 @@ static int parse_when(const struct matrix_parser *p, const char *path, json_obje
 	return 0;
 }
 
+/* An optional boolean as a fact: HPCI_FACT_ANY when absent. */
+static int opt_fact(const struct matrix_parser *p, const char *path, json_object *obj,
+		    const char *key, int *ret)
+{
+	bool b;
+	int rc = opt_bool(p, path, obj, key, &b);
+
+	if (rc > 0)
+		*ret = b;
+	return rc;
+}
+
+/* "firmware": what the firmware's debug log must say. */
+static int parse_expect_firmware(const struct matrix_parser *p, const char *path,
+				 json_object *spec, struct hpci_firmware_expect *ret)
+{
+	g_autofree char *fpath = path_key(path, "firmware");
+	g_autofree char *npath = NULL;
+	json_object *fw, *negotiated;
+	int rc;
+
+	*ret = (struct hpci_firmware_expect){ HPCI_FACT_ANY, HPCI_FACT_ANY, HPCI_FACT_ANY,
+					      HPCI_FACT_ANY };
+	if (!json_object_object_get_ex(spec, "firmware", &fw))
+		return 0;
+	if ((rc = check_object(p, fpath, fw)) < 0 ||
+	    (rc = check_keys(p, fpath, fw, expect_firmware_keys)) < 0 ||
+	    (rc = opt_fact(p, fpath, fw, "smram_at_default_smbase",
+			   &ret->smram_at_default_smbase)) < 0)
+		return rc;
+	if (!json_object_object_get_ex(fw, "negotiated", &negotiated))
+		return 0;
+	npath = path_key(fpath, "negotiated");
+	if ((rc = check_object(p, npath, negotiated)) < 0 ||
+	    (rc = check_keys(p, npath, negotiated, negotiated_keys)) < 0 ||
+	    (rc = opt_fact(p, npath, negotiated, "broadcast", &ret->broadcast)) < 0 ||
+	    (rc = opt_fact(p, npath, negotiated, "cpu_hotplug", &ret->cpu_hotplug)) < 0 ||
+	    (rc = opt_fact(p, npath, negotiated, "cpu_hotunplug", &ret->cpu_hotunplug)) < 0)
+		return rc;
+	return 0;
+}
+
+static int parse_outcome(const struct matrix_parser *p, const char *path, json_object *spec,
+			 enum hpci_outcome *ret)
+{
+	const char *outcome;
+	int rc;
+
+	if ((rc = req_string(p, path, spec, "outcome", &outcome)) < 0)
+		return rc;
+	if (hpci_outcome_parse(outcome, ret) < 0) {
+		g_autofree char *opath = path_key(path, "outcome");
+		g_autoptr(GString) list = g_string_new(NULL);
+
+		for (int o = 0; o < HPCI_OUTCOME__COUNT; o++)
+			g_string_append_printf(list, "%s%s", o ? ", " : "", hpci_outcome_name(o));
+		return fail(p, opath, "unknown outcome '%s'; outcomes are %s", outcome, list->str);
+	}
+	return 0;
+}
+
+/* "known_issue": a product bug this cell may hit, with the evidence kept. */
+static int parse_known_issue(const struct matrix_parser *p, const char *path, json_object *spec,
+			     struct rule *r)
+{
+	g_autofree char *kpath = path_key(path, "known_issue");
+	g_autofree char *epath = NULL;
+	g_autofree char *evidence_path = NULL;
+	const char *note, *evidence;
+	json_object *known;
+	int rc;
+
+	if (!json_object_object_get_ex(spec, "known_issue", &known))
+		return 0;
+	if ((rc = check_object(p, kpath, known)) < 0 ||
+	    (rc = check_keys(p, kpath, known, known_issue_keys)) < 0 ||
+	    (rc = parse_outcome(p, kpath, known, &r->known_outcome)) < 0 ||
+	    (rc = req_string(p, kpath, known, "note", &note)) < 0 ||
+	    (rc = req_string(p, kpath, known, "evidence", &evidence)) < 0)
+		return rc;
+	if (r->known_outcome == r->outcome || r->known_outcome == HPCI_OUTCOME_PASS ||
+	    r->known_outcome == HPCI_OUTCOME_INFRA_ERROR) {
+		g_autofree char *opath = path_key(kpath, "outcome");
+
+		return fail(p, opath, "a known issue is a product failure other than the expected "
+			    "outcome '%s'; '%s' cannot be one", hpci_outcome_name(r->outcome),
+			    hpci_outcome_name(r->known_outcome));
+	}
+	epath = path_key(kpath, "evidence");
+	evidence_path = resolve_relative(p, evidence);
+	if (!g_file_test(evidence_path, G_FILE_TEST_EXISTS))
+		return fail(p, epath, "evidence '%s' does not exist; keep the logs and register "
+			    "dumps of the failure there (a path relative to the matrix file)",
+			    evidence_path);
+	r->known_issue = g_strdup_printf("%s (evidence: %s)", note, evidence_path);
+	return 0;
+}
+
 static int parse_expect_rule(const struct matrix_parser *p, const char *path, json_object *spec,
 			     struct rule *r)
 {
@@ -1061,16 +1605,9 @@ static int parse_expect_rule(const struct matrix_parser *p, const char *path, js
 		}
 		r->accel = g_strdup(accel);
 	}
-	if ((rc = req_string(p, path, spec, "outcome", &outcome)) < 0)
+	if ((rc = parse_outcome(p, path, spec, &r->outcome)) < 0)
 		return rc;
-	if (hpci_outcome_parse(outcome, &r->outcome) < 0) {
-		g_autofree char *opath = path_key(path, "outcome");
-		g_autoptr(GString) list = g_string_new(NULL);
-
-		for (int o = 0; o < HPCI_OUTCOME__COUNT; o++)
-			g_string_append_printf(list, "%s%s", o ? ", " : "", hpci_outcome_name(o));
-		return fail(p, opath, "unknown outcome '%s'; outcomes are %s", outcome, list->str);
-	}
+	outcome = hpci_outcome_name(r->outcome);
 	if ((rc = opt_string(p, path, spec, "message", &message)) < 0 ||
 	    (rc = opt_string(p, path, spec, "reason", &reason)) < 0)
 		return rc;
@@ -1086,7 +1623,9 @@ static int parse_expect_rule(const struct matrix_parser *p, const char *path, js
 	}
 	r->message = g_strdup(message);
 	r->reason = g_strdup(reason);
-	return 0;
+	if ((rc = parse_known_issue(p, path, spec, r)) < 0)
+		return rc;
+	return parse_expect_firmware(p, path, spec, &r->firmware);
 }
 
 /* $.include / $.exclude / $.expect: arrays of rules, kept in file order. */
@@ -1215,6 +1754,41 @@ static const struct rule *expectation(const struct matrix_parser *p, const guint
 	return NULL;
 }
 
+static bool expects_firmware_facts(const struct hpci_firmware_expect *e)
+{
+	return e->smram_at_default_smbase != HPCI_FACT_ANY || e->broadcast != HPCI_FACT_ANY ||
+	       e->cpu_hotplug != HPCI_FACT_ANY || e->cpu_hotunplug != HPCI_FACT_ANY;
+}
+
+/* Firmware facts come from the debug log, which only a verbose firmware writes. */
+static int check_firmware_facts(const struct matrix_parser *p, const struct rule *r,
+				const struct axis_value *fw, const char *id)
+{
+	g_autofree char *rpath = path_key(r->path, "firmware");
+	g_autofree char *why = NULL, *fix = NULL;
+
+	if (!expects_firmware_facts(&r->firmware) || fw->firmware.verbose)
+		return 0;
+	if (fw->firmware.recipe) {
+		why = g_strdup_printf("a %s build", fw->firmware.recipe->build_type);
+		fix = g_strdup_printf("use a DEBUG build (build_type DEBUG or NOOPT in %s.build)",
+				      fw->path);
+	} else if (fw->firmware.descriptor) {
+		why = g_strdup_printf("descriptor '%s' lacks the feature verbose-static",
+				      fw->firmware.descriptor);
+		fix = g_strdup("use a DEBUG build");
+	} else if (fw->implicit) {
+		why = g_strdup("the default firmware is the distribution's OVMF, which is not "
+			       "verbose");
+		fix = g_strdup("use a DEBUG build");
+	} else {
+		why = g_strdup_printf("verbose is false in %s", fw->path);
+		fix = g_strdup("use a DEBUG build (and set verbose to true)");
+	}
+	return fail(p, rpath, "cell '%s' expects firmware facts but firmware '%s' writes no debug "
+		    "log (%s); %s or drop the expectation", id, fw->name, why, fix);
+}
+
 static int make_cell(const struct matrix_parser *p, const guint *idx, struct hpci_cell **ret)
 {
 	g_autoptr(hpci_cell) cell = g_new0(struct hpci_cell, 1);
@@ -1242,16 +1816,26 @@ static int make_cell(const struct matrix_parser *p, const guint *idx, struct hpc
 	cell->firmware.code = g_strdup(v[AXIS_FIRMWARE]->firmware.code);
 	cell->firmware.vars = g_strdup(v[AXIS_FIRMWARE]->firmware.vars);
 	cell->firmware.smm = v[AXIS_FIRMWARE]->firmware.smm;
+	cell->firmware.verbose = v[AXIS_FIRMWARE]->firmware.verbose;
+	cell->firmware.descriptor = g_strdup(v[AXIS_FIRMWARE]->firmware.descriptor);
+	cell->firmware.recipe = hpci_firmware_recipe_copy(v[AXIS_FIRMWARE]->firmware.recipe);
 	cell->qemu.emulator = g_strdup(v[AXIS_QEMU]->qemu.emulator);
 	cell->qemu.recipe = hpci_qemu_recipe_copy(v[AXIS_QEMU]->qemu.recipe);
 	cell->image = g_strdup(p->image);
 	cell->steps = g_array_copy(v[AXIS_OPS]->steps);
 	cell->timeouts = p->timeouts;
 	cell->expect.outcome = HPCI_OUTCOME_PASS;
+	cell->expect.firmware = (struct hpci_firmware_expect){ HPCI_FACT_ANY, HPCI_FACT_ANY,
+							       HPCI_FACT_ANY, HPCI_FACT_ANY };
 	if ((expect = expectation(p, idx))) {
+		if ((rc = check_firmware_facts(p, expect, v[AXIS_FIRMWARE], cell->id)) < 0)
+			return rc;
 		cell->expect.outcome = expect->outcome;
 		cell->expect.message = g_strdup(expect->message);
 		cell->expect.reason = g_strdup(expect->reason);
+		cell->expect.firmware = expect->firmware;
+		cell->expect.known_issue = g_strdup(expect->known_issue);
+		cell->expect.known_outcome = expect->known_outcome;
 	}
 	*ret = g_steal_pointer(&cell);
 	return 0;
@@ -1294,7 +1878,13 @@ static int expand(const struct matrix_parser *p, GPtrArray *cells)
 
 /* ---- entry points ------------------------------------------------------ */
 
-static int parse_json(const char *file, const char *data, gsize len, json_object **ret)
+/*
+ * Strict JSON: no comments, no trailing commas, nothing after the value.
+ * On a syntax error returns -EINVAL with the line and a description of the
+ * problem, and records nothing; -ENOMEM is recorded.
+ */
+static int parse_strict_json(const char *what, const char *data, gsize len, json_object **ret,
+			     size_t *ret_line, const char **ret_problem)
 {
 	g_autoptr(json_tokener) tok = json_tokener_new();
 	g_autoptr(json_object) root = NULL;
@@ -1303,7 +1893,7 @@ static int parse_json(const char *file, const char *data, gsize len, json_object
 	size_t end, line = 1;
 
 	if (!tok)
-		return hpci_error(ENOMEM, "%s: cannot allocate a JSON parser", file);
+		return hpci_error(ENOMEM, "%s: cannot allocate a JSON parser", what);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	/* The terminating NUL goes in too, so json-c knows the input ends. */
 	root = json_tokener_parse_ex(tok, data, (int)len + 1);
@@ -1327,10 +1917,23 @@ static int parse_json(const char *file, const char *data, gsize len, json_object
 	if (jerr != json_tokener_success) {
 		for (size_t i = 0; i < end; i++)
 			line += data[i] == '\n';
-		return hpci_error(EINVAL, "%s: invalid JSON near line %zu: %s", file, line, problem);
+		*ret_line = line;
+		*ret_problem = problem;
+		return -EINVAL;
 	}
 	*ret = g_steal_pointer(&root);
 	return 0;
+}
+
+static int parse_json(const char *file, const char *data, gsize len, json_object **ret)
+{
+	const char *problem = NULL;
+	size_t line = 0;
+	int rc = parse_strict_json(file, data, len, ret, &line, &problem);
+
+	if (rc == -EINVAL)
+		return hpci_error(EINVAL, "%s: invalid JSON near line %zu: %s", file, line, problem);
+	return rc;
 }
 
 static int parse_matrix(const char *path, const char *data, gsize len,

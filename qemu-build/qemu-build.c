@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "error.h"
 #include "fsutil.h"
+#include "manifest.h"
 #include "patch-queue.h"
 #include "source.h"
 
@@ -21,9 +22,6 @@
 
 #ifndef HPCI_SOURCE_ROOT
 #error "HPCI_SOURCE_ROOT must name the source tree (set by meson.build)"
-#endif
-#ifndef HPCI_VERSION
-#define HPCI_VERSION "unknown"
 #endif
 
 #define CACHE_KIND "qemu"
@@ -222,36 +220,22 @@ static int configure(const struct plan *plan, const char *src, const char *build
 
 #define PROGRESS_PERIOD_US (15 * G_USEC_PER_SEC)
 
-struct compile_progress {
-	gint64 next_us;
-	GString *partial;   /* the line being received */
-};
-
 /* ninja prints "[655/1427] Compiling ..."; say where it is every 15 s. */
-static void on_ninja_output(const char *data, size_t len, void *opaque)
+static void on_ninja_line(const char *line, void *opaque)
 {
-	struct compile_progress *p = opaque;
+	gint64 *next_us = opaque;
 	unsigned done, total;
-	char *nl;
 
-	g_string_append_len(p->partial, data, len);
-	while ((nl = strchr(p->partial->str, '\n'))) {
-		if (g_get_monotonic_time() >= p->next_us &&
-		    sscanf(p->partial->str, "[%u/%u]", &done, &total) == 2 && total) {
-			hpci_info("qemu: compiling, %u of %u steps (%u%%)", done, total,
-				  done * 100 / total);
-			p->next_us = g_get_monotonic_time() + PROGRESS_PERIOD_US;
-		}
-		g_string_erase(p->partial, 0, nl - p->partial->str + 1);
+	if (g_get_monotonic_time() >= *next_us && sscanf(line, "[%u/%u]", &done, &total) == 2 &&
+	    total) {
+		hpci_info("qemu: compiling, %u of %u steps (%u%%)", done, total, done * 100 / total);
+		*next_us = g_get_monotonic_time() + PROGRESS_PERIOD_US;
 	}
 }
 
 static int compile(const char *build, const char *work_dir, const char *log)
 {
-	struct compile_progress progress = {
-		.next_us = g_get_monotonic_time() + PROGRESS_PERIOD_US,
-		.partial = g_string_new(NULL),
-	};
+	gint64 next_progress_us = g_get_monotonic_time() + PROGRESS_PERIOD_US;
 	struct hpci_cmd cmd;
 	gint64 start = g_get_monotonic_time();
 	unsigned jobs = g_get_num_processors();
@@ -264,12 +248,11 @@ static int compile(const char *build, const char *work_dir, const char *log)
 	cmd.cwd = g_strdup(build);
 	cmd.timeout_ms = COMPILE_TIMEOUT_MS;
 	cmd.log_path = g_strdup(log);
-	cmd.on_stdout = on_ninja_output;
-	cmd.opaque = &progress;
+	cmd.on_stdout_line = on_ninja_line;
+	cmd.opaque = &next_progress_us;
 	add_ccache_env(&cmd, work_dir);
 	rc = hpci_cmd_run(&cmd, NULL, NULL);
 	hpci_cmd_release(&cmd);
-	g_string_free(progress.partial, TRUE);
 	if (rc < 0)
 		hpci_error_prefix("compiling QEMU failed");
 	else
@@ -277,61 +260,22 @@ static int compile(const char *build, const char *work_dir, const char *log)
 	return rc;
 }
 
-static json_object *strings_json(const GPtrArray *strings)
-{
-	json_object *a = json_object_new_array();
-
-	for (guint i = 0; i < strings->len; i++)
-		json_object_array_add(a, json_object_new_string(strings->pdata[i]));
-	return a;
-}
-
 static int write_manifest(const struct plan *plan, const char *dir, const char *version,
 			  gint64 duration_ms)
 {
 	g_autofree char *path = g_build_filename(dir, "manifest.json", NULL);
-	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-	g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
-	json_object *root = json_object_new_object();
-	json_object *source = json_object_new_object();
-	json_object *patches = json_object_new_array();
+	json_object *root = hpci_manifest_new(BUILD_FORMAT, CACHE_KIND, plan->key, &plan->source,
+					      &plan->queue);
 	int rc;
 
-	json_object_object_add(root, "format", json_object_new_string(BUILD_FORMAT));
-	json_object_object_add(root, "kind", json_object_new_string(CACHE_KIND));
-	json_object_object_add(root, "key", json_object_new_string(plan->key));
-	json_object_object_add(source, "spec", json_object_new_string(plan->source.spec));
-	json_object_object_add(source, "kind",
-			       json_object_new_string(hpci_source_kind_name(plan->source.kind)));
-	json_object_object_add(source, "identity", json_object_new_string(plan->source.identity));
-	json_object_object_add(source, "describe", json_object_new_string(plan->source.describe));
-	if (plan->source.rev)
-		json_object_object_add(source, "rev", json_object_new_string(plan->source.rev));
-	json_object_object_add(root, "source", source);
-	if (plan->queue.dir)
-		json_object_object_add(root, "patch_queue", json_object_new_string(plan->queue.dir));
-	for (guint i = 0; i < plan->queue.patches->len; i++) {
-		const struct hpci_patch *p = plan->queue.patches->pdata[i];
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "name", json_object_new_string(p->name));
-		json_object_object_add(o, "subject", json_object_new_string(p->subject));
-		json_object_object_add(o, "sha256", json_object_new_string(p->sha256));
-		json_object_array_add(patches, o);
-	}
-	json_object_object_add(root, "patches", patches);
-	json_object_object_add(root, "configure", strings_json(plan->configure));
+	json_object_object_add(root, "configure", hpci_json_strings(plan->configure));
 	json_object_object_add(root, "cc", json_object_new_string(plan->cc));
 	json_object_object_add(root, "compiler", json_object_new_string(plan->compiler));
 	json_object_object_add(root, "emulator", json_object_new_string("bin/" EMULATOR));
 	json_object_object_add(root, "version", json_object_new_string(version));
 	json_object_object_add(root, "log", json_object_new_string("build.log"));
 	json_object_object_add(root, "duration_ms", json_object_new_int64(duration_ms));
-	json_object_object_add(root, "built_at", json_object_new_string(stamp));
-	json_object_object_add(root, "builder", json_object_new_string("hotplug-ci " HPCI_VERSION));
-	rc = hpci_write_file(path, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-								 JSON_C_TO_STRING_NOSLASHESCAPE),
-			     -1);
+	rc = hpci_json_write_file(path, root);
 	json_object_put(root);
 	return rc;
 }
@@ -368,46 +312,16 @@ static int build_entry(const struct plan *plan, const char *dir)
 	return write_manifest(plan, dir, version, (g_get_monotonic_time() - start) / 1000);
 }
 
-/* A failed build's log outlives the transaction's work directory. */
-static char *keep_failed_log(const char *work_dir, const char *key)
-{
-	g_autofree char *root = hpci_cache_root();
-	g_autofree char *failed = g_build_filename(root, CACHE_KIND, "failed", NULL);
-	g_autofree char *from = g_build_filename(work_dir, "build.log", NULL);
-	g_autofree char *name = g_strdup_printf("%s.log", key);
-	char *to = g_build_filename(failed, name, NULL);
-	g_autofree char *saved = hpci_error_save();
-
-	if (!hpci_is_file(from) || hpci_mkdir_p(failed, 0755) < 0 ||
-	    hpci_copy_file(from, to, 0644) < 0)
-		g_clear_pointer(&to, g_free);
-	hpci_error_restore(g_steal_pointer(&saved));
-	return to;
-}
-
 static int read_manifest(const char *dir, struct hpci_qemu_build *ret)
 {
-	g_autofree char *path = g_build_filename(dir, "manifest.json", NULL);
-	json_object *root = json_object_from_file(path);
-	json_object *v, *patches;
+	json_object *root;
+	int rc;
 
-	if (!root)
-		return hpci_error(EIO, "cache entry '%s' has no readable manifest.json; remove "
-				  "the directory to rebuild it", dir);
-	if (json_object_object_get_ex(root, "version", &v))
-		ret->version = g_strdup(json_object_get_string(v));
-	if (json_object_object_get_ex(root, "source", &v) &&
-	    json_object_object_get_ex(v, "describe", &v))
-		ret->source = g_strdup(json_object_get_string(v));
-	ret->patches = g_ptr_array_new_with_free_func(g_free);
-	if (json_object_object_get_ex(root, "patches", &patches)) {
-		for (size_t i = 0; i < json_object_array_length(patches); i++) {
-			json_object *p = json_object_array_get_idx(patches, i);
-
-			if (json_object_object_get_ex(p, "name", &v))
-				g_ptr_array_add(ret->patches, g_strdup(json_object_get_string(v)));
-		}
-	}
+	if ((rc = hpci_manifest_read(dir, &root)) < 0)
+		return rc;
+	ret->version = g_strdup(hpci_json_get_string(root, "version"));
+	ret->source = g_strdup(hpci_json_get_string(root, "source.describe"));
+	ret->patches = hpci_manifest_patch_names(root);
 	json_object_put(root);
 	return 0;
 }
@@ -452,7 +366,8 @@ int hpci_qemu_build(const struct hpci_qemu_request *req, struct hpci_qemu_build 
 	if (rc < 0)
 		goto out;
 	if ((rc = build_entry(&plan, txn.work_dir)) < 0) {
-		g_autofree char *log = keep_failed_log(txn.work_dir, plan.key);
+		g_autofree char *log = hpci_cache_keep_failed_log(CACHE_KIND, txn.work_dir,
+								      plan.key);
 
 		if (log && rc != -EINTR)
 			hpci_error_prefix("QEMU build %.12s failed (log '%s')", plan.key, log);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "report-json.h"
+#include "manifest.h"
 #include "fsutil.h"
 
 #include <json-c/json.h>
@@ -36,6 +37,14 @@ static json_object *expected_json(const struct hpci_expect *expect)
 		json_object_object_add(e, "message", json_object_new_string(expect->message));
 	if (expect->reason)
 		json_object_object_add(e, "reason", json_object_new_string(expect->reason));
+	if (expect->known_issue) {
+		json_object *k = json_object_new_object();
+
+		json_object_object_add(k, "outcome", json_object_new_string(
+					       hpci_outcome_name(expect->known_outcome)));
+		json_object_object_add(k, "note", json_object_new_string(expect->known_issue));
+		json_object_object_add(e, "known_issue", k);
+	}
 	return e;
 }
 
@@ -74,9 +83,7 @@ static json_object *cell_json(const struct hpci_cell_result *res)
 	json_object_object_add(c, "ran", json_object_new_boolean(res->ran));
 	json_object_object_add(c, "outcome",
 			       res->ran ? json_object_new_string(hpci_outcome_name(res->outcome)) : NULL);
-	json_object_object_add(c, "verdict",
-			       json_object_new_string(!res->ran ? "not-run" :
-						      res->verdict_pass ? "pass" : "fail"));
+	json_object_object_add(c, "verdict", json_object_new_string(hpci_cell_verdict_name(res)));
 	json_object_object_add(c, "error", str_or_null(res->error));
 	json_object_object_add(c, "evidence", str_or_null(res->evidence));
 	json_object_object_add(c, "domain", str_or_null(res->domain));
@@ -96,6 +103,11 @@ static json_object *cell_json(const struct hpci_cell_result *res)
 	json_object_object_add(smi, "accesses", json_object_new_int(res->smi_accesses));
 	json_object_object_add(smi, "ms", json_object_new_int64(res->smi_ms));
 	json_object_object_add(c, "smi", smi);
+	/* The firmware's own account, when it writes one: its facts, and the
+	 * checks against the topology, the guest and the expectations. */
+	json_object_object_add(c, "firmware", res->firmware ? hpci_fw_log_to_json(res->firmware)
+							    : NULL);
+	json_object_object_add(c, "firmware_problems", hpci_json_strings(res->firmware_problems));
 	return c;
 }
 
@@ -123,7 +135,7 @@ char *hpci_report_json(const struct hpci_run_report *report)
 	json_object *matrix = json_object_new_object();
 	json_object *cells = json_object_new_array();
 	json_object *summary = json_object_new_object();
-	unsigned counts[3] = { 0 }; /* pass, fail, not run */
+	unsigned counts[4] = { 0 }; /* pass, fail, not run, known issue */
 	char *text;
 
 	json_object_object_add(root, "schema", json_object_new_int(HPCI_REPORT_SCHEMA));
@@ -148,13 +160,14 @@ char *hpci_report_json(const struct hpci_run_report *report)
 	for (guint i = 0; i < report->results->len; i++) {
 		const struct hpci_cell_result *res = g_ptr_array_index(report->results, i);
 
-		counts[!res->ran ? 2 : res->verdict_pass ? 0 : 1]++;
+		counts[!res->ran ? 2 : res->verdict_pass ? 0 : res->known_issue ? 3 : 1]++;
 		json_object_array_add(cells, cell_json(res));
 	}
 	json_object_object_add(summary, "cells", json_object_new_int(report->results->len));
 	json_object_object_add(summary, "pass", json_object_new_int(counts[0]));
 	json_object_object_add(summary, "fail", json_object_new_int(counts[1]));
 	json_object_object_add(summary, "not_run", json_object_new_int(counts[2]));
+	json_object_object_add(summary, "known_issue", json_object_new_int(counts[3]));
 	json_object_object_add(root, "summary", summary);
 	json_object_object_add(root, "cells", cells);
 

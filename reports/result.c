@@ -10,6 +10,7 @@ struct hpci_cell_result *hpci_cell_result_new(const struct hpci_cell *cell)
 	res->boot_ms = -1;
 	res->smi_ms = 0;
 	res->plugs = g_array_new(FALSE, TRUE, sizeof(struct hpci_plug_timing));
+	res->firmware_problems = g_ptr_array_new_with_free_func(g_free);
 	return res;
 }
 
@@ -22,7 +23,21 @@ void hpci_cell_result_free(struct hpci_cell_result *res)
 	g_free(res->domain);
 	g_free(res->dir);
 	g_array_unref(res->plugs);
+	if (res->firmware) {
+		hpci_fw_log_release(res->firmware);
+		g_free(res->firmware);
+	}
+	g_ptr_array_unref(res->firmware_problems);
 	g_free(res);
+}
+
+const char *hpci_cell_verdict_name(const struct hpci_cell_result *res)
+{
+	if (!res->ran)
+		return "not-run";
+	if (res->verdict_pass)
+		return "pass";
+	return res->known_issue ? "known-issue" : "fail";
 }
 
 void hpci_identity_free(struct hpci_identity *id)

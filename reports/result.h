@@ -3,6 +3,7 @@
 #define HPCI_RESULT_H
 
 #include "cell.h"
+#include "firmware-log.h"
 
 #include <glib.h>
 #include <stdbool.h>
@@ -28,6 +29,7 @@ struct hpci_cell_result {
 	bool ran;                   /* false: not started (interrupted run) */
 	enum hpci_outcome outcome;
 	bool verdict_pass;          /* outcome (and message) as expected */
+	bool known_issue;           /* not as expected, but the expectation's known issue */
 	char *error;                /* what failed, with the library's words */
 	char *evidence;             /* why the classifier chose the outcome */
 	char *domain;               /* libvirt domain name */
@@ -39,6 +41,10 @@ struct hpci_cell_result {
 	unsigned smi_runs_survived; /* ... and completed, guest healthy after */
 	unsigned smi_accesses;      /* UEFI variable accesses (each an SMI) done */
 	gint64 smi_ms;              /* time spent in SMI bursts */
+	/* The firmware's debug log, parsed when the firmware writes one
+	 * (cell->firmware.verbose), else NULL; and what disagreed with it. */
+	struct hpci_fw_log *firmware;
+	GPtrArray *firmware_problems;   /* char * */
 };
 
 struct hpci_cell_result *hpci_cell_result_new(const struct hpci_cell *cell);
@@ -69,6 +75,9 @@ struct hpci_run_report {
 	GPtrArray *identities;   /* struct hpci_identity * */
 	GPtrArray *results;      /* struct hpci_cell_result * */
 };
+
+/* "pass", "fail", "known-issue" or "not-run". */
+const char *hpci_cell_verdict_name(const struct hpci_cell_result *res);
 
 void hpci_run_report_init(struct hpci_run_report *report);
 void hpci_run_report_release(struct hpci_run_report *report);

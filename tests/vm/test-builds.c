@@ -200,6 +200,16 @@ static void assert_cell_passes(json_object *report, const char *ops, const char 
 
 	if (!cell)
 		fail_msg("no cell with ops=%s count=%s", ops, count);
+	/* A product bug the matrix names, with its evidence, is reported as a
+	 * known issue (matrix/known-issues/): the harness did its job. */
+	if (strcmp(vm_get_str(cell, "verdict"), "known-issue") == 0) {
+		assert_string_equal(vm_get_str(cell, "outcome"),
+				    vm_get_str(cell, "expected.known_issue.outcome"));
+		assert_non_null(vm_get_str(cell, "evidence"));
+		fprintf(stderr, "cell ops=%s: known issue %s: %s\n", ops,
+			vm_get_str(cell, "outcome"), vm_get_str(cell, "evidence"));
+		return;
+	}
 	if (strcmp(vm_get_str(cell, "outcome"), "pass") != 0)
 		fail_msg("cell ops=%s: outcome %s: %s", ops, vm_get_str(cell, "outcome"),
 			 vm_get_str(cell, "error") ? vm_get_str(cell, "error") : "");

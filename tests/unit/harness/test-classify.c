@@ -160,9 +160,11 @@ static void test_qemu_death_is_qemu_crash(void **state)
 
 static void test_verdict(void **state)
 {
-	struct hpci_expect refused = { HPCI_OUTCOME_REFUSED,
-				       "cpu hotplug with SMI wasn't enabled by firmware", NULL };
-	struct hpci_expect pass = { HPCI_OUTCOME_PASS, NULL, NULL };
+	struct hpci_expect refused = {
+		.outcome = HPCI_OUTCOME_REFUSED,
+		.message = "cpu hotplug with SMI wasn't enabled by firmware",
+	};
+	struct hpci_expect pass = { .outcome = HPCI_OUTCOME_PASS };
 
 	(void)state;
 	assert_true(hpci_verdict(&pass, HPCI_OUTCOME_PASS, NULL));

@@ -42,6 +42,24 @@ static void test_damaged_lines_are_other(void **state)
 	expect_line("xHPCI-READY", HPCI_LINE_OTHER, -1);
 }
 
+static void test_kernel_cpu_apic_lines(void **state)
+{
+	struct hpci_guest_line l;
+
+	(void)state;
+	l = hpci_guest_line_parse("[    3.630490] smpboot: Booting Node 0 Processor 3 APIC 0x4");
+	assert_int_equal(l.kind, HPCI_LINE_KERNEL_CPU_APIC);
+	assert_int_equal(l.cpu, 3);
+	assert_int_equal(l.apic, 4);
+	l = hpci_guest_line_parse("smpboot: Booting Node 1 Processor 17 APIC 0x1a");
+	assert_int_equal(l.cpu, 17);
+	assert_int_equal(l.apic, 0x1a);
+	l = hpci_guest_line_parse("[    3.6] smpboot: Booting Node 0 Processor 3 APIC");
+	assert_int_equal(l.kind, HPCI_LINE_OTHER);
+	assert_int_equal(l.apic, -1);
+	assert_int_equal(hpci_guest_line_parse("HPCI-READY").apic, -1);
+}
+
 static void test_kernel_lines(void **state)
 {
 	(void)state;
@@ -61,6 +79,7 @@ int main(void)
 		cmocka_unit_test(test_contract_lines),
 		cmocka_unit_test(test_damaged_lines_are_other),
 		cmocka_unit_test(test_kernel_lines),
+		cmocka_unit_test(test_kernel_cpu_apic_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

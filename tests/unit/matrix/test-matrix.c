@@ -478,6 +478,8 @@ static void test_outcome_and_step_names(void **state)
 	}
 	assert_string_equal(hpci_outcome_name(HPCI_OUTCOME_HANG_SMM), "hang-smm");
 	assert_string_equal(hpci_outcome_name(HPCI_OUTCOME_INFRA_ERROR), "infra-error");
+	assert_string_equal(hpci_outcome_name(HPCI_OUTCOME_FIRMWARE_ASSERT), "firmware-assert");
+	assert_string_equal(hpci_outcome_name(HPCI_OUTCOME_MISMATCH), "mismatch");
 	assert_int_equal(hpci_outcome_parse("hang", &o), -EINVAL);
 	assert_int_equal(hpci_outcome_parse(NULL, &o), -EINVAL);
 	assert_string_equal(hpci_step_name(HPCI_STEP_PLUG_EACH), "plug-each");
@@ -688,7 +690,8 @@ ERROR_TEST(test_err_smi_unplug_default_without_plug,
 /* firmware */
 ERROR_TEST(test_err_firmware_unknown_key,
 	   "{'name':'x','axes':{'firmware':{'f':{'code':'/c','vars':'/v','smm':true,'secure':1}}}}",
-	   BAD ": $.axes.firmware.f: unknown key 'secure'; allowed keys are code, vars, smm")
+	   BAD ": $.axes.firmware.f: unknown key 'secure'; allowed keys are code, vars, smm, "
+	   "verbose")
 ERROR_TEST(test_err_firmware_missing_code,
 	   "{'name':'x','axes':{'firmware':{'f':{'vars':'/v','smm':true}}}}",
 	   BAD ": $.axes.firmware.f: missing required key 'code'")
@@ -803,7 +806,7 @@ ERROR_TEST(test_err_expect_rule_type, "{'name':'x','axes':{},'expect':[1]}",
 ERROR_TEST(test_err_expect_unknown_key,
 	   "{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','why':'x'}]}",
 	   BAD ": $.expect[0]: unknown key 'why'; allowed keys are when, host, outcome, message, "
-	   "reason")
+	   "reason, firmware")
 ERROR_TEST(test_err_expect_missing_when, "{'name':'x','axes':{},'expect':[{'outcome':'pass'}]}",
 	   BAD ": $.expect[0]: missing required key 'when'")
 ERROR_TEST(test_err_expect_when_type,
@@ -821,7 +824,8 @@ ERROR_TEST(test_err_expect_missing_outcome, "{'name':'x','axes':{},'expect':[{'w
 ERROR_TEST(test_err_expect_unknown_outcome,
 	   "{'name':'x','axes':{},'expect':[{'when':{},'outcome':'hang'}]}",
 	   BAD ": $.expect[0].outcome: unknown outcome 'hang'; outcomes are pass, refused, "
-	   "hang-smm, guest-timeout, guest-crash, qemu-crash, infra-error")
+	   "hang-smm, guest-timeout, guest-crash, qemu-crash, infra-error, firmware-assert, "
+	   "mismatch")
 ERROR_TEST(test_err_expect_message_not_refused,
 	   "{'name':'x','axes':{},'expect':[{'when':{},'outcome':'hang-smm','message':'x'}]}",
 	   BAD ": $.expect[0].message: message only applies to outcome 'refused', not "
@@ -943,6 +947,560 @@ static void test_qemu_build_recipe(void **state)
 	assert_string_equal(system->qemu.emulator, "/usr/bin/qemu-system-x86_64");
 	assert_int_equal(chdir_rc, 0);
 	assert_int_equal(chdir(saved_cwd), 0);
+}
+
+/* ---- firmware forms ------------------------------------------------------ */
+
+/* A temporary directory the test removes with everything in it. */
+static char *temp_dir(void)
+{
+	char *dir = g_dir_make_tmp("hpci-matrix-XXXXXX", NULL);
+
+	assert_non_null(dir);
+	return dir;
+}
+
+static void remove_tree(const char *path)
+{
+	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	while (dir && (name = g_dir_read_name(dir))) {
+		g_autofree char *child = g_build_filename(path, name, NULL);
+
+		if (g_file_test(child, G_FILE_TEST_IS_DIR))
+			remove_tree(child);
+		else
+			g_unlink(child);
+	}
+	g_rmdir(path);
+}
+
+/* Writes `text` (' for ") to dir/rel, making the directories on the way. */
+static char *write_file(const char *dir, const char *rel, const char *text)
+{
+	char *path = g_build_filename(dir, rel, NULL);
+	g_autofree char *parent = g_path_get_dirname(path);
+	g_autofree char *data = sq(text);
+
+	assert_int_equal(g_mkdir_with_parents(parent, 0700), 0);
+	assert_true(g_file_set_contents(path, data, -1, NULL));
+	return path;
+}
+
+/* A descriptor like Debian's, with parts to vary. */
+#define DESC_IMAGES \
+	"'executable':{'filename':'/opt/ovmf/OVMF_CODE.fd','format':'raw'}," \
+	"'nvram-template':{'filename':'/opt/ovmf/OVMF_VARS.fd','format':'raw'}"
+#define DESC_MAPPING "{'device':'flash'," DESC_IMAGES "}"
+#define DESC_TARGETS "[{'architecture':'x86_64','machines':['pc-i440fx-*','pc-q35-*']}]"
+#define DESC(mapping, targets, features) \
+	"{'description':'test OVMF','interface-types':['uefi'],'mapping':" mapping \
+	",'targets':" targets ",'features':" features ",'tags':[]}"
+
+static void test_firmware_descriptor_system(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok(
+		"{'name':'x','axes':{'firmware':{'secure':{'descriptor':'50-edk2-x86_64-secure.json'},"
+		"'plain':{'descriptor':'60-edk2-x86_64.json'}}}}", "tcg");
+	const struct hpci_cell *secure = g_ptr_array_index(m->cells, 0);
+	const struct hpci_cell *plain = g_ptr_array_index(m->cells, 1);
+
+	(void)state;
+	assert_int_equal(m->cells->len, 2);
+	assert_string_equal(hpci_cell_axis(secure, "firmware"), "secure");
+	assert_string_equal(secure->firmware.descriptor,
+			    "/usr/share/qemu/firmware/50-edk2-x86_64-secure.json");
+	assert_string_equal(secure->firmware.code, "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd");
+	assert_string_equal(secure->firmware.vars, "/usr/share/OVMF/OVMF_VARS_4M.fd");
+	assert_true(secure->firmware.smm);         /* requires-smm */
+	assert_false(secure->firmware.verbose);    /* verbose-dynamic only */
+	assert_null(secure->firmware.recipe);
+	assert_string_equal(plain->firmware.descriptor,
+			    "/usr/share/qemu/firmware/60-edk2-x86_64.json");
+	assert_string_equal(plain->firmware.code, "/usr/share/OVMF/OVMF_CODE_4M.fd");
+	assert_false(plain->firmware.smm);
+}
+
+/* "fw/debug.json" has a '/', so it is relative to the matrix file's directory. */
+static void test_firmware_descriptor_relative(void **state)
+{
+	g_autofree char *dir = temp_dir();
+	g_autofree char *desc = write_file(dir, "fw/debug.json",
+		DESC(DESC_MAPPING, DESC_TARGETS, "['acpi-s3','requires-smm','verbose-static']"));
+	g_autofree char *matrix = write_file(dir, "m.json",
+		"{'name':'x','axes':{'firmware':{'debug':{'descriptor':'./fw/../fw/debug.json'}}}}");
+	struct hpci_matrix_host host = { "tcg" };
+	g_autoptr(hpci_matrix) m = NULL;
+	const struct hpci_cell *c;
+
+	(void)state;
+	if (hpci_matrix_load(matrix, &host, &m) < 0)
+		fail_msg("unexpected error: %s", hpci_error_message());
+	c = g_ptr_array_index(m->cells, 0);
+	assert_string_equal(c->firmware.descriptor, desc);
+	assert_string_equal(c->firmware.code, "/opt/ovmf/OVMF_CODE.fd");
+	assert_string_equal(c->firmware.vars, "/opt/ovmf/OVMF_VARS.fd");
+	assert_true(c->firmware.smm);
+	assert_true(c->firmware.verbose);
+	remove_tree(dir);
+}
+
+/* Writes `descriptor` to a temporary file and checks the error for a matrix
+ * that names it: "<matrix>: $.axes.firmware.d.descriptor: firmware
+ * descriptor '<file>' <problem>". */
+static void check_descriptor_error(const char *descriptor, const char *problem)
+{
+	g_autofree char *dir = temp_dir();
+	g_autofree char *path = g_build_filename(dir, "desc.json", NULL);
+	g_autofree char *json = g_strdup_printf("{'name':'x','axes':{'firmware':{'d':"
+						"{'descriptor':'%s'}}}}", path);
+	g_autofree char *want = g_strdup_printf(BAD ": $.axes.firmware.d.descriptor: firmware "
+						"descriptor '%s' %s", path, problem);
+
+	/* Not JSON on purpose in one test, so written as it is. */
+	assert_true(g_file_set_contents(path, descriptor, -1, NULL));
+	check_error(json, want);
+	remove_tree(dir);
+}
+
+#define DESCRIPTOR_TEST(fn, descriptor, problem) \
+	static void fn(void **state) \
+	{ \
+		g_autofree char *text = sq(descriptor); \
+		(void)state; \
+		check_descriptor_error(text, problem); \
+	}
+
+DESCRIPTOR_TEST(test_err_descriptor_no_nvram,
+	DESC("{'device':'flash','executable':{'filename':'/opt/ovmf/OVMF.fd','format':'raw'}}",
+	     DESC_TARGETS, "['requires-smm']"),
+	"has no mapping.nvram-template.filename; hotplug-ci needs split flash (CODE + VARS)")
+DESCRIPTOR_TEST(test_err_descriptor_aarch64,
+	DESC(DESC_MAPPING, "[{'architecture':'aarch64','machines':['virt-*']}]", "[]"),
+	"has no x86_64 target (it is for aarch64); hotplug-ci runs x86_64 guests, use an "
+	"x86_64 OVMF descriptor")
+DESCRIPTOR_TEST(test_err_descriptor_not_json, "# OVMF\ncode=/opt/ovmf/OVMF_CODE.fd\n",
+	"is not valid JSON (near line 1: unexpected character); give a descriptor in the format "
+	"of QEMU's docs/interop/firmware.json")
+DESCRIPTOR_TEST(test_err_descriptor_not_object, "['uefi']",
+	"holds array, not a JSON object; give a descriptor in the format of QEMU's "
+	"docs/interop/firmware.json")
+DESCRIPTOR_TEST(test_err_descriptor_no_uefi,
+	"{'interface-types':['bios'],'mapping':" DESC_MAPPING ",'targets':" DESC_TARGETS "}",
+	"has no \"uefi\" in interface-types; hotplug-ci boots UEFI firmware (OVMF)")
+DESCRIPTOR_TEST(test_err_descriptor_no_mapping,
+	"{'interface-types':['uefi'],'targets':" DESC_TARGETS "}",
+	"has no mapping object; give a descriptor in the format of QEMU's "
+	"docs/interop/firmware.json")
+DESCRIPTOR_TEST(test_err_descriptor_memory,
+	DESC("{'device':'memory','filename':'/opt/ovmf/OVMF.fd'}", DESC_TARGETS, "[]"),
+	"has mapping.device 'memory', not 'flash'; hotplug-ci needs split flash (CODE + VARS)")
+DESCRIPTOR_TEST(test_err_descriptor_combined,
+	DESC("{'device':'flash','mode':'combined'," DESC_IMAGES "}", DESC_TARGETS, "[]"),
+	"has mapping.mode 'combined'; hotplug-ci needs split flash (CODE + VARS)")
+DESCRIPTOR_TEST(test_err_descriptor_no_executable,
+	DESC("{'device':'flash','nvram-template':{'filename':'/opt/ovmf/OVMF_VARS.fd'}}",
+	     DESC_TARGETS, "[]"),
+	"has no mapping.executable.filename; a flash descriptor must name its CODE image")
+DESCRIPTOR_TEST(test_err_descriptor_relative_image,
+	DESC("{'device':'flash','executable':{'filename':'OVMF_CODE.fd'},"
+	     "'nvram-template':{'filename':'/opt/ovmf/OVMF_VARS.fd'}}", DESC_TARGETS, "[]"),
+	"has mapping.executable.filename 'OVMF_CODE.fd', which is not an absolute path; fix "
+	"the descriptor")
+DESCRIPTOR_TEST(test_err_descriptor_qcow2,
+	DESC("{'device':'flash','executable':{'filename':'/opt/ovmf/OVMF_CODE.qcow2',"
+	     "'format':'qcow2'},'nvram-template':{'filename':'/opt/ovmf/OVMF_VARS.qcow2',"
+	     "'format':'qcow2'}}", DESC_TARGETS, "[]"),
+	"has mapping.executable.format 'qcow2'; hotplug-ci attaches raw flash images, use a "
+	"descriptor for raw ones")
+DESCRIPTOR_TEST(test_err_descriptor_no_q35,
+	DESC(DESC_MAPPING, "[{'architecture':'x86_64','machines':['pc-i440fx-*']}]", "[]"),
+	"has no x86_64 machine pattern matching pc-q35-* (it lists pc-i440fx-*); hotplug-ci "
+	"needs a q35 machine, use a descriptor whose x86_64 target lists pc-q35-*")
+DESCRIPTOR_TEST(test_err_descriptor_no_targets, DESC(DESC_MAPPING, "[]", "[]"),
+	"has no x86_64 target (no targets); hotplug-ci runs x86_64 guests")
+
+static void test_err_descriptor_too_large(void **state)
+{
+	gsize len = (16u << 20) + 1;
+	g_autofree char *text = g_malloc(len + 1);
+
+	(void)state;
+	memset(text, ' ', len);
+	text[len] = '\0';
+	check_descriptor_error(text, "has 16777217 bytes, more than the 16777216 a descriptor "
+			       "may have; give a real descriptor");
+}
+
+ERROR_TEST(test_err_descriptor_unknown_name,
+	   "{'name':'x','axes':{'firmware':{'d':{'descriptor':'edk2-x86_64-secure.json'}}}}",
+	   BAD ": $.axes.firmware.d.descriptor: no firmware descriptor 'edk2-x86_64-secure.json' "
+	   "in /etc/qemu/firmware or /usr/share/qemu/firmware; use one of "
+	   "40-edk2-x86_64-secure-enrolled.json, 50-edk2-x86_64-secure.json, "
+	   "60-edk2-x86_64.json, or give the path of a descriptor")
+ERROR_TEST(test_err_descriptor_missing_file,
+	   "{'name':'x','axes':{'firmware':{'d':{'descriptor':'/nonexistent/ovmf.json'}}}}",
+	   BAD ": $.axes.firmware.d.descriptor: cannot read '/nonexistent/ovmf.json': ")
+ERROR_TEST(test_err_descriptor_empty_name,
+	   "{'name':'x','axes':{'firmware':{'d':{'descriptor':''}}}}",
+	   BAD ": $.axes.firmware.d.descriptor: empty descriptor name; give a file name from "
+	   "/usr/share/qemu/firmware or a path")
+ERROR_TEST(test_err_descriptor_type,
+	   "{'name':'x','axes':{'firmware':{'d':{'descriptor':['60-edk2-x86_64.json']}}}}",
+	   BAD ": $.axes.firmware.d.descriptor: expected a string, got array")
+ERROR_TEST(test_err_descriptor_with_smm,
+	   "{'name':'x','axes':{'firmware':{'d':{'descriptor':'60-edk2-x86_64.json','smm':true}}}}",
+	   BAD ": $.axes.firmware.d: 'smm' and 'descriptor' belong to different forms; give "
+	   "exactly one of \"code\" + \"vars\" + \"smm\" (flash images, optional \"verbose\"), "
+	   "\"descriptor\" (a QEMU firmware descriptor) or \"build\" (a recipe firmware-build/ "
+	   "builds)")
+
+/* two forms, no form, keys outside every form */
+ERROR_TEST(test_err_firmware_two_forms,
+	   "{'name':'x','axes':{'firmware':{'f':{'descriptor':'60-edk2-x86_64.json',"
+	   "'build':{'source':'debian:edk2'}}}}}",
+	   BAD ": $.axes.firmware.f: 'descriptor' and 'build' belong to different forms; give "
+	   "exactly one of \"code\" + \"vars\" + \"smm\" (flash images, optional \"verbose\"), "
+	   "\"descriptor\" (a QEMU firmware descriptor) or \"build\" (a recipe firmware-build/ "
+	   "builds)")
+ERROR_TEST(test_err_firmware_no_form, "{'name':'x','axes':{'firmware':{'f':{}}}}",
+	   BAD ": $.axes.firmware.f: no firmware given; give exactly one of \"code\" + \"vars\" + "
+	   "\"smm\" (flash images, optional \"verbose\"), \"descriptor\" (a QEMU firmware "
+	   "descriptor) or \"build\" (a recipe firmware-build/ builds)")
+ERROR_TEST(test_err_firmware_unknown_key_no_form,
+	   "{'name':'x','axes':{'firmware':{'f':{'descriptr':'60-edk2-x86_64.json'}}}}",
+	   BAD ": $.axes.firmware.f: unknown key 'descriptr'; allowed keys are code, vars, smm, "
+	   "verbose, descriptor, build")
+ERROR_TEST(test_err_firmware_verbose_type,
+	   "{'name':'x','axes':{'firmware':{'f':{'code':'/c','vars':'/v','smm':true,"
+	   "'verbose':'yes'}}}}",
+	   BAD ": $.axes.firmware.f.verbose: expected a boolean, got string \"yes\"")
+
+static void test_firmware_images_verbose(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok(
+		"{'name':'x','axes':{'firmware':{'dbg':{'code':'/opt/dbg/CODE.fd',"
+		"'vars':'/opt/dbg/VARS.fd','smm':true,'verbose':true},'rel':{'code':'/c',"
+		"'vars':'/v','smm':false}}}}", "tcg");
+	const struct hpci_cell *dbg = g_ptr_array_index(m->cells, 0);
+	const struct hpci_cell *rel = g_ptr_array_index(m->cells, 1);
+
+	(void)state;
+	assert_string_equal(dbg->firmware.code, "/opt/dbg/CODE.fd");
+	assert_true(dbg->firmware.smm);
+	assert_true(dbg->firmware.verbose);
+	assert_null(dbg->firmware.descriptor);
+	assert_null(dbg->firmware.recipe);
+	assert_false(rel->firmware.smm);
+	assert_false(rel->firmware.verbose);   /* the default */
+}
+
+static void test_firmware_default_not_verbose(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok("{'name':'x','axes':{}}", "tcg");
+	const struct hpci_cell *c = g_ptr_array_index(m->cells, 0);
+
+	(void)state;
+	assert_false(c->firmware.verbose);
+	assert_null(c->firmware.descriptor);
+	assert_null(c->firmware.recipe);
+	assert_int_equal(c->expect.firmware.smram_at_default_smbase, HPCI_FACT_ANY);
+	assert_int_equal(c->expect.firmware.broadcast, HPCI_FACT_ANY);
+	assert_int_equal(c->expect.firmware.cpu_hotplug, HPCI_FACT_ANY);
+	assert_int_equal(c->expect.firmware.cpu_hotunplug, HPCI_FACT_ANY);
+}
+
+/* ---- firmware build recipes --------------------------------------------- */
+
+static void test_firmware_build_recipe(void **state)
+{
+	g_autofree char *dir = temp_dir();
+	g_autofree char *patch = write_file(dir, "ovmf-patches/0001-x.patch",
+		"Subject: [PATCH] x\n\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n");
+	g_autofree char *queue = g_path_get_dirname(patch);
+	g_autofree char *matrix = write_file(dir, "m.json",
+		"{'name':'x','axes':{'firmware':{"
+		"'noopt':{'build':{'source':'debian:edk2','patches':'ovmf-patches',"
+		"'build_type':'NOOPT','defines':['SECURE_BOOT_ENABLE=TRUE','NETWORK_ENABLE=FALSE'],"
+		"'pcds':['gEfiMdePkgTokenSpaceGuid.PcdDebugPrintErrorLevel=0x80000000']}},"
+		"'nosmm':{'build':{'source':'debian:edk2','build_type':'RELEASE',"
+		"'defines':['SMM_REQUIRE=FALSE']}},"
+		"'plain':{'build':{'source':'debian:edk2'}}}}}");
+	struct hpci_matrix_host host = { "tcg" };
+	g_autoptr(hpci_matrix) m = NULL;
+	const struct hpci_cell *noopt, *nosmm, *plain;
+	const struct hpci_firmware_recipe *r;
+
+	(void)state;
+	if (hpci_matrix_load(matrix, &host, &m) < 0)
+		fail_msg("unexpected error: %s", hpci_error_message());
+	assert_int_equal(m->cells->len, 3);
+	noopt = g_ptr_array_index(m->cells, 0);
+	nosmm = g_ptr_array_index(m->cells, 1);
+	plain = g_ptr_array_index(m->cells, 2);
+
+	assert_null(noopt->firmware.code);   /* filled in once built */
+	assert_null(noopt->firmware.vars);
+	assert_null(noopt->firmware.descriptor);
+	assert_true(noopt->firmware.smm);    /* SMM_REQUIRE=TRUE by default */
+	assert_true(noopt->firmware.verbose);
+	r = noopt->firmware.recipe;
+	assert_non_null(r);
+	assert_string_equal(r->source, "debian:edk2");
+	assert_null(r->rev);
+	assert_null(r->sha256);
+	assert_string_equal(r->patches, queue);   /* relative to the matrix file */
+	assert_string_equal(r->build_type, "NOOPT");
+	assert_int_equal(r->defines->len, 2);
+	assert_string_equal(g_ptr_array_index(r->defines, 0), "SECURE_BOOT_ENABLE=TRUE");
+	assert_string_equal(g_ptr_array_index(r->defines, 1), "NETWORK_ENABLE=FALSE");
+	assert_int_equal(r->pcds->len, 1);
+	assert_string_equal(g_ptr_array_index(r->pcds, 0),
+			    "gEfiMdePkgTokenSpaceGuid.PcdDebugPrintErrorLevel=0x80000000");
+
+	assert_false(nosmm->firmware.smm);
+	assert_false(nosmm->firmware.verbose);   /* RELEASE */
+	assert_string_equal(nosmm->firmware.recipe->build_type, "RELEASE");
+	assert_null(nosmm->firmware.recipe->patches);
+
+	assert_true(plain->firmware.smm);
+	assert_true(plain->firmware.verbose);
+	assert_string_equal(plain->firmware.recipe->build_type, "DEBUG");   /* the default */
+	assert_int_equal(plain->firmware.recipe->defines->len, 0);
+	assert_int_equal(plain->firmware.recipe->pcds->len, 0);
+	/* each cell owns its copy */
+	assert_ptr_not_equal(plain->firmware.recipe, noopt->firmware.recipe);
+	remove_tree(dir);
+}
+
+static void test_firmware_recipe_copy(void **state)
+{
+	struct hpci_firmware_recipe r = { .source = "debian:edk2", .build_type = "DEBUG" };
+	struct hpci_firmware_recipe *copy;
+
+	(void)state;
+	assert_null(hpci_firmware_recipe_copy(NULL));
+	hpci_firmware_recipe_free(NULL);
+	copy = hpci_firmware_recipe_copy(&r);
+	assert_string_equal(copy->source, "debian:edk2");
+	assert_string_equal(copy->build_type, "DEBUG");
+	assert_null(copy->rev);
+	assert_non_null(copy->defines);
+	assert_int_equal(copy->defines->len, 0);
+	assert_int_equal(copy->pcds->len, 0);
+	hpci_firmware_recipe_free(copy);
+}
+
+#define FWB(build) "{'name':'x','axes':{'firmware':{'f':{'build':" build "}}}}"
+
+ERROR_TEST(test_err_firmware_build_type, FWB("{'source':'debian:edk2','build_type':'debug'}"),
+	   BAD ": $.axes.firmware.f.build.build_type: build type 'debug' is not one of DEBUG, "
+	   "RELEASE or NOOPT")
+ERROR_TEST(test_err_firmware_build_define,
+	   FWB("{'source':'debian:edk2','defines':['SECURE_BOOT_ENABLE=TRUE',"
+	       "'-D SMM_REQUIRE=FALSE']}"),
+	   BAD ": $.axes.firmware.f.build.defines[1]: define '-D SMM_REQUIRE=FALSE' is not of "
+	   "the form NAME=VALUE (e.g. SECURE_BOOT_ENABLE=TRUE)")
+ERROR_TEST(test_err_firmware_build_pcd,
+	   FWB("{'source':'debian:edk2','pcds':['PcdDebugPrintErrorLevel=0x80000000']}"),
+	   BAD ": $.axes.firmware.f.build.pcds[0]: PCD 'PcdDebugPrintErrorLevel=0x80000000' is "
+	   "not of the form TokenSpaceGuid.PcdName=VALUE")
+ERROR_TEST(test_err_firmware_build_unknown_key,
+	   FWB("{'source':'debian:edk2','configure':['--enable-debug']}"),
+	   BAD ": $.axes.firmware.f.build: unknown key 'configure'; allowed keys are source, rev, "
+	   "sha256, patches, build_type, defines, pcds")
+ERROR_TEST(test_err_firmware_build_no_source, FWB("{'build_type':'DEBUG'}"),
+	   BAD ": $.axes.firmware.f.build: missing required key 'source'")
+ERROR_TEST(test_err_firmware_build_bad_source, FWB("{'source':'debian:qemu'}"),
+	   BAD ": $.axes.firmware.f.build: source 'debian:qemu': this build takes the Debian "
+	   "package 'edk2', not 'qemu'; write debian:edk2")
+ERROR_TEST(test_err_firmware_build_missing_patches,
+	   FWB("{'source':'debian:edk2','patches':'/nonexistent/queue'}"),
+	   BAD ": $.axes.firmware.f.build: patch queue '/nonexistent/queue' cannot be read")
+ERROR_TEST(test_err_firmware_build_defines_type,
+	   FWB("{'source':'debian:edk2','defines':'SMM_REQUIRE=FALSE'}"),
+	   BAD ": $.axes.firmware.f.build.defines: expected an array of strings, got string")
+ERROR_TEST(test_err_firmware_build_pcd_type,
+	   FWB("{'source':'debian:edk2','pcds':[1]}"),
+	   BAD ": $.axes.firmware.f.build.pcds[0]: expected a string, got number 1")
+ERROR_TEST(test_err_firmware_build_not_object, FWB("'debian:edk2'"),
+	   BAD ": $.axes.firmware.f.build: expected an object, got string \"debian:edk2\"")
+
+/* ---- firmware expectations ---------------------------------------------- */
+
+#define EVIDENCE HPCI_SOURCE_ROOT "/matrix/known-issues/tcg-smm-deadlock-after-burst"
+
+static void test_known_issue(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok(
+		"{'name':'x','axes':{'count':[1,2],'topology':{'t':{'sockets':1,'cores':4,'boot':1}}},"
+		"'expect':[{'when':{'count':2},'outcome':'pass','known_issue':{"
+		"'outcome':'hang-smm','note':'deadlock in SMM','evidence':'" EVIDENCE "'}}]}",
+		"tcg");
+	const struct hpci_cell *one = g_ptr_array_index(m->cells, 0);
+	const struct hpci_cell *two = g_ptr_array_index(m->cells, 1);
+
+	(void)state;
+	assert_null(one->expect.known_issue);
+	assert_int_equal(two->expect.outcome, HPCI_OUTCOME_PASS);
+	assert_int_equal(two->expect.known_outcome, HPCI_OUTCOME_HANG_SMM);
+	assert_string_equal(two->expect.known_issue, "deadlock in SMM (evidence: " EVIDENCE ")");
+}
+
+static void test_err_known_issue(void **state)
+{
+	(void)state;
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':{"
+		    "'outcome':'hang-smm','note':'n','evidence':'/nonexistent/evidence'}}]}",
+		    "$.expect[0].known_issue.evidence: evidence '/nonexistent/evidence' does not "
+		    "exist; keep the logs and register dumps of the failure there");
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':{"
+		    "'outcome':'pass','note':'n','evidence':'" EVIDENCE "'}}]}",
+		    "$.expect[0].known_issue.outcome: a known issue is a product failure other "
+		    "than the expected outcome 'pass'; 'pass' cannot be one");
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':{"
+		    "'outcome':'hang-smm','evidence':'" EVIDENCE "'}}]}",
+		    "$.expect[0].known_issue: missing required key 'note'");
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':{"
+		    "'outcome':'hang-smm','note':'n','evidence':'" EVIDENCE "','bug':1}}]}",
+		    "$.expect[0].known_issue: unknown key 'bug'");
+}
+
+static void test_expect_firmware_facts(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok(
+		"{'name':'x','axes':{'firmware':{'dbg':{'code':'/c','vars':'/v','smm':true,"
+		"'verbose':true},'rel':{'code':'/c','vars':'/v','smm':true}},"
+		"'smi':{'full':{},'nobc':{'broadcast':false}}},"
+		"'expect':["
+		"{'when':{'firmware':'dbg','smi':'nobc'},'outcome':'mismatch',"
+		"'firmware':{'negotiated':{'broadcast':false}},'reason':'no broadcast'},"
+		"{'when':{'firmware':'dbg'},'outcome':'pass','firmware':{"
+		"'smram_at_default_smbase':true,'negotiated':{'broadcast':true,'cpu_hotplug':true,"
+		"'cpu_hotunplug':false}}},"
+		"{'when':{'firmware':'rel'},'host':{'accel':'tcg'},'outcome':'firmware-assert'}]}",
+		"tcg");
+	const struct hpci_firmware_expect *e;
+	const struct hpci_cell *c;
+
+	(void)state;
+	assert_int_equal(m->cells->len, 4);
+	c = g_ptr_array_index(m->cells, 0);   /* full, dbg */
+	assert_string_equal(c->id, "topology=default,smi=full,firmware=dbg,qemu=default,"
+			    "count=default,ops=default");
+	e = &c->expect.firmware;
+	assert_int_equal(c->expect.outcome, HPCI_OUTCOME_PASS);
+	assert_int_equal(e->smram_at_default_smbase, 1);
+	assert_int_equal(e->broadcast, 1);
+	assert_int_equal(e->cpu_hotplug, 1);
+	assert_int_equal(e->cpu_hotunplug, 0);
+
+	c = g_ptr_array_index(m->cells, 1);   /* full, rel: no facts expected */
+	e = &c->expect.firmware;
+	assert_int_equal(c->expect.outcome, HPCI_OUTCOME_FIRMWARE_ASSERT);
+	assert_int_equal(e->smram_at_default_smbase, HPCI_FACT_ANY);
+	assert_int_equal(e->broadcast, HPCI_FACT_ANY);
+	assert_int_equal(e->cpu_hotplug, HPCI_FACT_ANY);
+	assert_int_equal(e->cpu_hotunplug, HPCI_FACT_ANY);
+
+	c = g_ptr_array_index(m->cells, 2);   /* nobc, dbg: the first rule wins */
+	e = &c->expect.firmware;
+	assert_int_equal(c->expect.outcome, HPCI_OUTCOME_MISMATCH);
+	assert_string_equal(c->expect.reason, "no broadcast");
+	assert_int_equal(e->smram_at_default_smbase, HPCI_FACT_ANY);
+	assert_int_equal(e->broadcast, 0);
+	assert_int_equal(e->cpu_hotplug, HPCI_FACT_ANY);
+	assert_int_equal(e->cpu_hotunplug, HPCI_FACT_ANY);
+}
+
+/* Under kvm the firmware-assert rule does not apply: no rule, no facts. */
+static void test_expect_firmware_no_rule(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok(
+		"{'name':'x','axes':{'firmware':{'rel':{'code':'/c','vars':'/v','smm':true}}},"
+		"'expect':[{'when':{},'host':{'accel':'tcg'},'outcome':'firmware-assert'}]}", "kvm");
+	const struct hpci_cell *c = g_ptr_array_index(m->cells, 0);
+
+	(void)state;
+	assert_int_equal(c->expect.outcome, HPCI_OUTCOME_PASS);
+	assert_int_equal(c->expect.firmware.smram_at_default_smbase, HPCI_FACT_ANY);
+	assert_int_equal(c->expect.firmware.broadcast, HPCI_FACT_ANY);
+	assert_int_equal(c->expect.firmware.cpu_hotplug, HPCI_FACT_ANY);
+	assert_int_equal(c->expect.firmware.cpu_hotunplug, HPCI_FACT_ANY);
+}
+
+#define EXPECT_FW(fw) "{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass'," \
+	"'firmware':" fw "}]}"
+
+ERROR_TEST(test_err_expect_firmware_type, EXPECT_FW("true"),
+	   BAD ": $.expect[0].firmware: expected an object, got boolean true")
+ERROR_TEST(test_err_expect_firmware_unknown_key, EXPECT_FW("{'smbase_smram':true}"),
+	   BAD ": $.expect[0].firmware: unknown key 'smbase_smram'; allowed keys are "
+	   "smram_at_default_smbase, negotiated")
+ERROR_TEST(test_err_expect_firmware_fact_type, EXPECT_FW("{'smram_at_default_smbase':1}"),
+	   BAD ": $.expect[0].firmware.smram_at_default_smbase: expected a boolean, got number 1")
+ERROR_TEST(test_err_expect_firmware_negotiated_type, EXPECT_FW("{'negotiated':['broadcast']}"),
+	   BAD ": $.expect[0].firmware.negotiated: expected an object, got array")
+ERROR_TEST(test_err_expect_firmware_negotiated_unknown_key,
+	   EXPECT_FW("{'negotiated':{'broadcast':true,'hotplug':true}}"),
+	   BAD ": $.expect[0].firmware.negotiated: unknown key 'hotplug'; allowed keys are "
+	   "broadcast, cpu_hotplug, cpu_hotunplug")
+ERROR_TEST(test_err_expect_firmware_negotiated_fact_type,
+	   EXPECT_FW("{'negotiated':{'cpu_hotunplug':null}}"),
+	   BAD ": $.expect[0].firmware.negotiated.cpu_hotunplug: expected a boolean, got null")
+
+/* Facts come from the debug log; a firmware that writes none cannot give them. */
+ERROR_TEST(test_err_expect_firmware_not_verbose_release,
+	   "{'name':'x','axes':{'firmware':{'dbg':{'build':{'source':'debian:edk2'}},"
+	   "'rel':{'build':{'source':'debian:edk2','build_type':'RELEASE'}}}},"
+	   "'expect':[{'when':{'firmware':'dbg'},'outcome':'pass'},"
+	   "{'when':{},'outcome':'pass','firmware':{'negotiated':{'cpu_hotplug':true}}}]}",
+	   BAD ": $.expect[1].firmware: cell 'topology=default,smi=default,firmware=rel,"
+	   "qemu=default,count=default,ops=default' expects firmware facts but firmware 'rel' "
+	   "writes no debug log (a RELEASE build); use a DEBUG build (build_type DEBUG or NOOPT "
+	   "in $.axes.firmware.rel.build) or drop the expectation")
+ERROR_TEST(test_err_expect_firmware_not_verbose_images,
+	   "{'name':'x','axes':{'firmware':{'f':{'code':'/c','vars':'/v','smm':true}}},"
+	   "'expect':[{'when':{'firmware':'f'},'outcome':'pass',"
+	   "'firmware':{'smram_at_default_smbase':false}}]}",
+	   BAD ": $.expect[0].firmware: cell 'topology=default,smi=default,firmware=f,"
+	   "qemu=default,count=default,ops=default' expects firmware facts but firmware 'f' "
+	   "writes no debug log (verbose is false in $.axes.firmware.f); use a DEBUG build (and "
+	   "set verbose to true) or drop the expectation")
+ERROR_TEST(test_err_expect_firmware_not_verbose_default,
+	   "{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass',"
+	   "'firmware':{'negotiated':{'broadcast':true}}}]}",
+	   BAD ": $.expect[0].firmware: cell 'topology=default,smi=default,firmware=default,"
+	   "qemu=default,count=default,ops=default' expects firmware facts but firmware "
+	   "'default' writes no debug log (the default firmware is the distribution's OVMF, "
+	   "which is not verbose); use a DEBUG build or drop the expectation")
+ERROR_TEST(test_err_expect_firmware_not_verbose_descriptor,
+	   "{'name':'x','axes':{'firmware':{'secure':{'descriptor':'50-edk2-x86_64-secure.json'}}},"
+	   "'expect':[{'when':{},'outcome':'mismatch','firmware':{'negotiated':{'broadcast':true}}}]}",
+	   BAD ": $.expect[0].firmware: cell 'topology=default,smi=default,firmware=secure,"
+	   "qemu=default,count=default,ops=default' expects firmware facts but firmware 'secure' "
+	   "writes no debug log (descriptor '/usr/share/qemu/firmware/50-edk2-x86_64-secure.json' "
+	   "lacks the feature verbose-static); use a DEBUG build or drop the expectation")
+
+/* An excluded cell is never checked, nor is one another rule wins. */
+static void test_expect_firmware_quiet_cell_not_matched(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok(
+		"{'name':'x','axes':{'firmware':{'dbg':{'build':{'source':'debian:edk2'}},"
+		"'rel':{'build':{'source':'debian:edk2','build_type':'RELEASE'}}},"
+		"'count':[1,'all']},"
+		"'exclude':[{'firmware':'rel','count':'all'}],"
+		"'expect':[{'when':{'firmware':'rel'},'outcome':'pass'},"
+		"{'when':{'count':'all'},'outcome':'pass','firmware':{'negotiated':"
+		"{'cpu_hotplug':true}}}]}", "tcg");
+
+	(void)state;
+	assert_int_equal(m->cells->len, 3);
+	assert_int_equal(((struct hpci_cell *)g_ptr_array_index(m->cells, 1))
+			 ->expect.firmware.cpu_hotplug, 1);
+	assert_int_equal(((struct hpci_cell *)g_ptr_array_index(m->cells, 2))
+			 ->expect.firmware.cpu_hotplug, HPCI_FACT_ANY);
 }
 
 int main(void)
@@ -1090,6 +1648,60 @@ int main(void)
 		cmocka_unit_test(test_err_no_cells),
 		cmocka_unit_test(test_err_no_cells_include),
 		cmocka_unit_test(test_err_too_many_cells),
+		cmocka_unit_test(test_firmware_descriptor_system),
+		cmocka_unit_test(test_firmware_descriptor_relative),
+		cmocka_unit_test(test_err_descriptor_no_nvram),
+		cmocka_unit_test(test_err_descriptor_aarch64),
+		cmocka_unit_test(test_err_descriptor_not_json),
+		cmocka_unit_test(test_err_descriptor_not_object),
+		cmocka_unit_test(test_err_descriptor_no_uefi),
+		cmocka_unit_test(test_err_descriptor_no_mapping),
+		cmocka_unit_test(test_err_descriptor_memory),
+		cmocka_unit_test(test_err_descriptor_combined),
+		cmocka_unit_test(test_err_descriptor_no_executable),
+		cmocka_unit_test(test_err_descriptor_relative_image),
+		cmocka_unit_test(test_err_descriptor_qcow2),
+		cmocka_unit_test(test_err_descriptor_no_q35),
+		cmocka_unit_test(test_err_descriptor_no_targets),
+		cmocka_unit_test(test_err_descriptor_too_large),
+		cmocka_unit_test(test_err_descriptor_unknown_name),
+		cmocka_unit_test(test_err_descriptor_missing_file),
+		cmocka_unit_test(test_err_descriptor_empty_name),
+		cmocka_unit_test(test_err_descriptor_type),
+		cmocka_unit_test(test_err_descriptor_with_smm),
+		cmocka_unit_test(test_err_firmware_two_forms),
+		cmocka_unit_test(test_err_firmware_no_form),
+		cmocka_unit_test(test_err_firmware_unknown_key_no_form),
+		cmocka_unit_test(test_err_firmware_verbose_type),
+		cmocka_unit_test(test_firmware_images_verbose),
+		cmocka_unit_test(test_firmware_default_not_verbose),
+		cmocka_unit_test(test_firmware_build_recipe),
+		cmocka_unit_test(test_firmware_recipe_copy),
+		cmocka_unit_test(test_err_firmware_build_type),
+		cmocka_unit_test(test_err_firmware_build_define),
+		cmocka_unit_test(test_err_firmware_build_pcd),
+		cmocka_unit_test(test_err_firmware_build_unknown_key),
+		cmocka_unit_test(test_err_firmware_build_no_source),
+		cmocka_unit_test(test_err_firmware_build_bad_source),
+		cmocka_unit_test(test_err_firmware_build_missing_patches),
+		cmocka_unit_test(test_err_firmware_build_defines_type),
+		cmocka_unit_test(test_err_firmware_build_pcd_type),
+		cmocka_unit_test(test_err_firmware_build_not_object),
+		cmocka_unit_test(test_expect_firmware_facts),
+		cmocka_unit_test(test_known_issue),
+		cmocka_unit_test(test_err_known_issue),
+		cmocka_unit_test(test_expect_firmware_no_rule),
+		cmocka_unit_test(test_err_expect_firmware_type),
+		cmocka_unit_test(test_err_expect_firmware_unknown_key),
+		cmocka_unit_test(test_err_expect_firmware_fact_type),
+		cmocka_unit_test(test_err_expect_firmware_negotiated_type),
+		cmocka_unit_test(test_err_expect_firmware_negotiated_unknown_key),
+		cmocka_unit_test(test_err_expect_firmware_negotiated_fact_type),
+		cmocka_unit_test(test_err_expect_firmware_not_verbose_release),
+		cmocka_unit_test(test_err_expect_firmware_not_verbose_images),
+		cmocka_unit_test(test_err_expect_firmware_not_verbose_default),
+		cmocka_unit_test(test_err_expect_firmware_not_verbose_descriptor),
+		cmocka_unit_test(test_expect_firmware_quiet_cell_not_matched),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HPCI_FIRMWARE_BUILD_H
+#define HPCI_FIRMWARE_BUILD_H
+
+#include <glib.h>
+#include <stdbool.h>
+
+/*
+ * OVMF builds from an edk2 source (lib/source.h: local git checkout +
+ * revision with its submodules, tarball URL, or "debian:edk2" with the
+ * distro's patch series), with a patch queue, into the content-addressed
+ * cache (lib/cache.h, kind "firmware").  The platform is
+ * OvmfPkg/OvmfPkgIa32X64.dsc with GCC5: 32-bit PEI, 64-bit DXE and SMM, as
+ * distributions ship it.  BaseTools are built once per source (kind
+ * "basetools") and copied into every build of that source.
+ *
+ * An entry holds OVMF_CODE.fd, OVMF_VARS.fd, firmware.json (a descriptor
+ * in the format of QEMU's docs/interop/firmware.json), build.log and
+ * manifest.json (source, patches, build type, every -D and PCD, toolchain,
+ * compiler, duration).
+ */
+struct hpci_firmware_request {
+	const char *source;          /* "/src/edk2", "https://…/edk2.tar.gz", "debian:edk2" */
+	const char *rev;             /* git only; default HEAD */
+	const char *sha256;          /* tarball pin */
+	const char *patches;         /* directory of *.patch applied in name order; NULL: none */
+	const char *build_type;      /* DEBUG (default), RELEASE or NOOPT */
+	const GPtrArray *defines;    /* "NAME=VALUE" (char *), over the defaults */
+	const GPtrArray *pcds;       /* "TokenSpaceGuid.PcdName=VALUE" (char *), over the defaults */
+};
+
+struct hpci_firmware_build {
+	char *key;
+	char *dir;          /* the cache entry */
+	char *code;         /* <dir>/OVMF_CODE.fd */
+	char *vars;         /* <dir>/OVMF_VARS.fd, the template copied per cell */
+	char *descriptor;   /* <dir>/firmware.json */
+	char *manifest;
+	char *log;
+	char *source;       /* "debian source edk2 2022.11-6+deb12u2" */
+	char *build_type;
+	char *version;      /* one line for reports: "OVMF DEBUG (build KEY of SOURCE; ...)" */
+	GPtrArray *patches; /* names of the patches applied (char *) */
+	bool smm;           /* SMM_REQUIRE=TRUE */
+	bool cache_hit;
+};
+
+/* What every build gets unless the request overrides the same name. */
+extern const char *const hpci_firmware_default_defines[];
+extern const char *const hpci_firmware_default_pcds[];
+
+/* Checks the request's form (source, build type, -D and PCD syntax, patch
+ * queue present) without I/O beyond the patch directory. */
+int hpci_firmware_check(const struct hpci_firmware_request *req);
+
+/* True when the request, after defaults, builds with SMM_REQUIRE=TRUE. */
+bool hpci_firmware_request_smm(const struct hpci_firmware_request *req);
+
+/* Works out the cache key without building (resolves the source). */
+int hpci_firmware_key(const struct hpci_firmware_request *req, char **ret_key);
+
+/* Builds, or finds in the cache.  Progress goes to stderr; a failed build's
+ * log stays in <cache>/firmware/failed/<key>.log and the error names it. */
+int hpci_firmware_build(const struct hpci_firmware_request *req, struct hpci_firmware_build *ret);
+
+void hpci_firmware_build_release(struct hpci_firmware_build *build);
+
+#endif
