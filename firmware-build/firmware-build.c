@@ -270,10 +270,14 @@ static int probe_tools(struct plan *plan)
 					  tools[i].program, tools[i].package);
 			return rc;
 		}
-		/* iasl starts with a blank line; keep the first one with words. */
+		/* iasl names itself on one line and its version on the next: keep
+		 * the first line that says "version", else the first with words. */
 		lines = g_strsplit(out->str, "\n", -1);
 		for (char **l = lines; *l && !*slot; l++)
-			if (*g_strstrip(*l))
+			if (strstr(g_strstrip(*l), "version"))
+				*slot = g_strdup(*l);
+		for (char **l = lines; *l && !*slot; l++)
+			if (**l)
 				*slot = g_strdup(*l);
 		g_strfreev(lines);
 		if (!*slot)
@@ -295,8 +299,39 @@ static void hash_basetools_patches(const struct hpci_patch_queue *queue, struct 
 	}
 }
 
+/*
+ * What the BaseTools built from this source depend on.  In git that is the
+ * BaseTools/ tree itself, so revisions that leave it alone share one build;
+ * elsewhere it is the whole source's identity.
+ */
+static int basetools_identity(const struct hpci_source *src, char **ret)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	struct hpci_cmd cmd;
+	int rc;
+
+	if (src->kind != HPCI_SOURCE_GIT) {
+		*ret = g_strdup_printf("%s %s", hpci_source_kind_name(src->kind), src->identity);
+		return 0;
+	}
+	hpci_cmd_init(&cmd, "git");
+	hpci_cmd_addl(&cmd, "-C", src->location, "rev-parse", NULL);
+	hpci_cmd_addf(&cmd, "%s:BaseTools", src->identity);
+	cmd.timeout_ms = PROBE_TIMEOUT_MS;
+	rc = hpci_cmd_run(&cmd, out, NULL);
+	hpci_cmd_release(&cmd);
+	if (rc < 0) {
+		hpci_error_prefix("%s has no BaseTools directory; is it an edk2 tree?",
+				  src->describe);
+		return rc;
+	}
+	*ret = g_strdup_printf("git tree %s", g_strstrip(out->str));
+	return 0;
+}
+
 static int make_plan(const struct hpci_firmware_request *req, struct plan *plan)
 {
+	g_autofree char *basetools = NULL;
 	struct hpci_hash h;
 	int rc;
 
@@ -328,10 +363,11 @@ static int make_plan(const struct hpci_firmware_request *req, struct plan *plan)
 	hpci_hash_str(&h, "iasl", plan->iasl);
 	plan->key = hpci_hash_finish(&h);
 
+	if ((rc = basetools_identity(&plan->source, &basetools)) < 0)
+		return rc;
 	hpci_hash_init(&h);
 	hpci_hash_str(&h, "format", BASETOOLS_FORMAT);
-	hpci_hash_str(&h, "source-kind", hpci_source_kind_name(plan->source.kind));
-	hpci_hash_str(&h, "source-identity", plan->source.identity);
+	hpci_hash_str(&h, "basetools", basetools);
 	hash_basetools_patches(&plan->queue, &h);
 	hpci_hash_str(&h, "compiler", plan->compiler);
 	plan->basetools_key = hpci_hash_finish(&h);
@@ -467,7 +503,7 @@ static int run_edk2_build(const struct plan *plan, const char *tree, const char 
 		      /* so progress lines arrive as they are printed */
 		      "PYTHONUNBUFFERED=1", "bash", "-c",
 		      /* edksetup.sh reads the positional parameters as its own options. */
-		      "args=(\"$@\"); set --; . ./edksetup.sh && exec build \"${args[@]}\"",
+		      "args=(\"$@\"); set --; . ./edksetup.sh && exec build \"${args[@]}\" 2>&1",
 		      "build", NULL);
 	hpci_cmd_addl(&cmd, "-a", "IA32", "-a", "X64", "-p", PLATFORM, "-t", TOOLCHAIN, "-b",
 		      plan->build_type, NULL);

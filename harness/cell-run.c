@@ -310,6 +310,7 @@ static int step_plug_each(struct cell_run *cr)
 		p->request_ms = now(cr);
 		rc = hpci_domain_set_vcpu(cr->dom, p->vcpu, true);
 		p->returned_ms = now(cr);
+		p->request_failed = rc < 0;
 		if (rc < 0)
 			return request_failed(cr, rc);
 		if ((rc = wait_added(cr, from, first, 1)) < 0 ||
@@ -336,6 +337,7 @@ static int step_plug_burst(struct cell_run *cr)
 
 		p->request_ms = request_ms;
 		p->returned_ms = returned_ms;
+		p->request_failed = rc < 0;
 	}
 	if (rc < 0)
 		return request_failed(cr, rc);

@@ -100,8 +100,8 @@ static void check_apic_ids(const struct hpci_fw_check_input *in, GPtrArray *prob
 		guint32 id = hpci_topology_apic_id(&in->cell->topology, p->vcpu);
 		long seen;
 
-		/* A plug libvirt refused never reached the firmware. */
-		if (p->returned_ms < 0)
+		/* A plug QEMU refused never reached the firmware. */
+		if (p->returned_ms < 0 || p->request_failed)
 			continue;
 		g_array_append_val(plugged, id);
 		if (p->online_ms < 0 || p->guest_cpu < 0 ||

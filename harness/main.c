@@ -17,7 +17,7 @@ struct command {
 
 /* Alphabetical, as git.c's commands[]. */
 static const struct command commands[] = {
-	{ "build", cmd_build, "build QEMU revisions into the cache (build qemu|list)" },
+	{ "build", cmd_build, "build QEMU and OVMF revisions into the cache (build qemu|firmware|list)" },
 	{ "doctor", cmd_doctor, "check this host: libvirt, accelerator with SMM, libguestfs, firmware" },
 	{ "gc", cmd_gc, "remove cache entries not used for a while" },
 	{ "image", cmd_image, "build guest images (image build [--recipe NAME])" },

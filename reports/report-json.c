@@ -65,6 +65,7 @@ static json_object *plugs_json(GArray *plugs)
 		json_object_object_add(o, "online_ms", ms_or_null(p->online_ms));
 		json_object_object_add(o, "unplug_request_ms", ms_or_null(p->unplug_request_ms));
 		json_object_object_add(o, "removed_ms", ms_or_null(p->removed_ms));
+		json_object_object_add(o, "request_failed", json_object_new_boolean(p->request_failed));
 		json_object_array_add(arr, o);
 	}
 	return arr;

@@ -22,6 +22,7 @@ struct hpci_plug_timing {
 	gint64 online_ms;       /* guest reported it running */
 	gint64 unplug_request_ms;
 	gint64 removed_ms;      /* guest reported it gone */
+	bool request_failed;    /* libvirt returned an error for the plug request */
 };
 
 struct hpci_cell_result {

@@ -20,65 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define BUILD_TIMEOUT_MS (40 * 60 * 1000)
-#define RUN_TIMEOUT_MS (30 * 60 * 1000)
 #define PATCHES HPCI_SOURCE_ROOT "/qemu-build/patches"
-
-struct result {
-	int status;
-	char *out;
-	char *err;
-	gint64 ms;
-};
-
-static void result_release(struct result *r)
-{
-	g_free(r->out);
-	g_free(r->err);
-}
-
-/* Runs hotplug-ci with the arguments; stdout and stderr are kept. */
-static void hotplug_ci(struct result *r, const char *first, ...) G_GNUC_NULL_TERMINATED;
-static void hotplug_ci(struct result *r, const char *first, ...)
-{
-	g_autoptr(GString) out = g_string_new(NULL);
-	g_autoptr(GString) err = g_string_new(NULL);
-	struct hpci_cmd cmd;
-	gint64 t0 = g_get_monotonic_time();
-	va_list ap;
-
-	hpci_cmd_init(&cmd, vm_binary());
-	va_start(ap, first);
-	for (const char *a = first; a; a = va_arg(ap, const char *))
-		hpci_cmd_add(&cmd, a);
-	va_end(ap);
-	cmd.timeout_ms = BUILD_TIMEOUT_MS;
-	(void)hpci_cmd_run(&cmd, out, err);
-	r->status = cmd.exit_status;
-	r->out = g_strstrip(g_strdup(out->str));
-	r->err = g_strdup(err->str);
-	r->ms = (g_get_monotonic_time() - t0) / 1000;
-	hpci_cmd_release(&cmd);
-	fprintf(stderr, "%s", r->err);
-}
-
-static void sh(const char *cwd, const char *script)
-{
-	struct hpci_cmd cmd;
-
-	hpci_cmd_init(&cmd, "sh");
-	hpci_cmd_add(&cmd, "-ec");
-	hpci_cmd_add(&cmd, script);
-	cmd.cwd = g_strdup(cwd);
-	cmd.timeout_ms = 10 * 60 * 1000;
-	hpci_cmd_setenv(&cmd, "GIT_AUTHOR_NAME", "t");
-	hpci_cmd_setenv(&cmd, "GIT_AUTHOR_EMAIL", "t@invalid");
-	hpci_cmd_setenv(&cmd, "GIT_COMMITTER_NAME", "t");
-	hpci_cmd_setenv(&cmd, "GIT_COMMITTER_EMAIL", "t@invalid");
-	if (hpci_cmd_run(&cmd, NULL, NULL) < 0)
-		fail_msg("%s", hpci_error_message());
-	hpci_cmd_release(&cmd);
-}
 
 static char *version_of(const char *emulator)
 {
@@ -105,12 +47,12 @@ static char *manifest_of(const char *emulator)
 
 static void test_debian_source_cold_then_hit(void **state)
 {
-	struct result cold = { 0 }, hit = { 0 };
+	struct vm_result cold = { 0 }, hit = { 0 };
 	g_autofree char *version = NULL;
 	g_autofree char *manifest = NULL;
 
 	(void)state;
-	hotplug_ci(&cold, "build", "qemu", "--source", "debian:qemu", "--patches", PATCHES, NULL);
+	vm_hotplug_ci(&cold, "build", "qemu", "--source", "debian:qemu", "--patches", PATCHES, NULL);
 	assert_int_equal(cold.status, 0);
 	assert_true(g_str_has_suffix(cold.out, "/bin/qemu-system-x86_64"));
 	version = version_of(cold.out);
@@ -120,14 +62,14 @@ static void test_debian_source_cold_then_hit(void **state)
 	assert_non_null(strstr(manifest, "0001-target-i386-tcg-model-SMI-and-INIT-for-CPU-hotplug.patch"));
 	assert_non_null(strstr(manifest, "0002-hw-intc-apic-do-not-stop-at-the-first-absent-APIC-ID.patch"));
 
-	hotplug_ci(&hit, "build", "qemu", "--source", "debian:qemu", "--patches", PATCHES, NULL);
+	vm_hotplug_ci(&hit, "build", "qemu", "--source", "debian:qemu", "--patches", PATCHES, NULL);
 	assert_int_equal(hit.status, 0);
 	assert_string_equal(hit.out, cold.out);
 	assert_non_null(strstr(hit.err, "(cache hit)"));
 	fprintf(stderr, "cache hit answered in %" G_GINT64_FORMAT " ms\n", hit.ms);
 	assert_true(hit.ms < 1000);
-	result_release(&cold);
-	result_release(&hit);
+	vm_result_release(&cold);
+	vm_result_release(&hit);
 }
 
 /* A git history made from the Debian source: revision one is the source as
@@ -141,17 +83,17 @@ static void test_git_two_revisions(void **state)
 		"apt-get source -qq qemu >/dev/null 2>&1 && mv qemu-*/ qemu && cd qemu && "
 		"git init -q && git add -A && git commit -qm 'Debian source' && git tag one && "
 		"echo '/* revision two */' >> hw/i386/pc_q35.c && git commit -qam two && git tag two");
-	struct result one = { 0 }, two = { 0 }, again = { 0 };
+	struct vm_result one = { 0 }, two = { 0 }, again = { 0 };
 	g_autofree char *commit_one = NULL, *commit_two = NULL;
 	g_autofree char *m1 = NULL, *m2 = NULL;
 	g_autofree char *v1 = NULL;
 
 	(void)state;
-	sh(tmp, make);
-	hotplug_ci(&one, "build", "qemu", "--source", repo, "--rev", "one", "--patches", PATCHES,
+	vm_sh(tmp, make);
+	vm_hotplug_ci(&one, "build", "qemu", "--source", repo, "--rev", "one", "--patches", PATCHES,
 		   NULL);
 	assert_int_equal(one.status, 0);
-	hotplug_ci(&two, "build", "qemu", "--source", repo, "--rev", "two", "--patches", PATCHES,
+	vm_hotplug_ci(&two, "build", "qemu", "--source", repo, "--rev", "two", "--patches", PATCHES,
 		   NULL);
 	assert_int_equal(two.status, 0);
 	assert_string_not_equal(one.out, two.out);
@@ -178,17 +120,17 @@ static void test_git_two_revisions(void **state)
 	assert_null(strstr(m1, commit_two));
 	assert_non_null(strstr(m2, commit_two));
 	/* The user's checkout is untouched by the builds. */
-	sh(repo, "test -z \"$(git status --porcelain)\" && test \"$(git rev-parse HEAD)\" = "
+	vm_sh(repo, "test -z \"$(git status --porcelain)\" && test \"$(git rev-parse HEAD)\" = "
 		 "\"$(git rev-parse two)\" && test $(git worktree list | wc -l) = 1");
 	/* The same revision by commit id is the same key: a hit. */
-	hotplug_ci(&again, "build", "qemu", "--source", repo, "--rev", commit_one, "--patches",
+	vm_hotplug_ci(&again, "build", "qemu", "--source", repo, "--rev", commit_one, "--patches",
 		   PATCHES, NULL);
 	assert_int_equal(again.status, 0);
 	assert_string_equal(again.out, one.out);
 	assert_non_null(strstr(again.err, "(cache hit)"));
-	result_release(&one);
-	result_release(&two);
-	result_release(&again);
+	vm_result_release(&one);
+	vm_result_release(&two);
+	vm_result_release(&again);
 	(void)hpci_rm_rf(tmp);
 }
 
@@ -233,11 +175,11 @@ static void test_patched_build_runs_the_hotplug_cells(void **state)
 {
 	g_autofree char *tmp = vm_tmpdir("patched");
 	g_autofree char *out = g_build_filename(tmp, "run", NULL);
-	struct result run = { 0 };
+	struct vm_result run = { 0 };
 	json_object *report, *unplug;
 
 	(void)state;
-	hotplug_ci(&run, "run", "--matrix", HPCI_SOURCE_ROOT "/matrix/patched-qemu.json", "--out",
+	vm_hotplug_ci(&run, "run", "--matrix", HPCI_SOURCE_ROOT "/matrix/patched-qemu.json", "--out",
 		   out, NULL);
 	report = vm_load_report(out);
 	assert_cell_passes(report, "each", "3", 3);
@@ -252,7 +194,7 @@ static void test_patched_build_runs_the_hotplug_cells(void **state)
 	assert_int_equal(run.status, 0);
 	json_object_put(report);
 	assert_int_equal(vm_count_domains("hpci-"), 0);
-	result_release(&run);
+	vm_result_release(&run);
 }
 
 int main(void)

@@ -5,10 +5,12 @@
 #include <cmocka.h>
 
 #include "vm-common.h"
+#include "cmd.h"
 #include "error.h"
 #include "virt.h"
 
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,4 +106,57 @@ unsigned vm_count_files(const char *dir, const char *name)
 			n += vm_count_files(path, name);
 	}
 	return n;
+}
+
+void vm_result_release(struct vm_result *r)
+{
+	g_free(r->out);
+	g_free(r->err);
+}
+
+#define RUN_TIMEOUT_MS (40 * 60 * 1000)
+
+void vm_hotplug_ci(struct vm_result *r, const char *first, ...)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autoptr(GString) err = g_string_new(NULL);
+	struct hpci_cmd cmd;
+	gint64 t0 = g_get_monotonic_time();
+	va_list ap;
+
+	hpci_cmd_init(&cmd, vm_binary());
+	va_start(ap, first);
+	for (const char *a = first; a; a = va_arg(ap, const char *))
+		hpci_cmd_add(&cmd, a);
+	va_end(ap);
+	cmd.timeout_ms = RUN_TIMEOUT_MS;
+	(void)hpci_cmd_run(&cmd, out, err);
+	r->status = cmd.exit_status;
+	r->out = g_strstrip(g_strdup(out->str));
+	r->err = g_strdup(err->str);
+	r->ms = (g_get_monotonic_time() - t0) / 1000;
+	hpci_cmd_release(&cmd);
+	fprintf(stderr, "%s", r->err);
+}
+
+void vm_sh(const char *cwd, const char *script)
+{
+	static const char *const git_env[][2] = {
+		{ "GIT_AUTHOR_NAME", "t" }, { "GIT_AUTHOR_EMAIL", "t@invalid" },
+		{ "GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z" },
+		{ "GIT_COMMITTER_NAME", "t" }, { "GIT_COMMITTER_EMAIL", "t@invalid" },
+		{ "GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z" },
+	};
+	struct hpci_cmd cmd;
+
+	hpci_cmd_init(&cmd, "sh");
+	hpci_cmd_add(&cmd, "-ec");
+	hpci_cmd_add(&cmd, script);
+	cmd.cwd = g_strdup(cwd);
+	cmd.timeout_ms = 10 * 60 * 1000;
+	for (size_t i = 0; i < G_N_ELEMENTS(git_env); i++)
+		hpci_cmd_setenv(&cmd, git_env[i][0], git_env[i][1]);
+	if (hpci_cmd_run(&cmd, NULL, NULL) < 0)
+		fail_msg("%s", hpci_error_message());
+	hpci_cmd_release(&cmd);
 }

@@ -26,4 +26,21 @@ unsigned vm_count_domains(const char *prefix);
 /* Files named `name` anywhere below dir. */
 unsigned vm_count_files(const char *dir, const char *name);
 
+/* What one run of the hotplug-ci binary printed and returned. */
+struct vm_result {
+	int status;     /* exit status */
+	char *out;      /* stdout, stripped */
+	char *err;      /* stderr, also echoed to the test's stderr */
+	gint64 ms;
+};
+void vm_result_release(struct vm_result *r);
+
+/* Runs hotplug-ci with the arguments (up to 40 minutes, builds included). */
+void vm_hotplug_ci(struct vm_result *r, const char *first, ...) G_GNUC_NULL_TERMINATED;
+
+/* Runs a shell script in cwd; git commits it makes get a fixed author and
+ * date, so a repository made the same way has the same commit ids (and the
+ * builds of its revisions stay in the cache from one test run to the next). */
+void vm_sh(const char *cwd, const char *script);
+
 #endif

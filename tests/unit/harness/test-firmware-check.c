@@ -243,8 +243,9 @@ static void test_refused_cell_without_hotplug(void **state)
 {
 	struct fixture *f = *state;
 	struct hpci_plug_timing refused = { .vcpu = 1, .guest_cpu = -1, .request_ms = 100,
-					    .returned_ms = -1, .seen_ms = -1, .online_ms = -1,
-					    .unplug_request_ms = -1, .removed_ms = -1 };
+					    .returned_ms = 150, .seen_ms = -1, .online_ms = -1,
+					    .unplug_request_ms = -1, .removed_ms = -1,
+					    .request_failed = true };
 
 	f->cell.smi.cpu_hotplug = f->cell.smi.cpu_hotunplug = false;
 	parse_log(f, "NegotiateSmiFeatures: using SMI broadcast\n"

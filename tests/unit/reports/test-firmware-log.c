@@ -102,6 +102,104 @@ static void assert_summary(const struct hpci_fw_log *log, const char *expected)
 	assert_string_equal(summary, expected);
 }
 
+/*
+ * Logs recorded from real cells (DEBUG OVMF from Debian's edk2 2022.11, our
+ * patched QEMU 7.2, TCG): matrix/firmware-debug.json and its SMI-mode
+ * variants, on 2026-11-23.
+ */
+static void test_real_burst_on_three_threads(void **state)
+{
+	struct hpci_fw_log log;
+	static const guint32 apic[] = { 1, 2, 4 };
+	static const guint64 smbase[] = { 0x1FFA6000, 0x1FFA8000, 0x1FFAA000 };
+
+	(void)state;
+	parse_fixture("real-burst-1s2c3t.log", &log);
+	assert_int_equal(log.smram_at_default_smbase, HPCI_FW_YES);
+	assert_int_equal(log.boot_cpu_count, 1);
+	assert_int_equal(log.max_cpu_count, 6);
+	assert_int_equal(log.broadcast, HPCI_FW_YES);
+	assert_int_equal(log.cpu_hotplug, HPCI_FW_YES);
+	assert_int_equal(log.cpu_hotunplug, HPCI_FW_YES);
+	assert_int_equal(log.hot_added->len, 3);
+	for (guint i = 0; i < 3; i++) {
+		assert_int_equal(hot_add_at(&log, i)->apic_id, apic[i]);
+		assert_int_equal(hot_add_at(&log, i)->smbase, smbase[i]);
+		assert_int_equal(hot_add_at(&log, i)->number, i + 1);
+	}
+	assert_int_equal(log.unplugs->len, 0);
+	assert_int_equal(log.asserts->len, 0);
+	assert_int_equal(log.malformed, 0);
+	assert_false(hpci_fw_log_failed(&log, NULL));
+	hpci_fw_log_release(&log);
+}
+
+static void test_real_unplug(void **state)
+{
+	struct hpci_fw_log log;
+
+	(void)state;
+	parse_fixture("real-unplug-1s2c3t.log", &log);
+	assert_int_equal(log.hot_added->len, 1);
+	assert_int_equal(hot_add_at(&log, 0)->apic_id, 1);
+	assert_int_equal(log.unplugs->len, 1);
+	assert_int_equal(unplug_at(&log, 0)->processor, 1);
+	assert_int_equal(unplug_at(&log, 0)->apic_id, 1);
+	assert_int_equal(unplug_at(&log, 0)->selector, 1);
+	assert_true(unplug_at(&log, 0)->started);
+	assert_true(unplug_at(&log, 0)->done);
+	assert_true(unplug_at(&log, 0)->line_no > hot_add_at(&log, 0)->line_no);
+	hpci_fw_log_release(&log);
+}
+
+static void test_real_negotiation_variants(void **state)
+{
+	struct hpci_fw_log log;
+
+	(void)state;
+	/* x-smi-cpu-hotunplug=off: the plug is relocated, unplug not negotiated. */
+	parse_fixture("real-no-hotunplug.log", &log);
+	assert_int_equal(log.broadcast, HPCI_FW_YES);
+	assert_int_equal(log.cpu_hotplug, HPCI_FW_YES);
+	assert_int_equal(log.cpu_hotunplug, HPCI_FW_NO);
+	assert_int_equal(log.hot_added->len, 1);
+	hpci_fw_log_release(&log);
+
+	/* x-smi-cpu-hotplug=off and hotunplug=off: QEMU refuses the plug, and
+	 * the firmware never sees a CPU. */
+	parse_fixture("real-hotplug-off.log", &log);
+	assert_int_equal(log.broadcast, HPCI_FW_YES);
+	assert_int_equal(log.cpu_hotplug, HPCI_FW_NO);
+	assert_int_equal(log.cpu_hotunplug, HPCI_FW_NO);
+	assert_int_equal(log.hot_added->len, 0);
+	assert_false(hpci_fw_log_failed(&log, NULL));
+	hpci_fw_log_release(&log);
+}
+
+static void test_real_assert(void **state)
+{
+	struct hpci_fw_log log;
+	g_autofree char *summary = NULL;
+
+	(void)state;
+	/* x-smi-broadcast=off with hotplug on: the firmware asks for bitmap 0x6,
+	 * QEMU says no, and SmiFeatures.c asserts; the guest never boots. */
+	parse_fixture("real-no-broadcast-assert.log", &log);
+	assert_true(log.negotiation_failed);
+	assert_int_equal(log.failed_bitmap, 0x6);
+	assert_int_equal(log.broadcast, HPCI_FW_MISSING);
+	assert_int_equal(log.asserts->len, 1);
+	assert_true(g_str_has_suffix(assert_at(&log, 0)->file,
+				     "/OvmfPkg/SmmControl2Dxe/SmiFeatures.c"));
+	assert_int_equal(assert_at(&log, 0)->line, 230);
+	assert_string_equal(assert_at(&log, 0)->expression, "((BOOLEAN)(0==1))");
+	assert_true(hpci_fw_log_failed(&log, &summary));
+	assert_string_equal(summary, "ASSERT SmiFeatures.c(230): ((BOOLEAN)(0==1))");
+	assert_int_equal(log.boot_cpu_count, 1);
+	assert_int_equal(log.max_cpu_count, 2);
+	hpci_fw_log_release(&log);
+}
+
 static void test_good_boot(void **state)
 {
 	struct hpci_fw_log log;
@@ -775,6 +873,10 @@ static void test_parse_file_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_real_burst_on_three_threads),
+		cmocka_unit_test(test_real_unplug),
+		cmocka_unit_test(test_real_negotiation_variants),
+		cmocka_unit_test(test_real_assert),
 		cmocka_unit_test(test_good_boot),
 		cmocka_unit_test(test_no_hotplug_crlf),
 		cmocka_unit_test(test_negotiation_failed),

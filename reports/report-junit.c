@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+#include "report-junit.h"
+#include "report-merge.h"
+#include "error.h"
+#include "fsutil.h"
+#include "manifest.h"
+
+#include <errno.h>
+#include <libxml/tree.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+/* A serial console can be megabytes of kernel noise; its tail is enough. */
+#define SERIAL_TAIL_BYTES (64 * 1024)
+
+struct suite_counts {
+	unsigned tests, failures, errors, skipped;
+};
+
+/* ---- XML through libxml2's tree, which escapes on output ---------------- */
+
+static xmlNodePtr add_element(xmlNodePtr parent, const char *name)
+{
+	return xmlNewChild(parent, NULL, BAD_CAST name, NULL);
+}
+
+/* xmlSetProp and xmlNewDocText take their text literally (no entity
+ * parsing); the serializer escapes it. */
+static void set_attr(xmlNodePtr node, const char *name, const char *value)
+{
+	g_autofree char *clean = hpci_report_xml_text(value);
+
+	xmlSetProp(node, BAD_CAST name, BAD_CAST clean);
+}
+
+static void set_attr_uint(xmlNodePtr node, const char *name, unsigned value)
+{
+	g_autofree char *text = g_strdup_printf("%u", value);
+
+	set_attr(node, name, text);
+}
+
+/* Seconds with milliseconds, independent of the locale's decimal point. */
+static void set_attr_seconds(xmlNodePtr node, const char *name, gint64 ms)
+{
+	g_autofree char *text = NULL;
+
+	ms = MAX(ms, 0);
+	text = g_strdup_printf("%" G_GINT64_FORMAT ".%03d", ms / 1000, (int)(ms % 1000));
+	set_attr(node, name, text);
+}
+
+static void add_text(xmlNodePtr node, const char *text)
+{
+	g_autofree char *clean = hpci_report_xml_text(text);
+
+	xmlAddChild(node, xmlNewDocText(node->doc, BAD_CAST clean));
+}
+
+/* ---- a cell's files ----------------------------------------------------- */
+
+/* The cell directory as the caller reaches it, or NULL for a cell that never
+ * had one (not run, or its build failed). */
+static char *cell_dir(const char *report_dir, json_object *cell)
+{
+	const char *dir = hpci_json_get_string(cell, "dir");
+
+	if (!dir)
+		return NULL;
+	if (g_path_is_absolute(dir) || !report_dir || strcmp(report_dir, ".") == 0)
+		return g_strdup(dir);
+	return g_build_filename(report_dir, dir, NULL);
+}
+
+static char *read_end(FILE *f, gsize *ret_len, bool *ret_cut)
+{
+	long size, start;
+	char *buf;
+
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0)
+		return NULL;
+	start = size > SERIAL_TAIL_BYTES ? size - SERIAL_TAIL_BYTES : 0;
+	if (fseek(f, start, SEEK_SET) != 0)
+		return NULL;
+	buf = g_malloc((gsize)(size - start) + 1);
+	*ret_len = fread(buf, 1, (size_t)(size - start), f);
+	buf[*ret_len] = '\0';
+	*ret_cut = start > 0;
+	return buf;
+}
+
+/* The last max_lines lines of a file, "\r\n" read as a line end; NULL when
+ * the file cannot be read. */
+static char *file_tail(const char *path, unsigned max_lines)
+{
+	FILE *f = fopen(path, "rb");
+	g_autofree char *buf = NULL;
+	g_auto(GStrv) lines = NULL;
+	GString *tail;
+	guint n, first;
+	gsize len = 0;
+	bool cut = false;
+
+	if (!f)
+		return NULL;
+	buf = read_end(f, &len, &cut);
+	fclose(f);
+	if (!buf)
+		return NULL;
+	/* NUL bytes from a resetting guest would end the text early. */
+	for (gsize i = 0; i < len; i++)
+		buf[i] = buf[i] ? buf[i] : '?';
+	lines = g_strsplit(buf, "\n", -1);
+	n = g_strv_length(lines);
+	if (n > 0 && !*lines[n - 1])
+		n--;
+	/* Reading from the middle of the file starts in the middle of a line. */
+	first = MAX(cut ? 1u : 0u, n > max_lines ? n - max_lines : 0u);
+	tail = g_string_new(NULL);
+	for (guint i = first; i < n; i++) {
+		g_strchomp(lines[i]);
+		g_string_append_printf(tail, "%s\n", lines[i]);
+	}
+	return g_string_free(tail, FALSE);
+}
+
+/* ---- test cases ----------------------------------------------------------- */
+
+static char *failure_text(json_object *cell, const char *dir)
+{
+	GString *text = g_string_new(NULL);
+	const char *error = hpci_json_get_string(cell, "error");
+	const char *evidence = hpci_json_get_string(cell, "evidence");
+	json_object *problems = NULL;
+	g_autofree char *serial = dir ? g_build_filename(dir, "serial.log", NULL) : NULL;
+	g_autofree char *tail = serial ? file_tail(serial, HPCI_JUNIT_SERIAL_TAIL_LINES) : NULL;
+
+	if (error)
+		g_string_append_printf(text, "error: %s\n", error);
+	if (evidence)
+		g_string_append_printf(text, "evidence: %s\n", evidence);
+	if (json_object_object_get_ex(cell, "firmware_problems", &problems) &&
+	    json_object_is_type(problems, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(problems); i++)
+			g_string_append_printf(text, "firmware problem: %s\n", json_object_get_string(
+						       json_object_array_get_idx(problems, i)));
+	}
+	if (tail)
+		g_string_append_printf(text, "\n%s, last %u lines:\n%s", serial,
+				       HPCI_JUNIT_SERIAL_TAIL_LINES, tail);
+	return g_string_free(text, FALSE);
+}
+
+static char *failure_message(json_object *cell)
+{
+	const char *outcome = hpci_json_get_string(cell, "outcome");
+	const char *expected = hpci_json_get_string(cell, "expected.outcome");
+	const char *message = hpci_json_get_string(cell, "expected.message");
+
+	/* A refusal with the wrong words fails with the expected outcome. */
+	if (outcome && expected && message && strcmp(outcome, expected) == 0)
+		return g_strdup_printf("outcome %s (expected %s with '%s')", outcome, expected,
+				       message);
+	return g_strdup_printf("outcome %s (expected %s)", outcome ? outcome : "none",
+			       expected ? expected : "unknown");
+}
+
+/* infra-error is the harness's failure, not the product's: GitLab shows
+ * <error> apart from <failure>. */
+static void add_failure(xmlNodePtr testcase, json_object *cell, const char *dir,
+			struct suite_counts *counts)
+{
+	const char *outcome = hpci_json_get_string(cell, "outcome");
+	bool infra = outcome && strcmp(outcome, "infra-error") == 0;
+	xmlNodePtr node = add_element(testcase, infra ? "error" : "failure");
+	g_autofree char *message = failure_message(cell);
+	g_autofree char *text = failure_text(cell, dir);
+
+	set_attr(node, "message", message);
+	set_attr(node, "type", outcome ? outcome : "none");
+	add_text(node, text);
+	if (infra)
+		counts->errors++;
+	else
+		counts->failures++;
+}
+
+static void add_skipped(xmlNodePtr testcase, json_object *cell, struct suite_counts *counts)
+{
+	xmlNodePtr node = add_element(testcase, "skipped");
+	const char *note = hpci_json_get_string(cell, "expected.known_issue.note");
+	const char *outcome = hpci_json_get_string(cell, "outcome");
+	g_autofree char *message = NULL;
+
+	if (strcmp(hpci_report_verdict(cell), "known-issue") == 0)
+		message = g_strdup_printf("known issue: %s (outcome %s)", note ? note : "(no note)",
+					  outcome ? outcome : "none");
+	else
+		message = g_strdup("not run: the run ended before this cell");
+	set_attr(node, "message", message);
+	counts->skipped++;
+}
+
+/* GitLab links "[[ATTACHMENT|path]]" lines of <system-out> to the job's
+ * artifacts; the path is the one the job sees. */
+static void add_system_out(xmlNodePtr testcase, const char *dir)
+{
+	static const char *const attachments[] = { "serial.log", "firmware.log" };
+	GString *out = g_string_new(NULL);
+
+	g_string_append_printf(out, "cell directory: %s\n", dir);
+	for (size_t i = 0; i < G_N_ELEMENTS(attachments); i++) {
+		g_autofree char *path = g_build_filename(dir, attachments[i], NULL);
+
+		if (hpci_is_file(path))
+			g_string_append_printf(out, "[[ATTACHMENT|%s]]\n", path);
+	}
+	add_text(add_element(testcase, "system-out"), out->str);
+	g_string_free(out, TRUE);
+}
+
+static void add_testcase(xmlNodePtr suite, json_object *cell, const char *matrix,
+			 const char *report_dir, struct suite_counts *counts)
+{
+	xmlNodePtr testcase = add_element(suite, "testcase");
+	const char *verdict = hpci_report_verdict(cell);
+	g_autofree char *classname = g_strdup_printf("hotplug-ci.%s", matrix);
+	g_autofree char *dir = cell_dir(report_dir, cell);
+
+	set_attr(testcase, "classname", classname);
+	set_attr(testcase, "name", hpci_json_get_string(cell, "id"));
+	set_attr_seconds(testcase, "time", hpci_report_ms(cell, "timings.duration_ms"));
+	counts->tests++;
+	if (strcmp(verdict, "known-issue") == 0 || strcmp(verdict, "not-run") == 0)
+		add_skipped(testcase, cell, counts);
+	else if (strcmp(verdict, "pass") != 0)
+		add_failure(testcase, cell, dir, counts);
+	if (dir)
+		add_system_out(testcase, dir);
+}
+
+/* ---- the suite ------------------------------------------------------------ */
+
+/* What the run ran on, for whoever reads the XML without the JSON. */
+static void add_properties(xmlNodePtr suite, json_object *report)
+{
+	static const char *const keys[] = {
+		"matrix.path", "matrix.sha256", "host.kernel", "host.cpu", "host.accel",
+		"host.libvirt", "tool_version", "started_at",
+	};
+	xmlNodePtr properties = add_element(suite, "properties");
+
+	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+		const char *value = hpci_json_get_string(report, keys[i]);
+		xmlNodePtr property;
+
+		if (!value)
+			continue;
+		property = add_element(properties, "property");
+		set_attr(property, "name", keys[i]);
+		set_attr(property, "value", value);
+	}
+}
+
+/* JUnit timestamps are ISO 8601 without a zone (Ant's schema); ours are UTC. */
+static void set_timestamp(xmlNodePtr suite, json_object *report)
+{
+	const char *started = hpci_json_get_string(report, "started_at");
+	g_autoptr(GDateTime) t = started ? g_date_time_new_from_iso8601(started, NULL) : NULL;
+	g_autoptr(GDateTime) utc = t ? g_date_time_to_utc(t) : NULL;
+	g_autofree char *text = utc ? g_date_time_format(utc, "%Y-%m-%dT%H:%M:%S") : NULL;
+
+	if (text)
+		set_attr(suite, "timestamp", text);
+}
+
+static void set_counts(xmlNodePtr node, const struct suite_counts *counts, bool with_skipped)
+{
+	set_attr_uint(node, "tests", counts->tests);
+	set_attr_uint(node, "failures", counts->failures);
+	set_attr_uint(node, "errors", counts->errors);
+	if (with_skipped)
+		set_attr_uint(node, "skipped", counts->skipped);
+}
+
+int hpci_report_junit(json_object *report, const char *report_dir, char **ret_xml)
+{
+	const char *name = hpci_json_get_string(report, "matrix.name");
+	json_object *cells = hpci_report_cells(report);
+	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "testsuites");
+	xmlNodePtr suite;
+	struct suite_counts counts = { 0 };
+	xmlChar *mem = NULL;
+	int len = 0;
+
+	name = name ? name : "hotplug-ci";
+	xmlDocSetRootElement(doc, root);
+	set_attr(root, "name", "hotplug-ci");
+	suite = add_element(root, "testsuite");
+	set_attr(suite, "name", name);
+	add_properties(suite, report);
+	for (size_t i = 0; i < json_object_array_length(cells); i++)
+		add_testcase(suite, json_object_array_get_idx(cells, i), name, report_dir, &counts);
+	set_counts(root, &counts, false);
+	set_attr_seconds(root, "time", hpci_report_ms(report, "duration_ms"));
+	set_counts(suite, &counts, true);
+	set_attr_seconds(suite, "time", hpci_report_ms(report, "duration_ms"));
+	set_timestamp(suite, report);
+	xmlDocDumpFormatMemoryEnc(doc, &mem, &len, "UTF-8", 1);
+	xmlFreeDoc(doc);
+	if (!mem)
+		return hpci_error(ENOMEM, "cannot serialise the JUnit XML");
+	*ret_xml = g_strndup((const char *)mem, (gsize)len);
+	xmlFree(mem);
+	return 0;
+}
