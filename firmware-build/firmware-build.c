@@ -645,6 +645,7 @@ static int build_entry(const struct plan *plan, const char *dir, const char *fin
 {
 	g_autofree char *src = g_build_filename(dir, "src", NULL);
 	g_autofree char *edksetup = g_build_filename(src, "edksetup.sh", NULL);
+	g_autofree char *conf = g_build_filename(src, "Conf", NULL);
 	g_autofree char *log = g_build_filename(dir, "build.log", NULL);
 	gint64 start = g_get_monotonic_time();
 	int rc;
@@ -657,6 +658,10 @@ static int build_entry(const struct plan *plan, const char *dir, const char *fin
 	if (!hpci_is_file(edksetup))
 		return hpci_error(ENOENT, "%s has no 'edksetup.sh' at its top; is it an edk2 "
 				  "source tree?", plan->source.describe);
+	/* edksetup.sh writes its templates into Conf/, which git exports only
+	 * when the repository tracks its placeholder files. */
+	if ((rc = hpci_mkdir_p(conf, 0755)) < 0)
+		return rc;
 	if ((rc = provide_basetools(plan, src, log)) < 0 ||
 	    (rc = run_edk2_build(plan, src, log)) < 0 || (rc = keep_images(plan, src, dir)) < 0)
 		return rc;
@@ -700,34 +705,22 @@ static int fill_build(const char *key, const char *dir, bool hit, struct hpci_fi
 	return 0;
 }
 
+static int build_entry_cb(const char *work_dir, const char *final_dir, void *plan)
+{
+	return build_entry(plan, work_dir, final_dir);
+}
+
 int hpci_firmware_build(const struct hpci_firmware_request *req, struct hpci_firmware_build *ret)
 {
+	g_autofree char *dir = NULL;
 	struct plan plan;
-	struct hpci_cache_txn txn = { .lock_fd = -1 };
+	bool hit = false;
 	int rc;
 
-	if ((rc = make_plan(req, &plan)) < 0)
-		goto out;
-	rc = hpci_cache_begin(CACHE_KIND, plan.key, &txn);
-	if (rc == 1) {
-		rc = fill_build(plan.key, txn.final_dir, true, ret);
-		goto out;
-	}
-	if (rc < 0)
-		goto out;
-	if ((rc = build_entry(&plan, txn.work_dir, txn.final_dir)) < 0) {
-		g_autofree char *log = hpci_cache_keep_failed_log(CACHE_KIND, txn.work_dir,
-								  plan.key);
-
-		if (log && rc != -EINTR)
-			hpci_error_prefix("OVMF build %.12s failed (log '%s')", plan.key, log);
-		goto out;
-	}
-	if ((rc = hpci_cache_commit(&txn)) < 0)
-		goto out;
-	rc = fill_build(plan.key, txn.final_dir, false, ret);
-out:
-	hpci_cache_end(&txn);
+	if ((rc = make_plan(req, &plan)) == 0 &&
+	    (rc = hpci_cache_build(CACHE_KIND, plan.key, "OVMF", build_entry_cb, &plan, &dir,
+				   &hit)) == 0)
+		rc = fill_build(plan.key, dir, hit, ret);
 	plan_release(&plan);
 	return rc;
 }

@@ -265,3 +265,28 @@ char *hpci_cache_keep_failed_log(const char *kind, const char *work_dir, const c
 	hpci_error_restore(g_steal_pointer(&saved));
 	return to;
 }
+
+int hpci_cache_build(const char *kind, const char *key, const char *what,
+		     hpci_cache_build_fn build, void *opaque, char **ret_dir, bool *ret_hit)
+{
+	struct hpci_cache_txn txn = { .lock_fd = -1 };
+	int rc = hpci_cache_begin(kind, key, &txn);
+
+	if (rc < 0)
+		goto out;
+	*ret_hit = rc == 1;
+	if (rc == 0 && (rc = build(txn.work_dir, txn.final_dir, opaque)) < 0) {
+		g_autofree char *log = hpci_cache_keep_failed_log(kind, txn.work_dir, key);
+
+		if (log && rc != -EINTR)
+			hpci_error_prefix("%s build %.12s failed (log '%s')", what, key, log);
+		goto out;
+	}
+	if (rc == 0 && (rc = hpci_cache_commit(&txn)) < 0)
+		goto out;
+	*ret_dir = g_strdup(txn.final_dir);
+	rc = 0;
+out:
+	hpci_cache_end(&txn);
+	return rc;
+}

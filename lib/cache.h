@@ -3,6 +3,7 @@
 #define HPCI_CACHE_H
 
 #include <glib.h>
+#include <stdbool.h>
 
 /*
  * The content-addressed cache shared by image, QEMU and firmware builds:
@@ -56,6 +57,17 @@ void hpci_cache_entry_free(struct hpci_cache_entry *entry);
  */
 int hpci_cache_remove(const char *kind, const char *key);
 int hpci_cache_remove_stale(const char *kind, unsigned *ret_removed);
+
+/*
+ * The whole life of one entry: finds <kind>/<key>, or calls build(work_dir,
+ * final_dir, opaque) to make it and commits it.  A build that fails keeps
+ * its build.log (hpci_cache_keep_failed_log) and the error names it as
+ * "<what> build KEY12 failed (log '...')".  *ret_dir is the entry's
+ * directory; *ret_hit says whether it was there already.
+ */
+typedef int (*hpci_cache_build_fn)(const char *work_dir, const char *final_dir, void *opaque);
+int hpci_cache_build(const char *kind, const char *key, const char *what,
+		     hpci_cache_build_fn build, void *opaque, char **ret_dir, bool *ret_hit);
 
 /* Copies a failed build's <work_dir>/build.log to <kind>/failed/<key>.log,
  * which outlives the work directory; returns its path, or NULL when there

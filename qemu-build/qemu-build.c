@@ -350,34 +350,23 @@ static int fill_build(const char *key, const char *dir, bool hit, struct hpci_qe
 	return 0;
 }
 
+static int build_entry_cb(const char *work_dir, const char *final_dir, void *plan)
+{
+	(void)final_dir;
+	return build_entry(plan, work_dir);
+}
+
 int hpci_qemu_build(const struct hpci_qemu_request *req, struct hpci_qemu_build *ret)
 {
+	g_autofree char *dir = NULL;
 	struct plan plan;
-	struct hpci_cache_txn txn = { .lock_fd = -1 };
+	bool hit = false;
 	int rc;
 
-	if ((rc = make_plan(req, &plan)) < 0)
-		goto out;
-	rc = hpci_cache_begin(CACHE_KIND, plan.key, &txn);
-	if (rc == 1) {
-		rc = fill_build(plan.key, txn.final_dir, true, ret);
-		goto out;
-	}
-	if (rc < 0)
-		goto out;
-	if ((rc = build_entry(&plan, txn.work_dir)) < 0) {
-		g_autofree char *log = hpci_cache_keep_failed_log(CACHE_KIND, txn.work_dir,
-								      plan.key);
-
-		if (log && rc != -EINTR)
-			hpci_error_prefix("QEMU build %.12s failed (log '%s')", plan.key, log);
-		goto out;
-	}
-	if ((rc = hpci_cache_commit(&txn)) < 0)
-		goto out;
-	rc = fill_build(plan.key, txn.final_dir, false, ret);
-out:
-	hpci_cache_end(&txn);
+	if ((rc = make_plan(req, &plan)) == 0 &&
+	    (rc = hpci_cache_build(CACHE_KIND, plan.key, "QEMU", build_entry_cb, &plan, &dir,
+				   &hit)) == 0)
+		rc = fill_build(plan.key, dir, hit, ret);
 	plan_release(&plan);
 	return rc;
 }
