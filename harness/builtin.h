@@ -27,6 +27,7 @@ int cmd_run(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Shared by the commands: parses argv with the entries, prints one specific
  * error on a bad option.  Returns 0, or HPCI_EXIT_USAGE. */

@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "gc", cmd_gc, "remove cache entries not used for a while" },
 	{ "image", cmd_image, "build guest images (image build [--recipe NAME])" },
 	{ "list", cmd_list, "validate a matrix and print its cells with expected outcomes" },
+	{ "report", cmd_report, "merge, convert (junit, html) and diff report.json files" },
 	{ "run", cmd_run, "run a matrix as real VMs and write a JSON report" },
 };
 

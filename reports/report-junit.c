@@ -142,9 +142,12 @@ static char *failure_text(json_object *cell, const char *dir)
 		g_string_append_printf(text, "evidence: %s\n", evidence);
 	if (json_object_object_get_ex(cell, "firmware_problems", &problems) &&
 	    json_object_is_type(problems, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(problems); i++)
-			g_string_append_printf(text, "firmware problem: %s\n", json_object_get_string(
-						       json_object_array_get_idx(problems, i)));
+		for (size_t i = 0; i < json_object_array_length(problems); i++) {
+			json_object *problem = json_object_array_get_idx(problems, i);
+
+			g_string_append_printf(text, "firmware problem: %s\n",
+					       json_object_get_string(problem));
+		}
 	}
 	if (tail)
 		g_string_append_printf(text, "\n%s, last %u lines:\n%s", serial,

@@ -56,7 +56,8 @@ static int check_cells(const char *path, json_object *cells)
 	for (size_t i = 0; i < json_object_array_length(cells); i++) {
 		json_object *cell = json_object_array_get_idx(cells, i);
 
-		if (!json_object_is_type(cell, json_type_object) || !hpci_json_get_string(cell, "id"))
+		if (!json_object_is_type(cell, json_type_object) ||
+		    !hpci_json_get_string(cell, "id"))
 			return hpci_error(EINVAL, "'%s' is not a hotplug-ci report: $.cells[%zu] "
 					  "is not a cell with an \"id\"", path, i);
 	}
@@ -112,7 +113,8 @@ gint64 hpci_report_ms(json_object *o, const char *path)
 	g_auto(GStrv) keys = g_strsplit(path, ".", -1);
 
 	for (char **k = keys; *k; k++) {
-		if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, *k, &o))
+		if (!json_object_is_type(o, json_type_object) ||
+		    !json_object_object_get_ex(o, *k, &o))
 			return -1;
 	}
 	return json_object_is_type(o, json_type_int) ? json_object_get_int64(o) : -1;
@@ -215,8 +217,11 @@ static void rank_matrix_axis(GHashTable *rank, json_object *values)
 	if (!values) {
 		rank_add(rank, "default");
 	} else if (json_object_is_type(values, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(values); i++)
-			rank_add(rank, json_object_get_string(json_object_array_get_idx(values, i)));
+		for (size_t i = 0; i < json_object_array_length(values); i++) {
+			json_object *value = json_object_array_get_idx(values, i);
+
+			rank_add(rank, json_object_get_string(value));
+		}
 	} else if (json_object_is_type(values, json_type_object)) {
 		struct json_object_iterator it = json_object_iter_begin(values);
 		struct json_object_iterator end = json_object_iter_end(values);

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+#include "builtin.h"
+#include "error.h"
+#include "fsutil.h"
+#include "report-diff.h"
+#include "report-html.h"
+#include "report-junit.h"
+#include "report-merge.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+struct report_verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *synopsis;
+	const char *summary;
+};
+
+/* Output goes to the file, atomically, or to stdout without one.  CI jobs
+ * name files in artifact directories that do not exist yet. */
+static int emit(const char *out_path, const char *text)
+{
+	g_autofree char *out_dir = NULL;
+
+	if (!out_path) {
+		fputs(text, stdout);
+		return HPCI_EXIT_OK;
+	}
+	out_dir = g_path_get_dirname(out_path);
+	if (hpci_mkdir_p(out_dir, 0755) < 0 || hpci_write_file(out_path, text, -1) < 0) {
+		hpci_error_print();
+		return HPCI_EXIT_INFRA;
+	}
+	return HPCI_EXIT_OK;
+}
+
+static int usage_error(const char *message, const char *usage)
+{
+	fprintf(stderr, "hotplug-ci: error: %s; usage: hotplug-ci report %s\n", message, usage);
+	return HPCI_EXIT_USAGE;
+}
+
+static int load_or_fail(const char *path, json_object **ret)
+{
+	if (hpci_report_load(path, ret) < 0) {
+		hpci_error_print();
+		return HPCI_EXIT_USAGE;
+	}
+	return HPCI_EXIT_OK;
+}
+
+static void print_merge_summary(const char *out_path, int n_inputs, json_object *merged)
+{
+	json_object *cells = hpci_report_cells(merged);
+	unsigned counts[4] = { 0 };
+	static const char *const verdicts[] = { "pass", "fail", "known-issue", "not-run" };
+
+	for (size_t i = 0; i < json_object_array_length(cells); i++) {
+		const char *v = hpci_report_verdict(json_object_array_get_idx(cells, i));
+
+		for (size_t k = 0; k < G_N_ELEMENTS(verdicts); k++)
+			counts[k] += strcmp(v, verdicts[k]) == 0;
+	}
+	printf("merged %d report%s into %s: %zu cells, %u pass, %u fail, %u known issue, "
+	       "%u not run\n", n_inputs, n_inputs == 1 ? "" : "s", out_path,
+	       json_object_array_length(cells), counts[0], counts[1], counts[2], counts[3]);
+}
+
+static int report_merge(int argc, char **argv)
+{
+	static const char usage[] = "merge OUT.json IN.json...";
+	GOptionEntry entries[] = { { NULL } };
+	json_object *merged = NULL;
+	const char *json_text;
+	g_autofree char *text = NULL;
+	int rc;
+
+	if ((rc = hpci_parse_options(&argc, &argv, "OUT.json IN.json...",
+				     "Join the report.json files of shards of one matrix (same "
+				     "matrix.sha256) into OUT.json: cells in matrix order, a cell "
+				     "that ran replacing one that did not, summary recounted, cell "
+				     "directories relative to OUT.json's directory.", entries)))
+		return rc;
+	if (argc < 3)
+		return usage_error("merge takes an output file and at least one report", usage);
+	if (hpci_report_merge(argv[1], (const char *const *)argv + 2, (guint)argc - 2,
+			      &merged) < 0) {
+		hpci_error_print();
+		return HPCI_EXIT_USAGE;
+	}
+	json_text = json_object_to_json_string_ext(merged, JSON_C_TO_STRING_PRETTY |
+							   JSON_C_TO_STRING_NOSLASHESCAPE);
+	text = g_strconcat(json_text, "\n", NULL);
+	rc = emit(argv[1], text);
+	if (rc == HPCI_EXIT_OK)
+		print_merge_summary(argv[1], argc - 2, merged);
+	json_object_put(merged);
+	return rc;
+}
+
+static int report_junit(int argc, char **argv)
+{
+	static const char usage[] = "junit REPORT.json [-o OUT.xml]";
+	g_autofree char *out_path = NULL, *report_dir = NULL, *xml = NULL;
+	GOptionEntry entries[] = {
+		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &out_path,
+		  "write the XML to FILE (default: standard output)", "FILE" },
+		{ NULL }
+	};
+	json_object *report = NULL;
+	int rc;
+
+	if ((rc = hpci_parse_options(&argc, &argv, "REPORT.json",
+				     "Write the report as JUnit XML for GitLab's test report: one "
+				     "testcase per cell; fail is a failure (an error for "
+				     "infra-error) with the error, evidence, firmware problems and "
+				     "the serial.log tail; not-run and known-issue are skipped.",
+				     entries)))
+		return rc;
+	if (argc != 2)
+		return usage_error("junit takes one report", usage);
+	if ((rc = load_or_fail(argv[1], &report)))
+		return rc;
+	report_dir = g_path_get_dirname(argv[1]);
+	if (hpci_report_junit(report, report_dir, &xml) < 0) {
+		hpci_error_print();
+		rc = HPCI_EXIT_INFRA;
+	} else {
+		rc = emit(out_path, xml);
+	}
+	json_object_put(report);
+	return rc;
+}
+
+static int report_html(int argc, char **argv)
+{
+	static const char usage[] = "html REPORT.json [-o OUT.html]";
+	g_autofree char *out_path = NULL, *report_dir = NULL, *link = NULL, *html = NULL;
+	GOptionEntry entries[] = {
+		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &out_path,
+		  "write the page to FILE; its links lead from FILE's directory to the cells "
+		  "(default: standard output, links as from the report's directory)", "FILE" },
+		{ NULL }
+	};
+	json_object *report = NULL;
+	int rc;
+
+	if ((rc = hpci_parse_options(&argc, &argv, "REPORT.json",
+				     "Write the report as one static HTML page: the run, the "
+				     "matrix as a grid of verdicts linking to each cell's logs, "
+				     "the failures, and charts of boot time and plug latency.",
+				     entries)))
+		return rc;
+	if (argc != 2)
+		return usage_error("html takes one report", usage);
+	if ((rc = load_or_fail(argv[1], &report)))
+		return rc;
+	if (out_path) {
+		g_autofree char *out_dir = g_path_get_dirname(out_path);
+
+		report_dir = g_path_get_dirname(argv[1]);
+		link = hpci_report_relative_path(report_dir, out_dir);
+	}
+	if (hpci_report_html(report, link, &html) < 0) {
+		hpci_error_print();
+		rc = HPCI_EXIT_INFRA;
+	} else {
+		rc = emit(out_path, html);
+	}
+	json_object_put(report);
+	return rc;
+}
+
+static void print_diff_json(const char *old_path, const char *new_path,
+			    const struct hpci_diff_thresholds *t, json_object *findings)
+{
+	json_object *out = json_object_new_object();
+
+	json_object_object_add(out, "old", json_object_new_string(old_path));
+	json_object_object_add(out, "new", json_object_new_string(new_path));
+	json_object_object_add(out, "threshold_pct", json_object_new_int(t->pct));
+	json_object_object_add(out, "threshold_ms", json_object_new_int64(t->ms));
+	json_object_object_add(out, "regressions",
+			       json_object_new_int((int)hpci_diff_regressions(findings)));
+	json_object_object_add(out, "findings", json_object_get(findings));
+	printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(out);
+}
+
+static int report_diff(int argc, char **argv)
+{
+	static const char usage[] = "diff OLD.json NEW.json [--threshold-pct N] "
+				    "[--threshold-ms MS] [--json]";
+	int pct = HPCI_DIFF_DEFAULT_PCT, ms = HPCI_DIFF_DEFAULT_MS;
+	gboolean as_json = FALSE;
+	GOptionEntry entries[] = {
+		{ "threshold-pct", 0, 0, G_OPTION_ARG_INT, &pct,
+		  "a time moved when it changed by more than N % of the old value "
+		  "(and more than --threshold-ms; default: 25)", "N" },
+		{ "threshold-ms", 0, 0, G_OPTION_ARG_INT, &ms,
+		  "the floor: a time moved only when it changed by more than MS milliseconds "
+		  "too (default: 2000)", "MS" },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &as_json, "print the findings as JSON", NULL },
+		{ NULL }
+	};
+	json_object *old_report = NULL, *new_report = NULL, *findings;
+	struct hpci_diff_thresholds t;
+	int rc;
+
+	if ((rc = hpci_parse_options(&argc, &argv, "OLD.json NEW.json",
+				     "List the cells that regressed (pass -> fail), recovered, "
+				     "changed outcome, appeared or disappeared, and the boot and "
+				     "plug times that moved by more than max(N % of the old "
+				     "value, MS).  Exits 1 when a cell regressed.", entries)))
+		return rc;
+	if (argc != 3)
+		return usage_error("diff takes two reports", usage);
+	if (pct < 0 || ms < 0)
+		return usage_error("thresholds are 0 or more", usage);
+	if ((rc = load_or_fail(argv[1], &old_report)) ||
+	    (rc = load_or_fail(argv[2], &new_report))) {
+		json_object_put(old_report);
+		return rc;
+	}
+	t = (struct hpci_diff_thresholds){ .pct = pct, .ms = ms };
+	findings = hpci_report_diff(old_report, new_report, &t);
+	if (as_json) {
+		print_diff_json(argv[1], argv[2], &t, findings);
+	} else {
+		g_autofree char *text = hpci_diff_text(findings);
+
+		fputs(text, stdout);
+	}
+	rc = hpci_diff_regressions(findings) ? HPCI_EXIT_FAILURES : HPCI_EXIT_OK;
+	json_object_put(findings);
+	json_object_put(old_report);
+	json_object_put(new_report);
+	return rc;
+}
+
+static const struct report_verb verbs[] = {
+	{ "merge", report_merge, "merge OUT.json IN.json...", "join shard reports of one matrix" },
+	{ "junit", report_junit, "junit REPORT.json [-o OUT.xml]", "JUnit XML for GitLab" },
+	{ "html", report_html, "html REPORT.json [-o OUT.html]", "one static HTML page" },
+	{ "diff", report_diff, "diff OLD.json NEW.json [--json]", "what changed between two runs" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage:\n  hotplug-ci report VERB ...\n\n"
+		     "Read report.json files written by 'hotplug-ci run'.\n\nverbs:\n");
+	for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++)
+		fprintf(out, "  %-34s %s\n", verbs[i].synopsis, verbs[i].summary);
+	fprintf(out, "\n'hotplug-ci report VERB --help' describes each verb.\n%s\n",
+		HPCI_EXIT_STATUS_HELP);
+}
+
+int cmd_report(int argc, char **argv)
+{
+	g_autofree char *prog = NULL;
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		usage(stdout);
+		return HPCI_EXIT_OK;
+	}
+	for (size_t i = 0; argc >= 2 && i < G_N_ELEMENTS(verbs); i++) {
+		if (strcmp(argv[1], verbs[i].name) == 0) {
+			/* The verb sees "hotplug-ci report <verb>" as its program name,
+			 * which --help's usage line shows. */
+			prog = g_strdup_printf("hotplug-ci report %s", verbs[i].name);
+			argv[1] = prog;
+			g_set_prgname(prog);
+			return verbs[i].fn(argc - 1, argv + 1);
+		}
+	}
+	if (argc < 2)
+		fprintf(stderr, "hotplug-ci: error: 'report' takes a verb: merge, junit, html or "
+				"diff (see 'hotplug-ci report --help')\n");
+	else
+		fprintf(stderr, "hotplug-ci: error: unknown report verb '%s'; use merge, junit, "
+				"html or diff (see 'hotplug-ci report --help')\n", argv[1]);
+	return HPCI_EXIT_USAGE;
+}

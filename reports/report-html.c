@@ -1,0 +1,736 @@
+/* SPDX-License-Identifier: MIT */
+#include "report-html.h"
+#include "report-merge.h"
+#include "error.h"
+#include "manifest.h"
+
+#include <errno.h>
+#include <libxml/HTMLtree.h>
+#include <stdbool.h>
+#include <string.h>
+
+/* Rows of the grid are the first GRID_ROW_AXES axes (topology, smi,
+ * firmware, qemu), columns the rest (count, ops): matrices vary those two
+ * least, so the table stays narrower than it is long. */
+#define GRID_ROW_AXES 4
+
+/* Chart geometry, in SVG user units (pixels at 100 %). */
+#define CHART_LABEL_W 340
+#define CHART_BAR_W 520
+#define CHART_VALUE_W 140
+#define CHART_W (CHART_LABEL_W + CHART_BAR_W + CHART_VALUE_W)
+#define CHART_ROW_H 18
+#define CHART_BAR_H 12
+#define CHART_TOP 8
+#define CHART_AXIS_H 28
+
+/* No '<', '>' or '&': the HTML serializer writes <style> text raw. */
+static const char page_style[] =
+	"body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\n"
+	"h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}\n"
+	"table{border-collapse:collapse}\n"
+	"th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}\n"
+	"#run-info th{background:#f4f4f4}\n"
+	"#grid td{min-width:8em}\n"
+	"#grid td.absent{background:#fafafa}\n"
+	"#grid .outcome{font-weight:600}\n"
+	"#grid .expected,#grid .logs{font-size:12px}\n"
+	".logs a{margin-right:.6em}\n"
+	".verdict-pass{background:#c9efc9}\n"
+	".verdict-fail{background:#f7c4c4}\n"
+	".verdict-known-issue{background:#f9e4a9}\n"
+	".verdict-not-run{background:#e6e6e6;color:#555}\n"
+	".count{padding:2px 8px;margin-right:.5em;border-radius:3px}\n"
+	".problems td{max-width:40em;white-space:pre-wrap;word-break:break-word}\n"
+	"svg.chart{display:block;margin:.5em 0}\n"
+	"svg.chart text{font:11px monospace;fill:#222}\n"
+	"svg.chart rect.verdict-pass{fill:#3f9b3f}\n"
+	"svg.chart rect.verdict-fail{fill:#c63c3c}\n"
+	"svg.chart rect.verdict-known-issue{fill:#d39b1f}\n"
+	"svg.chart rect.verdict-not-run{fill:#999}\n"
+	"svg.chart line.axis{stroke:#888}\n"
+	"svg.chart line.grid{stroke:#e2e2e2}\n"
+	"svg.chart line.seen{stroke:#111;stroke-width:2}\n";
+
+/* ---- the tree; libxml2 escapes text and attributes on output ------------- */
+
+static xmlNodePtr add_element(xmlNodePtr parent, const char *name, const char *cls)
+{
+	xmlNodePtr node = xmlNewChild(parent, NULL, BAD_CAST name, NULL);
+
+	if (cls)
+		xmlSetProp(node, BAD_CAST "class", BAD_CAST cls);
+	return node;
+}
+
+static void set_attr(xmlNodePtr node, const char *name, const char *value)
+{
+	g_autofree char *clean = hpci_report_xml_text(value);
+
+	xmlSetProp(node, BAD_CAST name, BAD_CAST clean);
+}
+
+static void set_attr_int(xmlNodePtr node, const char *name, gint64 value)
+{
+	g_autofree char *text = g_strdup_printf("%" G_GINT64_FORMAT, value);
+
+	xmlSetProp(node, BAD_CAST name, BAD_CAST text);
+}
+
+static void add_text(xmlNodePtr node, const char *text)
+{
+	g_autofree char *clean = hpci_report_xml_text(text);
+
+	xmlAddChild(node, xmlNewDocText(node->doc, BAD_CAST clean));
+}
+
+static xmlNodePtr add_text_element(xmlNodePtr parent, const char *name, const char *cls,
+				   const char *text)
+{
+	xmlNodePtr node = add_element(parent, name, cls);
+
+	add_text(node, text ? text : "");
+	return node;
+}
+
+static xmlNodePtr add_link(xmlNodePtr parent, const char *href, const char *text)
+{
+	xmlNodePtr a = add_text_element(parent, "a", NULL, text);
+
+	set_attr(a, "href", href);
+	return a;
+}
+
+/* ---- formatting ----------------------------------------------------------- */
+
+/* "250 ms", "12.3 s" or "5 min 18 s"; no printf %f, whose decimal point is
+ * the locale's. */
+static char *duration_text(gint64 ms)
+{
+	if (ms < 0)
+		return g_strdup("-");
+	if (ms < 1000)
+		return g_strdup_printf("%" G_GINT64_FORMAT " ms", ms);
+	if (ms >= 60000)
+		return g_strdup_printf("%" G_GINT64_FORMAT " min %" G_GINT64_FORMAT " s",
+				       ms / 60000, (ms % 60000) / 1000);
+	ms = (ms + 50) / 100;
+	return g_strdup_printf("%" G_GINT64_FORMAT ".%d s", ms / 10, (int)(ms % 10));
+}
+
+static const char *string_or_dash(json_object *o, const char *path)
+{
+	const char *s = hpci_json_get_string(o, path);
+
+	return s ? s : "-";
+}
+
+static char *verdict_class(const char *verdict)
+{
+	g_autofree char *name = g_strdup(verdict);
+
+	/* Verdicts are words; keep a stray value from inventing odd classes. */
+	g_strcanon(name, "abcdefghijklmnopqrstuvwxyz-", '-');
+	return g_strconcat("verdict verdict-", name, NULL);
+}
+
+/* A cell as a chart label: its axis values, shorter than its id. */
+static char *short_label(json_object *cell)
+{
+	GString *label = g_string_new(NULL);
+
+	for (unsigned a = 0; a < HPCI_REPORT_AXES; a++)
+		g_string_append_printf(label, "%s%s", a ? " " : "", hpci_report_axis(cell, a));
+	return g_string_free(label, FALSE);
+}
+
+/* A relative URL to a cell's file.  Percent-encoded here, because libxml2's
+ * HTML serializer leaves '&' in href raw; ':' too, so no first segment
+ * reads as a scheme.  Cell ids keep their ',' and '='. */
+static char *link_to(const char *report_link, const char *dir, const char *file)
+{
+	g_autofree char *path = NULL;
+
+	if (!report_link || !*report_link || strcmp(report_link, ".") == 0 ||
+	    g_path_is_absolute(dir))
+		path = g_strconcat(dir, "/", file, NULL);
+	else
+		path = g_strconcat(report_link, "/", dir, "/", file, NULL);
+	return g_uri_escape_string(path, "/,=+@", FALSE);
+}
+
+/* ---- header ----------------------------------------------------------------- */
+
+static void add_info_row(xmlNodePtr table, const char *name, const char *value)
+{
+	xmlNodePtr tr = add_element(table, "tr", NULL);
+
+	add_text_element(tr, "th", NULL, name);
+	add_text_element(tr, "td", NULL, value);
+}
+
+static void add_run_info(xmlNodePtr body, json_object *report)
+{
+	xmlNodePtr table = add_element(body, "table", NULL);
+	g_autofree char *matrix = g_strdup_printf("%s (%s, sha256 %.12s)",
+		string_or_dash(report, "matrix.name"),
+		string_or_dash(report, "matrix.path"),
+		string_or_dash(report, "matrix.sha256"));
+	g_autofree char *duration = duration_text(hpci_report_ms(report, "duration_ms"));
+	json_object *merged = NULL;
+
+	set_attr(table, "id", "run-info");
+	add_info_row(table, "matrix", matrix);
+	add_info_row(table, "host", string_or_dash(report, "host.kernel"));
+	add_info_row(table, "cpu", string_or_dash(report, "host.cpu"));
+	add_info_row(table, "accel", string_or_dash(report, "host.accel"));
+	add_info_row(table, "libvirt", string_or_dash(report, "host.libvirt"));
+	add_info_row(table, "started", string_or_dash(report, "started_at"));
+	add_info_row(table, "duration", duration);
+	add_info_row(table, "tool", string_or_dash(report, "tool_version"));
+	if (json_object_object_get_ex(report, "merged_from", &merged) && merged) {
+		const char *inputs = json_object_to_json_string_ext(
+			merged, JSON_C_TO_STRING_NOSLASHESCAPE);
+
+		add_info_row(table, "merged from", inputs);
+	}
+}
+
+static void add_summary(xmlNodePtr body, json_object *cells, bool interrupted)
+{
+	static const char *const verdicts[] = { "pass", "fail", "known-issue", "not-run" };
+	xmlNodePtr p = add_element(body, "p", NULL);
+
+	set_attr(p, "id", "summary");
+	for (size_t v = 0; v < G_N_ELEMENTS(verdicts); v++) {
+		g_autofree char *cls = verdict_class(verdicts[v]);
+		g_autofree char *full_cls = g_strconcat("count ", cls, NULL);
+		g_autofree char *text = NULL;
+		unsigned n = 0;
+
+		for (size_t i = 0; i < json_object_array_length(cells); i++)
+			n += strcmp(hpci_report_verdict(json_object_array_get_idx(cells, i)),
+				    verdicts[v]) == 0;
+		text = g_strdup_printf("%u %s", n, verdicts[v]);
+		add_text_element(p, "span", full_cls, text);
+	}
+	if (interrupted)
+		add_text_element(p, "strong", "interrupted",
+				 "the run was interrupted: not-run cells never started");
+}
+
+static void add_header(xmlNodePtr body, json_object *report)
+{
+	const char *name = hpci_json_get_string(report, "matrix.name");
+	g_autofree char *title = g_strdup_printf("hotplug-ci: %s", name ? name : "report");
+	json_object *flag = NULL;
+
+	add_text_element(body, "h1", NULL, title);
+	add_run_info(body, report);
+	json_object_object_get_ex(report, "interrupted", &flag);
+	add_summary(body, hpci_report_cells(report), json_object_get_boolean(flag));
+}
+
+/* ---- the grid ----------------------------------------------------------- */
+
+struct grid {
+	struct hpci_axis_order order;
+	GPtrArray *rows;    /* json_object *: the first cell of each row */
+	GPtrArray *cols;    /* json_object *: the first cell of each column */
+};
+
+static bool has_key(GPtrArray *keys, const struct hpci_axis_order *order, json_object *cell,
+		    unsigned first, unsigned last)
+{
+	for (guint i = 0; i < keys->len; i++) {
+		if (hpci_axis_order_compare(order, keys->pdata[i], cell, first, last) == 0)
+			return true;
+	}
+	return false;
+}
+
+static gint compare_rows(gconstpointer a, gconstpointer b, gpointer order)
+{
+	return hpci_axis_order_compare(order, *(json_object *const *)a, *(json_object *const *)b,
+				       0, GRID_ROW_AXES);
+}
+
+static gint compare_cols(gconstpointer a, gconstpointer b, gpointer order)
+{
+	return hpci_axis_order_compare(order, *(json_object *const *)a, *(json_object *const *)b,
+				       GRID_ROW_AXES, HPCI_REPORT_AXES);
+}
+
+static void grid_init(struct grid *g, json_object *report)
+{
+	json_object *cells = hpci_report_cells(report);
+
+	hpci_axis_order_init(&g->order, &report, 1);
+	g->rows = g_ptr_array_new();
+	g->cols = g_ptr_array_new();
+	for (size_t i = 0; i < json_object_array_length(cells); i++) {
+		json_object *cell = json_object_array_get_idx(cells, i);
+
+		if (!has_key(g->rows, &g->order, cell, 0, GRID_ROW_AXES))
+			g_ptr_array_add(g->rows, cell);
+		if (!has_key(g->cols, &g->order, cell, GRID_ROW_AXES, HPCI_REPORT_AXES))
+			g_ptr_array_add(g->cols, cell);
+	}
+	g_ptr_array_sort_with_data(g->rows, compare_rows, &g->order);
+	g_ptr_array_sort_with_data(g->cols, compare_cols, &g->order);
+}
+
+static void grid_release(struct grid *g)
+{
+	hpci_axis_order_release(&g->order);
+	g_ptr_array_free(g->rows, TRUE);
+	g_ptr_array_free(g->cols, TRUE);
+}
+
+static void add_grid_head(xmlNodePtr table, const struct grid *g)
+{
+	xmlNodePtr tr = add_element(add_element(table, "thead", NULL), "tr", NULL);
+
+	for (unsigned a = 0; a < GRID_ROW_AXES; a++)
+		add_text_element(tr, "th", "axis", hpci_report_axis_names[a]);
+	for (guint c = 0; c < g->cols->len; c++) {
+		xmlNodePtr th = add_element(tr, "th", "column");
+
+		for (unsigned a = GRID_ROW_AXES; a < HPCI_REPORT_AXES; a++) {
+			g_autofree char *text = g_strdup_printf("%s=%s", hpci_report_axis_names[a],
+				hpci_report_axis(g->cols->pdata[c], a));
+
+			if (a > GRID_ROW_AXES)
+				add_element(th, "br", NULL);
+			add_text(th, text);
+		}
+	}
+}
+
+static void add_cell_logs(xmlNodePtr td, const char *report_link, const char *dir)
+{
+	static const char *const logs[][2] = {
+		{ "serial.log", "serial" },
+		{ "firmware.log", "firmware" },
+		{ "events.log", "events" },
+	};
+	xmlNodePtr div = add_element(td, "div", "logs");
+
+	for (size_t i = 0; i < G_N_ELEMENTS(logs); i++) {
+		g_autofree char *href = link_to(report_link, dir, logs[i][0]);
+
+		add_link(div, href, logs[i][1]);
+	}
+}
+
+/* One cell: its verdict as the box's colour, its outcome linking to its
+ * directory, the expectation when it differs, and its logs. */
+static void add_grid_cell(xmlNodePtr tr, json_object *cell, size_t index,
+			  const char *report_link)
+{
+	const char *verdict = hpci_report_verdict(cell);
+	const char *outcome = hpci_json_get_string(cell, "outcome");
+	const char *expected = hpci_json_get_string(cell, "expected.outcome");
+	const char *dir = hpci_json_get_string(cell, "dir");
+	g_autofree char *cls = verdict_class(verdict);
+	g_autofree char *anchor = g_strdup_printf("cell-%zu", index + 1);
+	xmlNodePtr td = add_element(tr, "td", cls);
+
+	set_attr(td, "id", anchor);
+	set_attr(td, "title", hpci_json_get_string(cell, "id"));
+	set_attr(td, "data-cell", hpci_json_get_string(cell, "id"));
+	if (dir) {
+		g_autofree char *href = link_to(report_link, dir, "");
+
+		xmlSetProp(add_link(td, href, outcome ? outcome : verdict), BAD_CAST "class",
+			   BAD_CAST "outcome");
+	} else {
+		add_text_element(td, "span", "outcome", outcome ? outcome : "not run");
+	}
+	if (expected && (!outcome || strcmp(outcome, expected) != 0)) {
+		bool known = strcmp(verdict, "known-issue") == 0;
+		g_autofree char *text = g_strdup_printf("expected %s%s", expected,
+							known ? "; known issue" : "");
+
+		add_text_element(td, "div", "expected", text);
+	}
+	if (dir)
+		add_cell_logs(td, report_link, dir);
+}
+
+/* The cell of a row and a column, as its index in cells; -1 for none. */
+static gssize find_cell(const struct grid *g, json_object *cells, json_object *row_key,
+			json_object *col_key)
+{
+	for (size_t i = 0; i < json_object_array_length(cells); i++) {
+		json_object *cell = json_object_array_get_idx(cells, i);
+
+		if (hpci_axis_order_compare(&g->order, cell, row_key, 0, GRID_ROW_AXES) == 0 &&
+		    hpci_axis_order_compare(&g->order, cell, col_key, GRID_ROW_AXES,
+					    HPCI_REPORT_AXES) == 0)
+			return (gssize)i;
+	}
+	return -1;
+}
+
+static void add_grid_row(xmlNodePtr tbody, const struct grid *g, json_object *row_key,
+			 json_object *cells, const char *report_link)
+{
+	xmlNodePtr tr = add_element(tbody, "tr", NULL);
+
+	for (unsigned a = 0; a < GRID_ROW_AXES; a++)
+		add_text_element(tr, "th", NULL, hpci_report_axis(row_key, a));
+	for (guint c = 0; c < g->cols->len; c++) {
+		gssize i = find_cell(g, cells, row_key, g->cols->pdata[c]);
+
+		if (i >= 0)
+			add_grid_cell(tr, json_object_array_get_idx(cells, (size_t)i), (size_t)i,
+				      report_link);
+		else
+			add_element(tr, "td", "absent");
+	}
+}
+
+static void add_grid(xmlNodePtr body, json_object *report, const char *report_link)
+{
+	json_object *cells = hpci_report_cells(report);
+	xmlNodePtr table, tbody;
+	struct grid g;
+
+	add_text_element(body, "h2", NULL, "Matrix");
+	add_text_element(body, "p", "note", "Rows: topology, smi, firmware, qemu; columns: "
+			 "count and ops.  Each box links to the cell's directory and logs.");
+	table = add_element(body, "table", NULL);
+	set_attr(table, "id", "grid");
+	grid_init(&g, report);
+	add_grid_head(table, &g);
+	tbody = add_element(table, "tbody", NULL);
+	for (guint r = 0; r < g.rows->len; r++)
+		add_grid_row(tbody, &g, g.rows->pdata[r], cells, report_link);
+	grid_release(&g);
+}
+
+/* ---- failures and known issues ---------------------------------------------- */
+
+static void add_problems_cell(xmlNodePtr tr, json_object *cell)
+{
+	json_object *problems = NULL;
+	xmlNodePtr td = add_element(tr, "td", "firmware-problems");
+	xmlNodePtr ul;
+
+	if (!json_object_object_get_ex(cell, "firmware_problems", &problems) ||
+	    !json_object_is_type(problems, json_type_array) ||
+	    json_object_array_length(problems) == 0)
+		return;
+	ul = add_element(td, "ul", NULL);
+	for (size_t i = 0; i < json_object_array_length(problems); i++)
+		add_text_element(ul, "li", NULL, json_object_get_string(
+					 json_object_array_get_idx(problems, i)));
+}
+
+static void add_problem_row(xmlNodePtr tbody, json_object *cell, size_t index)
+{
+	xmlNodePtr tr = add_element(tbody, "tr", "problem");
+	g_autofree char *href = g_strdup_printf("#cell-%zu", index + 1);
+	const char *note = hpci_json_get_string(cell, "expected.known_issue.note");
+	g_autofree char *expected = g_strdup_printf("%s%s%s",
+		string_or_dash(cell, "expected.outcome"),
+		note ? "; known issue: " : "", note ? note : "");
+
+	add_link(add_element(tr, "td", "cell"), href, hpci_json_get_string(cell, "id"));
+	add_text_element(tr, "td", "outcome", string_or_dash(cell, "outcome"));
+	add_text_element(tr, "td", "expected", expected);
+	add_text_element(tr, "td", "error", hpci_json_get_string(cell, "error"));
+	add_text_element(tr, "td", "evidence", hpci_json_get_string(cell, "evidence"));
+	add_problems_cell(tr, cell);
+}
+
+/* The cells with one verdict, as a table with id table_id. */
+static void add_problem_table(xmlNodePtr body, json_object *cells, const char *verdict,
+			      const char *table_id, const char *title)
+{
+	static const char *const heads[] = {
+		"cell", "outcome", "expected", "error", "evidence", "firmware problems",
+	};
+	xmlNodePtr table, tr, tbody;
+	unsigned rows = 0;
+
+	add_text_element(body, "h2", NULL, title);
+	table = add_element(body, "table", "problems");
+	set_attr(table, "id", table_id);
+	tr = add_element(add_element(table, "thead", NULL), "tr", NULL);
+	for (size_t i = 0; i < G_N_ELEMENTS(heads); i++)
+		add_text_element(tr, "th", NULL, heads[i]);
+	tbody = add_element(table, "tbody", NULL);
+	for (size_t i = 0; i < json_object_array_length(cells); i++) {
+		json_object *cell = json_object_array_get_idx(cells, i);
+
+		if (strcmp(hpci_report_verdict(cell), verdict) == 0) {
+			add_problem_row(tbody, cell, i);
+			rows++;
+		}
+	}
+	if (rows == 0) {
+		xmlNodePtr td = add_text_element(add_element(tbody, "tr", "none"), "td", NULL,
+						 "none");
+
+		set_attr_int(td, "colspan", G_N_ELEMENTS(heads));
+	}
+}
+
+/* ---- charts --------------------------------------------------------------- */
+
+/* A round tick step, 1-2-5 times a power of ten, for at most 6 ticks. */
+static gint64 tick_step(gint64 max_ms)
+{
+	static const int mantissa[] = { 1, 2, 5 };
+	gint64 scale = 1;
+
+	for (;;) {
+		for (size_t i = 0; i < G_N_ELEMENTS(mantissa); i++) {
+			if (max_ms / (mantissa[i] * scale) <= 5)
+				return mantissa[i] * scale;
+		}
+		scale *= 10;
+	}
+}
+
+static gint64 bar_width(gint64 ms, gint64 max_ms)
+{
+	return max_ms > 0 ? MAX(1, ms * CHART_BAR_W / max_ms) : 1;
+}
+
+static xmlNodePtr add_chart(xmlNodePtr body, const char *id, const char *label, guint rows)
+{
+	xmlNodePtr svg = add_element(body, "svg", "chart");
+	gint64 height = CHART_TOP + (gint64)rows * CHART_ROW_H + CHART_AXIS_H;
+	g_autofree char *view_box = g_strdup_printf("0 0 %d %" G_GINT64_FORMAT, CHART_W, height);
+
+	set_attr(svg, "id", id);
+	set_attr(svg, "xmlns", "http://www.w3.org/2000/svg");
+	set_attr_int(svg, "width", CHART_W);
+	set_attr_int(svg, "height", height);
+	set_attr(svg, "viewBox", view_box);
+	set_attr(svg, "role", "img");
+	set_attr(svg, "aria-label", label);
+	return svg;
+}
+
+static void add_svg_text(xmlNodePtr parent, gint64 x, gint64 y, const char *anchor,
+			 const char *cls, const char *text)
+{
+	xmlNodePtr node = add_text_element(parent, "text", cls, text);
+
+	set_attr_int(node, "x", x);
+	set_attr_int(node, "y", y);
+	if (anchor)
+		set_attr(node, "text-anchor", anchor);
+}
+
+static void add_svg_line(xmlNodePtr parent, const char *cls, gint64 x1, gint64 y1, gint64 x2,
+			 gint64 y2)
+{
+	xmlNodePtr line = add_element(parent, "line", cls);
+
+	set_attr_int(line, "x1", x1);
+	set_attr_int(line, "y1", y1);
+	set_attr_int(line, "x2", x2);
+	set_attr_int(line, "y2", y2);
+}
+
+/* Vertical grid lines and their times, drawn before the bars so they
+ * stay behind them. */
+static void add_time_axis(xmlNodePtr svg, guint rows, gint64 max_ms)
+{
+	gint64 bottom = CHART_TOP + (gint64)rows * CHART_ROW_H;
+	gint64 step = tick_step(max_ms);
+	xmlNodePtr g = add_element(svg, "g", "time-axis");
+
+	for (gint64 t = 0; t <= max_ms; t += step) {
+		gint64 x = CHART_LABEL_W + bar_width(t, max_ms) - (t == 0);
+		g_autofree char *label = duration_text(t);
+
+		add_svg_line(g, "grid", x, CHART_TOP, x, bottom);
+		add_svg_text(g, x, bottom + 16, "middle", "tick", label);
+	}
+	add_svg_line(g, "axis", CHART_LABEL_W, bottom, CHART_LABEL_W + CHART_BAR_W, bottom);
+}
+
+/* One bar: a group titled with the cell id, its label, the rect, its value. */
+static xmlNodePtr add_bar(xmlNodePtr svg, guint row, json_object *cell, const char *label,
+			  gint64 ms, gint64 max_ms, const char *value, const char *title)
+{
+	gint64 y = CHART_TOP + (gint64)row * CHART_ROW_H;
+	g_autofree char *cls = verdict_class(hpci_report_verdict(cell));
+	g_autofree char *bar_cls = g_strconcat("bar ", cls, NULL);
+	xmlNodePtr g = add_element(svg, "g", "bar-row");
+	xmlNodePtr rect;
+
+	add_text_element(g, "title", NULL, title);
+	add_svg_text(g, CHART_LABEL_W - 6, y + CHART_BAR_H - 2, "end", "label", label);
+	rect = add_element(g, "rect", bar_cls);
+	set_attr_int(rect, "x", CHART_LABEL_W);
+	set_attr_int(rect, "y", y);
+	set_attr_int(rect, "width", bar_width(ms, max_ms));
+	set_attr_int(rect, "height", CHART_BAR_H);
+	add_svg_text(g, CHART_LABEL_W + bar_width(ms, max_ms) + 6, y + CHART_BAR_H - 2, NULL,
+		     "value", value);
+	return g;
+}
+
+static void add_boot_chart(xmlNodePtr body, json_object *cells)
+{
+	gint64 max_ms = 0;
+	guint rows = 0, row = 0;
+	xmlNodePtr svg;
+
+	for (size_t i = 0; i < json_object_array_length(cells); i++) {
+		gint64 ms = hpci_report_ms(json_object_array_get_idx(cells, i), "timings.boot_ms");
+
+		rows += ms >= 0;
+		max_ms = MAX(max_ms, ms);
+	}
+	add_text_element(body, "h2", NULL, "Boot time per cell");
+	add_text_element(body, "p", "note", "From resuming the domain to the guest's "
+			 "HPCI-READY line; cells that never booted have no bar.");
+	svg = add_chart(body, "boot-chart", "boot time per cell", rows);
+	add_time_axis(svg, rows, max_ms);
+	for (size_t i = 0; i < json_object_array_length(cells); i++) {
+		json_object *cell = json_object_array_get_idx(cells, i);
+		gint64 ms = hpci_report_ms(cell, "timings.boot_ms");
+		g_autofree char *label = NULL, *value = NULL, *title = NULL;
+
+		if (ms < 0)
+			continue;
+		label = short_label(cell);
+		value = duration_text(ms);
+		title = g_strdup_printf("%s: boot %s", hpci_json_get_string(cell, "id"), value);
+		add_bar(svg, row++, cell, label, ms, max_ms, value, title);
+	}
+}
+
+/* A plug drawn in the plug chart: requested, and the guest brought it online. */
+static bool plug_charted(json_object *plug)
+{
+	return hpci_report_ms(plug, "request_ms") >= 0 && hpci_report_ms(plug, "online_ms") >= 0;
+}
+
+static json_object *cell_plugs(json_object *cell)
+{
+	json_object *timings = NULL, *plugs = NULL;
+
+	if (!json_object_object_get_ex(cell, "timings", &timings) ||
+	    !json_object_object_get_ex(timings, "plugs", &plugs) ||
+	    !json_object_is_type(plugs, json_type_array))
+		return NULL;
+	return plugs;
+}
+
+static void add_plug_bar(xmlNodePtr svg, guint row, json_object *cell, json_object *plug,
+			 gint64 max_ms)
+{
+	gint64 request = hpci_report_ms(plug, "request_ms");
+	gint64 online = hpci_report_ms(plug, "online_ms") - request;
+	gint64 seen = hpci_report_ms(plug, "seen_ms");
+	g_autofree char *cell_label = short_label(cell);
+	g_autofree char *label = g_strdup_printf("%s vCPU %" G_GINT64_FORMAT, cell_label,
+						 hpci_report_ms(plug, "vcpu"));
+	g_autofree char *online_text = duration_text(online);
+	g_autofree char *seen_text = duration_text(seen >= 0 ? seen - request : -1);
+	g_autofree char *value = g_strdup_printf("%s (seen %s)", online_text, seen_text);
+	g_autofree char *title = g_strdup_printf(
+		"%s vCPU %" G_GINT64_FORMAT ": online %s, seen %s after the request",
+		hpci_json_get_string(cell, "id"), hpci_report_ms(plug, "vcpu"), online_text,
+		seen_text);
+	xmlNodePtr g = add_bar(svg, row, cell, label, online, max_ms, value, title);
+	gint64 y = CHART_TOP + (gint64)row * CHART_ROW_H;
+
+	/* The guest's "CPU added" line: a tick inside the bar. */
+	if (seen >= request) {
+		gint64 x = CHART_LABEL_W + bar_width(MIN(seen - request, online), max_ms);
+
+		add_svg_line(g, "seen", x, y - 1, x, y + CHART_BAR_H + 1);
+	}
+}
+
+static void add_plug_chart(xmlNodePtr body, json_object *cells)
+{
+	gint64 max_ms = 0;
+	guint rows = 0, row = 0;
+	xmlNodePtr svg;
+
+	for (size_t i = 0; i < json_object_array_length(cells); i++) {
+		json_object *plugs = cell_plugs(json_object_array_get_idx(cells, i));
+
+		for (size_t p = 0; plugs && p < json_object_array_length(plugs); p++) {
+			json_object *plug = json_object_array_get_idx(plugs, p);
+
+			if (!plug_charted(plug))
+				continue;
+			rows++;
+			max_ms = MAX(max_ms, hpci_report_ms(plug, "online_ms") -
+					     hpci_report_ms(plug, "request_ms"));
+		}
+	}
+	add_text_element(body, "h2", NULL, "Plug latency per hot-added CPU");
+	add_text_element(body, "p", "note", "Bar: from the plug request to the guest's "
+			 "HPCI-CPU-ONLINE (online_ms - request_ms); tick: the guest's "
+			 "HPCI-CPU-ADDED (seen_ms - request_ms).  Plugs that never came online "
+			 "have no bar.");
+	svg = add_chart(body, "plug-chart", "plug latency per hot-added CPU", rows);
+	add_time_axis(svg, rows, max_ms);
+	for (size_t i = 0; i < json_object_array_length(cells); i++) {
+		json_object *cell = json_object_array_get_idx(cells, i);
+		json_object *plugs = cell_plugs(cell);
+
+		for (size_t p = 0; plugs && p < json_object_array_length(plugs); p++) {
+			if (plug_charted(json_object_array_get_idx(plugs, p)))
+				add_plug_bar(svg, row++, cell, json_object_array_get_idx(plugs, p),
+					     max_ms);
+		}
+	}
+}
+
+/* ---- the page --------------------------------------------------------------- */
+
+static xmlNodePtr add_head(xmlNodePtr html, json_object *report)
+{
+	xmlNodePtr head = add_element(html, "head", NULL);
+	const char *name = hpci_json_get_string(report, "matrix.name");
+	g_autofree char *title = g_strdup_printf("hotplug-ci: %s", name ? name : "report");
+
+	set_attr(add_element(head, "meta", NULL), "charset", "utf-8");
+	add_text_element(head, "title", NULL, title);
+	add_text_element(head, "style", NULL, page_style);
+	return head;
+}
+
+int hpci_report_html(json_object *report, const char *report_link, char **ret_html)
+{
+	htmlDocPtr doc = htmlNewDocNoDtD(NULL, NULL);
+	xmlNodePtr html = xmlNewNode(NULL, BAD_CAST "html");
+	json_object *cells = hpci_report_cells(report);
+	xmlNodePtr body;
+	xmlChar *mem = NULL;
+	int len = 0;
+
+	/* <!DOCTYPE html>: standards mode. */
+	xmlCreateIntSubset(doc, BAD_CAST "html", NULL, NULL);
+	xmlDocSetRootElement(doc, html);
+	set_attr(html, "lang", "en");
+	add_head(html, report);
+	body = add_element(html, "body", NULL);
+	add_header(body, report);
+	add_grid(body, report, report_link);
+	add_problem_table(body, cells, "fail", "failures", "Failures");
+	add_problem_table(body, cells, "known-issue", "known-issues", "Known issues");
+	add_boot_chart(body, cells);
+	add_plug_chart(body, cells);
+	htmlDocDumpMemoryFormat(doc, &mem, &len, 1);
+	xmlFreeDoc(doc);
+	if (!mem)
+		return hpci_error(ENOMEM, "cannot serialise the HTML page");
+	*ret_html = g_strndup((const char *)mem, (gsize)len);
+	xmlFree(mem);
+	return 0;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HPCI_REPORT_HTML_H
+#define HPCI_REPORT_HTML_H
+
+#include <json-c/json.h>
+
+/*
+ * The report as one static HTML page with no external assets and no script
+ * (reports/README.md lists its ids and classes): the run's header, the
+ * matrix as a grid of verdicts (table#grid; rows topology x smi x firmware
+ * x qemu, columns count x ops), the failures (table#failures) and known
+ * issues, and two inline SVG charts: boot time per cell (svg#boot-chart)
+ * and plug latency per hot-added CPU (svg#plug-chart), one rect per bar.
+ *
+ * report_link is the path from the page's directory to the report's (cell
+ * dirs are relative to the report): "" or "." when the page sits next to
+ * report.json.
+ */
+int hpci_report_html(json_object *report, const char *report_link, char **ret_html);
+
+#endif

@@ -1,0 +1,932 @@
+/* SPDX-License-Identifier: MIT */
+/* The `report` verbs: merge, junit, html and diff, on the recorded reports in
+ * tests/fixtures/reports/ (full: an interrupted six-cell run; shard-1 and
+ * shard-2: the same matrix split in two; retry: the cell full did not run),
+ * through the library and through the hotplug-ci binary. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "cmd.h"
+#include "error.h"
+#include "fsutil.h"
+#include "manifest.h"
+#include "report-diff.h"
+#include "report-html.h"
+#include "report-junit.h"
+#include "report-merge.h"
+
+#include <errno.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+#include <libxml/xmlschemas.h>
+#include <libxml/xpath.h>
+#include <stdbool.h>
+#include <string.h>
+
+#define C1 "topology=1s4c,smi=full,firmware=debug,qemu=system,count=1,ops=each"
+#define C2 "topology=1s4c,smi=full,firmware=debug,qemu=system,count=1,ops=unplug"
+#define C3 "topology=1s4c,smi=full,firmware=debug,qemu=patched,count=1,ops=each"
+#define C4 "topology=1s4c,smi=full,firmware=debug,qemu=patched,count=all,ops=each"
+#define C5 "topology=1s4c,smi=hotplug-off,firmware=debug,qemu=system,count=1,ops=each"
+#define C6 "topology=1s4c,smi=hotplug-off,firmware=debug,qemu=patched,count=1,ops=each"
+static const char *const matrix_order[] = { C1, C2, C3, C4, C5, C6 };
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static char *fixture(const char *rel)
+{
+	const char *dir = g_getenv("HPCI_FIXTURES");
+
+	return g_build_filename(dir ? dir : "tests/fixtures", "reports", rel, NULL);
+}
+
+static json_object *load_fixture(const char *rel)
+{
+	g_autofree char *path = fixture(rel);
+	json_object *report = NULL;
+
+	if (hpci_report_load(path, &report) < 0)
+		fail_msg("%s", hpci_error_message());
+	return report;
+}
+
+static json_object *cell_by_id(json_object *report, const char *id)
+{
+	json_object *cells = hpci_report_cells(report);
+
+	for (size_t i = 0; i < json_object_array_length(cells); i++) {
+		json_object *cell = json_object_array_get_idx(cells, i);
+
+		if (strcmp(hpci_json_get_string(cell, "id"), id) == 0)
+			return cell;
+	}
+	fail_msg("no cell '%s'", id);
+	return NULL;
+}
+
+static void set_string(json_object *o, const char *key, const char *value)
+{
+	json_object_object_add(o, key, json_object_new_string(value));
+}
+
+static void set_boot_ms(json_object *cell, gint64 ms)
+{
+	json_object *timings = NULL;
+
+	assert_true(json_object_object_get_ex(cell, "timings", &timings));
+	json_object_object_add(timings, "boot_ms", json_object_new_int64(ms));
+}
+
+static char *write_json(const char *dir, const char *name, json_object *o)
+{
+	char *path = g_build_filename(dir, name, NULL);
+	g_autofree char *parent = g_path_get_dirname(path);
+
+	assert_int_equal(hpci_mkdir_p(parent, 0755), 0);
+	assert_int_equal(hpci_json_write_file(path, o), 0);
+	return path;
+}
+
+static char *tmp_dir(void)
+{
+	char *dir = g_dir_make_tmp("hpci-report-tools-XXXXXX", NULL);
+
+	assert_non_null(dir);
+	return dir;
+}
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+	if (!strstr(haystack, needle))
+		fail_msg("'%s' not found in:\n%s", needle, haystack);
+}
+
+static char *xpath_string(xmlDocPtr doc, const char *expr)
+{
+	xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+	xmlXPathObjectPtr result = xmlXPathEvalExpression(BAD_CAST expr, ctx);
+	xmlChar *value;
+	char *copy;
+
+	if (!result)
+		fail_msg("bad XPath '%s'", expr);
+	value = xmlXPathCastToString(result);
+	copy = g_strdup((const char *)value);
+	xmlFree(value);
+	xmlXPathFreeObject(result);
+	xmlXPathFreeContext(ctx);
+	return copy;
+}
+
+static long xpath_count(xmlDocPtr doc, const char *expr)
+{
+	g_autofree char *count_expr = g_strdup_printf("count(%s)", expr);
+	g_autofree char *value = xpath_string(doc, count_expr);
+
+	return strtol(value, NULL, 10);
+}
+
+/* ---- reading reports ---------------------------------------------------- */
+
+static void test_load_rejects_what_is_not_a_report(void **state)
+{
+	g_autofree char *dir = tmp_dir();
+	g_autofree char *missing = g_build_filename(dir, "missing.json", NULL);
+	g_autofree char *not_json = g_build_filename(dir, "not.json", NULL);
+	g_autofree char *no_schema = g_build_filename(dir, "schema.json", NULL);
+	g_autofree char *no_cells = g_build_filename(dir, "cells.json", NULL);
+	json_object *report = NULL;
+
+	(void)state;
+	assert_int_equal(hpci_report_load(missing, &report), -ENOENT);
+	assert_contains(hpci_error_message(), missing);
+	assert_int_equal(hpci_write_file(not_json, "{ \"schema\": 1, ", -1), 0);
+	assert_int_equal(hpci_report_load(not_json, &report), -EINVAL);
+	assert_contains(hpci_error_message(), "is not JSON");
+	assert_contains(hpci_error_message(), not_json);
+	assert_int_equal(hpci_write_file(no_schema, "{ \"cells\": [] }\n", -1), 0);
+	assert_int_equal(hpci_report_load(no_schema, &report), -EINVAL);
+	assert_contains(hpci_error_message(), "is not a hotplug-ci report");
+	assert_int_equal(hpci_write_file(no_cells, "{ \"schema\": 1 }\n", -1), 0);
+	assert_int_equal(hpci_report_load(no_cells, &report), -EINVAL);
+	assert_contains(hpci_error_message(), "no \"cells\" array");
+	assert_null(report);
+	hpci_rm_rf(dir);
+}
+
+static void test_relative_path(void **state)
+{
+	static const char *const cases[][3] = {
+		{ "/a/b/c", "/a/b", "c" },
+		{ "/a/b/c", "/a/x/y", "../../b/c" },
+		{ "/a/b", "/a/b", "." },
+		{ "/a/b", "/a/b/c", ".." },
+		{ "/a", "/", "a" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *rel = hpci_report_relative_path(cases[i][0], cases[i][1]);
+
+		assert_string_equal(rel, cases[i][2]);
+	}
+}
+
+static void test_xml_text_drops_control_characters(void **state)
+{
+	g_autofree char *clean = hpci_report_xml_text("a\x1b[0m\tb\r\nc\x01\xff");
+
+	(void)state;
+	assert_string_equal(clean, "a?[0m\tb?\nc?\xef\xbf\xbd");
+}
+
+/* ---- merge ---------------------------------------------------------------- */
+
+static void assert_matrix_order(json_object *report)
+{
+	json_object *cells = hpci_report_cells(report);
+
+	assert_int_equal(json_object_array_length(cells), G_N_ELEMENTS(matrix_order));
+	for (size_t i = 0; i < G_N_ELEMENTS(matrix_order); i++)
+		assert_string_equal(hpci_json_get_string(json_object_array_get_idx(cells, i), "id"),
+				    matrix_order[i]);
+}
+
+static void assert_summary(json_object *report, int pass, int fail, int not_run, int known)
+{
+	assert_int_equal(hpci_report_ms(report, "summary.cells"), pass + fail + not_run + known);
+	assert_int_equal(hpci_report_ms(report, "summary.pass"), pass);
+	assert_int_equal(hpci_report_ms(report, "summary.fail"), fail);
+	assert_int_equal(hpci_report_ms(report, "summary.not_run"), not_run);
+	assert_int_equal(hpci_report_ms(report, "summary.known_issue"), known);
+}
+
+static void test_merge_disjoint_shards(void **state)
+{
+	g_autofree char *s1 = fixture("shard-1/report.json");
+	g_autofree char *s2 = fixture("shard-2/report.json");
+	g_autofree char *out = fixture("merged/report.json");
+	const char *inputs[] = { s1, s2 };
+	json_object *merged = NULL, *ids = NULL, *from = NULL;
+
+	(void)state;
+	assert_int_equal(hpci_report_merge(out, inputs, 2, &merged), 0);
+	assert_matrix_order(merged);
+	assert_summary(merged, 4, 1, 0, 1);
+	/* shard-2 started first, shard-2 took longer, neither was interrupted */
+	assert_string_equal(hpci_json_get_string(merged, "started_at"),
+			    "2026-11-20T00:59:58.504311Z");
+	assert_int_equal(hpci_report_ms(merged, "duration_ms"), 163900);
+	assert_true(json_object_object_get_ex(merged, "interrupted", &from));
+	assert_false(json_object_get_boolean(from));
+	assert_true(json_object_object_get_ex(merged, "merged_from", &from));
+	assert_int_equal(json_object_array_length(from), 2);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(from, 1)), s2);
+	/* both list the system and the patched QEMU, the firmware and the image */
+	assert_true(json_object_object_get_ex(merged, "identities", &ids));
+	assert_int_equal(json_object_array_length(ids), 5);
+	assert_string_equal(hpci_json_get_string(cell_by_id(merged, C1), "dir"),
+			    "../shard-1/cells/" C1);
+	assert_string_equal(hpci_json_get_string(cell_by_id(merged, C2), "dir"),
+			    "../shard-2/cells/" C2);
+	json_object_put(merged);
+}
+
+static void test_merge_rewrites_dirs_so_links_work(void **state)
+{
+	g_autofree char *dir = tmp_dir();
+	g_autofree char *full = fixture("full/report.json");
+	g_autofree char *retry = fixture("retry/report.json");
+	g_autofree char *out = g_build_filename(dir, "nightly", "report.json", NULL);
+	g_autofree char *out_dir = g_path_get_dirname(out);
+	g_autofree char *retry_cell = fixture("retry/cells/" C6);
+	g_autofree char *expected = g_canonicalize_filename(retry_cell, NULL);
+	g_autofree char *cell_dir = NULL, *serial = NULL, *reached = NULL;
+	const char *inputs[] = { full, retry };
+	json_object *merged = NULL;
+
+	(void)state;
+	assert_int_equal(hpci_report_merge(out, inputs, 2, &merged), 0);
+	/* the fixture's files, through the rewritten dir, from OUT's directory */
+	cell_dir = g_canonicalize_filename(hpci_json_get_string(cell_by_id(merged, C1), "dir"),
+					   out_dir);
+	serial = g_build_filename(cell_dir, "serial.log", NULL);
+	assert_true(hpci_is_file(serial));
+	reached = g_canonicalize_filename(hpci_json_get_string(cell_by_id(merged, C6), "dir"),
+					  out_dir);
+	assert_string_equal(reached, expected);
+	json_object_put(merged);
+	hpci_rm_rf(dir);
+}
+
+static void test_merge_ran_beats_not_run(void **state)
+{
+	g_autofree char *full = fixture("full/report.json");
+	g_autofree char *retry = fixture("retry/report.json");
+	g_autofree char *out = fixture("merged/report.json");
+	const char *forward[] = { full, retry };
+	const char *backward[] = { retry, full };
+	json_object *merged = NULL, *flag = NULL;
+
+	(void)state;
+	assert_int_equal(hpci_report_merge(out, forward, 2, &merged), 0);
+	assert_matrix_order(merged);
+	assert_summary(merged, 4, 1, 0, 1);
+	assert_string_equal(hpci_report_verdict(cell_by_id(merged, C6)), "pass");
+	assert_string_equal(hpci_json_get_string(cell_by_id(merged, C6), "dir"),
+			    "../retry/cells/" C6);
+	/* full was interrupted */
+	assert_true(json_object_object_get_ex(merged, "interrupted", &flag));
+	assert_true(json_object_get_boolean(flag));
+	json_object_put(merged);
+
+	/* The one-cell retry first: full's own order still places it. */
+	assert_int_equal(hpci_report_merge(out, backward, 2, &merged), 0);
+	assert_matrix_order(merged);
+	assert_string_equal(hpci_report_verdict(cell_by_id(merged, C6)), "pass");
+	json_object_put(merged);
+}
+
+static void test_merge_refuses_a_cell_that_ran_twice(void **state)
+{
+	g_autofree char *dir = tmp_dir();
+	g_autofree char *s1 = fixture("shard-1/report.json");
+	json_object *copy = load_fixture("shard-1/report.json");
+	g_autofree char *again = write_json(dir, "again/report.json", copy);
+	const char *inputs[] = { s1, again };
+	json_object *merged = NULL;
+
+	(void)state;
+	assert_int_equal(hpci_report_merge("out.json", inputs, 2, &merged), -EINVAL);
+	assert_null(merged);
+	assert_contains(hpci_error_message(), "cell '" C1 "' ran in both");
+	assert_contains(hpci_error_message(), s1);
+	assert_contains(hpci_error_message(), again);
+	json_object_put(copy);
+	hpci_rm_rf(dir);
+}
+
+static void test_merge_refuses_different_matrices(void **state)
+{
+	g_autofree char *dir = tmp_dir();
+	g_autofree char *s1 = fixture("shard-1/report.json");
+	json_object *other = load_fixture("shard-2/report.json");
+	json_object *matrix = NULL;
+	g_autofree char *other_path = NULL;
+	const char *inputs[] = { s1, NULL };
+	json_object *merged = NULL;
+
+	(void)state;
+	assert_true(json_object_object_get_ex(other, "matrix", &matrix));
+	set_string(matrix, "sha256", "00000000000000000000000000000000"
+				     "00000000000000000000000000000000");
+	other_path = write_json(dir, "other/report.json", other);
+	inputs[1] = other_path;
+	assert_int_equal(hpci_report_merge("out.json", inputs, 2, &merged), -EINVAL);
+	assert_contains(hpci_error_message(), "different matrices");
+	assert_contains(hpci_error_message(), s1);
+	assert_contains(hpci_error_message(), other_path);
+	json_object_put(other);
+	hpci_rm_rf(dir);
+}
+
+/* With the matrix file still there, its order wins over the inputs' order,
+ * which alone cannot place shard-2's "unplug" after shard-1's "each". */
+static void test_merge_follows_the_matrix_file(void **state)
+{
+	static const char matrix_text[] =
+		"{ \"name\": \"nightly-smm\", \"axes\": {\n"
+		"  \"topology\": { \"1s4c\": { \"sockets\": 1, \"cores\": 4, \"boot\": 1 } },\n"
+		"  \"smi\": { \"full\": {}, \"hotplug-off\": { \"cpu_hotplug\": false } },\n"
+		"  \"firmware\": { \"debug\": { \"descriptor\": \"x.json\" } },\n"
+		"  \"qemu\": { \"system\": { \"emulator\": \"/usr/bin/qemu-system-x86_64\" },\n"
+		"            \"patched\": { \"emulator\": \"/opt/qemu\" } },\n"
+		"  \"count\": [1, \"all\"],\n"
+		"  \"ops\": { \"each\": [\"plug-each\"],\n"
+		"           \"unplug\": [\"plug-each\", \"unplug\"] } } }\n";
+	g_autofree char *dir = tmp_dir();
+	g_autofree char *matrix_path = g_build_filename(dir, "nightly-smm.json", NULL);
+	g_autofree char *sha256 = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
+								matrix_text, -1);
+	g_autofree char *out = g_build_filename(dir, "merged.json", NULL);
+	char *paths[2] = { NULL, NULL };
+	const char *shards[] = { "shard-2/report.json", "shard-1/report.json" };
+	json_object *merged = NULL;
+
+	(void)state;
+	assert_int_equal(hpci_write_file(matrix_path, matrix_text, -1), 0);
+	for (size_t i = 0; i < 2; i++) {
+		json_object *shard = load_fixture(shards[i]);
+		json_object *matrix = NULL;
+
+		assert_true(json_object_object_get_ex(shard, "matrix", &matrix));
+		set_string(matrix, "path", matrix_path);
+		set_string(matrix, "sha256", sha256);
+		paths[i] = write_json(dir, shards[i], shard);
+		json_object_put(shard);
+	}
+	assert_int_equal(hpci_report_merge(out, (const char *const *)paths, 2, &merged), 0);
+	assert_matrix_order(merged);
+	json_object_put(merged);
+	g_free(paths[0]);
+	g_free(paths[1]);
+	hpci_rm_rf(dir);
+}
+
+/* ---- junit ---------------------------------------------------------------- */
+
+static xmlDocPtr junit_doc(json_object *report, const char *report_dir, char **ret_xml)
+{
+	char *xml = NULL;
+	xmlDocPtr doc;
+
+	assert_int_equal(hpci_report_junit(report, report_dir, &xml), 0);
+	doc = xmlReadMemory(xml, (int)strlen(xml), "junit.xml", NULL, XML_PARSE_NONET);
+	if (!doc)
+		fail_msg("not well-formed XML:\n%s", xml);
+	if (ret_xml)
+		*ret_xml = xml;
+	else
+		g_free(xml);
+	return doc;
+}
+
+static void ignore_error(void *opaque, xmlErrorPtr error)
+{
+	(void)opaque;
+	(void)error;
+}
+
+/* 0 when the document satisfies tests/fixtures/reports/junit.xsd; quiet
+ * keeps the expected complaints of the negative controls out of the log. */
+static int junit_validate(xmlDocPtr doc, bool quiet)
+{
+	g_autofree char *xsd = fixture("junit.xsd");
+	xmlSchemaParserCtxtPtr parser = xmlSchemaNewParserCtxt(xsd);
+	xmlSchemaPtr schema = xmlSchemaParse(parser);
+	xmlSchemaValidCtxtPtr valid;
+	int rc;
+
+	assert_non_null(schema);
+	valid = xmlSchemaNewValidCtxt(schema);
+	if (quiet)
+		xmlSchemaSetValidStructuredErrors(valid, ignore_error, NULL);
+	rc = xmlSchemaValidateDoc(valid, doc);
+	xmlSchemaFreeValidCtxt(valid);
+	xmlSchemaFree(schema);
+	xmlSchemaFreeParserCtxt(parser);
+	return rc;
+}
+
+static void test_junit_validates_and_counts(void **state)
+{
+	json_object *report = load_fixture("full/report.json");
+	g_autofree char *report_dir = fixture("full");
+	g_autofree char *failure = NULL, *message = NULL, *skipped = NULL, *out = NULL;
+	xmlDocPtr doc = junit_doc(report, report_dir, NULL);
+
+	(void)state;
+	assert_int_equal(junit_validate(doc, false), 0);
+	assert_int_equal(xpath_count(doc, "/testsuites/testsuite"), 1);
+	assert_int_equal(xpath_count(doc, "//testcase[@classname='hotplug-ci.nightly-smm']"), 6);
+	assert_int_equal(xpath_count(doc, "//testsuite[@name='nightly-smm' and @tests='6' and "
+				     "@failures='1' and @errors='0' and @skipped='2']"), 1);
+	assert_int_equal(xpath_count(doc, "//testcase[@name='" C3 "' and @time='24.310']"), 1);
+	assert_int_equal(xpath_count(doc, "//failure"), 1);
+	message = xpath_string(doc, "//testcase[@name='" C1 "']/failure/@message");
+	assert_string_equal(message, "outcome hang-smm (expected pass)");
+	failure = xpath_string(doc, "//testcase[@name='" C1 "']/failure");
+	assert_contains(failure, "evidence: CPU 1 stayed in SMM at RIP 0x7ffd3a4e");
+	assert_contains(failure, "returned <no response> & the serial");
+	assert_contains(failure, "firmware problem: firmware.hot_added: expected APIC ID 0x1");
+	/* serial.log's last line is in, its first (of 46) is not */
+	assert_contains(failure, "kthread timer wakeup didn't happen");
+	assert_null(strstr(failure, "BdsDxe"));
+	assert_null(strstr(failure, "\r"));
+	skipped = xpath_string(doc, "//testcase[@name='" C2 "']/skipped/@message");
+	assert_contains(skipped, "known issue: known-issues/tcg-unplug-timeout.md");
+	assert_int_equal(xpath_count(doc, "//testcase[@name='" C6 "']/skipped"), 1);
+	out = xpath_string(doc, "//testcase[@name='" C1 "']/system-out");
+	assert_contains(out, "[[ATTACHMENT|");
+	assert_contains(out, C1 "/serial.log]]");
+	assert_contains(out, C1 "/firmware.log]]");
+	xmlFreeDoc(doc);
+	json_object_put(report);
+}
+
+static void test_junit_infra_error_is_an_error(void **state)
+{
+	json_object *report = load_fixture("full/report.json");
+	json_object *cell = cell_by_id(report, C3);
+	g_autofree char *xml = NULL;
+	xmlDocPtr doc;
+
+	(void)state;
+	set_string(cell, "outcome", "infra-error");
+	set_string(cell, "verdict", "fail");
+	/* a console's escape sequences and a reset's noise in an error */
+	set_string(cell, "error", "libvirt: \x1b[31mdomain crashed\x1b[0m \x01\x02 ]]> <&>");
+	doc = junit_doc(report, NULL, &xml);
+	assert_int_equal(junit_validate(doc, false), 0);
+	assert_int_equal(xpath_count(doc, "//testsuite[@failures='1' and @errors='1']"), 1);
+	assert_int_equal(xpath_count(doc, "//testcase[@name='" C3 "']/error"
+				     "[@type='infra-error']"), 1);
+	assert_null(strstr(xml, "\x1b"));
+	xmlFreeDoc(doc);
+	json_object_put(report);
+}
+
+/* The negative control: the schema does reject what GitLab could not read. */
+static void test_junit_schema_rejects_bad_xml(void **state)
+{
+	static const char *const bad[] = {
+		"<testsuites><testsuite tests='1'/></testsuites>",
+		"<testsuites><testsuite name='m' tests='one'/></testsuites>",
+		"<testsuites><testsuite name='m' tests='1'><testcase/></testsuite></testsuites>",
+		"<testsuites><testsuite name='m' tests='1'><testcase name='c' time='-1'/>"
+		"</testsuite></testsuites>",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		xmlDocPtr doc = xmlReadMemory(bad[i], (int)strlen(bad[i]), "bad.xml", NULL,
+					      XML_PARSE_NONET | XML_PARSE_NOERROR |
+					      XML_PARSE_NOWARNING);
+
+		assert_non_null(doc);
+		assert_int_not_equal(junit_validate(doc, true), 0);
+		xmlFreeDoc(doc);
+	}
+}
+
+/* ---- html ----------------------------------------------------------------- */
+
+static htmlDocPtr html_doc(json_object *report, char **ret_html)
+{
+	char *html = NULL;
+	htmlDocPtr doc;
+
+	assert_int_equal(hpci_report_html(report, NULL, &html), 0);
+	doc = htmlReadMemory(html, (int)strlen(html), "report.html", "UTF-8",
+			     HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
+	assert_non_null(doc);
+	if (ret_html)
+		*ret_html = html;
+	else
+		g_free(html);
+	return doc;
+}
+
+static void test_html_grid_has_one_box_per_cell(void **state)
+{
+	json_object *report = load_fixture("full/report.json");
+	json_object *cells = hpci_report_cells(report);
+	htmlDocPtr doc = html_doc(report, NULL);
+
+	(void)state;
+	assert_int_equal(xpath_count(doc, "//table[@id='grid']//td[contains(concat(' ', @class, "
+				     "' '), ' verdict ')]"), 6);
+	/* 4 rows (smi x qemu) by 3 columns (count x ops), 6 of them cells */
+	assert_int_equal(xpath_count(doc, "//table[@id='grid']/tbody/tr"), 4);
+	assert_int_equal(xpath_count(doc, "//table[@id='grid']//td[@class='absent']"), 6);
+	for (size_t i = 0; i < json_object_array_length(cells); i++) {
+		json_object *cell = json_object_array_get_idx(cells, i);
+		g_autofree char *expr = g_strdup_printf(
+			"//table[@id='grid']//td[@data-cell='%s' and contains(concat(' ', @class, "
+			"' '), ' verdict-%s ')]", hpci_json_get_string(cell, "id"),
+			hpci_report_verdict(cell));
+
+		assert_int_equal(xpath_count(doc, expr), 1);
+	}
+	/* links relative to the report; the not-run cell has no directory */
+	assert_int_equal(xpath_count(doc, "//td[@data-cell='" C1 "']//a[@href='cells/" C1
+				     "/serial.log']"), 1);
+	assert_int_equal(xpath_count(doc, "//td[@data-cell='" C6 "']//a"), 0);
+	assert_int_equal(xpath_count(doc, "//table[@id='failures']/tbody/tr[@class='problem']"),
+			 1);
+	xmlFreeDoc(doc);
+	json_object_put(report);
+}
+
+static void test_html_charts_have_one_bar_each(void **state)
+{
+	json_object *report = load_fixture("full/report.json");
+	htmlDocPtr doc = html_doc(report, NULL);
+
+	(void)state;
+	/* five cells booted; the not-run one did not */
+	assert_int_equal(xpath_count(doc, "//svg[@id='boot-chart']//rect"), 5);
+	/* five plugs came online: one each in C2 and C3, three in C4 */
+	assert_int_equal(xpath_count(doc, "//svg[@id='plug-chart']//rect"), 5);
+	assert_int_equal(xpath_count(doc, "//svg[@id='plug-chart']//line[@class='seen']"), 5);
+	xmlFreeDoc(doc);
+	json_object_put(report);
+}
+
+static void test_html_escapes_everything(void **state)
+{
+	static const char nasty_id[] = "topology=<b>,smi=a&amp;b,firmware=\"x\",qemu='y'";
+	json_object *report = load_fixture("full/report.json");
+	json_object *cell = cell_by_id(report, C1);
+	const char *error = hpci_json_get_string(cell, "error");
+	g_autofree char *html = NULL, *parsed_error = NULL, *parsed_id = NULL;
+	g_autofree char *expected_error = g_strdup(error);
+	htmlDocPtr doc;
+
+	(void)state;
+	set_string(cell, "id", nasty_id);
+	set_string(cell, "dir", "cells/a&b c#d:e");
+	doc = html_doc(report, &html);
+	assert_int_equal(xpath_count(doc, "//td[@id='cell-1']//a[@href='cells/a%26b%20c%23d%3Ae/"
+				     "serial.log']"), 1);
+	assert_null(strstr(html, "<no response>"));
+	assert_contains(html, "&lt;no response&gt; &amp; the serial");
+	assert_null(strstr(html, "<b>"));
+	parsed_error = xpath_string(doc, "//table[@id='failures']//td[@class='error']");
+	assert_string_equal(parsed_error, expected_error);
+	parsed_id = xpath_string(doc, "//table[@id='grid']//td[@id='cell-1']/@data-cell");
+	assert_string_equal(parsed_id, nasty_id);
+	g_free(g_steal_pointer(&parsed_id));
+	parsed_id = xpath_string(doc, "//table[@id='failures']//td[@class='cell']");
+	assert_string_equal(parsed_id, nasty_id);
+	xmlFreeDoc(doc);
+	json_object_put(report);
+}
+
+/* ---- diff ------------------------------------------------------------------- */
+
+static const struct hpci_diff_thresholds default_thresholds = {
+	HPCI_DIFF_DEFAULT_PCT, HPCI_DIFF_DEFAULT_MS,
+};
+
+/* The findings of one kind for one cell. */
+static guint count_findings(json_object *findings, const char *kind, const char *cell)
+{
+	guint n = 0;
+
+	for (size_t i = 0; i < json_object_array_length(findings); i++) {
+		json_object *f = json_object_array_get_idx(findings, i);
+
+		n += strcmp(hpci_json_get_string(f, "kind"), kind) == 0 &&
+		     strcmp(hpci_json_get_string(f, "cell"), cell) == 0;
+	}
+	return n;
+}
+
+static void test_diff_noise_rule(void **state)
+{
+	const struct hpci_diff_thresholds strict = { 0, 0 };
+
+	(void)state;
+	assert_true(hpci_diff_moved(15000, 25000, &default_thresholds));
+	assert_false(hpci_diff_moved(15000, 15500, &default_thresholds));
+	assert_false(hpci_diff_moved(15000, 18750, &default_thresholds)); /* exactly 25 % */
+	assert_true(hpci_diff_moved(15000, 11000, &default_thresholds));  /* faster counts */
+	assert_false(hpci_diff_moved(400, 2300, &default_thresholds));    /* under the floor */
+	assert_true(hpci_diff_moved(400, 2500, &default_thresholds));
+	assert_true(hpci_diff_moved(400, 401, &strict));
+	assert_false(hpci_diff_moved(400, 400, &strict));
+}
+
+static void test_diff_identical(void **state)
+{
+	json_object *old_report = load_fixture("full/report.json");
+	json_object *new_report = load_fixture("full/report.json");
+	json_object *findings = hpci_report_diff(old_report, new_report, &default_thresholds);
+	g_autofree char *text = hpci_diff_text(findings);
+
+	(void)state;
+	assert_int_equal(json_object_array_length(findings), 0);
+	assert_int_equal(hpci_diff_regressions(findings), 0);
+	assert_string_equal(text, "no changes\n");
+	json_object_put(findings);
+	json_object_put(old_report);
+	json_object_put(new_report);
+}
+
+static void test_diff_finds_regression_and_timing(void **state)
+{
+	json_object *old_report = load_fixture("full/report.json");
+	json_object *new_report = load_fixture("full/report.json");
+	json_object *findings;
+	g_autofree char *text = NULL;
+
+	(void)state;
+	set_string(cell_by_id(new_report, C3), "verdict", "fail");
+	set_string(cell_by_id(new_report, C3), "outcome", "guest-crash");
+	set_boot_ms(cell_by_id(new_report, C4), 25000);   /* 14.8 s -> 25 s */
+	set_boot_ms(cell_by_id(old_report, C5), 15000);
+	set_boot_ms(cell_by_id(new_report, C5), 15500);   /* noise */
+	set_string(cell_by_id(new_report, C1), "verdict", "pass");
+	set_string(cell_by_id(new_report, C1), "outcome", "pass");
+	findings = hpci_report_diff(old_report, new_report, &default_thresholds);
+	text = hpci_diff_text(findings);
+	assert_int_equal(hpci_diff_regressions(findings), 1);
+	assert_int_equal(count_findings(findings, "regressed", C3), 1);
+	assert_int_equal(count_findings(findings, "recovered", C1), 1);
+	assert_int_equal(count_findings(findings, "boot-time", C4), 1);
+	assert_int_equal(count_findings(findings, "boot-time", C5), 0);
+	assert_int_equal(json_object_array_length(findings), 3);
+	assert_contains(text, "regressed    " C3 ": verdict pass -> fail, outcome pass -> "
+			"guest-crash\n");
+	assert_contains(text, "boot-time    " C4 ": boot 14.8 s -> 25.0 s (+10.2 s, +68%)\n");
+	assert_contains(text, "3 findings, 1 regression\n");
+	json_object_put(findings);
+	json_object_put(old_report);
+	json_object_put(new_report);
+}
+
+static void test_diff_boot_15s_to_25s_not_15_5s(void **state)
+{
+	json_object *old_report = load_fixture("full/report.json");
+	json_object *new_report = load_fixture("full/report.json");
+	json_object *findings;
+
+	(void)state;
+	/* C3 and C5 both boot in 15.0 s in the fixture */
+	set_boot_ms(cell_by_id(new_report, C3), 25000);
+	set_boot_ms(cell_by_id(new_report, C5), 15500);
+	findings = hpci_report_diff(old_report, new_report, &default_thresholds);
+	assert_int_equal(count_findings(findings, "boot-time", C3), 1);
+	assert_int_equal(count_findings(findings, "boot-time", C5), 0);
+	assert_int_equal(json_object_array_length(findings), 1);
+	assert_int_equal(hpci_report_ms(json_object_array_get_idx(findings, 0), "old_ms"), 15000);
+	assert_int_equal(hpci_report_ms(json_object_array_get_idx(findings, 0), "new_ms"), 25000);
+	assert_int_equal(hpci_diff_regressions(findings), 0);
+	json_object_put(findings);
+	json_object_put(old_report);
+	json_object_put(new_report);
+}
+
+static void test_diff_outcomes_presence_and_plugs(void **state)
+{
+	json_object *old_report = load_fixture("full/report.json");
+	json_object *new_report = load_fixture("shard-2/report.json");
+	json_object *plug, *timings = NULL, *plugs = NULL;
+	json_object *findings;
+
+	(void)state;
+	/* shard-2 holds C2, C4 and C6 (ran); full holds all six, C6 not run */
+	set_string(cell_by_id(new_report, C2), "outcome", "hang-smm");
+	assert_true(json_object_object_get_ex(cell_by_id(new_report, C4), "timings", &timings));
+	assert_true(json_object_object_get_ex(timings, "plugs", &plugs));
+	plug = json_object_array_get_idx(plugs, 1);   /* vCPU 2: 307 ms -> 3.5 s */
+	json_object_object_add(plug, "online_ms", json_object_new_int64(15795 + 3500));
+	findings = hpci_report_diff(old_report, new_report, &default_thresholds);
+	assert_int_equal(count_findings(findings, "changed", C2), 1);
+	assert_int_equal(count_findings(findings, "changed", C6), 1);
+	assert_int_equal(count_findings(findings, "plug-latency", C4), 1);
+	assert_int_equal(count_findings(findings, "disappeared", C1), 1);
+	assert_int_equal(count_findings(findings, "disappeared", C3), 1);
+	assert_int_equal(count_findings(findings, "disappeared", C5), 1);
+	assert_int_equal(json_object_array_length(findings), 6);
+	assert_int_equal(hpci_diff_regressions(findings), 0);
+	json_object_put(findings);
+	json_object_put(old_report);
+	json_object_put(new_report);
+}
+
+/* ---- the binary --------------------------------------------------------------- */
+
+struct result {
+	int status;
+	GString *out;
+	GString *err;
+};
+
+static struct result run(const char *const *args)
+{
+	struct result r = { 0, g_string_new(NULL), g_string_new(NULL) };
+	struct hpci_cmd cmd;
+
+	hpci_cmd_init(&cmd, g_getenv("HOTPLUG_CI"));
+	hpci_cmd_add(&cmd, "report");
+	for (; *args; args++)
+		hpci_cmd_add(&cmd, *args);
+	cmd.timeout_ms = 60000;
+	(void)hpci_cmd_run(&cmd, r.out, r.err);
+	r.status = cmd.exit_status;
+	hpci_cmd_release(&cmd);
+	return r;
+}
+
+static void result_free(struct result *r)
+{
+	g_string_free(r->out, TRUE);
+	g_string_free(r->err, TRUE);
+}
+
+/* The binary comes from meson (HOTPLUG_CI); run by hand, these skip. */
+static void require_binary(void)
+{
+	if (!g_getenv("HOTPLUG_CI"))
+		skip();
+}
+
+static void test_cli_help(void **state)
+{
+	static const char *const verbs[] = { "merge", "junit", "html", "diff" };
+	const char *top[] = { "--help", NULL };
+	struct result r;
+
+	(void)state;
+	require_binary();
+	r = run(top);
+	assert_int_equal(r.status, 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++)
+		assert_contains(r.out->str, verbs[i]);
+	result_free(&r);
+	for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++) {
+		const char *args[] = { verbs[i], "--help", NULL };
+
+		r = run(args);
+		assert_int_equal(r.status, 0);
+		assert_contains(r.out->str, "Usage:");
+		assert_contains(r.out->str, "Exit status");
+		result_free(&r);
+	}
+}
+
+static void test_cli_bad_inputs_exit_2(void **state)
+{
+	g_autofree char *dir = tmp_dir();
+	g_autofree char *missing = g_build_filename(dir, "missing.json", NULL);
+	g_autofree char *not_json = g_build_filename(dir, "not.json", NULL);
+	g_autofree char *not_report = g_build_filename(dir, "other.json", NULL);
+	g_autofree char *out = g_build_filename(dir, "out.json", NULL);
+	g_autofree char *full = fixture("full/report.json");
+	const char *cases[][5] = {
+		{ "junit", missing, NULL },
+		{ "html", not_json, NULL },
+		{ "diff", full, not_report, NULL },
+		{ "merge", out, full, missing, NULL },
+		{ "frobnicate", NULL },
+		{ "diff", full, NULL },
+	};
+	const char *expect[] = { missing, "is not JSON", "is not a hotplug-ci report", missing,
+				 "unknown report verb", "diff takes two reports" };
+
+	(void)state;
+	require_binary();
+	assert_int_equal(hpci_write_file(not_json, "<html>", -1), 0);
+	assert_int_equal(hpci_write_file(not_report, "{ \"schema\": 1, \"cells\": {} }", -1), 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct result r = run(cases[i]);
+
+		if (r.status != 2 || !strstr(r.err->str, expect[i]))
+			fail_msg("report %s: exit %d, stderr:\n%s", cases[i][0], r.status,
+				 r.err->str);
+		assert_false(hpci_is_file(out));
+		result_free(&r);
+	}
+	hpci_rm_rf(dir);
+}
+
+static void test_cli_diff_exit_status(void **state)
+{
+	g_autofree char *dir = tmp_dir();
+	g_autofree char *full = fixture("full/report.json");
+	json_object *worse = load_fixture("full/report.json");
+	g_autofree char *worse_path = NULL;
+	const char *same[] = { "diff", full, full, NULL };
+	const char *regressed[] = { "diff", full, NULL, NULL };
+	const char *as_json[] = { "diff", "--json", full, NULL, NULL };
+	json_object *parsed;
+	struct result r;
+
+	(void)state;
+	require_binary();
+	set_string(cell_by_id(worse, C4), "verdict", "fail");
+	set_string(cell_by_id(worse, C4), "outcome", "hang-smm");
+	worse_path = write_json(dir, "worse.json", worse);
+	regressed[2] = as_json[3] = worse_path;
+	r = run(same);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out->str, "no changes\n");
+	result_free(&r);
+	r = run(regressed);
+	assert_int_equal(r.status, 1);
+	assert_contains(r.out->str, "regressed    " C4);
+	result_free(&r);
+	r = run(as_json);
+	assert_int_equal(r.status, 1);
+	parsed = json_tokener_parse(r.out->str);
+	assert_non_null(parsed);
+	assert_int_equal(hpci_report_ms(parsed, "regressions"), 1);
+	assert_int_equal(hpci_report_ms(parsed, "threshold_ms"), HPCI_DIFF_DEFAULT_MS);
+	json_object_put(parsed);
+	result_free(&r);
+	json_object_put(worse);
+	hpci_rm_rf(dir);
+}
+
+static void test_cli_writes_files(void **state)
+{
+	g_autofree char *dir = tmp_dir();
+	g_autofree char *s1 = fixture("shard-1/report.json");
+	g_autofree char *s2 = fixture("shard-2/report.json");
+	g_autofree char *merged = g_build_filename(dir, "nightly", "report.json", NULL);
+	g_autofree char *xml = g_build_filename(dir, "junit", "report.xml", NULL);
+	g_autofree char *html = g_build_filename(dir, "nightly", "index.html", NULL);
+	const char *merge[] = { "merge", merged, s1, s2, NULL };
+	const char *junit[] = { "junit", merged, "-o", xml, NULL };
+	const char *page[] = { "html", merged, "-o", html, NULL };
+	json_object *report = NULL;
+	struct result r;
+
+	(void)state;
+	require_binary();
+	r = run(merge);
+	assert_int_equal(r.status, 0);
+	assert_contains(r.out->str, "6 cells, 4 pass, 1 fail, 1 known issue, 0 not run");
+	result_free(&r);
+	assert_int_equal(hpci_report_load(merged, &report), 0);
+	json_object_put(report);
+	r = run(junit);
+	assert_int_equal(r.status, 0);
+	assert_true(hpci_is_file(xml));
+	result_free(&r);
+	r = run(page);
+	assert_int_equal(r.status, 0);
+	assert_true(hpci_is_file(html));
+	result_free(&r);
+	hpci_rm_rf(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_load_rejects_what_is_not_a_report),
+		cmocka_unit_test(test_relative_path),
+		cmocka_unit_test(test_xml_text_drops_control_characters),
+		cmocka_unit_test(test_merge_disjoint_shards),
+		cmocka_unit_test(test_merge_rewrites_dirs_so_links_work),
+		cmocka_unit_test(test_merge_ran_beats_not_run),
+		cmocka_unit_test(test_merge_refuses_a_cell_that_ran_twice),
+		cmocka_unit_test(test_merge_refuses_different_matrices),
+		cmocka_unit_test(test_merge_follows_the_matrix_file),
+		cmocka_unit_test(test_junit_validates_and_counts),
+		cmocka_unit_test(test_junit_infra_error_is_an_error),
+		cmocka_unit_test(test_junit_schema_rejects_bad_xml),
+		cmocka_unit_test(test_html_grid_has_one_box_per_cell),
+		cmocka_unit_test(test_html_charts_have_one_bar_each),
+		cmocka_unit_test(test_html_escapes_everything),
+		cmocka_unit_test(test_diff_noise_rule),
+		cmocka_unit_test(test_diff_identical),
+		cmocka_unit_test(test_diff_finds_regression_and_timing),
+		cmocka_unit_test(test_diff_boot_15s_to_25s_not_15_5s),
+		cmocka_unit_test(test_diff_outcomes_presence_and_plugs),
+		cmocka_unit_test(test_cli_help),
+		cmocka_unit_test(test_cli_bad_inputs_exit_2),
+		cmocka_unit_test(test_cli_diff_exit_status),
+		cmocka_unit_test(test_cli_writes_files),
+	};
+	int failed;
+
+	xmlInitParser();
+	failed = cmocka_run_group_tests(tests, NULL, NULL);
+	xmlCleanupParser();
+	return failed;
+}
