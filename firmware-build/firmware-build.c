@@ -183,14 +183,6 @@ static GPtrArray *merge_assignments(const char *const *defaults, const GPtrArray
 	return out;
 }
 
-static bool defines_smm(const GPtrArray *defines)
-{
-	for (guint i = 0; i < defines->len; i++)
-		if (!g_ascii_strcasecmp(defines->pdata[i], "SMM_REQUIRE=TRUE"))
-			return true;
-	return false;
-}
-
 static bool defines_true(const GPtrArray *defines, const char *name)
 {
 	g_autofree char *want = g_strdup_printf("%s=TRUE", name);
@@ -199,6 +191,11 @@ static bool defines_true(const GPtrArray *defines, const char *name)
 		if (!g_ascii_strcasecmp(defines->pdata[i], want))
 			return true;
 	return false;
+}
+
+static bool defines_smm(const GPtrArray *defines)
+{
+	return defines_true(defines, "SMM_REQUIRE");
 }
 
 bool hpci_firmware_request_smm(const struct hpci_firmware_request *req)

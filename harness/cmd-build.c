@@ -5,6 +5,7 @@
 #include "firmware-build.h"
 #include "interrupt.h"
 #include "qemu-build.h"
+#include "strlist.h"
 
 #include <glib.h>
 #include <stdio.h>
@@ -109,19 +110,10 @@ static int build_qemu(const struct build_options *o)
 	return HPCI_EXIT_OK;
 }
 
-static GPtrArray *strv_array(char **strv)
-{
-	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
-
-	for (char **s = strv; s && *s; s++)
-		g_ptr_array_add(a, g_strdup(*s));
-	return a;
-}
-
 static int build_firmware(const struct build_options *o)
 {
-	g_autoptr(GPtrArray) defines = strv_array(o->defines);
-	g_autoptr(GPtrArray) pcds = strv_array(o->pcds);
+	g_autoptr(GPtrArray) defines = hpci_strings_from_strv(o->defines);
+	g_autoptr(GPtrArray) pcds = hpci_strings_from_strv(o->pcds);
 	struct hpci_firmware_request req = {
 		.source = o->source, .rev = o->rev, .sha256 = o->sha256, .patches = o->patches,
 		.build_type = o->build_type, .defines = defines, .pcds = pcds,

@@ -6,6 +6,7 @@
 #include "fsutil.h"
 #include "host.h"
 #include "image.h"
+#include "strlist.h"
 #include "virt.h"
 
 #include <glib.h>
@@ -64,12 +65,10 @@ static void check_libvirt(struct doctor *d, const char *uri)
 	desc = hpci_virt_describe(virt);
 	report(d, true, "libvirt", desc, NULL);
 	if (hpci_virt_list_domains(virt, HPCI_DOMAIN_PREFIX, &leftovers) >= 0) {
-		g_autofree char *names = NULL;
+		g_autofree char *names = hpci_strings_join(leftovers, " ");
 
-		g_ptr_array_add(leftovers, NULL);
-		names = g_strjoinv(" ", (char **)leftovers->pdata);
-		report(d, leftovers->len == 1, "leftover domains",
-		       leftovers->len == 1 ? "none" : names,
+		report(d, leftovers->len == 0, "leftover domains",
+		       leftovers->len == 0 ? "none" : names,
 		       "virsh destroy each (auto-destroy should have done it)");
 	}
 	check_built_emulators(d, virt);

@@ -10,6 +10,7 @@
 #include "matrix.h"
 #include "qemu-build.h"
 #include "report-json.h"
+#include "strlist.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -102,7 +103,6 @@ static int record_identities(struct hpci_run_report *report, struct hpci_matrix 
 	for (guint i = 0; i < matrix->cells->len; i++) {
 		const struct hpci_cell *cell = g_ptr_array_index(matrix->cells, i);
 		g_autofree char *version = NULL;
-
 		g_autofree char *fw_version = NULL;
 
 		if (!cell->qemu.emulator || !cell->firmware.code)
@@ -172,14 +172,9 @@ static char *recipe_id(const char *kind, const char *source, const char *rev, co
 	return g_string_free(s, FALSE);
 }
 
-static char *joined_patches(GPtrArray *names)
+static char *joined_patches(const GPtrArray *names)
 {
-	g_autofree char *joined = NULL;
-
-	g_ptr_array_add(names, NULL);
-	joined = g_strjoinv(", ", (char **)names->pdata);
-	g_ptr_array_remove_index(names, names->len - 1);
-	return g_strdup(*joined ? joined : "none");
+	return names->len ? hpci_strings_join(names, ", ") : g_strdup("none");
 }
 
 /* What a recipe gave: the paths a cell needs (emulator; or code and vars). */

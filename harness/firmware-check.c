@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "firmware-check.h"
 #include "observe.h"
+#include "strlist.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -249,19 +250,11 @@ void hpci_fw_expect_check(const struct hpci_firmware_expect *expect,
 		    log->cpu_hotunplug);
 }
 
-static char *join_problems(GPtrArray *problems)
-{
-	g_ptr_array_add(problems, NULL);
-	g_autofree char *joined = g_strjoinv("; ", (char **)problems->pdata);
-	g_ptr_array_remove_index(problems, problems->len - 1);
-	return g_steal_pointer(&joined);
-}
-
 void hpci_fw_apply(const struct hpci_fw_log *log, GPtrArray *problems,
 		   struct hpci_cell_result *res)
 {
 	g_autofree char *summary = NULL;
-	g_autofree char *joined = problems->len ? join_problems(problems) : NULL;
+	g_autofree char *joined = problems->len ? hpci_strings_join(problems, "; ") : NULL;
 	char *evidence;
 
 	if (log && hpci_fw_log_failed(log, &summary)) {

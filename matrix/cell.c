@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "cell.h"
+#include "strlist.h"
 
 #include <errno.h>
 #include <string.h>
@@ -62,15 +63,6 @@ const char *hpci_cell_axis(const struct hpci_cell *cell, const char *axis)
 	return NULL;
 }
 
-static GPtrArray *copy_strings(const GPtrArray *list)
-{
-	GPtrArray *copy = g_ptr_array_new_with_free_func(g_free);
-
-	for (guint i = 0; list && i < list->len; i++)
-		g_ptr_array_add(copy, g_strdup(g_ptr_array_index(list, i)));
-	return copy;
-}
-
 void hpci_qemu_recipe_free(struct hpci_qemu_recipe *recipe)
 {
 	if (!recipe)
@@ -95,7 +87,7 @@ struct hpci_qemu_recipe *hpci_qemu_recipe_copy(const struct hpci_qemu_recipe *re
 	copy->rev = g_strdup(recipe->rev);
 	copy->sha256 = g_strdup(recipe->sha256);
 	copy->patches = g_strdup(recipe->patches);
-	copy->configure = copy_strings(recipe->configure);
+	copy->configure = hpci_strings_copy(recipe->configure);
 	return copy;
 }
 
@@ -127,8 +119,8 @@ struct hpci_firmware_recipe *hpci_firmware_recipe_copy(const struct hpci_firmwar
 	copy->sha256 = g_strdup(recipe->sha256);
 	copy->patches = g_strdup(recipe->patches);
 	copy->build_type = g_strdup(recipe->build_type);
-	copy->defines = copy_strings(recipe->defines);
-	copy->pcds = copy_strings(recipe->pcds);
+	copy->defines = hpci_strings_copy(recipe->defines);
+	copy->pcds = hpci_strings_copy(recipe->pcds);
 	return copy;
 }
 

@@ -589,6 +589,29 @@ static char *resolve_relative(const struct matrix_parser *p, const char *rel)
 	return g_build_filename(base, rel, NULL);
 }
 
+/* What a build recipe (qemu or firmware) builds from: "source", and the
+ * optional "rev", "sha256" and "patches" (relative to the matrix file). */
+static int parse_recipe_source(const struct matrix_parser *p, const char *path, json_object *spec,
+			       char **source, char **rev, char **sha256, char **patches)
+{
+	const char *s = NULL;
+	int rc;
+
+	if ((rc = req_string(p, path, spec, "source", &s)) < 0)
+		return rc;
+	*source = g_strdup(s);
+	if ((rc = opt_string(p, path, spec, "rev", &s)) < 0)
+		return rc;
+	*rev = rc ? g_strdup(s) : NULL;
+	if ((rc = opt_string(p, path, spec, "sha256", &s)) < 0)
+		return rc;
+	*sha256 = rc ? g_strdup(s) : NULL;
+	if ((rc = opt_string(p, path, spec, "patches", &s)) < 0)
+		return rc;
+	*patches = rc ? resolve_relative(p, s) : NULL;
+	return 0;
+}
+
 /* An optional array of strings; *ret gets an empty array when it is absent. */
 static int opt_string_list(const struct matrix_parser *p, const char *path, json_object *obj,
 			   const char *key, GPtrArray **ret)
@@ -934,18 +957,9 @@ static int parse_firmware_build(const struct matrix_parser *p, const char *path,
 	    (rc = check_keys(p, path, spec, firmware_build_keys)) < 0)
 		return rc;
 	r = fw->recipe = g_new0(struct hpci_firmware_recipe, 1);
-	if ((rc = req_string(p, path, spec, "source", &s)) < 0)
+	if ((rc = parse_recipe_source(p, path, spec, &r->source, &r->rev, &r->sha256,
+				      &r->patches)) < 0)
 		return rc;
-	r->source = g_strdup(s);
-	if ((rc = opt_string(p, path, spec, "rev", &s)) < 0)
-		return rc;
-	r->rev = rc ? g_strdup(s) : NULL;
-	if ((rc = opt_string(p, path, spec, "sha256", &s)) < 0)
-		return rc;
-	r->sha256 = rc ? g_strdup(s) : NULL;
-	if ((rc = opt_string(p, path, spec, "patches", &s)) < 0)
-		return rc;
-	r->patches = rc ? resolve_relative(p, s) : NULL;
 	if ((rc = opt_string(p, path, spec, "build_type", &s)) < 0)
 		return rc;
 	r->build_type = g_strdup(rc ? s : "DEBUG");
@@ -1031,23 +1045,13 @@ static int parse_firmware(const struct matrix_parser *p, const char *path, json_
 static int parse_qemu_build(const struct matrix_parser *p, const char *path, json_object *spec,
 			    struct hpci_qemu_recipe *r)
 {
-	const char *s = NULL;
 	int rc;
 
 	if ((rc = check_object(p, path, spec)) < 0 ||
 	    (rc = check_keys(p, path, spec, qemu_build_keys)) < 0 ||
-	    (rc = req_string(p, path, spec, "source", &s)) < 0)
+	    (rc = parse_recipe_source(p, path, spec, &r->source, &r->rev, &r->sha256,
+				      &r->patches)) < 0)
 		return rc;
-	r->source = g_strdup(s);
-	if ((rc = opt_string(p, path, spec, "rev", &s)) < 0)
-		return rc;
-	r->rev = rc ? g_strdup(s) : NULL;
-	if ((rc = opt_string(p, path, spec, "sha256", &s)) < 0)
-		return rc;
-	r->sha256 = rc ? g_strdup(s) : NULL;
-	if ((rc = opt_string(p, path, spec, "patches", &s)) < 0)
-		return rc;
-	r->patches = rc ? resolve_relative(p, s) : NULL;
 	if ((rc = opt_string_list(p, path, spec, "configure", &r->configure)) < 0)
 		return rc;
 	/* The source's form and the patch queue, before anything is built. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "report-diff.h"
-#include "report-merge.h"
+#include "report-load.h"
 #include "manifest.h"
 
 #include <string.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "report-html.h"
-#include "report-merge.h"
+#include "report-load.h"
 #include "error.h"
 #include "manifest.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "report-junit.h"
-#include "report-merge.h"
+#include "report-load.h"
 #include "error.h"
 #include "fsutil.h"
 #include "manifest.h"

@@ -2,74 +2,7 @@
 #ifndef HPCI_REPORT_MERGE_H
 #define HPCI_REPORT_MERGE_H
 
-#include <glib.h>
-#include <json-c/json.h>
-
-/*
- * Reading report.json files back (reports/README.md), for the `report` verbs:
- * merge, junit, html and diff all start from hpci_report_load() and share
- * the helpers below.  Merging lives here too because it is the one verb that
- * needs the matrix order of cells it did not run.
- */
-
-/* The six axes, in the order cell ids name them (matrix/README.md). */
-#define HPCI_REPORT_AXES 6
-extern const char *const hpci_report_axis_names[HPCI_REPORT_AXES];
-
-/*
- * Reads and checks a report: a JSON object with "schema": 1 and a "cells"
- * array of objects with an "id".  Anything else is one error naming the file:
- * -ENOENT or -EIO when it cannot be read, -EINVAL otherwise.
- */
-int hpci_report_load(const char *path, json_object **ret);
-
-/* The cells array of a loaded report. */
-json_object *hpci_report_cells(json_object *report);
-
-/* The integer at path ("a.b" looks into nested objects), -1 when absent or null. */
-gint64 hpci_report_ms(json_object *o, const char *path);
-
-/* The cell's verdict; a cell without one counts as "not-run". */
-const char *hpci_report_verdict(json_object *cell);
-
-/* The cell's value on an axis ("" when absent). */
-const char *hpci_report_axis(json_object *cell, unsigned axis);
-
-/*
- * Text as XML allows it: invalid UTF-8 repaired, control characters other
- * than tab and newline replaced by '?'.  Serial consoles carry terminal
- * escapes and, after a reset, binary noise.
- */
-char *hpci_report_xml_text(const char *text);
-
-/*
- * path relative to base_dir; both relative ones are taken from the current
- * directory.  Lexical (symlinks are not resolved), since the output directory
- * may not exist yet.
- */
-char *hpci_report_relative_path(const char *path, const char *base_dir);
-
-/*
- * Where each axis value comes in matrix order.  Matrices expand as the
- * cartesian product of the axes in id order, each axis's values in the
- * order the file lists them, so this rank is all a sort needs.
- */
-struct hpci_axis_order {
-	GHashTable *rank[HPCI_REPORT_AXES];   /* value (char *) -> rank + 1 */
-};
-
-/*
- * From the matrix file the report names, when it is still there with the
- * same sha256; otherwise inferred from the reports' own cell order (each
- * lists its cells in matrix order), ties going to the value seen first.
- */
-void hpci_axis_order_init(struct hpci_axis_order *order, json_object *const *reports,
-			  guint n_reports);
-void hpci_axis_order_release(struct hpci_axis_order *order);
-
-/* Compares two cells on the axes [first, last), by rank. */
-int hpci_axis_order_compare(const struct hpci_axis_order *order, json_object *a,
-			    json_object *b, unsigned first, unsigned last);
+#include "report-load.h"
 
 /*
  * Joins shard reports of one matrix into one: cells from every input in
