@@ -16,8 +16,8 @@ enum hpci_exit {
 };
 
 #define HPCI_EXIT_STATUS_HELP \
-	"Exit status: 0 all verdicts hold, 1 some verdict fails (product failure),\n" \
-	"2 usage or input error, 3 only infrastructure errors, 130 interrupted."
+	"Exit status: 0 all verdicts hold, 1 some verdict fails or is flaky (product\n" \
+	"failure), 2 usage or input error, 3 only infrastructure errors, 130 interrupted."
 
 #define HPCI_DEFAULT_URI "qemu:///system"
 

@@ -16,14 +16,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* How long the guest may be silent before the registers are sampled, the
- * sampling period, and how many identical samples make a hang: a healthy
- * SMI lasts milliseconds even under TCG (facts, section 6). */
+/* How long the guest may be silent before the registers are sampled, and
+ * the sampling period. */
 #define QUIET_BEFORE_SAMPLING_MS 3000
 /* OVMF (a RELEASE build) prints nothing for the first 10-15 s of a boot. */
 #define BOOT_QUIET_BEFORE_SAMPLING_MS 30000
-#define SAMPLE_PERIOD_MS 1000
-#define HANG_SAMPLES 3
+#define SAMPLE_PERIOD_MS 5000
+/* How long a CPU must sit in SMM at one RIP to be hung.  A healthy SMI lasts
+ * milliseconds even under TCG (facts, section 6), but with cells sharing the
+ * host's cores SMM rendezvous were seen stalled at one RIP for up to 25 s and
+ * then complete (firmware-debug.json burst, 2026-11-23): a 2 s window called
+ * those hangs.  Shorter stalls are reported as stalls, not failures. */
+#define HANG_WINDOW_MS 60000
+#define HANG_SAMPLES (HANG_WINDOW_MS / SAMPLE_PERIOD_MS + 1)
 #define AGENT_TIMEOUT_S 10
 
 /* One cell in flight: everything the steps share and teardown releases. */
@@ -41,6 +46,8 @@ struct cell_run {
 	GPtrArray *sample_texts;   /* char * */
 	GArray *sample_times;      /* gint64 ms */
 	unsigned next_vcpu;        /* next free vCPU id to plug */
+	gint booted;               /* the ready line came (atomic: read by the event thread) */
+	gint boot_resets;          /* resets before it */
 	enum hpci_failure failure;
 	char *error;
 };
@@ -65,10 +72,22 @@ static void fail(struct cell_run *cr, enum hpci_failure failure, const char *fmt
 	hpci_obs_note(&cr->obs, "failure: %s", cr->error);
 }
 
+/*
+ * A reset during boot, before the guest's ready line, is the firmware's
+ * own business once (OVMF resets after its first boot changes the memory
+ * type information); a second one is a reset loop, and any reset after the
+ * guest is up is a crash (a triple fault looks like that).
+ */
 static void on_domain_stop(enum hpci_domain_stop stop, void *opaque)
 {
 	struct cell_run *cr = opaque;
 
+	if (stop == HPCI_STOP_RESET && !g_atomic_int_get(&cr->booted) &&
+	    g_atomic_int_add(&cr->boot_resets, 1) == 0) {
+		hpci_obs_note(&cr->obs, "the guest reset during boot (allowed once: OVMF resets "
+			      "when its memory type information changes)");
+		return;
+	}
 	hpci_obs_stopped(&cr->obs, hpci_domain_stop_name(stop));
 }
 
@@ -128,6 +147,22 @@ static gint64 sample_span_ms(struct cell_run *cr)
 			   g_array_index(cr->sample_times, gint64, 0);
 }
 
+/* The guest went on: when the samples so far had a CPU in SMM at one RIP,
+ * that was an SMM stall, which the report counts. */
+static void note_smm_stall(struct cell_run *cr)
+{
+	int cpu = hpci_regdump_smm_stuck(cr->samples);
+	gint64 span = sample_span_ms(cr);
+
+	if (cpu < 0)
+		return;
+	cr->res->smm_stalls++;
+	cr->res->smm_stall_longest_ms = MAX(cr->res->smm_stall_longest_ms, span);
+	hpci_obs_note(&cr->obs, "CPU#%d sat in SMM at one RIP over %u samples (%" G_GINT64_FORMAT
+		      " ms), then the guest went on: an SMM stall, not a hang",
+		      cpu, cr->samples->len, span);
+}
+
 static bool any_serial(const struct hpci_event *ev, void *data)
 {
 	(void)data;
@@ -137,8 +172,8 @@ static bool any_serial(const struct hpci_event *ev, void *data)
 /*
  * Waits for a guest event.  While the guest is silent it samples the CPU
  * registers and gives up early with -EDEADLK when one CPU sits in SMM at the
- * same RIP over HANG_SAMPLES samples, so a hang is classified in seconds,
- * not at the step timeout.  Returns 0, -ETIMEDOUT, -EDEADLK, -ESHUTDOWN or
+ * same RIP over HANG_WINDOW_MS, so a hang is classified then, not only at a
+ * longer step timeout.  Returns 0, -ETIMEDOUT, -EDEADLK, -ESHUTDOWN or
  * -EINTR.  *cursor moves past what was examined, so successive waits for
  * several events of one kind each find a new one.
  */
@@ -154,6 +189,8 @@ static int wait_guest_quiet(struct cell_run *cr, guint *cursor, hpci_obs_match m
 	for (;;) {
 		int rc = hpci_obs_wait(&cr->obs, cursor, match, data, MIN(deadline, next_sample), ret);
 
+		if (rc == 0)
+			note_smm_stall(cr);
 		if (rc != -ETIMEDOUT)
 			return rc;
 		if (now(cr) >= deadline)
@@ -161,6 +198,7 @@ static int wait_guest_quiet(struct cell_run *cr, guint *cursor, hpci_obs_match m
 		/* The guest printed something since the last sample: it is alive. */
 		if (hpci_obs_wait(&cr->obs, &activity_cursor, any_serial, NULL, 0, NULL) == 0) {
 			activity_cursor = hpci_obs_count(&cr->obs);
+			note_smm_stall(cr);
 			forget_samples(cr);
 		}
 		if (sample_registers(cr) == 0 && cr->samples->len >= HANG_SAMPLES &&
@@ -266,9 +304,28 @@ static struct hpci_plug_timing *new_plug(struct cell_run *cr, unsigned vcpu)
 	return &g_array_index(cr->res->plugs, struct hpci_plug_timing, cr->res->plugs->len - 1);
 }
 
+/* A QEMU that dies in the middle of a request ("Unable to read from monitor:
+ * Connection reset by peer") is still active for libvirt a moment longer:
+ * give the stop a little time to show, so the death is the failure. */
+#define REQUEST_DEATH_GRACE_MS 3000
+
+static bool domain_died(struct cell_run *cr)
+{
+	gint64 until = now(cr) + REQUEST_DEATH_GRACE_MS;
+
+	if (hpci_is_refusal(hpci_error_message()))
+		return false;
+	while (hpci_domain_is_active(cr->dom)) {
+		if (now(cr) >= until)
+			return false;
+		g_usleep(100 * 1000);
+	}
+	return true;
+}
+
 static int request_failed(struct cell_run *cr, int rc)
 {
-	if (!hpci_domain_is_active(cr->dom))
+	if (domain_died(cr))
 		fail(cr, HPCI_FAIL_STOPPED, "%s", hpci_error_message());
 	else
 		fail(cr, HPCI_FAIL_REQUEST, "%s", hpci_error_message());
@@ -350,6 +407,48 @@ static int step_plug_burst(struct cell_run *cr)
 	return 0;
 }
 
+/*
+ * The guest and the firmware are done with the unplugged vCPUs: QEMU must
+ * have removed them too, else the unplug is not complete (a product
+ * failure).  libvirt learns it from DEVICE_DELETED, but libvirt 9.0 keeps
+ * counting a vCPU whose unplug it stopped waiting for ("unplug pending")
+ * even after QEMU removed it, and then refuses to plug that slot again
+ * ("already in requested state").  So QEMU's own CPU list decides, and while
+ * libvirt's count is stale later plug steps take fresh slots.
+ */
+static int wait_unplug_done(struct cell_run *cr)
+{
+	gint64 deadline = now(cr) + cr->cell->timeouts.unplug_ms;
+	int cpus, live;
+
+	while ((cpus = hpci_domain_qemu_cpus(cr->dom)) != (int)cr->cell->topology.boot) {
+		if (cpus < 0 || !hpci_domain_is_active(cr->dom))
+			return request_failed(cr, cpus < 0 ? cpus : -ESHUTDOWN);
+		if (hpci_interrupted()) {
+			fail(cr, HPCI_FAIL_INFRA, "interrupted while waiting for the unplug to complete");
+			return -EINTR;
+		}
+		if (now(cr) >= deadline) {
+			fail(cr, HPCI_FAIL_TIMEOUT, "QEMU did not complete the unplug within %u s: it "
+			     "still has %d CPUs, %u expected, although the guest removed them",
+			     cr->cell->timeouts.unplug_ms / 1000, cpus, cr->cell->topology.boot);
+			return -ETIMEDOUT;
+		}
+		g_usleep(200 * 1000);
+	}
+	live = hpci_domain_live_vcpus(cr->dom);
+	if (live == (int)cr->cell->topology.boot) {
+		hpci_obs_note(&cr->obs, "QEMU and libvirt have %d vCPUs: the unplug is complete", live);
+		cr->next_vcpu = cr->cell->topology.boot; /* later plug steps reuse the slots */
+	} else {
+		hpci_error_clear();
+		hpci_obs_note(&cr->obs, "QEMU has %d CPUs but libvirt still counts %d (it missed "
+			      "DEVICE_DELETED after giving up waiting): later plugs take fresh slots",
+			      cpus, live);
+	}
+	return 0;
+}
+
 static int step_unplug(struct cell_run *cr)
 {
 	for (guint i = cr->res->plugs->len; i-- > 0;) {
@@ -379,9 +478,7 @@ static int step_unplug(struct cell_run *cr)
 		}
 		p->removed_ms = ev->t_ms;
 	}
-	/* Every plugged vCPU is gone: later plug steps reuse the slots. */
-	cr->next_vcpu = cr->cell->topology.boot;
-	return 0;
+	return wait_unplug_done(cr);
 }
 
 static guint64 field(const char *line, const char *key)
@@ -485,13 +582,17 @@ static void collect_hang_evidence(struct cell_run *cr)
 
 static int create_domain(struct cell_run *cr, unsigned index)
 {
+	unsigned attempt = cr->res->attempt;
 	const struct hpci_image *image = g_hash_table_lookup(cr->ctx->images, cr->cell->image);
 	g_autofree char *disk = cell_path(cr, "disk.qcow2");
 	g_autofree char *nvram = cell_path(cr, "nvram.fd");
 	g_autofree char *serial = cell_path(cr, "serial.log");
 	g_autofree char *fwlog = cell_path(cr, "firmware.log");
 	g_autofree char *xml_path = cell_path(cr, "domain.xml");
-	g_autofree char *name = g_strdup_printf(HPCI_DOMAIN_PREFIX "%s-%u", cr->ctx->run_id, index);
+	g_autofree char *name = attempt > 1 ? g_strdup_printf(HPCI_DOMAIN_PREFIX "%s-%u-a%u",
+							     cr->ctx->run_id, index, attempt)
+					    : g_strdup_printf(HPCI_DOMAIN_PREFIX "%s-%u",
+							      cr->ctx->run_id, index);
 	g_autofree char *xml = NULL;
 	struct hpci_domain_spec spec = {
 		.cell = cr->cell, .name = name, .accel = cr->ctx->accel, .disk = disk,
@@ -501,6 +602,7 @@ static int create_domain(struct cell_run *cr, unsigned index)
 	int rc;
 
 	cr->res->domain = g_strdup(name);
+	cr->res->connection = g_strdup(hpci_virt_uri(cr->ctx->virt));
 	if (!image)
 		rc = hpci_error(ENOENT, "no image built for recipe '%s'", cr->cell->image);
 	else if ((rc = hpci_image_overlay(image, disk)) == 0 &&
@@ -612,7 +714,7 @@ static void release_run(struct cell_run *cr)
 }
 
 int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_cell *cell,
-		  unsigned index, struct hpci_cell_result *res)
+		  unsigned index, unsigned attempt, struct hpci_cell_result *res)
 {
 	struct cell_run cr = { .ctx = ctx, .cell = cell, .res = res, .next_vcpu = cell->topology.boot };
 	g_autofree char *events_log = NULL;
@@ -620,7 +722,14 @@ int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_cell *cell,
 	int rc;
 
 	res->ran = true;
-	res->dir = g_build_filename("cells", cell->id, NULL);
+	res->attempt = attempt;
+	if (attempt > 1) {
+		g_autofree char *sub = g_strdup_printf("attempt-%u", attempt);
+
+		res->dir = g_build_filename("cells", cell->id, sub, NULL);
+	} else {
+		res->dir = g_build_filename("cells", cell->id, NULL);
+	}
 	cr.dir = g_build_filename(ctx->run_dir, res->dir, NULL);
 	cr.samples = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
 	cr.sample_texts = g_ptr_array_new_with_free_func(g_free);
@@ -637,16 +746,18 @@ int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_cell *cell,
 		return 0;
 	}
 
-	if (create_domain(&cr, index) == 0 && boot(&cr) == 0)
+	if (create_domain(&cr, index) == 0 && boot(&cr) == 0) {
+		g_atomic_int_set(&cr.booted, 1);
 		run_steps(&cr);
+	}
 	collect_hang_evidence(&cr);
 	teardown(&cr);
 	classify(&cr);
 	if (res->ran && res->outcome != HPCI_OUTCOME_INFRA_ERROR)
 		check_firmware(&cr);
 	res->verdict_pass = hpci_verdict(&cell->expect, res->outcome, res->error);
-	res->known_issue = !res->verdict_pass && cell->expect.known_issue &&
-			   res->outcome == cell->expect.known_outcome;
+	res->known_issue = !res->verdict_pass &&
+			   hpci_expect_known_issue(&cell->expect, res->outcome) != NULL;
 	res->duration_ms = (g_get_monotonic_time() - t_start) / 1000;
 	rc = hpci_interrupted() ? -EINTR : 0;
 

@@ -22,11 +22,12 @@ struct hpci_run_ctx {
 #define HPCI_DOMAIN_PREFIX "hpci-"
 
 /*
- * Runs one cell as a real VM and fills res (outcome, verdict, timings,
+ * Runs one attempt (1-based; the first one's files go in cells/<id>/, the
+ * next ones' in cells/<id>/attempt-N/) of a cell as a real VM and fills res (outcome, verdict, timings,
  * evidence).  Product failures are outcomes, not errors: this returns
  * negative only when interrupted (-EINTR), after tearing everything down.
  */
 int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_cell *cell,
-		  unsigned index, struct hpci_cell_result *res);
+		  unsigned index, unsigned attempt, struct hpci_cell_result *res);
 
 #endif

@@ -89,7 +89,8 @@ static void classify_stop(const struct hpci_classify_input *in, struct hpci_clas
 	else if (strcmp(reason, "failed") == 0)
 		set(out, HPCI_OUTCOME_QEMU_CRASH,
 		    g_strdup("the QEMU process ended on its own (libvirt: failed); see qemu.log"));
-	else if (strcmp(reason, "crashed") == 0 || strcmp(reason, "shutdown") == 0)
+	else if (strcmp(reason, "crashed") == 0 || strcmp(reason, "shutdown") == 0 ||
+		 strcmp(reason, "reset") == 0)
 		set(out, HPCI_OUTCOME_GUEST_CRASH,
 		    g_strdup_printf("the guest reset or powered off without a panic message "
 				    "(libvirt: %s); a triple fault looks like this", reason));

@@ -3,10 +3,22 @@
 #include "error.h"
 #include "host.h"
 #include "matrix.h"
+#include "select.h"
 
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
+
+static void print_known_issues(const GArray *issues)
+{
+	for (guint i = 0; issues && i < issues->len; i++) {
+		const struct hpci_known_issue *ki =
+			&g_array_index(issues, struct hpci_known_issue, i);
+
+		printf("     %-13s known issue, may end %s: %s\n", "",
+		       hpci_outcome_name(ki->outcome), ki->note);
+	}
+}
 
 int cmd_list(int argc, char **argv)
 {
@@ -15,15 +27,22 @@ int cmd_list(int argc, char **argv)
 	g_autofree char *accel = NULL;
 	g_autofree char *reason = NULL;
 	g_autoptr(hpci_matrix) matrix = NULL;
+	g_auto(GStrv) filters = NULL;
+	g_autofree char *shard = NULL;
 	GOptionEntry entries[] = {
 		{ "matrix", 'm', 0, G_OPTION_ARG_FILENAME, &matrix_path,
 		  "matrix file to validate and expand (required)", "FILE" },
 		{ "accel", 0, 0, G_OPTION_ARG_STRING, &accel_opt,
 		  "evaluate host-conditional expectations for tcg or kvm (default: probe this host)",
 		  "ACCEL" },
+		{ "filter", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &filters,
+		  "list only the cells `run --filter EXPR` would run", "EXPR" },
+		{ "shard", 0, 0, G_OPTION_ARG_STRING, &shard,
+		  "list only the cells `run --shard K/N` would run", "K/N" },
 		{ NULL }
 	};
 	struct hpci_matrix_host host;
+	unsigned total, k = 0, n = 0;
 	int rc;
 
 	if ((rc = hpci_parse_options(&argc, &argv, "", "Validate a matrix and print its cells, "
@@ -39,21 +58,31 @@ int cmd_list(int argc, char **argv)
 		return HPCI_EXIT_USAGE;
 	}
 	host.accel = accel;
-	if (hpci_matrix_load(matrix_path, &host, &matrix) < 0) {
+	if ((shard && hpci_shard_parse(shard, "--shard", &k, &n) < 0) ||
+	    hpci_matrix_load(matrix_path, &host, &matrix) < 0) {
 		hpci_error_print();
 		return HPCI_EXIT_USAGE;
 	}
-	printf("# matrix '%s' (%s), %u cells, expectations for accel %s\n", matrix->name,
-	       matrix_path, matrix->cells->len, accel);
+	total = matrix->cells->len;
+	if ((filters && hpci_matrix_filter(matrix, (const char *const *)filters,
+					   g_strv_length(filters), "--filter") < 0) ||
+	    (shard && hpci_matrix_shard(matrix, k, n) < 0)) {
+		hpci_error_print();
+		return HPCI_EXIT_USAGE;
+	}
+	if (matrix->cells->len != total)
+		printf("# matrix '%s' (%s), %u of %u cells selected, expectations for accel %s\n",
+		       matrix->name, matrix_path, matrix->cells->len, total, accel);
+	else
+		printf("# matrix '%s' (%s), %u cells, expectations for accel %s\n", matrix->name,
+		       matrix_path, matrix->cells->len, accel);
 	for (guint i = 0; i < matrix->cells->len; i++) {
 		const struct hpci_cell *cell = g_ptr_array_index(matrix->cells, i);
 
 		printf("%3u  %-13s %s\n", i + 1, hpci_outcome_name(cell->expect.outcome), cell->id);
 		if (cell->expect.reason)
 			printf("     %-13s why: %s\n", "", cell->expect.reason);
-		if (cell->expect.known_issue)
-			printf("     %-13s known issue, may end %s: %s\n", "",
-			       hpci_outcome_name(cell->expect.known_outcome), cell->expect.known_issue);
+		print_known_issues(cell->expect.known_issues);
 	}
 	return HPCI_EXIT_OK;
 }

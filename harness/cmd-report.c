@@ -54,18 +54,14 @@ static int load_or_fail(const char *path, json_object **ret)
 static void print_merge_summary(const char *out_path, int n_inputs, json_object *merged)
 {
 	json_object *cells = hpci_report_cells(merged);
-	unsigned counts[4] = { 0 };
-	static const char *const verdicts[] = { "pass", "fail", "known-issue", "not-run" };
+	unsigned counts[HPCI_REPORT_VERDICTS];
 
-	for (size_t i = 0; i < json_object_array_length(cells); i++) {
-		const char *v = hpci_report_verdict(json_object_array_get_idx(cells, i));
-
-		for (size_t k = 0; k < G_N_ELEMENTS(verdicts); k++)
-			counts[k] += strcmp(v, verdicts[k]) == 0;
-	}
-	printf("merged %d report%s into %s: %zu cells, %u pass, %u fail, %u known issue, "
-	       "%u not run\n", n_inputs, n_inputs == 1 ? "" : "s", out_path,
-	       json_object_array_length(cells), counts[0], counts[1], counts[2], counts[3]);
+	hpci_report_count_verdicts(cells, counts);
+	printf("merged %d report%s into %s: %zu cells", n_inputs, n_inputs == 1 ? "" : "s",
+	       out_path, json_object_array_length(cells));
+	for (size_t v = 0; v < HPCI_REPORT_VERDICTS; v++)
+		printf(", %u %s", counts[v], hpci_report_verdicts[v].words);
+	printf("\n");
 }
 
 static int report_merge(int argc, char **argv)
@@ -79,9 +75,11 @@ static int report_merge(int argc, char **argv)
 
 	if ((rc = hpci_parse_options(&argc, &argv, "OUT.json IN.json...",
 				     "Join the report.json files of shards of one matrix (same "
-				     "matrix.sha256) into OUT.json: cells in matrix order, a cell "
-				     "that ran replacing one that did not, summary recounted, cell "
-				     "directories relative to OUT.json's directory.", entries)))
+				     "matrix.sha256 and run.filters, distinct run.shard K/N of one "
+				     "N) into OUT.json: cells in matrix order, a cell that ran "
+				     "replacing one that did not, summary recounted, cell and "
+				     "attempt directories relative to OUT.json's directory.",
+				     entries)))
 		return rc;
 	if (argc < 3)
 		return usage_error("merge takes an output file and at least one report", usage);
@@ -114,9 +112,10 @@ static int report_junit(int argc, char **argv)
 
 	if ((rc = hpci_parse_options(&argc, &argv, "REPORT.json",
 				     "Write the report as JUnit XML for GitLab's test report: one "
-				     "testcase per cell; fail is a failure (an error for "
-				     "infra-error) with the error, evidence, firmware problems and "
-				     "the serial.log tail; not-run and known-issue are skipped.",
+				     "testcase per cell; fail and flaky are failures, infra-error "
+				     "an error, with the error, evidence, firmware problems, each "
+				     "attempt and the serial.log tail; not-run and known-issue are "
+				     "skipped.",
 				     entries)))
 		return rc;
 	if (argc != 2)
@@ -149,21 +148,23 @@ static int report_html(int argc, char **argv)
 
 	if ((rc = hpci_parse_options(&argc, &argv, "REPORT.json",
 				     "Write the report as one static HTML page: the run, the "
-				     "matrix as a grid of verdicts linking to each cell's logs, "
-				     "the failures, and charts of boot time and plug latency.",
+				     "matrix as a grid of verdicts linking to each cell's (and "
+				     "each attempt's) logs, the failures, flaky cells, "
+				     "infrastructure errors and known issues, and charts of boot "
+				     "time and plug latency.",
 				     entries)))
 		return rc;
 	if (argc != 2)
 		return usage_error("html takes one report", usage);
 	if ((rc = load_or_fail(argv[1], &report)))
 		return rc;
+	report_dir = g_path_get_dirname(argv[1]);
 	if (out_path) {
 		g_autofree char *out_dir = g_path_get_dirname(out_path);
 
-		report_dir = g_path_get_dirname(argv[1]);
 		link = hpci_report_relative_path(report_dir, out_dir);
 	}
-	if (hpci_report_html(report, link, &html) < 0) {
+	if (hpci_report_html(report, report_dir, link, &html) < 0) {
 		hpci_error_print();
 		rc = HPCI_EXIT_INFRA;
 	} else {
@@ -211,10 +212,12 @@ static int report_diff(int argc, char **argv)
 	int rc;
 
 	if ((rc = hpci_parse_options(&argc, &argv, "OLD.json NEW.json",
-				     "List the cells that regressed (pass -> fail), recovered, "
-				     "changed outcome, appeared or disappeared, and the boot and "
-				     "plug times that moved by more than max(N % of the old "
-				     "value, MS).  Exits 1 when a cell regressed.", entries)))
+				     "List the cells that regressed (pass -> fail), became flaky "
+				     "(pass -> flaky), recovered, went to or from infra-error "
+				     "(infra), changed outcome, appeared or disappeared, and the "
+				     "boot and plug times that moved by more than max(N % of the "
+				     "old value, MS).  Exits 1 when a cell regressed or became "
+				     "flaky.", entries)))
 		return rc;
 	if (argc != 3)
 		return usage_error("diff takes two reports", usage);

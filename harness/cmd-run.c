@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "builtin.h"
 #include "cell-run.h"
+#include "progress.h"
+#include "scheduler.h"
+#include "select.h"
 #include "error.h"
 #include "firmware-build.h"
 #include "fsutil.h"
@@ -18,22 +21,36 @@
 #include <unistd.h>
 
 #define DEFAULT_MEMORY_MIB 512
+#define DEFAULT_RETRIES 1
+#define DEFAULT_INFRA_RETRIES 2
+#define MAX_JOBS 64
+#define MAX_ATTEMPTS 100
 
 struct run_options {
 	char *matrix;
 	char *out;
-	char *uri;
+	char **uris;
 	char *accel;
 	gboolean keep_disks;
 	int memory_mib;
+	int jobs;               /* 0: from the host */
+	char **filters;
+	char *shard;
+	int repeat;
+	int retries;
+	int infra_retries;
+	gboolean quiet;
+	gboolean verbose;
 };
 
 static void run_options_release(struct run_options *o)
 {
 	g_free(o->matrix);
 	g_free(o->out);
-	g_free(o->uri);
+	g_strfreev(o->uris);
 	g_free(o->accel);
+	g_strfreev(o->filters);
+	g_free(o->shard);
 }
 
 /* Every file a cell needs must exist before any VM starts. */
@@ -335,24 +352,52 @@ static void build_recipes(struct hpci_matrix *matrix, struct hpci_run_report *re
 	}
 }
 
-/* Everything the cells share, before the first VM: libvirt, the QEMU and
- * firmware builds (a failed one marks only its cells), the images, the
- * identities. */
-static int prepare(const struct run_options *opt, struct hpci_matrix *matrix,
-		   struct hpci_run_report *report, GHashTable *images, struct hpci_virt **ret_virt)
+/* Every connection must be able to start every emulator (the first one
+ * checked the built ones already). */
+static int check_emulators(GPtrArray *virts, const struct hpci_matrix *matrix)
 {
-	g_autoptr(hpci_virt) virt = NULL;
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 	int rc;
 
-	if ((rc = hpci_virt_open(opt->uri, &virt)) < 0)
-		return rc;
-	build_recipes(matrix, report, virt);
+	for (guint i = 0; i < matrix->cells->len; i++) {
+		const struct hpci_cell *cell = g_ptr_array_index(matrix->cells, i);
+
+		if (!cell->qemu.emulator || !g_hash_table_add(seen, cell->qemu.emulator))
+			continue;
+		for (guint v = 1; v < virts->len; v++) {
+			if ((rc = hpci_virt_check_emulator(g_ptr_array_index(virts, v),
+							   cell->qemu.emulator)) < 0) {
+				hpci_error_prefix("libvirt at '%s'",
+						  hpci_virt_uri(g_ptr_array_index(virts, v)));
+				return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Everything the cells share, before the first VM: libvirt connections, the
+ * QEMU and firmware builds (a failed one marks only its cells), the images,
+ * the identities. */
+static int prepare(const struct run_options *opt, struct hpci_matrix *matrix,
+		   struct hpci_run_report *report, GHashTable *images, GPtrArray *virts)
+{
+	int rc;
+
+	for (char **uri = opt->uris; *uri; uri++) {
+		struct hpci_virt *virt;
+
+		if ((rc = hpci_virt_open(*uri, &virt)) < 0)
+			return rc;
+		g_ptr_array_add(virts, virt);
+	}
+	build_recipes(matrix, report, g_ptr_array_index(virts, 0));
 	if (hpci_interrupted())
 		return hpci_error(EINTR, "interrupted while building");
-	if ((rc = build_images(matrix, images)) < 0 ||
+	if ((rc = check_emulators(virts, matrix)) < 0 ||
+	    (rc = build_images(matrix, images)) < 0 ||
 	    (rc = record_identities(report, matrix, images)) < 0)
 		return rc;
-	*ret_virt = g_steal_pointer(&virt);
 	return 0;
 }
 
@@ -371,19 +416,6 @@ static void fill_host(struct hpci_run_report *report, const struct hpci_matrix *
 	report->matrix_sha256 = g_strdup(matrix->sha256);
 }
 
-static void print_cell(unsigned index, unsigned total, const struct hpci_cell_result *res)
-{
-	printf("[%u/%u] %-5s %-15s (expected %s) %5.1f s  %s\n", index, total,
-	       res->verdict_pass ? "ok" : res->known_issue ? "KNOWN" : "FAIL",
-	       hpci_outcome_name(res->outcome), hpci_outcome_name(res->cell->expect.outcome),
-	       res->duration_ms / 1000.0, res->cell->id);
-	if (!res->verdict_pass && res->evidence)
-		printf("       %s\n", res->evidence);
-	if (res->known_issue)
-		printf("       known issue: %s\n", res->cell->expect.known_issue);
-	fflush(stdout);
-}
-
 static int exit_status(const struct hpci_run_report *report)
 {
 	bool product = false, infra = false;
@@ -391,105 +423,259 @@ static int exit_status(const struct hpci_run_report *report)
 	if (report->interrupted)
 		return HPCI_EXIT_INTERRUPTED;
 	for (guint i = 0; i < report->results->len; i++) {
-		const struct hpci_cell_result *res = g_ptr_array_index(report->results, i);
-
-		if (res->verdict_pass || res->known_issue)
-			continue;
-		if (res->outcome == HPCI_OUTCOME_INFRA_ERROR)
-			infra = true;
-		else
+		switch (hpci_cell_verdict(g_ptr_array_index(report->results, i))) {
+		case HPCI_VERDICT_FAIL:
+		case HPCI_VERDICT_FLAKY:
 			product = true;
+			break;
+		case HPCI_VERDICT_INFRA_ERROR:
+			infra = true;
+			break;
+		default:
+			break;
+		}
 	}
 	return product ? HPCI_EXIT_FAILURES : infra ? HPCI_EXIT_INFRA : HPCI_EXIT_OK;
 }
 
-static int run_matrix(const struct run_options *opt, struct hpci_matrix *matrix,
-		      const char *accel, const char *out_dir)
+static void print_summary(const struct hpci_run_report *report, const char *report_path)
+{
+	unsigned counts[HPCI_VERDICT__COUNT] = { 0 };
+	g_autoptr(GString) s = g_string_new(NULL);
+
+	for (guint i = 0; i < report->results->len; i++)
+		counts[hpci_cell_verdict(g_ptr_array_index(report->results, i))]++;
+	g_string_append_printf(s, "%u of %u cells as expected", counts[HPCI_VERDICT_PASS],
+			       report->results->len);
+	for (unsigned v = 0; v < HPCI_VERDICT__COUNT; v++) {
+		if (v != HPCI_VERDICT_PASS && counts[v])
+			g_string_append_printf(s, ", %u %s", counts[v], hpci_verdict_name(v));
+	}
+	printf("%s%s; report: %s\n", s->str, report->interrupted ? " (interrupted)" : "",
+	       report_path);
+}
+
+/* When more cells run at once than there are cores, each gets a share of a
+ * core, and a TCG guest's steps take that much longer. */
+static void scale_timeouts(struct hpci_matrix *matrix, unsigned jobs)
+{
+	unsigned cores = g_get_num_processors();
+
+	if (jobs <= cores)
+		return;
+	for (guint i = 0; i < matrix->cells->len; i++) {
+		struct hpci_timeouts *t = &((struct hpci_cell *)g_ptr_array_index(matrix->cells, i))->timeouts;
+		unsigned *each[] = { &t->boot_ms, &t->plug_ms, &t->online_ms, &t->unplug_ms, &t->smi_ms };
+
+		for (size_t k = 0; k < G_N_ELEMENTS(each); k++)
+			*each[k] = (unsigned)((guint64)*each[k] * jobs / cores);
+	}
+}
+
+static void fill_run_settings(struct hpci_run_settings *run, const struct run_options *opt,
+			      unsigned jobs, const char *shard)
+{
+	run->jobs = jobs;
+	run->repeat = opt->repeat;
+	run->retries = opt->retries;
+	run->infra_retries = opt->infra_retries;
+	run->shard = g_strdup(shard);
+	for (char **f = opt->filters; f && *f; f++)
+		g_ptr_array_add(run->filters, g_strdup(*f));
+	for (char **u = opt->uris; *u; u++)
+		g_ptr_array_add(run->connections, g_strdup(*u));
+}
+
+static char *describe_connections(GPtrArray *virts)
+{
+	g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; i < virts->len; i++)
+		g_ptr_array_add(parts, hpci_virt_describe(g_ptr_array_index(virts, i)));
+	return hpci_strings_join(parts, "; ");
+}
+
+struct run_plan {
+	unsigned jobs;
+	char *jobs_why;          /* how the default was chosen, or NULL */
+	char *shard;             /* "K/N" or NULL */
+	unsigned shard_k, shard_n;
+	enum hpci_verbosity verbosity;
+};
+
+/* Hands the cells that still need a VM to the scheduler and reports each as
+ * it is decided, writing the report after every cell so that a killed run
+ * still leaves a valid one. */
+static void run_cells(const struct run_plan *plan, const struct run_options *opt,
+		      GPtrArray *virts, struct hpci_run_ctx *ctxs, struct hpci_run_report *report,
+		      const char *report_path)
+{
+	g_autoptr(GArray) todo = g_array_new(FALSE, FALSE, sizeof(struct hpci_sched_cell));
+	g_autoptr(GArray) slots = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(hpci_progress) progress = NULL;
+	g_autoptr(hpci_scheduler) sched = NULL;
+	struct hpci_retry_policy policy = {
+		.repeat = opt->repeat, .retries = opt->retries, .infra_retries = opt->infra_retries,
+	};
+	gint64 t0 = g_get_monotonic_time();
+	struct hpci_sched_event ev;
+	int got;
+
+	progress = hpci_progress_new(report->results->len, plan->verbosity,
+				     isatty(STDERR_FILENO) && isatty(STDOUT_FILENO));
+	for (guint i = 0; i < report->results->len; i++) {
+		struct hpci_cell_result *res = g_ptr_array_index(report->results, i);
+		struct hpci_sched_cell sc = { res->cell, i + 1 };
+
+		if (res->ran) {
+			hpci_progress_cell(progress, res); /* decided before booting */
+			continue;
+		}
+		g_array_append_val(todo, sc);
+		g_array_append_val(slots, i);
+	}
+	if (todo->len == 0)
+		return;
+	hpci_scheduler_start(ctxs, virts->len, plan->jobs, &policy, todo, &sched);
+	while ((got = hpci_scheduler_next(sched, 1000, &ev)) >= 0) {
+		if (got == 1 && ev.kind == HPCI_SCHED_STARTED) {
+			hpci_progress_started(progress, g_array_index(todo, struct hpci_sched_cell,
+								      ev.slot).cell, ev.attempt);
+		} else if (got == 1) {
+			guint at = g_array_index(slots, guint, ev.slot);
+
+			/* The placeholder (not run) gives way to the decided cell. */
+			hpci_cell_result_free(report->results->pdata[at]);
+			report->results->pdata[at] = ev.result;
+			hpci_progress_cell(progress, ev.result);
+			report->duration_ms = (g_get_monotonic_time() - t0) / 1000;
+			(void)hpci_report_write_json(report, report_path);
+		}
+		hpci_progress_tick(progress, hpci_scheduler_running(sched));
+	}
+}
+
+static int run_matrix(const struct run_options *opt, const struct run_plan *plan,
+		      struct hpci_matrix *matrix, const char *accel, const char *out_dir)
 {
 	g_autoptr(GHashTable) images = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 							     free_image);
+	g_autoptr(GPtrArray) virts = g_ptr_array_new_with_free_func((GDestroyNotify)hpci_virt_close);
 	g_autofree char *report_path = g_build_filename(out_dir, "report.json", NULL);
 	g_autofree char *run_id = g_path_get_basename(out_dir);
-	g_autoptr(hpci_virt) virt = NULL;
+	g_autofree struct hpci_run_ctx *ctxs = NULL;
 	struct hpci_run_report report;
-	struct hpci_run_ctx ctx = { 0 };
 	gint64 t0 = g_get_monotonic_time();
-	g_autofree char *known_text = NULL;
-	unsigned pass = 0, known = 0;
 	int status;
 
 	hpci_run_report_init(&report);
 	fill_host(&report, matrix, accel);
+	fill_run_settings(&report.run, opt, plan->jobs, plan->shard);
 	for (guint i = 0; i < matrix->cells->len; i++)
 		g_ptr_array_add(report.results,
 				hpci_cell_result_new(g_ptr_array_index(matrix->cells, i)));
 
-	if (prepare(opt, matrix, &report, images, &virt) < 0) {
+	if (prepare(opt, matrix, &report, images, virts) < 0) {
 		hpci_error_print();
 		hpci_run_report_release(&report);
 		return hpci_interrupted() ? HPCI_EXIT_INTERRUPTED : HPCI_EXIT_INFRA;
 	}
-	report.libvirt = hpci_virt_describe(virt);
-	ctx = (struct hpci_run_ctx){
-		.virt = virt, .accel = accel, .run_dir = out_dir, .run_id = run_id,
-		.images = images, .keep_disks = opt->keep_disks,
-		.memory_mib = opt->memory_mib > 0 ? opt->memory_mib : DEFAULT_MEMORY_MIB,
-	};
+	report.libvirt = describe_connections(virts);
 	/* Domain names must be short and unique per run: a timestamp is. */
 	for (char *p = run_id; *p; p++) {
 		if (!g_ascii_isalnum(*p))
 			*p = '-';
 	}
+	ctxs = g_new0(struct hpci_run_ctx, virts->len);
+	for (guint v = 0; v < virts->len; v++)
+		ctxs[v] = (struct hpci_run_ctx){
+			.virt = g_ptr_array_index(virts, v), .accel = accel, .run_dir = out_dir,
+			.run_id = run_id, .images = images, .keep_disks = opt->keep_disks,
+			.memory_mib = opt->memory_mib,
+		};
 
-	hpci_info("running %u cells of '%s' (accel %s), report in %s", matrix->cells->len,
-		  matrix->name, accel, out_dir);
-	for (guint i = 0; i < matrix->cells->len && !hpci_interrupted(); i++) {
-		struct hpci_cell_result *res = g_ptr_array_index(report.results, i);
+	if (plan->jobs_why)
+		hpci_info("jobs: %u (%s)", plan->jobs, plan->jobs_why);
+	hpci_info("running %u cells of '%s' (accel %s, %u at a time on %u connection(s)), "
+		  "report in %s", matrix->cells->len, matrix->name, accel, plan->jobs, virts->len,
+		  out_dir);
+	(void)hpci_report_write_json(&report, report_path);
+	run_cells(plan, opt, virts, ctxs, &report, report_path);
 
-		if (res->ran) {
-			print_cell(i + 1, matrix->cells->len, res); /* decided before booting */
-			continue;
-		}
-		hpci_info("[%u/%u] %s: starting", i + 1, matrix->cells->len, res->cell->id);
-		if (hpci_cell_run(&ctx, res->cell, i + 1, res) == -EINTR) {
-			res->ran = false; /* cut short: its outcome would be the harness's */
-			break;
-		}
-		pass += res->verdict_pass;
-		known += res->known_issue;
-		print_cell(i + 1, matrix->cells->len, res);
-		report.duration_ms = (g_get_monotonic_time() - t0) / 1000;
-		/* After every cell, so a killed run still leaves a valid report. */
-		(void)hpci_report_write_json(&report, report_path);
-	}
 	report.interrupted = hpci_interrupted();
 	report.duration_ms = (g_get_monotonic_time() - t0) / 1000;
 	if (hpci_report_write_json(&report, report_path) < 0)
 		hpci_error_print();
-	known_text = known ? g_strdup_printf(", %u known issue(s)", known) : g_strdup("");
-	printf("%u of %u cells as expected%s%s; report: %s\n", pass, matrix->cells->len,
-	       known_text, report.interrupted ? " (interrupted)" : "", report_path);
+	print_summary(&report, report_path);
 	status = exit_status(&report);
 	hpci_run_report_release(&report);
 	return status;
 }
 
+/* --shard, else GitLab's parallel:N variables (CI_NODE_INDEX is 1-based). */
+static int resolve_shard(const char *given, struct run_plan *plan)
+{
+	const char *index = g_getenv("CI_NODE_INDEX"), *total = g_getenv("CI_NODE_TOTAL");
+	g_autofree char *from_env = NULL;
+	int rc;
+
+	if (given)
+		rc = hpci_shard_parse(given, "--shard", &plan->shard_k, &plan->shard_n);
+	else if (index && total)
+		rc = hpci_shard_parse(from_env = g_strdup_printf("%s/%s", index, total),
+				      "CI_NODE_INDEX/CI_NODE_TOTAL", &plan->shard_k, &plan->shard_n);
+	else
+		return 0;
+	if (rc == 0)
+		plan->shard = g_strdup_printf("%u/%u", plan->shard_k, plan->shard_n);
+	return rc;
+}
+
+static int check_count(const char *option, int value, int min, int max)
+{
+	if (value >= min && value <= max)
+		return 0;
+	return hpci_error(EINVAL, "%s %d is out of range; use %d to %d", option, value, min, max);
+}
+
 int cmd_run(int argc, char **argv)
 {
-	struct run_options opt = { .memory_mib = DEFAULT_MEMORY_MIB };
+	struct run_options opt = {
+		.memory_mib = DEFAULT_MEMORY_MIB, .repeat = 1, .retries = DEFAULT_RETRIES,
+		.infra_retries = DEFAULT_INFRA_RETRIES,
+	};
 	GOptionEntry entries[] = {
 		{ "matrix", 'm', 0, G_OPTION_ARG_FILENAME, &opt.matrix,
-		  "matrix file to run (required), e.g. matrix/smoke.json", "FILE" },
+		  "matrix file to run (required), e.g. matrix/full.json", "FILE" },
 		{ "out", 'o', 0, G_OPTION_ARG_FILENAME, &opt.out,
 		  "report directory (default: reports/runs/<date>-<matrix name>)", "DIR" },
-		{ "connect", 'c', 0, G_OPTION_ARG_STRING, &opt.uri,
-		  "libvirt URI (default: " HPCI_DEFAULT_URI ")", "URI" },
+		{ "filter", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &opt.filters,
+		  "run only the cells whose axis values match, e.g. 'qemu=patched,ops!=burst|cycle*' "
+		  "(globs; terms ANDed; the option repeated ORs)", "EXPR" },
+		{ "shard", 0, 0, G_OPTION_ARG_STRING, &opt.shard,
+		  "run shard K of N of the selected cells (default: CI_NODE_INDEX/CI_NODE_TOTAL "
+		  "when GitLab sets them)", "K/N" },
+		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &opt.jobs,
+		  "cells to run at once (default: one per core, fewer if memory is short)", "N" },
+		{ "connect", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &opt.uris,
+		  "libvirt URI (default: " HPCI_DEFAULT_URI "); repeat to spread cells over several "
+		  "hosts, which must see the same cache and report paths", "URI" },
+		{ "repeat", 0, 0, G_OPTION_ARG_INT, &opt.repeat,
+		  "run every cell N times; answers that differ make it flaky (default: 1)", "N" },
+		{ "retries", 0, 0, G_OPTION_ARG_INT, &opt.retries,
+		  "re-run a failing cell up to N times to tell flaky from solid (default: 1)", "N" },
+		{ "infra-retries", 0, 0, G_OPTION_ARG_INT, &opt.infra_retries,
+		  "re-run a cell up to N times after an infrastructure error (default: 2)", "N" },
 		{ "accel", 0, 0, G_OPTION_ARG_STRING, &opt.accel,
 		  "tcg or kvm (default: kvm only when it works with SMM here)", "ACCEL" },
 		{ "keep-disks", 0, 0, G_OPTION_ARG_NONE, &opt.keep_disks,
 		  "keep each cell's overlay and NVRAM copy in its report directory", NULL },
 		{ "memory", 0, 0, G_OPTION_ARG_INT, &opt.memory_mib,
 		  "guest memory in MiB (default: 512)", "MIB" },
+		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt.quiet,
+		  "print only the cells that did not go as expected, and the summary", NULL },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt.verbose,
+		  "also print each attempt as it starts, and every cell's evidence", NULL },
 		{ NULL }
 	};
 	g_autofree char *accel = NULL;
@@ -497,31 +683,53 @@ int cmd_run(int argc, char **argv)
 	g_autofree char *out_dir = NULL;
 	g_autofree char *existing = NULL;
 	g_autoptr(hpci_matrix) matrix = NULL;
+	struct run_plan plan = { 0 };
 	struct hpci_matrix_host host;
+	guint total;
 	int status;
 
 	if ((status = hpci_parse_options(&argc, &argv, "",
-					 "Run every cell of a matrix as a real VM through libvirt "
-					 "and write DIR/report.json plus per-cell logs.", entries)))
+					 "Run the cells of a matrix as real VMs through libvirt, "
+					 "several at a time, and write DIR/report.json plus "
+					 "per-cell logs.", entries)))
 		goto out;
 	status = HPCI_EXIT_USAGE;
 	if (!opt.matrix) {
 		fprintf(stderr, "hotplug-ci: error: --matrix FILE is required "
-				"(e.g. --matrix matrix/smoke.json)\n");
+				"(e.g. --matrix matrix/full.json)\n");
 		goto out;
 	}
-	if (opt.memory_mib < 128 || opt.memory_mib > 16384) {
-		fprintf(stderr, "hotplug-ci: error: --memory %d is out of range; use 128 to 16384\n",
-			opt.memory_mib);
-		goto out;
+	if (check_count("--memory", opt.memory_mib, 128, 16384) < 0 ||
+	    check_count("--jobs", opt.jobs, 0, MAX_JOBS) < 0 ||
+	    check_count("--repeat", opt.repeat, 1, MAX_ATTEMPTS) < 0 ||
+	    check_count("--retries", opt.retries, 0, MAX_ATTEMPTS) < 0 ||
+	    check_count("--infra-retries", opt.infra_retries, 0, MAX_ATTEMPTS) < 0)
+		goto error;
+	if (opt.quiet && opt.verbose) {
+		hpci_error(EINVAL, "--quiet and --verbose contradict each other; choose one");
+		goto error;
 	}
-	if (!opt.uri)
-		opt.uri = g_strdup(HPCI_DEFAULT_URI);
+	if (!opt.uris)
+		opt.uris = g_strdupv((char *[]){ HPCI_DEFAULT_URI, NULL });
+	if (resolve_shard(opt.shard, &plan) < 0)
+		goto error;
 	if (hpci_resolve_accel(opt.accel, &accel, &reason) < 0)
 		goto error;
 	host.accel = accel;
-	if (hpci_matrix_load(opt.matrix, &host, &matrix) < 0 || preflight(matrix) < 0)
+	if (hpci_matrix_load(opt.matrix, &host, &matrix) < 0)
 		goto error;
+	total = matrix->cells->len;
+	if (opt.filters && hpci_matrix_filter(matrix, (const char *const *)opt.filters,
+					      g_strv_length(opt.filters), "--filter") < 0)
+		goto error;
+	if (plan.shard && hpci_matrix_shard(matrix, plan.shard_k, plan.shard_n) < 0)
+		goto error;
+	if (preflight(matrix) < 0)
+		goto error;
+	plan.jobs = opt.jobs > 0 ? (unsigned)opt.jobs
+				 : hpci_host_default_jobs((unsigned)opt.memory_mib, &plan.jobs_why);
+	plan.verbosity = opt.quiet ? HPCI_QUIET : opt.verbose ? HPCI_VERBOSE : HPCI_NORMAL;
+	scale_timeouts(matrix, plan.jobs);
 	out_dir = opt.out ? g_strdup(opt.out) : default_out_dir(matrix->name);
 	existing = g_build_filename(out_dir, "report.json", NULL);
 	if (hpci_is_file(existing)) {
@@ -534,13 +742,18 @@ int cmd_run(int argc, char **argv)
 	}
 	if (reason)
 		hpci_info("accelerator: %s (%s)", accel, reason);
+	if (matrix->cells->len != total)
+		hpci_info("selected %u of the %u cells of '%s'%s%s", matrix->cells->len, total,
+			  matrix->path, plan.shard ? ", shard " : "", plan.shard ? plan.shard : "");
 	hpci_interrupt_install();
-	status = run_matrix(&opt, matrix, accel, out_dir);
+	status = run_matrix(&opt, &plan, matrix, accel, out_dir);
 	goto out;
 
 error:
 	hpci_error_print();
 out:
+	g_free(plan.jobs_why);
+	g_free(plan.shard);
 	run_options_release(&opt);
 	return status;
 }

@@ -136,6 +136,15 @@ static void qemu_global(xmlNodePtr cmdline, xmlNsPtr ns, const char *prop, bool 
 	qemu_arg(cmdline, ns, value);
 }
 
+/* Only a switch the matrix gave becomes a -global; the others are left to
+ * QEMU, so the cell runs with what its machine type implies. */
+static void smi_global(xmlNodePtr cmdline, xmlNsPtr ns, const struct hpci_smi_mode *smi,
+		       enum hpci_smi_switch bit, const char *prop, bool on)
+{
+	if (smi->given & bit)
+		qemu_global(cmdline, ns, prop, on);
+}
+
 /* QEMU's option syntax escapes a comma inside a value by doubling it; cell
  * directories are named after cell ids, which contain commas. */
 static char *escape_commas(const char *value)
@@ -154,11 +163,14 @@ static void add_qemu_commandline(xmlNodePtr domain, xmlNsPtr ns,
 	g_autofree char *path = escape_commas(spec->firmware_log);
 	g_autofree char *chardev = g_strdup_printf("file,id=hpci-fwlog,path=%s", path);
 
-	qemu_global(cmdline, ns, "ICH9-LPC.x-smi-broadcast", smi->broadcast);
-	qemu_global(cmdline, ns, "ICH9-LPC.x-smi-cpu-hotplug", smi->cpu_hotplug);
-	qemu_global(cmdline, ns, "ICH9-LPC.x-smi-cpu-hotunplug", smi->cpu_hotunplug);
-	if (!smi->smbase_smram)
-		qemu_global(cmdline, ns, "mch.smbase-smram", false);
+	smi_global(cmdline, ns, smi, HPCI_SMI_BROADCAST, "ICH9-LPC.x-smi-broadcast",
+		   smi->broadcast);
+	smi_global(cmdline, ns, smi, HPCI_SMI_CPU_HOTPLUG, "ICH9-LPC.x-smi-cpu-hotplug",
+		   smi->cpu_hotplug);
+	smi_global(cmdline, ns, smi, HPCI_SMI_CPU_HOTUNPLUG, "ICH9-LPC.x-smi-cpu-hotunplug",
+		   smi->cpu_hotunplug);
+	smi_global(cmdline, ns, smi, HPCI_SMI_SMBASE_SMRAM, "mch.smbase-smram",
+		   smi->smbase_smram);
 	qemu_arg(cmdline, ns, "-chardev");
 	qemu_arg(cmdline, ns, chardev);
 	qemu_arg(cmdline, ns, "-device");
@@ -195,7 +207,10 @@ int hpci_domain_xml(const struct hpci_domain_spec *spec, char **ret_xml)
 	/* Any stop the harness did not ask for ends the domain, so the event
 	 * tells the classifier what happened and nothing reboots behind it. */
 	child(domain, "on_poweroff", "destroy");
-	child(domain, "on_reboot", "destroy");
+	/* OVMF resets once on its own during a boot that changes its memory
+	 * type information (first boots with many vCPUs do): the domain
+	 * restarts and the harness decides what a reset means (cell-run.c). */
+	child(domain, "on_reboot", "restart");
 	child(domain, "on_crash", "destroy");
 	add_devices(domain, spec);
 

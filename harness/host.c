@@ -149,3 +149,31 @@ int hpci_resolve_accel(const char *given, char **ret_accel, char **ret_reason)
 	return 0;
 }
 
+
+/* MemAvailable from /proc/meminfo in MiB, or 0 when unknown. */
+static guint64 mem_available_mib(void)
+{
+	g_autofree char *text = NULL;
+	const char *p;
+
+	if (!g_file_get_contents("/proc/meminfo", &text, NULL, NULL) ||
+	    !(p = strstr(text, "MemAvailable:")))
+		return 0;
+	return g_ascii_strtoull(p + strlen("MemAvailable:"), NULL, 10) / 1024;
+}
+
+unsigned hpci_host_default_jobs(unsigned memory_mib, char **ret_why)
+{
+	unsigned cores = g_get_num_processors();
+	guint64 avail = mem_available_mib();
+	guint64 per_vm = memory_mib + HPCI_VM_OVERHEAD_MIB;
+	guint64 by_memory = avail > HPCI_HOST_RESERVE_MIB ? (avail - HPCI_HOST_RESERVE_MIB) / per_vm
+							  : 1;
+	unsigned jobs = (unsigned)MAX(1, MIN((guint64)cores, by_memory));
+
+	if (ret_why)
+		*ret_why = g_strdup_printf("%u core(s); %" G_GUINT64_FORMAT " MiB available fits %"
+					   G_GUINT64_FORMAT " guest(s) of %u MiB", cores, avail,
+					   by_memory, memory_mib);
+	return jobs;
+}

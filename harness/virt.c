@@ -3,6 +3,7 @@
 #include "error.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
@@ -13,14 +14,25 @@
 struct hpci_virt {
 	virConnectPtr conn;
 	char *uri;
-	GThread *event_thread;
-	gint quit;
 };
+
+/*
+ * libvirt's default event implementation is process-wide: one thread runs
+ * it for every open connection, started by the first open and stopped by
+ * the last close.  This mirrors libvirt's own global, so it is one too.
+ */
+static struct {
+	GMutex lock;
+	unsigned users;
+	GThread *thread;
+	gint quit;
+} event_loop_state;
 
 struct hpci_domain {
 	struct hpci_virt *virt;
 	virDomainPtr dom;
 	int callback_id;
+	int reboot_callback_id;
 	hpci_domain_stop_cb on_stop;
 	void *opaque;
 	char *name;
@@ -59,6 +71,7 @@ const char *hpci_domain_stop_name(enum hpci_domain_stop stop)
 	case HPCI_STOP_DESTROYED: return "destroyed";
 	case HPCI_STOP_CRASHED: return "crashed";
 	case HPCI_STOP_FAILED: return "failed";
+	case HPCI_STOP_RESET: return "reset";
 	case HPCI_STOP_OTHER: break;
 	}
 	return "other";
@@ -66,9 +79,8 @@ const char *hpci_domain_stop_name(enum hpci_domain_stop stop)
 
 static gpointer event_loop(gpointer data)
 {
-	struct hpci_virt *virt = data;
-
-	while (!g_atomic_int_get(&virt->quit)) {
+	(void)data;
+	while (!g_atomic_int_get(&event_loop_state.quit)) {
 		if (virEventRunDefaultImpl() < 0)
 			break;
 	}
@@ -88,13 +100,35 @@ static void silence_libvirt(void *opaque, virErrorPtr err)
 	(void)err;
 }
 
+static void event_loop_ref(void)
+{
+	g_mutex_lock(&event_loop_state.lock);
+	if (event_loop_state.users++ == 0) {
+		g_atomic_int_set(&event_loop_state.quit, 0);
+		event_loop_state.thread = g_thread_new("virt-events", event_loop, NULL);
+	}
+	g_mutex_unlock(&event_loop_state.lock);
+}
+
+static void event_loop_unref(void)
+{
+	g_mutex_lock(&event_loop_state.lock);
+	if (--event_loop_state.users == 0) {
+		g_atomic_int_set(&event_loop_state.quit, 1);
+		/* A zero timeout makes virEventRunDefaultImpl return so the loop sees quit. */
+		virEventAddTimeout(0, wake_event_loop, NULL, NULL);
+		g_thread_join(g_steal_pointer(&event_loop_state.thread));
+	}
+	g_mutex_unlock(&event_loop_state.lock);
+}
+
 int hpci_virt_open(const char *uri, struct hpci_virt **ret)
 {
 	static gsize event_impl_registered;
 	g_autofree struct hpci_virt *virt = g_new0(struct hpci_virt, 1);
 
-	/* The default event implementation is process-wide and can only be
-	 * registered once; every connection then shares the one loop. */
+	/* The default event implementation can only be registered once, and
+	 * before the first connection. */
 	if (g_once_init_enter(&event_impl_registered)) {
 		virSetErrorFunc(NULL, silence_libvirt);
 		virEventRegisterDefaultImpl();
@@ -104,9 +138,14 @@ int hpci_virt_open(const char *uri, struct hpci_virt **ret)
 	if (!virt->conn)
 		return virt_error("cannot connect to libvirt at '%s'", uri);
 	virt->uri = g_strdup(uri);
-	virt->event_thread = g_thread_new("virt-events", event_loop, virt);
+	event_loop_ref();
 	*ret = g_steal_pointer(&virt);
 	return 0;
+}
+
+const char *hpci_virt_uri(struct hpci_virt *virt)
+{
+	return virt->uri;
 }
 
 int hpci_virt_check_emulator(struct hpci_virt *virt, const char *emulator)
@@ -126,11 +165,10 @@ void hpci_virt_close(struct hpci_virt *virt)
 {
 	if (!virt)
 		return;
-	g_atomic_int_set(&virt->quit, 1);
-	/* A zero timeout makes virEventRunDefaultImpl return so the loop sees quit. */
-	virEventAddTimeout(0, wake_event_loop, NULL, NULL);
-	g_thread_join(virt->event_thread);
+	/* Closing first lets auto-destroy and callback deregistration run while
+	 * the loop still turns. */
 	virConnectClose(virt->conn);
+	event_loop_unref();
 	g_free(virt->uri);
 	g_free(virt);
 }
@@ -168,6 +206,16 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr d, int event, int detai
 	return 0;
 }
 
+static void on_reboot(virConnectPtr conn, virDomainPtr d, void *opaque)
+{
+	struct hpci_domain *dom = opaque;
+
+	(void)conn;
+	(void)d;
+	if (dom->on_stop)
+		dom->on_stop(HPCI_STOP_RESET, dom->opaque);
+}
+
 int hpci_domain_create(struct hpci_virt *virt, const char *xml, hpci_domain_stop_cb on_stop,
 		       void *opaque, struct hpci_domain **ret)
 {
@@ -175,6 +223,7 @@ int hpci_domain_create(struct hpci_virt *virt, const char *xml, hpci_domain_stop
 
 	dom->virt = virt;
 	dom->callback_id = -1;
+	dom->reboot_callback_id = -1;
 	dom->on_stop = on_stop;
 	dom->opaque = opaque;
 	dom->dom = virDomainCreateXML(virt->conn, xml,
@@ -185,7 +234,11 @@ int hpci_domain_create(struct hpci_virt *virt, const char *xml, hpci_domain_stop
 	dom->callback_id = virConnectDomainEventRegisterAny(
 		virt->conn, dom->dom, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
 		VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), dom, NULL);
-	if (dom->callback_id < 0)
+	if (dom->callback_id >= 0)
+		dom->reboot_callback_id = virConnectDomainEventRegisterAny(
+			virt->conn, dom->dom, VIR_DOMAIN_EVENT_ID_REBOOT,
+			VIR_DOMAIN_EVENT_CALLBACK(on_reboot), dom, NULL);
+	if (dom->callback_id < 0 || dom->reboot_callback_id < 0)
 		return virt_error("cannot watch domain '%s'", dom->name);
 	*ret = g_steal_pointer(&dom);
 	return 0;
@@ -209,6 +262,8 @@ void hpci_domain_free(struct hpci_domain *dom)
 	}
 	if (dom->callback_id >= 0)
 		virConnectDomainEventDeregisterAny(dom->virt->conn, dom->callback_id);
+	if (dom->reboot_callback_id >= 0)
+		virConnectDomainEventDeregisterAny(dom->virt->conn, dom->reboot_callback_id);
 	if (dom->dom)
 		virDomainFree(dom->dom);
 	g_free(dom->name);
@@ -254,6 +309,15 @@ int hpci_domain_set_vcpu_count(struct hpci_domain *dom, unsigned count)
 	return 0;
 }
 
+int hpci_domain_live_vcpus(struct hpci_domain *dom)
+{
+	int n = virDomainGetVcpusFlags(dom->dom, VIR_DOMAIN_AFFECT_LIVE);
+
+	if (n < 0)
+		return virt_error("cannot read the vCPU count of '%s'", dom->name);
+	return n;
+}
+
 int hpci_domain_set_guest_cpu(struct hpci_domain *dom, unsigned cpu, bool online)
 {
 	char map[16];
@@ -287,6 +351,27 @@ int hpci_domain_hmp(struct hpci_domain *dom, const char *command, char **ret_rep
 	*ret_reply = g_strdup(reply);
 	free(reply);
 	return 0;
+}
+
+int hpci_domain_qemu_cpus(struct hpci_domain *dom)
+{
+	char *reply = NULL;
+	json_object *root, *ret;
+	int n = -1;
+
+	if (virDomainQemuMonitorCommand(dom->dom, "{\"execute\":\"query-cpus-fast\"}", &reply,
+					0) < 0)
+		return virt_error("cannot ask QEMU of '%s' for its CPUs", dom->name);
+	root = json_tokener_parse(reply);
+	free(reply);
+	if (root && json_object_object_get_ex(root, "return", &ret) &&
+	    json_object_is_type(ret, json_type_array))
+		n = (int)json_object_array_length(ret);
+	json_object_put(root);
+	if (n < 0)
+		return hpci_error(EPROTO, "QEMU of '%s' answered query-cpus-fast without a CPU list",
+				  dom->name);
+	return n;
 }
 
 int hpci_virt_list_domains(struct hpci_virt *virt, const char *prefix, GPtrArray **ret_names)

@@ -19,17 +19,20 @@ enum hpci_domain_stop {
 	HPCI_STOP_DESTROYED,  /* we (or someone) destroyed it */
 	HPCI_STOP_CRASHED,    /* QEMU crashed */
 	HPCI_STOP_FAILED,     /* QEMU failed to start or died */
+	HPCI_STOP_RESET,      /* the guest reset (on_reboot=restart): it still runs */
 	HPCI_STOP_OTHER,
 };
 const char *hpci_domain_stop_name(enum hpci_domain_stop stop);
 
-/* Called from the event loop thread when the domain stops. */
+/* Called from the event loop thread when the domain stops, or resets. */
 typedef void (*hpci_domain_stop_cb)(enum hpci_domain_stop stop, void *opaque);
 
 int hpci_virt_open(const char *uri, struct hpci_virt **ret);
 void hpci_virt_close(struct hpci_virt *virt);
 typedef struct hpci_virt hpci_virt;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(hpci_virt, hpci_virt_close)
+
+const char *hpci_virt_uri(struct hpci_virt *virt);
 
 /* "libvirt 9.0.0, QEMU driver 7.2.0 at qemu:///system" and the like. */
 char *hpci_virt_describe(struct hpci_virt *virt);
@@ -64,6 +67,10 @@ char *hpci_domain_live_xml(struct hpci_domain *dom);
 int hpci_domain_set_vcpu(struct hpci_domain *dom, unsigned vcpu, bool enable);
 /* virDomainSetVcpusFlags: several device_adds/dels in one call. */
 int hpci_domain_set_vcpu_count(struct hpci_domain *dom, unsigned count);
+/* The vCPUs libvirt counts as present now (it drops one on DEVICE_DELETED). */
+int hpci_domain_live_vcpus(struct hpci_domain *dom);
+/* The CPUs QEMU itself has now (QMP query-cpus-fast). */
+int hpci_domain_qemu_cpus(struct hpci_domain *dom);
 /* virDomainSetGuestVcpus: onlines/offlines CPUs inside the guest via the agent. */
 int hpci_domain_set_guest_cpu(struct hpci_domain *dom, unsigned cpu, bool online);
 /* virDomainQemuAgentCommand; *ret_reply is the agent's JSON reply. */

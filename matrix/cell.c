@@ -124,6 +124,54 @@ struct hpci_firmware_recipe *hpci_firmware_recipe_copy(const struct hpci_firmwar
 	return copy;
 }
 
+static void known_issue_clear(gpointer data)
+{
+	struct hpci_known_issue *ki = data;
+
+	g_free(ki->note);
+}
+
+GArray *hpci_known_issues_new(void)
+{
+	GArray *issues = g_array_new(FALSE, TRUE, sizeof(struct hpci_known_issue));
+
+	g_array_set_clear_func(issues, known_issue_clear);
+	return issues;
+}
+
+GArray *hpci_known_issues_copy(const GArray *issues)
+{
+	GArray *copy;
+
+	if (!issues)
+		return NULL;
+	copy = hpci_known_issues_new();
+	for (guint i = 0; i < issues->len; i++) {
+		struct hpci_known_issue ki = g_array_index(issues, struct hpci_known_issue, i);
+
+		ki.note = g_strdup(ki.note);
+		g_array_append_val(copy, ki);
+	}
+	return copy;
+}
+
+const char *hpci_known_issue_find(const GArray *issues, enum hpci_outcome outcome)
+{
+	for (guint i = 0; issues && i < issues->len; i++) {
+		const struct hpci_known_issue *ki =
+			&g_array_index(issues, struct hpci_known_issue, i);
+
+		if (ki->outcome == outcome)
+			return ki->note;
+	}
+	return NULL;
+}
+
+const char *hpci_expect_known_issue(const struct hpci_expect *e, enum hpci_outcome outcome)
+{
+	return e ? hpci_known_issue_find(e->known_issues, outcome) : NULL;
+}
+
 /* The axes array carries no clear function (callers build cells by hand in
  * tests), so the strings it holds are released here. */
 void hpci_cell_free(struct hpci_cell *cell)
@@ -152,6 +200,7 @@ void hpci_cell_free(struct hpci_cell *cell)
 	g_free(cell->image);
 	g_free(cell->expect.message);
 	g_free(cell->expect.reason);
-	g_free(cell->expect.known_issue);
+	if (cell->expect.known_issues)
+		g_array_unref(cell->expect.known_issues);
 	g_free(cell);
 }

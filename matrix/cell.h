@@ -34,12 +34,31 @@ struct hpci_topology {
 	unsigned max;    /* sockets * dies * cores * threads */
 };
 
+/* The switches of an SMI mode, as bits of hpci_smi_mode.given. */
+enum hpci_smi_switch {
+	HPCI_SMI_BROADCAST = 1u << 0,
+	HPCI_SMI_CPU_HOTPLUG = 1u << 1,
+	HPCI_SMI_CPU_HOTUNPLUG = 1u << 2,
+	HPCI_SMI_SMBASE_SMRAM = 1u << 3,
+};
+
 struct hpci_smi_mode {
 	char *machine;        /* e.g. "pc-q35-7.2"; "q35" means the newest */
+	/*
+	 * Effective values: the matrix's where it gives one, else what the
+	 * machine type implies (QEMU's compat properties, matrix/README.md
+	 * "smi").  The firmware cross-check compares the negotiation with these.
+	 */
 	bool broadcast;       /* ICH9-LPC.x-smi-broadcast */
 	bool cpu_hotplug;     /* ICH9-LPC.x-smi-cpu-hotplug */
 	bool cpu_hotunplug;   /* ICH9-LPC.x-smi-cpu-hotunplug */
-	bool smbase_smram;    /* mch.smbase-smram; false only when a cell turns it off */
+	bool smbase_smram;    /* mch.smbase-smram */
+	/*
+	 * The enum hpci_smi_switch bits of the values the matrix gave.  Only
+	 * these become -global options; the others are left to QEMU, so a cell
+	 * tests what its machine type itself implies.
+	 */
+	unsigned given;
 };
 
 /* An OVMF the harness builds itself (firmware-build/): what to build. */
@@ -109,17 +128,36 @@ struct hpci_firmware_expect {
 	int cpu_hotunplug;
 };
 
+/* A product bug found and kept: the outcome it produces and what it is. */
+struct hpci_known_issue {
+	enum hpci_outcome outcome;
+	char *note;      /* "note (evidence: PATH)", PATH absolute */
+};
+
+/* An empty array of struct hpci_known_issue whose clear function frees each note. */
+GArray *hpci_known_issues_new(void);
+/* A deep copy from hpci_known_issues_new(), or NULL for NULL. */
+GArray *hpci_known_issues_copy(const GArray *issues);
+
 struct hpci_expect {
 	enum hpci_outcome outcome;
 	char *message;   /* refused: a substring the error must contain; else NULL */
 	char *reason;    /* why this is the expectation (from the matrix), or NULL */
 	struct hpci_firmware_expect firmware;
-	/* A product bug found and kept: the cell may end in this outcome
-	 * instead, and is then reported as a known issue rather than a failure
-	 * (never as a pass).  known_issue is NULL when there is none. */
-	char *known_issue;              /* the note, with the evidence's path */
-	enum hpci_outcome known_outcome;
+	/*
+	 * Product bugs the cell may hit instead: a cell that ends in one of
+	 * their outcomes is reported as a known issue rather than a failure
+	 * (never as a pass).  struct hpci_known_issue, at most one per outcome,
+	 * from hpci_known_issues_new(); the cell owns it (hpci_cell_free
+	 * unrefs it).  NULL when there is none.
+	 */
+	GArray *known_issues;
 };
+
+/* The note of the known issue with this outcome in issues (which may be NULL), or NULL. */
+const char *hpci_known_issue_find(const GArray *issues, enum hpci_outcome outcome);
+/* The note of e's known issue with this outcome, or NULL. */
+const char *hpci_expect_known_issue(const struct hpci_expect *e, enum hpci_outcome outcome);
 
 /* Per-step time limits in milliseconds, already scaled for the accelerator. */
 struct hpci_timeouts {

@@ -123,8 +123,7 @@ struct rule {
 	char *message;
 	char *reason;
 	struct hpci_firmware_expect firmware;   /* all HPCI_FACT_ANY when not given */
-	char *known_issue;                      /* "note (evidence: PATH)", or NULL */
-	enum hpci_outcome known_outcome;
+	GArray *known_issues;   /* struct hpci_known_issue, or NULL when not given */
 };
 
 struct matrix_parser {
@@ -175,7 +174,8 @@ static void rule_free(struct rule *r)
 	g_free(r->accel);
 	g_free(r->message);
 	g_free(r->reason);
-	g_free(r->known_issue);
+	if (r->known_issues)
+		g_array_unref(r->known_issues);
 	g_free(r);
 }
 
@@ -518,54 +518,134 @@ static int parse_topology(const struct matrix_parser *p, const char *path, json_
 	return 0;
 }
 
-/* "q35" or "pc-q35-<major>.<minor>". */
-static bool machine_ok(const char *m)
-{
-	const char *s;
+/* A q35 machine type's version. */
+struct machine_version {
+	guint64 major, minor;
+};
 
-	if (strcmp(m, "q35") == 0)
+/* "q35": the newest, above every numbered machine type. */
+static const struct machine_version newest_machine = { G_MAXUINT64, G_MAXUINT64 };
+
+/*
+ * "q35" or "pc-q35-<major>.<minor>", compared as numbers (4.10 is newer than
+ * 4.2).  A number too large for 64 bits saturates, which still orders it
+ * after every real machine type.
+ */
+static bool parse_machine(const char *m, struct machine_version *ret)
+{
+	struct machine_version v;
+	const char *s;
+	char *end;
+
+	if (strcmp(m, "q35") == 0) {
+		*ret = newest_machine;
 		return true;
+	}
 	if (!g_str_has_prefix(m, "pc-q35-"))
 		return false;
 	s = m + strlen("pc-q35-");
 	if (!g_ascii_isdigit(*s))
 		return false;
-	while (g_ascii_isdigit(*s))
-		s++;
-	if (*s++ != '.' || !g_ascii_isdigit(*s))
+	v.major = g_ascii_strtoull(s, &end, 10);
+	if (*end++ != '.' || !g_ascii_isdigit(*end))
 		return false;
-	while (g_ascii_isdigit(*s))
-		s++;
-	return *s == '\0';
+	v.minor = g_ascii_strtoull(end, &end, 10);
+	if (*end != '\0')
+		return false;
+	*ret = v;
+	return true;
+}
+
+static bool machine_at_most(const struct machine_version *v, const struct machine_version *limit)
+{
+	return v->major < limit->major || (v->major == limit->major && v->minor <= limit->minor);
+}
+
+/*
+ * The smi axis's switches.  QEMU's compat properties (hw/i386/pc.c,
+ * pc_compat_<major>_<minor>) turn each one off for every machine type up to
+ * and including `off_through`; newer ones have it on.
+ */
+static const struct smi_switch {
+	const char *key;      /* in the matrix */
+	enum hpci_smi_switch bit;
+	struct machine_version off_through;
+} smi_switches[] = {
+	{ "broadcast", HPCI_SMI_BROADCAST, { 2, 8 } },
+	{ "cpu_hotplug", HPCI_SMI_CPU_HOTPLUG, { 5, 1 } },
+	{ "cpu_hotunplug", HPCI_SMI_CPU_HOTUNPLUG, { 5, 2 } },
+	{ "smbase_smram", HPCI_SMI_SMBASE_SMRAM, { 4, 2 } },
+};
+
+static bool *smi_value(struct hpci_smi_mode *m, enum hpci_smi_switch bit)
+{
+	switch (bit) {
+	case HPCI_SMI_BROADCAST:
+		return &m->broadcast;
+	case HPCI_SMI_CPU_HOTPLUG:
+		return &m->cpu_hotplug;
+	case HPCI_SMI_CPU_HOTUNPLUG:
+		return &m->cpu_hotunplug;
+	case HPCI_SMI_SMBASE_SMRAM:
+		return &m->smbase_smram;
+	}
+	g_assert_not_reached();
+}
+
+/* Every switch as the machine type leaves it, none of them given. */
+static void smi_machine_defaults(const struct machine_version *v, struct hpci_smi_mode *m)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(smi_switches); i++)
+		*smi_value(m, smi_switches[i].bit) = !machine_at_most(v, &smi_switches[i].off_through);
+	m->given = 0;
+}
+
+/* For messages: where a switch's value came from when the matrix left it out. */
+static char *smi_origin(const char *machine, unsigned given, enum hpci_smi_switch bit)
+{
+	if (given & bit)
+		return g_strdup("");
+	return g_strdup_printf(" (the default of machine type '%s')", machine);
 }
 
 static int parse_smi(const struct matrix_parser *p, const char *path, json_object *spec,
 		     struct axis_value *v)
 {
-	struct hpci_smi_mode m = { .broadcast = true, .cpu_hotplug = true,
-				   .cpu_hotunplug = true, .smbase_smram = true };
+	struct hpci_smi_mode m = { 0 };
+	g_autofree char *unplug_origin = NULL, *plug_origin = NULL;
 	const char *machine = DEFAULT_MACHINE;
-	int rc, has_unplug;
+	struct machine_version version;
+	int rc;
 
 	if ((rc = check_object(p, path, spec)) < 0 ||
 	    (rc = check_keys(p, path, spec, smi_keys)) < 0 ||
-	    (rc = opt_string(p, path, spec, "machine", &machine)) < 0 ||
-	    (rc = opt_bool(p, path, spec, "broadcast", &m.broadcast)) < 0 ||
-	    (rc = opt_bool(p, path, spec, "cpu_hotplug", &m.cpu_hotplug)) < 0 ||
-	    (rc = has_unplug = opt_bool(p, path, spec, "cpu_hotunplug", &m.cpu_hotunplug)) < 0 ||
-	    (rc = opt_bool(p, path, spec, "smbase_smram", &m.smbase_smram)) < 0)
+	    (rc = opt_string(p, path, spec, "machine", &machine)) < 0)
 		return rc;
-	if (!machine_ok(machine)) {
+	if (!parse_machine(machine, &version)) {
 		g_autofree char *mpath = path_key(path, "machine");
 
 		return fail(p, mpath, "machine '%s' is not q35 or pc-q35-<major>.<minor>; "
 			    "CPU hotplug with SMM needs a q35 machine type", machine);
 	}
-	/* QEMU refuses to start this way (facts, section 6). */
-	if (m.cpu_hotunplug && !m.cpu_hotplug)
-		return fail(p, path, "cpu_hotunplug is true%s while cpu_hotplug is false, which QEMU "
-			    "refuses to start with (\"cpu hot-unplug requires cpu hot-plug\"); "
-			    "set cpu_hotunplug to false", has_unplug ? "" : " (the default)");
+	smi_machine_defaults(&version, &m);
+	for (size_t i = 0; i < G_N_ELEMENTS(smi_switches); i++) {
+		const struct smi_switch *sw = &smi_switches[i];
+
+		if ((rc = opt_bool(p, path, spec, sw->key, smi_value(&m, sw->bit))) < 0)
+			return rc;
+		if (rc)
+			m.given |= sw->bit;
+	}
+	/* Checked on the effective values: QEMU refuses to start this way
+	 * whether the matrix or the machine type set them (facts, section 6). */
+	if (m.cpu_hotunplug && !m.cpu_hotplug) {
+		unplug_origin = smi_origin(machine, m.given, HPCI_SMI_CPU_HOTUNPLUG);
+		plug_origin = smi_origin(machine, m.given, HPCI_SMI_CPU_HOTPLUG);
+		return fail(p, path, "cpu_hotunplug is true%s while cpu_hotplug is false%s, which "
+			    "QEMU refuses to start with (\"cpu hot-unplug requires cpu hot-plug\"); "
+			    "set cpu_hotunplug to false or cpu_hotplug to true", unplug_origin,
+			    plug_origin);
+	}
 	m.machine = g_strdup(machine);
 	v->smi = m;
 	return 0;
@@ -1282,9 +1362,9 @@ static struct axis_value *implicit_value(enum axis_id a)
 						      .threads = 1, .boot = 1, .max = 2 };
 		break;
 	case AXIS_SMI:
-		v->smi = (struct hpci_smi_mode){ .machine = g_strdup(DEFAULT_MACHINE),
-						 .broadcast = true, .cpu_hotplug = true,
-						 .cpu_hotunplug = true, .smbase_smram = true };
+		/* DEFAULT_MACHINE is q35, the newest: every switch on. */
+		smi_machine_defaults(&newest_machine, &v->smi);
+		v->smi.machine = g_strdup(DEFAULT_MACHINE);
 		break;
 	case AXIS_FIRMWARE:
 		v->firmware = (struct hpci_firmware){ .code = g_strdup(DEFAULT_FW_CODE),
@@ -1541,40 +1621,68 @@ static int parse_outcome(const struct matrix_parser *p, const char *path, json_o
 	return 0;
 }
 
-/* "known_issue": a product bug this cell may hit, with the evidence kept. */
-static int parse_known_issue(const struct matrix_parser *p, const char *path, json_object *spec,
+/* One known issue at kpath: a product bug the cell may hit, with the evidence kept. */
+static int parse_known_issue(const struct matrix_parser *p, const char *kpath, json_object *known,
 			     struct rule *r)
 {
-	g_autofree char *kpath = path_key(path, "known_issue");
-	g_autofree char *epath = NULL;
+	g_autofree char *opath = path_key(kpath, "outcome");
+	g_autofree char *epath = path_key(kpath, "evidence");
 	g_autofree char *evidence_path = NULL;
+	struct hpci_known_issue ki = { .note = NULL };
 	const char *note, *evidence;
-	json_object *known;
 	int rc;
 
-	if (!json_object_object_get_ex(spec, "known_issue", &known))
-		return 0;
 	if ((rc = check_object(p, kpath, known)) < 0 ||
 	    (rc = check_keys(p, kpath, known, known_issue_keys)) < 0 ||
-	    (rc = parse_outcome(p, kpath, known, &r->known_outcome)) < 0 ||
+	    (rc = parse_outcome(p, kpath, known, &ki.outcome)) < 0 ||
 	    (rc = req_string(p, kpath, known, "note", &note)) < 0 ||
 	    (rc = req_string(p, kpath, known, "evidence", &evidence)) < 0)
 		return rc;
-	if (r->known_outcome == r->outcome || r->known_outcome == HPCI_OUTCOME_PASS ||
-	    r->known_outcome == HPCI_OUTCOME_INFRA_ERROR) {
-		g_autofree char *opath = path_key(kpath, "outcome");
-
+	if (ki.outcome == r->outcome || ki.outcome == HPCI_OUTCOME_PASS ||
+	    ki.outcome == HPCI_OUTCOME_INFRA_ERROR)
 		return fail(p, opath, "a known issue is a product failure other than the expected "
 			    "outcome '%s'; '%s' cannot be one", hpci_outcome_name(r->outcome),
-			    hpci_outcome_name(r->known_outcome));
-	}
-	epath = path_key(kpath, "evidence");
+			    hpci_outcome_name(ki.outcome));
+	if (hpci_known_issue_find(r->known_issues, ki.outcome))
+		return fail(p, opath, "an earlier known issue of this rule has outcome '%s' too, so "
+			    "a cell ending in it would match both; merge them into one",
+			    hpci_outcome_name(ki.outcome));
 	evidence_path = resolve_relative(p, evidence);
 	if (!g_file_test(evidence_path, G_FILE_TEST_EXISTS))
 		return fail(p, epath, "evidence '%s' does not exist; keep the logs and register "
 			    "dumps of the failure there (a path relative to the matrix file)",
 			    evidence_path);
-	r->known_issue = g_strdup_printf("%s (evidence: %s)", note, evidence_path);
+	ki.note = g_strdup_printf("%s (evidence: %s)", note, evidence_path);
+	g_array_append_val(r->known_issues, ki);
+	return 0;
+}
+
+/* "known_issue": one known issue, or a non-empty array of them. */
+static int parse_known_issues(const struct matrix_parser *p, const char *path, json_object *spec,
+			      struct rule *r)
+{
+	g_autofree char *kpath = path_key(path, "known_issue");
+	json_object *known;
+	size_t n;
+	int rc;
+
+	if (!json_object_object_get_ex(spec, "known_issue", &known))
+		return 0;
+	r->known_issues = hpci_known_issues_new();
+	if (json_object_is_type(known, json_type_object))
+		return parse_known_issue(p, kpath, known, r);
+	if (!json_object_is_type(known, json_type_array))
+		return type_error(p, kpath, "an object or an array of objects", known);
+	n = json_object_array_length(known);
+	if (n == 0)
+		return fail(p, kpath, "empty list of known issues; name at least one, or remove "
+			    "the key");
+	for (size_t j = 0; j < n; j++) {
+		g_autofree char *ipath = path_index(kpath, j);
+
+		if ((rc = parse_known_issue(p, ipath, json_object_array_get_idx(known, j), r)) < 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -1627,7 +1735,7 @@ static int parse_expect_rule(const struct matrix_parser *p, const char *path, js
 	}
 	r->message = g_strdup(message);
 	r->reason = g_strdup(reason);
-	if ((rc = parse_known_issue(p, path, spec, r)) < 0)
+	if ((rc = parse_known_issues(p, path, spec, r)) < 0)
 		return rc;
 	return parse_expect_firmware(p, path, spec, &r->firmware);
 }
@@ -1793,6 +1901,28 @@ static int check_firmware_facts(const struct matrix_parser *p, const struct rule
 		    "log (%s); %s or drop the expectation", id, fw->name, why, fix);
 }
 
+/*
+ * With mch.smbase-smram off the guest can plant code at the default SMBASE
+ * and a hot-added CPU runs it in SMM (facts file, section 6): the barrier the
+ * feature exists for is gone whatever the guest then sees, so such a cell is
+ * never expected to pass.  `r` is the cell's expect rule, or NULL.
+ */
+static int check_smbase_smram(const struct matrix_parser *p, const struct rule *r,
+			      const struct axis_value *smi, const struct hpci_cell *cell)
+{
+	g_autofree char *origin = NULL, *by = NULL;
+
+	if (cell->smi.smbase_smram || cell->expect.outcome != HPCI_OUTCOME_PASS)
+		return 0;
+	origin = smi_origin(cell->smi.machine, cell->smi.given, HPCI_SMI_SMBASE_SMRAM);
+	by = r ? g_strdup_printf("by %s", r->path) : g_strdup("as no expect rule matches it");
+	return fail(p, r ? r->path : smi->path, "cell '%s' is expected to pass (%s) but smi '%s' "
+		    "has smbase_smram false%s, so the guest can plant code at the default SMBASE "
+		    "that a hot-added CPU runs in SMM and the cell must never count as a pass; "
+		    "give it an expect rule, ahead of any that expects pass, with the outcome it "
+		    "actually shows (e.g. hang-smm or guest-crash)", cell->id, by, smi->name, origin);
+}
+
 static int make_cell(const struct matrix_parser *p, const guint *idx, struct hpci_cell **ret)
 {
 	g_autoptr(hpci_cell) cell = g_new0(struct hpci_cell, 1);
@@ -1838,9 +1968,10 @@ static int make_cell(const struct matrix_parser *p, const guint *idx, struct hpc
 		cell->expect.message = g_strdup(expect->message);
 		cell->expect.reason = g_strdup(expect->reason);
 		cell->expect.firmware = expect->firmware;
-		cell->expect.known_issue = g_strdup(expect->known_issue);
-		cell->expect.known_outcome = expect->known_outcome;
+		cell->expect.known_issues = hpci_known_issues_copy(expect->known_issues);
 	}
+	if ((rc = check_smbase_smram(p, expect, v[AXIS_SMI], cell)) < 0)
+		return rc;
 	*ret = g_steal_pointer(&cell);
 	return 0;
 }

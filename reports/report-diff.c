@@ -5,6 +5,9 @@
 
 #include <string.h>
 
+/* Kinds that mean the product got worse: diff exits 1 on them. */
+static const char *const regression_kinds[] = { "regressed", "became-flaky" };
+
 bool hpci_diff_moved(gint64 old_ms, gint64 new_ms, const struct hpci_diff_thresholds *t)
 {
 	gint64 delta = new_ms > old_ms ? new_ms - old_ms : old_ms - new_ms;
@@ -46,6 +49,22 @@ static const char *outcome_of(json_object *cell)
 	return outcome ? outcome : "none";
 }
 
+/* The finding a change of verdict is.  An infra-error on either side says
+ * nothing about the product, so it is neither a regression nor a recovery;
+ * a flaky product failure still is one. */
+static const char *verdict_change(const char *ov, const char *nv)
+{
+	if (strcmp(ov, "infra-error") == 0 || strcmp(nv, "infra-error") == 0)
+		return "infra";
+	if (strcmp(ov, "pass") == 0 && strcmp(nv, "fail") == 0)
+		return "regressed";
+	if (strcmp(ov, "pass") == 0 && strcmp(nv, "flaky") == 0)
+		return "became-flaky";
+	if ((strcmp(ov, "fail") == 0 || strcmp(ov, "flaky") == 0) && strcmp(nv, "pass") == 0)
+		return "recovered";
+	return "changed";
+}
+
 static void diff_verdict(json_object *findings, const char *id, json_object *old_cell,
 			 json_object *new_cell)
 {
@@ -54,11 +73,9 @@ static void diff_verdict(json_object *findings, const char *id, json_object *old
 	const char *kind;
 	json_object *f;
 
-	if (strcmp(ov, "pass") == 0 && strcmp(nv, "fail") == 0)
-		kind = "regressed";
-	else if (strcmp(ov, "fail") == 0 && strcmp(nv, "pass") == 0)
-		kind = "recovered";
-	else if (strcmp(ov, nv) != 0 || strcmp(oo, no) != 0)
+	if (strcmp(ov, nv) != 0)
+		kind = verdict_change(ov, nv);
+	else if (strcmp(oo, no) != 0)
 		kind = "changed";
 	else
 		return;
@@ -94,17 +111,6 @@ static void diff_time(json_object *findings, const char *kind, const char *id,
 	json_object_array_add(findings, f);
 }
 
-static json_object *plugs_of(json_object *cell)
-{
-	json_object *timings = NULL, *plugs = NULL;
-
-	if (json_object_object_get_ex(cell, "timings", &timings) &&
-	    json_object_object_get_ex(timings, "plugs", &plugs) &&
-	    json_object_is_type(plugs, json_type_array))
-		return plugs;
-	return NULL;
-}
-
 static gint64 plug_latency(json_object *plug)
 {
 	gint64 request = hpci_report_ms(plug, "request_ms");
@@ -116,7 +122,8 @@ static gint64 plug_latency(json_object *plug)
 static void diff_timings(json_object *findings, const char *id, json_object *old_cell,
 			 json_object *new_cell, const struct hpci_diff_thresholds *t)
 {
-	json_object *old_plugs = plugs_of(old_cell), *new_plugs = plugs_of(new_cell);
+	json_object *old_plugs = hpci_report_array(old_cell, "timings.plugs");
+	json_object *new_plugs = hpci_report_array(new_cell, "timings.plugs");
 	size_t n = old_plugs && new_plugs ? MIN(json_object_array_length(old_plugs),
 						json_object_array_length(new_plugs)) : 0;
 
@@ -132,6 +139,14 @@ static void diff_timings(json_object *findings, const char *id, json_object *old
 		diff_time(findings, "plug-latency", id, what, vcpu, plug_latency(op),
 			  plug_latency(np), t);
 	}
+}
+
+/* Times of a cell that did not run, or whose harness failed, measure
+ * nothing about the product. */
+static bool timings_comparable(json_object *cell)
+{
+	return !hpci_report_verdict_is(cell, "not-run") &&
+	       !hpci_report_verdict_is(cell, "infra-error");
 }
 
 static void add_presence(json_object *findings, const char *kind, json_object *cell)
@@ -178,7 +193,8 @@ json_object *hpci_report_diff(json_object *old_report, json_object *new_report,
 			continue;
 		}
 		diff_verdict(findings, id, old_cell, cell);
-		diff_timings(findings, id, old_cell, cell, t);
+		if (timings_comparable(old_cell) && timings_comparable(cell))
+			diff_timings(findings, id, old_cell, cell, t);
 	}
 	for (size_t i = 0; i < json_object_array_length(old_cells); i++) {
 		json_object *cell = json_object_array_get_idx(old_cells, i);
@@ -194,9 +210,11 @@ unsigned hpci_diff_regressions(json_object *findings)
 	unsigned n = 0;
 
 	for (size_t i = 0; i < json_object_array_length(findings); i++) {
-		json_object *f = json_object_array_get_idx(findings, i);
+		const char *kind = hpci_json_get_string(json_object_array_get_idx(findings, i),
+							"kind");
 
-		n += strcmp(hpci_json_get_string(f, "kind"), "regressed") == 0;
+		for (size_t k = 0; k < G_N_ELEMENTS(regression_kinds); k++)
+			n += strcmp(kind, regression_kinds[k]) == 0;
 	}
 	return n;
 }

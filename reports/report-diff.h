@@ -9,8 +9,11 @@
 /*
  * What changed between two runs, cell by cell (matched by id).  Findings
  * are JSON objects with "kind", "cell" and a one-line "message":
- *   regressed    verdict pass -> fail
- *   recovered    verdict fail -> pass
+ *   regressed    verdict pass -> fail (a regression)
+ *   became-flaky verdict pass -> flaky (a regression)
+ *   recovered    verdict fail or flaky -> pass
+ *   infra        verdict to or from infra-error (informational: the harness
+ *                or host failed, which says nothing about the product)
  *   changed      any other change of verdict or outcome
  *   appeared     a cell only the new report has
  *   disappeared  a cell only the old report has
@@ -18,7 +21,8 @@
  *   plug-latency a plug's online_ms - request_ms moved beyond noise (plugs
  *                matched by position in timings.plugs)
  * Verdict findings add old_/new_verdict and old_/new_outcome; timing
- * findings add old_ms, new_ms and, for plugs, vcpu.
+ * findings add old_ms, new_ms and, for plugs, vcpu.  Times are compared
+ * only when neither side's verdict is not-run or infra-error.
  */
 
 /*
@@ -41,7 +45,7 @@ bool hpci_diff_moved(gint64 old_ms, gint64 new_ms, const struct hpci_diff_thresh
 json_object *hpci_report_diff(json_object *old_report, json_object *new_report,
 			      const struct hpci_diff_thresholds *t);
 
-/* How many findings are regressions. */
+/* How many findings are regressions (regressed, became-flaky). */
 unsigned hpci_diff_regressions(json_object *findings);
 
 /* One line per finding and a count, or "no changes". */

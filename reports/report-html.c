@@ -2,6 +2,7 @@
 #include "report-html.h"
 #include "report-load.h"
 #include "error.h"
+#include "fsutil.h"
 #include "manifest.h"
 
 #include <errno.h>
@@ -24,7 +25,15 @@
 #define CHART_TOP 8
 #define CHART_AXIS_H 28
 
-/* No '<', '>' or '&': the HTML serializer writes <style> text raw. */
+/* Where the page finds the report's files. */
+struct page {
+	const char *report_dir;     /* from the current directory; NULL: unknown */
+	const char *report_link;    /* from the page's directory */
+};
+
+/* No '<', '>' or '&': the HTML serializer writes <style> text raw.  flaky
+ * is striped (it passed sometimes), infra-error grey-blue (not the
+ * product's colours). */
 static const char page_style[] =
 	"body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\n"
 	"h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}\n"
@@ -38,15 +47,22 @@ static const char page_style[] =
 	".logs a{margin-right:.6em}\n"
 	".verdict-pass{background:#c9efc9}\n"
 	".verdict-fail{background:#f7c4c4}\n"
+	".verdict-flaky{background:repeating-linear-gradient(135deg,#fbd3a0 0 6px,"
+	"#f5b46a 6px 12px)}\n"
 	".verdict-known-issue{background:#f9e4a9}\n"
+	".verdict-infra-error{background:#c9d4e4;color:#2c3b50}\n"
 	".verdict-not-run{background:#e6e6e6;color:#555}\n"
+	".attempts{margin:.3em 0 0;padding-left:1.6em;font-size:12px;white-space:normal}\n"
+	".attempts li{margin:1px 0;padding:0 3px;white-space:nowrap}\n"
 	".count{padding:2px 8px;margin-right:.5em;border-radius:3px}\n"
 	".problems td{max-width:40em;white-space:pre-wrap;word-break:break-word}\n"
 	"svg.chart{display:block;margin:.5em 0}\n"
 	"svg.chart text{font:11px monospace;fill:#222}\n"
 	"svg.chart rect.verdict-pass{fill:#3f9b3f}\n"
 	"svg.chart rect.verdict-fail{fill:#c63c3c}\n"
+	"svg.chart rect.verdict-flaky{fill:#e07b1a}\n"
 	"svg.chart rect.verdict-known-issue{fill:#d39b1f}\n"
+	"svg.chart rect.verdict-infra-error{fill:#6b82a3}\n"
 	"svg.chart rect.verdict-not-run{fill:#999}\n"
 	"svg.chart line.axis{stroke:#888}\n"
 	"svg.chart line.grid{stroke:#e2e2e2}\n"
@@ -147,8 +163,9 @@ static char *short_label(json_object *cell)
 /* A relative URL to a cell's file.  Percent-encoded here, because libxml2's
  * HTML serializer leaves '&' in href raw; ':' too, so no first segment
  * reads as a scheme.  Cell ids keep their ',' and '='. */
-static char *link_to(const char *report_link, const char *dir, const char *file)
+static char *link_to(const struct page *page, const char *dir, const char *file)
 {
+	const char *report_link = page->report_link;
 	g_autofree char *path = NULL;
 
 	if (!report_link || !*report_link || strcmp(report_link, ".") == 0 ||
@@ -159,6 +176,21 @@ static char *link_to(const char *report_link, const char *dir, const char *file)
 	return g_uri_escape_string(path, "/,=+@", FALSE);
 }
 
+/* Whether a cell's (or attempt's) file is there; any is when the page does
+ * not know where the report is. */
+static bool file_present(const struct page *page, const char *dir, const char *file)
+{
+	g_autofree char *path = NULL;
+
+	if (!page->report_dir)
+		return true;
+	if (g_path_is_absolute(dir))
+		path = g_build_filename(dir, file, NULL);
+	else
+		path = g_build_filename(page->report_dir, dir, file, NULL);
+	return hpci_is_file(path);
+}
+
 /* ---- header ----------------------------------------------------------------- */
 
 static void add_info_row(xmlNodePtr table, const char *name, const char *value)
@@ -167,6 +199,44 @@ static void add_info_row(xmlNodePtr table, const char *name, const char *value)
 
 	add_text_element(tr, "th", NULL, name);
 	add_text_element(tr, "td", NULL, value);
+}
+
+static void add_json_row(xmlNodePtr table, const char *name, json_object *value)
+{
+	if (value)
+		add_info_row(table, name, json_object_to_json_string_ext(
+				     value, JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+/* How the run ran its cells ("run"), when the report says. */
+static void add_run_settings(xmlNodePtr table, json_object *report)
+{
+	static const char *const counts[][2] = {
+		{ "jobs", "jobs" },
+		{ "repeat", "repeat" },
+		{ "retries", "retries" },
+		{ "infra_retries", "infra retries" },
+	};
+	json_object *run = NULL, *value = NULL;
+	g_autoptr(GString) policy = g_string_new(NULL);
+
+	if (!json_object_object_get_ex(report, "run", &run) ||
+	    !json_object_is_type(run, json_type_object))
+		return;
+	for (size_t i = 0; i < G_N_ELEMENTS(counts); i++) {
+		gint64 n = hpci_report_ms(run, counts[i][0]);
+
+		if (n >= 0)
+			g_string_append_printf(policy, "%s%s %" G_GINT64_FORMAT,
+					       policy->len ? ", " : "", counts[i][1], n);
+	}
+	if (policy->len)
+		add_info_row(table, "attempts", policy->str);
+	add_json_row(table, "filters", hpci_report_array(run, "filters"));
+	if (json_object_object_get_ex(run, "shard", &value) && value)
+		add_info_row(table, "shard", json_object_get_string(value));
+	add_json_row(table, "merged shards", hpci_report_array(run, "merged_shards"));
+	add_json_row(table, "connections", hpci_report_array(run, "connections"));
 }
 
 static void add_run_info(xmlNodePtr body, json_object *report)
@@ -188,6 +258,7 @@ static void add_run_info(xmlNodePtr body, json_object *report)
 	add_info_row(table, "started", string_or_dash(report, "started_at"));
 	add_info_row(table, "duration", duration);
 	add_info_row(table, "tool", string_or_dash(report, "tool_version"));
+	add_run_settings(table, report);
 	if (json_object_object_get_ex(report, "merged_from", &merged) && merged) {
 		const char *inputs = json_object_to_json_string_ext(
 			merged, JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -196,22 +267,20 @@ static void add_run_info(xmlNodePtr body, json_object *report)
 	}
 }
 
+/* One count per verdict, in the verdict's colours: the page's legend. */
 static void add_summary(xmlNodePtr body, json_object *cells, bool interrupted)
 {
-	static const char *const verdicts[] = { "pass", "fail", "known-issue", "not-run" };
 	xmlNodePtr p = add_element(body, "p", NULL);
+	unsigned counts[HPCI_REPORT_VERDICTS];
 
 	set_attr(p, "id", "summary");
-	for (size_t v = 0; v < G_N_ELEMENTS(verdicts); v++) {
-		g_autofree char *cls = verdict_class(verdicts[v]);
+	hpci_report_count_verdicts(cells, counts);
+	for (size_t v = 0; v < HPCI_REPORT_VERDICTS; v++) {
+		g_autofree char *cls = verdict_class(hpci_report_verdicts[v].name);
 		g_autofree char *full_cls = g_strconcat("count ", cls, NULL);
-		g_autofree char *text = NULL;
-		unsigned n = 0;
+		g_autofree char *text = g_strdup_printf("%u %s", counts[v],
+							hpci_report_verdicts[v].name);
 
-		for (size_t i = 0; i < json_object_array_length(cells); i++)
-			n += strcmp(hpci_report_verdict(json_object_array_get_idx(cells, i)),
-				    verdicts[v]) == 0;
-		text = g_strdup_printf("%u %s", n, verdicts[v]);
 		add_text_element(p, "span", full_cls, text);
 	}
 	if (interrupted)
@@ -307,26 +376,73 @@ static void add_grid_head(xmlNodePtr table, const struct grid *g)
 	}
 }
 
-static void add_cell_logs(xmlNodePtr td, const char *report_link, const char *dir)
+/* Links to the logs a cell or attempt directory holds. */
+static void add_logs(xmlNodePtr parent, const struct page *page, const char *dir)
 {
 	static const char *const logs[][2] = {
 		{ "serial.log", "serial" },
 		{ "firmware.log", "firmware" },
 		{ "events.log", "events" },
+		{ "qemu.log", "qemu" },
 	};
-	xmlNodePtr div = add_element(td, "div", "logs");
+	xmlNodePtr div = add_element(parent, "div", "logs");
 
 	for (size_t i = 0; i < G_N_ELEMENTS(logs); i++) {
-		g_autofree char *href = link_to(report_link, dir, logs[i][0]);
+		g_autofree char *href = NULL;
 
+		if (!file_present(page, dir, logs[i][0]))
+			continue;
+		href = link_to(page, dir, logs[i][0]);
 		add_link(div, href, logs[i][1]);
 	}
 }
 
+/* An outcome (or, without one, what stands for it) linking to its
+ * directory when it has one. */
+static void add_outcome(xmlNodePtr parent, const struct page *page, const char *dir,
+			const char *text)
+{
+	g_autofree char *href = dir ? link_to(page, dir, "") : NULL;
+
+	if (href)
+		xmlSetProp(add_link(parent, href, text), BAD_CAST "class", BAD_CAST "outcome");
+	else
+		add_text_element(parent, "span", "outcome", text);
+}
+
+/* A cell that ran more than once: each attempt in run order, coloured by
+ * its own verdict, its outcome linking to its directory, and its logs.  A
+ * single attempt is the cell itself. */
+static void add_attempts(xmlNodePtr parent, const struct page *page, json_object *cell)
+{
+	json_object *attempts = hpci_report_attempts(cell);
+	xmlNodePtr ol;
+
+	if (!attempts || json_object_array_length(attempts) < 2)
+		return;
+	ol = add_element(parent, "ol", "attempts");
+	for (size_t i = 0; i < json_object_array_length(attempts); i++) {
+		json_object *a = json_object_array_get_idx(attempts, i);
+		const char *outcome = hpci_json_get_string(a, "outcome");
+		const char *dir = hpci_json_get_string(a, "dir");
+		g_autofree char *cls = verdict_class(hpci_report_verdict(a));
+		g_autofree char *li_cls = g_strconcat("attempt ", cls, NULL);
+		g_autofree char *duration = duration_text(hpci_report_ms(a, "duration_ms"));
+		g_autofree char *text = g_strdup_printf(" (%s)", duration);
+		xmlNodePtr li = add_element(ol, "li", li_cls);
+
+		set_attr_int(li, "value", hpci_report_ms(a, "attempt"));
+		add_outcome(li, page, dir, outcome ? outcome : "none");
+		add_text(li, text);
+		if (dir)
+			add_logs(li, page, dir);
+	}
+}
+
 /* One cell: its verdict as the box's colour, its outcome linking to its
- * directory, the expectation when it differs, and its logs. */
+ * directory, the expectation when it differs, its logs and its attempts. */
 static void add_grid_cell(xmlNodePtr tr, json_object *cell, size_t index,
-			  const char *report_link)
+			  const struct page *page)
 {
 	const char *verdict = hpci_report_verdict(cell);
 	const char *outcome = hpci_json_get_string(cell, "outcome");
@@ -339,14 +455,7 @@ static void add_grid_cell(xmlNodePtr tr, json_object *cell, size_t index,
 	set_attr(td, "id", anchor);
 	set_attr(td, "title", hpci_json_get_string(cell, "id"));
 	set_attr(td, "data-cell", hpci_json_get_string(cell, "id"));
-	if (dir) {
-		g_autofree char *href = link_to(report_link, dir, "");
-
-		xmlSetProp(add_link(td, href, outcome ? outcome : verdict), BAD_CAST "class",
-			   BAD_CAST "outcome");
-	} else {
-		add_text_element(td, "span", "outcome", outcome ? outcome : "not run");
-	}
+	add_outcome(td, page, dir, outcome ? outcome : dir ? verdict : "not run");
 	if (expected && (!outcome || strcmp(outcome, expected) != 0)) {
 		bool known = strcmp(verdict, "known-issue") == 0;
 		g_autofree char *text = g_strdup_printf("expected %s%s", expected,
@@ -355,7 +464,8 @@ static void add_grid_cell(xmlNodePtr tr, json_object *cell, size_t index,
 		add_text_element(td, "div", "expected", text);
 	}
 	if (dir)
-		add_cell_logs(td, report_link, dir);
+		add_logs(td, page, dir);
+	add_attempts(td, page, cell);
 }
 
 /* The cell of a row and a column, as its index in cells; -1 for none. */
@@ -374,7 +484,7 @@ static gssize find_cell(const struct grid *g, json_object *cells, json_object *r
 }
 
 static void add_grid_row(xmlNodePtr tbody, const struct grid *g, json_object *row_key,
-			 json_object *cells, const char *report_link)
+			 json_object *cells, const struct page *page)
 {
 	xmlNodePtr tr = add_element(tbody, "tr", NULL);
 
@@ -385,13 +495,13 @@ static void add_grid_row(xmlNodePtr tbody, const struct grid *g, json_object *ro
 
 		if (i >= 0)
 			add_grid_cell(tr, json_object_array_get_idx(cells, (size_t)i), (size_t)i,
-				      report_link);
+				      page);
 		else
 			add_element(tr, "td", "absent");
 	}
 }
 
-static void add_grid(xmlNodePtr body, json_object *report, const char *report_link)
+static void add_grid(xmlNodePtr body, json_object *report, const struct page *page)
 {
 	json_object *cells = hpci_report_cells(report);
 	xmlNodePtr table, tbody;
@@ -399,28 +509,27 @@ static void add_grid(xmlNodePtr body, json_object *report, const char *report_li
 
 	add_text_element(body, "h2", NULL, "Matrix");
 	add_text_element(body, "p", "note", "Rows: topology, smi, firmware, qemu; columns: "
-			 "count and ops.  Each box links to the cell's directory and logs.");
+			 "count and ops.  Each box links to the cell's directory and logs, and "
+			 "lists the attempts of a cell that ran more than once.");
 	table = add_element(body, "table", NULL);
 	set_attr(table, "id", "grid");
 	grid_init(&g, report);
 	add_grid_head(table, &g);
 	tbody = add_element(table, "tbody", NULL);
 	for (guint r = 0; r < g.rows->len; r++)
-		add_grid_row(tbody, &g, g.rows->pdata[r], cells, report_link);
+		add_grid_row(tbody, &g, g.rows->pdata[r], cells, page);
 	grid_release(&g);
 }
 
-/* ---- failures and known issues ---------------------------------------------- */
+/* ---- failures, flaky cells, infrastructure errors and known issues ---------- */
 
 static void add_problems_cell(xmlNodePtr tr, json_object *cell)
 {
-	json_object *problems = NULL;
+	json_object *problems = hpci_report_array(cell, "firmware_problems");
 	xmlNodePtr td = add_element(tr, "td", "firmware-problems");
 	xmlNodePtr ul;
 
-	if (!json_object_object_get_ex(cell, "firmware_problems", &problems) ||
-	    !json_object_is_type(problems, json_type_array) ||
-	    json_object_array_length(problems) == 0)
+	if (!problems || json_object_array_length(problems) == 0)
 		return;
 	ul = add_element(td, "ul", NULL);
 	for (size_t i = 0; i < json_object_array_length(problems); i++)
@@ -428,11 +537,12 @@ static void add_problems_cell(xmlNodePtr tr, json_object *cell)
 					 json_object_array_get_idx(problems, i)));
 }
 
-static void add_problem_row(xmlNodePtr tbody, json_object *cell, size_t index)
+static void add_problem_row(xmlNodePtr tbody, json_object *cell, size_t index,
+			    const struct page *page)
 {
 	xmlNodePtr tr = add_element(tbody, "tr", "problem");
 	g_autofree char *href = g_strdup_printf("#cell-%zu", index + 1);
-	const char *note = hpci_json_get_string(cell, "expected.known_issue.note");
+	const char *note = hpci_report_known_issue(cell, hpci_json_get_string(cell, "outcome"));
 	g_autofree char *expected = g_strdup_printf("%s%s%s",
 		string_or_dash(cell, "expected.outcome"),
 		note ? "; known issue: " : "", note ? note : "");
@@ -440,6 +550,7 @@ static void add_problem_row(xmlNodePtr tbody, json_object *cell, size_t index)
 	add_link(add_element(tr, "td", "cell"), href, hpci_json_get_string(cell, "id"));
 	add_text_element(tr, "td", "outcome", string_or_dash(cell, "outcome"));
 	add_text_element(tr, "td", "expected", expected);
+	add_attempts(add_element(tr, "td", "attempts"), page, cell);
 	add_text_element(tr, "td", "error", hpci_json_get_string(cell, "error"));
 	add_text_element(tr, "td", "evidence", hpci_json_get_string(cell, "evidence"));
 	add_problems_cell(tr, cell);
@@ -447,10 +558,11 @@ static void add_problem_row(xmlNodePtr tbody, json_object *cell, size_t index)
 
 /* The cells with one verdict, as a table with id table_id. */
 static void add_problem_table(xmlNodePtr body, json_object *cells, const char *verdict,
-			      const char *table_id, const char *title)
+			      const char *table_id, const char *title, const struct page *page)
 {
 	static const char *const heads[] = {
-		"cell", "outcome", "expected", "error", "evidence", "firmware problems",
+		"cell", "outcome", "expected", "attempts", "error", "evidence",
+		"firmware problems",
 	};
 	xmlNodePtr table, tr, tbody;
 	unsigned rows = 0;
@@ -465,8 +577,8 @@ static void add_problem_table(xmlNodePtr body, json_object *cells, const char *v
 	for (size_t i = 0; i < json_object_array_length(cells); i++) {
 		json_object *cell = json_object_array_get_idx(cells, i);
 
-		if (strcmp(hpci_report_verdict(cell), verdict) == 0) {
-			add_problem_row(tbody, cell, i);
+		if (hpci_report_verdict_is(cell, verdict)) {
+			add_problem_row(tbody, cell, i, page);
 			rows++;
 		}
 	}
@@ -615,17 +727,6 @@ static bool plug_charted(json_object *plug)
 	return hpci_report_ms(plug, "request_ms") >= 0 && hpci_report_ms(plug, "online_ms") >= 0;
 }
 
-static json_object *cell_plugs(json_object *cell)
-{
-	json_object *timings = NULL, *plugs = NULL;
-
-	if (!json_object_object_get_ex(cell, "timings", &timings) ||
-	    !json_object_object_get_ex(timings, "plugs", &plugs) ||
-	    !json_object_is_type(plugs, json_type_array))
-		return NULL;
-	return plugs;
-}
-
 static void add_plug_bar(xmlNodePtr svg, guint row, json_object *cell, json_object *plug,
 			 gint64 max_ms)
 {
@@ -660,7 +761,8 @@ static void add_plug_chart(xmlNodePtr body, json_object *cells)
 	xmlNodePtr svg;
 
 	for (size_t i = 0; i < json_object_array_length(cells); i++) {
-		json_object *plugs = cell_plugs(json_object_array_get_idx(cells, i));
+		json_object *plugs = hpci_report_array(json_object_array_get_idx(cells, i),
+							"timings.plugs");
 
 		for (size_t p = 0; plugs && p < json_object_array_length(plugs); p++) {
 			json_object *plug = json_object_array_get_idx(plugs, p);
@@ -681,7 +783,7 @@ static void add_plug_chart(xmlNodePtr body, json_object *cells)
 	add_time_axis(svg, rows, max_ms);
 	for (size_t i = 0; i < json_object_array_length(cells); i++) {
 		json_object *cell = json_object_array_get_idx(cells, i);
-		json_object *plugs = cell_plugs(cell);
+		json_object *plugs = hpci_report_array(cell, "timings.plugs");
 
 		for (size_t p = 0; plugs && p < json_object_array_length(plugs); p++) {
 			if (plug_charted(json_object_array_get_idx(plugs, p)))
@@ -705,8 +807,10 @@ static xmlNodePtr add_head(xmlNodePtr html, json_object *report)
 	return head;
 }
 
-int hpci_report_html(json_object *report, const char *report_link, char **ret_html)
+int hpci_report_html(json_object *report, const char *report_dir, const char *report_link,
+		     char **ret_html)
 {
+	const struct page page = { report_dir, report_link };
 	htmlDocPtr doc = htmlNewDocNoDtD(NULL, NULL);
 	xmlNodePtr html = xmlNewNode(NULL, BAD_CAST "html");
 	json_object *cells = hpci_report_cells(report);
@@ -721,9 +825,12 @@ int hpci_report_html(json_object *report, const char *report_link, char **ret_ht
 	add_head(html, report);
 	body = add_element(html, "body", NULL);
 	add_header(body, report);
-	add_grid(body, report, report_link);
-	add_problem_table(body, cells, "fail", "failures", "Failures");
-	add_problem_table(body, cells, "known-issue", "known-issues", "Known issues");
+	add_grid(body, report, &page);
+	add_problem_table(body, cells, "fail", "failures", "Failures", &page);
+	add_problem_table(body, cells, "flaky", "flaky", "Flaky", &page);
+	add_problem_table(body, cells, "infra-error", "infra-errors", "Infrastructure errors",
+			  &page);
+	add_problem_table(body, cells, "known-issue", "known-issues", "Known issues", &page);
 	add_boot_chart(body, cells);
 	add_plug_chart(body, cells);
 	htmlDocDumpMemoryFormat(doc, &mem, &len, 1);

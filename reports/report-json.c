@@ -27,6 +27,23 @@ static json_object *axes_json(const struct hpci_cell *cell)
 	return axes;
 }
 
+static json_object *known_issues_json(const GArray *issues)
+{
+	json_object *arr = json_object_new_array();
+
+	for (guint i = 0; i < issues->len; i++) {
+		const struct hpci_known_issue *ki =
+			&g_array_index(issues, struct hpci_known_issue, i);
+		json_object *k = json_object_new_object();
+
+		json_object_object_add(k, "outcome",
+				       json_object_new_string(hpci_outcome_name(ki->outcome)));
+		json_object_object_add(k, "note", json_object_new_string(ki->note));
+		json_object_array_add(arr, k);
+	}
+	return arr;
+}
+
 static json_object *expected_json(const struct hpci_expect *expect)
 {
 	json_object *e = json_object_new_object();
@@ -37,14 +54,8 @@ static json_object *expected_json(const struct hpci_expect *expect)
 		json_object_object_add(e, "message", json_object_new_string(expect->message));
 	if (expect->reason)
 		json_object_object_add(e, "reason", json_object_new_string(expect->reason));
-	if (expect->known_issue) {
-		json_object *k = json_object_new_object();
-
-		json_object_object_add(k, "outcome", json_object_new_string(
-					       hpci_outcome_name(expect->known_outcome)));
-		json_object_object_add(k, "note", json_object_new_string(expect->known_issue));
-		json_object_object_add(e, "known_issue", k);
-	}
+	if (expect->known_issues && expect->known_issues->len)
+		json_object_object_add(e, "known_issues", known_issues_json(expect->known_issues));
 	return e;
 }
 
@@ -71,6 +82,45 @@ static json_object *plugs_json(GArray *plugs)
 	return arr;
 }
 
+static gint compare_attempts(gconstpointer a, gconstpointer b)
+{
+	const struct hpci_cell_result *x = *(const struct hpci_cell_result *const *)a;
+	const struct hpci_cell_result *y = *(const struct hpci_cell_result *const *)b;
+
+	return (x->attempt > y->attempt) - (x->attempt < y->attempt);
+}
+
+/* Every attempt of the cell, the deciding one included, in run order. */
+static json_object *attempts_json(const struct hpci_cell_result *res)
+{
+	g_autoptr(GPtrArray) all = g_ptr_array_new();
+	json_object *arr = json_object_new_array();
+
+	if (!res->ran)
+		return arr;
+	g_ptr_array_add(all, (gpointer)res);
+	for (guint i = 0; i < res->other_attempts->len; i++)
+		g_ptr_array_add(all, g_ptr_array_index(res->other_attempts, i));
+	g_ptr_array_sort(all, compare_attempts);
+	for (guint i = 0; i < all->len; i++) {
+		const struct hpci_cell_result *a = g_ptr_array_index(all, i);
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "attempt", json_object_new_int(a->attempt));
+		json_object_object_add(o, "outcome",
+				       json_object_new_string(hpci_outcome_name(a->outcome)));
+		json_object_object_add(o, "verdict", json_object_new_string(hpci_cell_verdict_name(a)));
+		json_object_object_add(o, "duration_ms", json_object_new_int64(a->duration_ms));
+		json_object_object_add(o, "dir", str_or_null(a->dir));
+		json_object_object_add(o, "domain", str_or_null(a->domain));
+		json_object_object_add(o, "connection", str_or_null(a->connection));
+		json_object_object_add(o, "error", str_or_null(a->error));
+		json_object_object_add(o, "evidence", str_or_null(a->evidence));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 static json_object *cell_json(const struct hpci_cell_result *res)
 {
 	const struct hpci_cell *cell = res->cell;
@@ -88,6 +138,7 @@ static json_object *cell_json(const struct hpci_cell_result *res)
 	json_object_object_add(c, "error", str_or_null(res->error));
 	json_object_object_add(c, "evidence", str_or_null(res->evidence));
 	json_object_object_add(c, "domain", str_or_null(res->domain));
+	json_object_object_add(c, "connection", str_or_null(res->connection));
 	json_object_object_add(c, "dir", str_or_null(res->dir));
 	/* Paths into "identities", which says what each one is (a build's key,
 	 * version and patches); the emulator is null when its build failed. */
@@ -103,12 +154,16 @@ static json_object *cell_json(const struct hpci_cell_result *res)
 	json_object_object_add(smi, "runs_survived", json_object_new_int(res->smi_runs_survived));
 	json_object_object_add(smi, "accesses", json_object_new_int(res->smi_accesses));
 	json_object_object_add(smi, "ms", json_object_new_int64(res->smi_ms));
+	json_object_object_add(smi, "stalls", json_object_new_int(res->smm_stalls));
+	json_object_object_add(smi, "longest_stall_ms",
+			       json_object_new_int64(res->smm_stall_longest_ms));
 	json_object_object_add(c, "smi", smi);
 	/* The firmware's own account, when it writes one: its facts, and the
 	 * checks against the topology, the guest and the expectations. */
 	json_object_object_add(c, "firmware", res->firmware ? hpci_fw_log_to_json(res->firmware)
 							    : NULL);
 	json_object_object_add(c, "firmware_problems", hpci_json_strings(res->firmware_problems));
+	json_object_object_add(c, "attempts", attempts_json(res));
 	return c;
 }
 
@@ -136,7 +191,14 @@ char *hpci_report_json(const struct hpci_run_report *report)
 	json_object *matrix = json_object_new_object();
 	json_object *cells = json_object_new_array();
 	json_object *summary = json_object_new_object();
-	unsigned counts[4] = { 0 }; /* pass, fail, not run, known issue */
+	json_object *run = json_object_new_object();
+	unsigned counts[HPCI_VERDICT__COUNT] = { 0 };
+	static const char *const summary_keys[HPCI_VERDICT__COUNT] = {
+		[HPCI_VERDICT_NOT_RUN] = "not_run", [HPCI_VERDICT_PASS] = "pass",
+		[HPCI_VERDICT_FAIL] = "fail", [HPCI_VERDICT_FLAKY] = "flaky",
+		[HPCI_VERDICT_KNOWN_ISSUE] = "known_issue",
+		[HPCI_VERDICT_INFRA_ERROR] = "infra_error",
+	};
 	char *text;
 
 	json_object_object_add(root, "schema", json_object_new_int(HPCI_REPORT_SCHEMA));
@@ -156,19 +218,26 @@ char *hpci_report_json(const struct hpci_run_report *report)
 	json_object_object_add(matrix, "name", str_or_null(report->matrix_name));
 	json_object_object_add(matrix, "sha256", str_or_null(report->matrix_sha256));
 	json_object_object_add(root, "matrix", matrix);
+
+	json_object_object_add(run, "jobs", json_object_new_int(report->run.jobs));
+	json_object_object_add(run, "repeat", json_object_new_int(report->run.repeat));
+	json_object_object_add(run, "retries", json_object_new_int(report->run.retries));
+	json_object_object_add(run, "infra_retries", json_object_new_int(report->run.infra_retries));
+	json_object_object_add(run, "filters", hpci_json_strings(report->run.filters));
+	json_object_object_add(run, "shard", str_or_null(report->run.shard));
+	json_object_object_add(run, "connections", hpci_json_strings(report->run.connections));
+	json_object_object_add(root, "run", run);
 	json_object_object_add(root, "identities", identities_json(report->identities));
 
 	for (guint i = 0; i < report->results->len; i++) {
 		const struct hpci_cell_result *res = g_ptr_array_index(report->results, i);
 
-		counts[!res->ran ? 2 : res->verdict_pass ? 0 : res->known_issue ? 3 : 1]++;
+		counts[hpci_cell_verdict(res)]++;
 		json_object_array_add(cells, cell_json(res));
 	}
 	json_object_object_add(summary, "cells", json_object_new_int(report->results->len));
-	json_object_object_add(summary, "pass", json_object_new_int(counts[0]));
-	json_object_object_add(summary, "fail", json_object_new_int(counts[1]));
-	json_object_object_add(summary, "not_run", json_object_new_int(counts[2]));
-	json_object_object_add(summary, "known_issue", json_object_new_int(counts[3]));
+	for (unsigned v = 0; v < HPCI_VERDICT__COUNT; v++)
+		json_object_object_add(summary, summary_keys[v], json_object_new_int(counts[v]));
 	json_object_object_add(root, "summary", summary);
 	json_object_object_add(root, "cells", cells);
 

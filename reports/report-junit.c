@@ -42,12 +42,16 @@ static void set_attr_uint(xmlNodePtr node, const char *name, unsigned value)
 }
 
 /* Seconds with milliseconds, independent of the locale's decimal point. */
+static char *seconds_text(gint64 ms)
+{
+	ms = MAX(ms, 0);
+	return g_strdup_printf("%" G_GINT64_FORMAT ".%03d", ms / 1000, (int)(ms % 1000));
+}
+
 static void set_attr_seconds(xmlNodePtr node, const char *name, gint64 ms)
 {
-	g_autofree char *text = NULL;
+	g_autofree char *text = seconds_text(ms);
 
-	ms = MAX(ms, 0);
-	text = g_strdup_printf("%" G_GINT64_FORMAT ".%03d", ms / 1000, (int)(ms % 1000));
 	set_attr(node, name, text);
 }
 
@@ -60,8 +64,8 @@ static void add_text(xmlNodePtr node, const char *text)
 
 /* ---- a cell's files ----------------------------------------------------- */
 
-/* The cell directory as the caller reaches it, or NULL for a cell that never
- * had one (not run, or its build failed). */
+/* The directory of a cell or an attempt as the caller reaches it, or NULL
+ * for one that never had one (not run, or its build failed). */
 static char *cell_dir(const char *report_dir, json_object *cell)
 {
 	const char *dir = hpci_json_get_string(cell, "dir");
@@ -127,12 +131,37 @@ static char *file_tail(const char *path, unsigned max_lines)
 
 /* ---- test cases ----------------------------------------------------------- */
 
-static char *failure_text(json_object *cell, const char *dir)
+/* "attempt 2: hang-smm (fail, 81.200 s) in DIR", then its error and
+ * evidence; DIR as the caller reaches it. */
+static void append_attempts(GString *text, json_object *attempts, const char *report_dir)
+{
+	for (size_t i = 0; i < json_object_array_length(attempts); i++) {
+		json_object *a = json_object_array_get_idx(attempts, i);
+		const char *outcome = hpci_json_get_string(a, "outcome");
+		const char *verdict = hpci_json_get_string(a, "verdict");
+		const char *error = hpci_json_get_string(a, "error");
+		const char *evidence = hpci_json_get_string(a, "evidence");
+		g_autofree char *dir = cell_dir(report_dir, a);
+		g_autofree char *seconds = seconds_text(hpci_report_ms(a, "duration_ms"));
+
+		g_string_append_printf(text, "attempt %" G_GINT64_FORMAT ": %s (%s, %s s)%s%s\n",
+				       hpci_report_ms(a, "attempt"), outcome ? outcome : "none",
+				       verdict ? verdict : "no verdict", seconds,
+				       dir ? " in " : "", dir ? dir : "");
+		if (error)
+			g_string_append_printf(text, "  error: %s\n", error);
+		if (evidence)
+			g_string_append_printf(text, "  evidence: %s\n", evidence);
+	}
+}
+
+static char *failure_text(json_object *cell, const char *report_dir, const char *dir)
 {
 	GString *text = g_string_new(NULL);
 	const char *error = hpci_json_get_string(cell, "error");
 	const char *evidence = hpci_json_get_string(cell, "evidence");
-	json_object *problems = NULL;
+	json_object *problems = hpci_report_array(cell, "firmware_problems");
+	json_object *attempts = hpci_report_attempts(cell);
 	g_autofree char *serial = dir ? g_build_filename(dir, "serial.log", NULL) : NULL;
 	g_autofree char *tail = serial ? file_tail(serial, HPCI_JUNIT_SERIAL_TAIL_LINES) : NULL;
 
@@ -140,18 +169,33 @@ static char *failure_text(json_object *cell, const char *dir)
 		g_string_append_printf(text, "error: %s\n", error);
 	if (evidence)
 		g_string_append_printf(text, "evidence: %s\n", evidence);
-	if (json_object_object_get_ex(cell, "firmware_problems", &problems) &&
-	    json_object_is_type(problems, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(problems); i++) {
-			json_object *problem = json_object_array_get_idx(problems, i);
+	for (size_t i = 0; problems && i < json_object_array_length(problems); i++) {
+		json_object *problem = json_object_array_get_idx(problems, i);
 
-			g_string_append_printf(text, "firmware problem: %s\n",
-					       json_object_get_string(problem));
-		}
+		g_string_append_printf(text, "firmware problem: %s\n",
+				       json_object_get_string(problem));
+	}
+	if (attempts && json_object_array_length(attempts) > 1) {
+		g_string_append(text, "\n");
+		append_attempts(text, attempts, report_dir);
 	}
 	if (tail)
 		g_string_append_printf(text, "\n%s, last %u lines:\n%s", serial,
 				       HPCI_JUNIT_SERIAL_TAIL_LINES, tail);
+	return g_string_free(text, FALSE);
+}
+
+/* "pass, hang-smm, pass": each attempt's outcome, in run order. */
+static char *attempt_outcomes(json_object *attempts)
+{
+	GString *text = g_string_new(NULL);
+
+	for (size_t i = 0; attempts && i < json_object_array_length(attempts); i++) {
+		const char *outcome = hpci_json_get_string(json_object_array_get_idx(attempts, i),
+							   "outcome");
+
+		g_string_append_printf(text, "%s%s", i ? ", " : "", outcome ? outcome : "none");
+	}
 	return g_string_free(text, FALSE);
 }
 
@@ -160,28 +204,44 @@ static char *failure_message(json_object *cell)
 	const char *outcome = hpci_json_get_string(cell, "outcome");
 	const char *expected = hpci_json_get_string(cell, "expected.outcome");
 	const char *message = hpci_json_get_string(cell, "expected.message");
+	json_object *attempts = hpci_report_attempts(cell);
+	guint n_attempts = attempts ? (guint)json_object_array_length(attempts) : 0;
+	g_autofree char *outcomes = attempt_outcomes(attempts);
 
+	expected = expected ? expected : "unknown";
+	if (hpci_report_verdict_is(cell, "flaky"))
+		return g_strdup_printf("flaky: attempts disagreed: %s (expected %s)",
+				       *outcomes ? outcomes : "not recorded", expected);
+	if (hpci_report_verdict_is(cell, "infra-error") && n_attempts > 1)
+		return g_strdup_printf("infra-error on all %u attempts (expected %s)", n_attempts,
+				       expected);
 	/* A refusal with the wrong words fails with the expected outcome. */
-	if (outcome && expected && message && strcmp(outcome, expected) == 0)
+	if (outcome && message && strcmp(outcome, expected) == 0)
 		return g_strdup_printf("outcome %s (expected %s with '%s')", outcome, expected,
 				       message);
-	return g_strdup_printf("outcome %s (expected %s)", outcome ? outcome : "none",
-			       expected ? expected : "unknown");
+	return g_strdup_printf("outcome %s (expected %s)", outcome ? outcome : "none", expected);
 }
 
 /* infra-error is the harness's failure, not the product's: GitLab shows
- * <error> apart from <failure>. */
-static void add_failure(xmlNodePtr testcase, json_object *cell, const char *dir,
-			struct suite_counts *counts)
+ * <error> apart from <failure>.  An older report says fail with outcome
+ * infra-error for it.  flaky is the product's: a <failure>. */
+static void add_failure(xmlNodePtr testcase, json_object *cell, const char *report_dir,
+			const char *dir, struct suite_counts *counts)
 {
 	const char *outcome = hpci_json_get_string(cell, "outcome");
-	bool infra = outcome && strcmp(outcome, "infra-error") == 0;
+	bool flaky = hpci_report_verdict_is(cell, "flaky");
+	bool infra = hpci_report_verdict_is(cell, "infra-error") ||
+		     (hpci_report_verdict_is(cell, "fail") && outcome &&
+		      strcmp(outcome, "infra-error") == 0);
 	xmlNodePtr node = add_element(testcase, infra ? "error" : "failure");
 	g_autofree char *message = failure_message(cell);
-	g_autofree char *text = failure_text(cell, dir);
+	g_autofree char *text = failure_text(cell, report_dir, dir);
 
 	set_attr(node, "message", message);
-	set_attr(node, "type", outcome ? outcome : "none");
+	set_attr(node, "type", flaky	 ? "flaky"
+			       : infra	 ? "infra-error"
+			       : outcome ? outcome
+					 : "none");
 	add_text(node, text);
 	if (infra)
 		counts->errors++;
@@ -192,11 +252,11 @@ static void add_failure(xmlNodePtr testcase, json_object *cell, const char *dir,
 static void add_skipped(xmlNodePtr testcase, json_object *cell, struct suite_counts *counts)
 {
 	xmlNodePtr node = add_element(testcase, "skipped");
-	const char *note = hpci_json_get_string(cell, "expected.known_issue.note");
 	const char *outcome = hpci_json_get_string(cell, "outcome");
+	const char *note = hpci_report_known_issue(cell, outcome);
 	g_autofree char *message = NULL;
 
-	if (strcmp(hpci_report_verdict(cell), "known-issue") == 0)
+	if (hpci_report_verdict_is(cell, "known-issue"))
 		message = g_strdup_printf("known issue: %s (outcome %s)", note ? note : "(no note)",
 					  outcome ? outcome : "none");
 	else
@@ -238,7 +298,7 @@ static void add_testcase(xmlNodePtr suite, json_object *cell, const char *matrix
 	if (strcmp(verdict, "known-issue") == 0 || strcmp(verdict, "not-run") == 0)
 		add_skipped(testcase, cell, counts);
 	else if (strcmp(verdict, "pass") != 0)
-		add_failure(testcase, cell, dir, counts);
+		add_failure(testcase, cell, report_dir, dir, counts); /* fail, flaky, infra-error */
 	if (dir)
 		add_system_out(testcase, dir);
 }

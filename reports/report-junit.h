@@ -10,7 +10,8 @@
 /*
  * The report as JUnit XML in the form GitLab's unit test report reads
  * (reports/README.md): one <testsuite> named after the matrix, one
- * <testcase> per cell; fail is <failure> (<error> for infra-error),
+ * <testcase> per cell; fail and flaky are <failure>, infra-error is
+ * <error> (so is fail with outcome infra-error, as older reports say it),
  * not-run and known-issue are <skipped>.  report_dir is the directory of
  * report.json as the caller names it: serial.log tails are read below it,
  * and <system-out> attachment paths start with it.

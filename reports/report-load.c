@@ -14,6 +14,15 @@ const char *const hpci_report_axis_names[HPCI_REPORT_AXES] = {
 	"topology", "smi", "firmware", "qemu", "count", "ops",
 };
 
+const struct hpci_verdict_info hpci_report_verdicts[HPCI_REPORT_VERDICTS] = {
+	{ "pass", "pass", "pass" },
+	{ "fail", "fail", "fail" },
+	{ "flaky", "flaky", "flaky" },
+	{ "known-issue", "known_issue", "known issue" },
+	{ "infra-error", "infra_error", "infra error" },
+	{ "not-run", "not_run", "not run" },
+};
+
 /* ---- reading reports ---------------------------------------------------- */
 
 static bool only_whitespace(const char *text, size_t len)
@@ -109,16 +118,31 @@ json_object *hpci_report_cells(json_object *report)
 	return cells;
 }
 
-gint64 hpci_report_ms(json_object *o, const char *path)
+/* The value at path ("a.b" looks into nested objects), NULL when absent. */
+static json_object *value_at(json_object *o, const char *path)
 {
 	g_auto(GStrv) keys = g_strsplit(path, ".", -1);
 
 	for (char **k = keys; *k; k++) {
 		if (!json_object_is_type(o, json_type_object) ||
 		    !json_object_object_get_ex(o, *k, &o))
-			return -1;
+			return NULL;
 	}
-	return json_object_is_type(o, json_type_int) ? json_object_get_int64(o) : -1;
+	return o;
+}
+
+gint64 hpci_report_ms(json_object *o, const char *path)
+{
+	json_object *value = value_at(o, path);
+
+	return json_object_is_type(value, json_type_int) ? json_object_get_int64(value) : -1;
+}
+
+json_object *hpci_report_array(json_object *o, const char *path)
+{
+	json_object *value = value_at(o, path);
+
+	return json_object_is_type(value, json_type_array) ? value : NULL;
 }
 
 const char *hpci_report_verdict(json_object *cell)
@@ -126,6 +150,64 @@ const char *hpci_report_verdict(json_object *cell)
 	const char *verdict = hpci_json_get_string(cell, "verdict");
 
 	return verdict ? verdict : "not-run";
+}
+
+bool hpci_report_verdict_is(json_object *cell, const char *verdict)
+{
+	return strcmp(hpci_report_verdict(cell), verdict) == 0;
+}
+
+void hpci_report_count_verdicts(json_object *cells, unsigned counts[HPCI_REPORT_VERDICTS])
+{
+	for (size_t v = 0; v < HPCI_REPORT_VERDICTS; v++)
+		counts[v] = 0;
+	for (size_t i = 0; i < json_object_array_length(cells); i++) {
+		json_object *cell = json_object_array_get_idx(cells, i);
+
+		for (size_t v = 0; v < HPCI_REPORT_VERDICTS; v++)
+			counts[v] += hpci_report_verdict_is(cell, hpci_report_verdicts[v].name);
+	}
+}
+
+json_object *hpci_report_summary(json_object *cells)
+{
+	unsigned counts[HPCI_REPORT_VERDICTS];
+	json_object *summary = json_object_new_object();
+
+	hpci_report_count_verdicts(cells, counts);
+	json_object_object_add(summary, "cells",
+			       json_object_new_int64((gint64)json_object_array_length(cells)));
+	for (size_t v = 0; v < HPCI_REPORT_VERDICTS; v++)
+		json_object_object_add(summary, hpci_report_verdicts[v].summary_key,
+				       json_object_new_int64(counts[v]));
+	return summary;
+}
+
+json_object *hpci_report_attempts(json_object *cell)
+{
+	return hpci_report_array(cell, "attempts");
+}
+
+/* Whether k is a known issue object with this outcome. */
+static bool known_issue_is(json_object *k, const char *outcome)
+{
+	return g_strcmp0(hpci_json_get_string(k, "outcome"), outcome) == 0;
+}
+
+const char *hpci_report_known_issue(json_object *cell, const char *outcome)
+{
+	json_object *issues = hpci_report_array(cell, "expected.known_issues");
+	json_object *single = value_at(cell, "expected.known_issue");
+
+	if (!outcome)
+		return NULL;
+	for (size_t i = 0; issues && i < json_object_array_length(issues); i++) {
+		json_object *k = json_object_array_get_idx(issues, i);
+
+		if (known_issue_is(k, outcome))
+			return hpci_json_get_string(k, "note");
+	}
+	return known_issue_is(single, outcome) ? hpci_json_get_string(single, "note") : NULL;
 }
 
 const char *hpci_report_axis(json_object *cell, unsigned axis)

@@ -4,6 +4,7 @@
 
 #include <glib.h>
 #include <json-c/json.h>
+#include <stdbool.h>
 
 /*
  * Reading report.json files back (reports/README.md), for the `report` verbs:
@@ -28,8 +29,47 @@ json_object *hpci_report_cells(json_object *report);
 /* The integer at path ("a.b" looks into nested objects), -1 when absent or null. */
 gint64 hpci_report_ms(json_object *o, const char *path);
 
+/* The array at path ("a.b" as above), or NULL when absent or not an array. */
+json_object *hpci_report_array(json_object *o, const char *path);
+
+/*
+ * The verdicts a cell can have, in the order summaries list them: each with
+ * its key in "summary" and the words a sentence uses for it.
+ */
+struct hpci_verdict_info {
+	const char *name;           /* "known-issue" */
+	const char *summary_key;    /* "known_issue" */
+	const char *words;          /* "known issue" */
+};
+
+#define HPCI_REPORT_VERDICTS 6
+extern const struct hpci_verdict_info hpci_report_verdicts[HPCI_REPORT_VERDICTS];
+
 /* The cell's verdict; a cell without one counts as "not-run". */
 const char *hpci_report_verdict(json_object *cell);
+
+/* Whether the cell's verdict is verdict. */
+bool hpci_report_verdict_is(json_object *cell, const char *verdict);
+
+/*
+ * How many cells have each verdict, counts[i] for hpci_report_verdicts[i];
+ * a verdict this reader does not know counts nowhere.
+ */
+void hpci_report_count_verdicts(json_object *cells, unsigned counts[HPCI_REPORT_VERDICTS]);
+
+/* A report's "summary" for these cells: "cells" and one count per verdict. */
+json_object *hpci_report_summary(json_object *cells);
+
+/* The cell's attempts in run order, or NULL for a report from before
+ * attempts were recorded (its cell is its only attempt). */
+json_object *hpci_report_attempts(json_object *cell);
+
+/*
+ * The note of the cell's expected known issue with this outcome, or NULL:
+ * from "expected.known_issues", or from the single "expected.known_issue"
+ * of reports written before a rule could name several.
+ */
+const char *hpci_report_known_issue(json_object *cell, const char *outcome);
 
 /* The cell's value on an axis ("" when absent). */
 const char *hpci_report_axis(json_object *cell, unsigned axis);

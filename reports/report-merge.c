@@ -2,6 +2,7 @@
 #include "report-merge.h"
 #include "error.h"
 #include "manifest.h"
+#include "select.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -11,6 +12,7 @@ struct shard {
 	const char *path;       /* as given */
 	json_object *report;
 	char *dir;              /* absolute: cell dirs are relative to it */
+	unsigned k, n;          /* run.shard K/N; 0 and 0 for a whole run */
 };
 
 /* The cell the merged report takes for an id, and the shard it came from. */
@@ -22,13 +24,17 @@ struct picked {
 static int load_shard(struct shard *s, const char *path)
 {
 	g_autofree char *dir = g_path_get_dirname(path);
+	const char *shard;
 	int rc;
 
 	s->path = path;
 	if ((rc = hpci_report_load(path, &s->report)) < 0)
 		return rc;
 	s->dir = g_canonicalize_filename(dir, NULL);
-	return 0;
+	shard = hpci_json_get_string(s->report, "run.shard");
+	if (shard && (rc = hpci_shard_parse(shard, "run.shard", &s->k, &s->n)) < 0)
+		hpci_error_prefix("'%s'", path);
+	return rc;
 }
 
 static int check_same_matrix(const struct shard *first, const struct shard *s)
@@ -43,9 +49,96 @@ static int check_same_matrix(const struct shard *first, const struct shard *s)
 			  first->path, s->path, a ? a : "missing", b ? b : "missing");
 }
 
+static gint compare_strings(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* run.filters as a sorted set, or NULL when the report does not say (it
+ * was written before runs recorded them). */
+static GPtrArray *filter_set(json_object *filters)
+{
+	GPtrArray *set;
+
+	if (!filters)
+		return NULL;
+	set = g_ptr_array_new();
+	for (size_t i = 0; i < json_object_array_length(filters); i++) {
+		const char *f = json_object_get_string(json_object_array_get_idx(filters, i));
+
+		f = f ? f : "";
+		if (!g_ptr_array_find_with_equal_func(set, f, g_str_equal, NULL))
+			g_ptr_array_add(set, (gpointer)f);
+	}
+	g_ptr_array_sort(set, compare_strings);
+	return set;
+}
+
+/* Shards split one selection, which the filters make: shards run with
+ * different filters do not add up to it.  Filters are ORed, so their
+ * order does not matter. */
+static int check_same_filters(const struct shard *first, const struct shard *s)
+{
+	json_object *fa = hpci_report_array(first->report, "run.filters");
+	json_object *fb = hpci_report_array(s->report, "run.filters");
+	g_autoptr(GPtrArray) a = filter_set(fa);
+	g_autoptr(GPtrArray) b = filter_set(fb);
+	bool same;
+
+	if (!a || !b)
+		return 0;
+	same = a->len == b->len;
+	for (guint i = 0; same && i < a->len; i++)
+		same = strcmp(a->pdata[i], b->pdata[i]) == 0;
+	if (same)
+		return 0;
+	return hpci_error(EINVAL, "'%s' and '%s' ran different filters (run.filters %s and %s); "
+			  "merge joins shards of one selection", first->path, s->path,
+			  json_object_to_json_string_ext(fa, JSON_C_TO_STRING_NOSLASHESCAPE),
+			  json_object_to_json_string_ext(fb, JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+/* Sharded inputs must be distinct shards K/N of one N; an input that ran
+ * the whole selection (a rerun, a report from before shards) joins any. */
+static int check_distinct_shard(const struct shard *shards, guint i)
+{
+	const struct shard *s = &shards[i];
+
+	for (guint j = 0; j < i && s->n; j++) {
+		const struct shard *t = &shards[j];
+
+		if (!t->n)
+			continue;
+		if (t->n != s->n)
+			return hpci_error(EINVAL, "'%s' and '%s' are shards of different splits "
+					  "(run.shard %u/%u and %u/%u); merge joins shards K/N "
+					  "of one N", t->path, s->path, t->k, t->n, s->k, s->n);
+		if (t->k == s->k)
+			return hpci_error(EINVAL, "'%s' and '%s' are the same shard (run.shard "
+					  "%u/%u); merge joins distinct shards", t->path, s->path,
+					  s->k, s->n);
+	}
+	return 0;
+}
+
+/* Input i against the ones before it; filters against each, since older
+ * inputs may not record theirs. */
+static int check_shard(const struct shard *shards, guint i)
+{
+	int rc;
+
+	if ((rc = check_same_matrix(&shards[0], &shards[i])) < 0)
+		return rc;
+	for (guint j = 0; j < i; j++) {
+		if ((rc = check_same_filters(&shards[j], &shards[i])) < 0)
+			return rc;
+	}
+	return check_distinct_shard(shards, i);
+}
+
 static bool cell_ran(json_object *cell)
 {
-	return strcmp(hpci_report_verdict(cell), "not-run") != 0;
+	return !hpci_report_verdict_is(cell, "not-run");
 }
 
 /* Each id once: a cell that ran beats one that did not; two that ran are
@@ -176,38 +269,85 @@ static json_object *merged_identities(const struct shard *shards, guint n)
 	return merged;
 }
 
-/* A cell's dir is relative to its report; the merged report sits elsewhere. */
-static json_object *rebased_cell(const struct picked *p, const char *out_dir)
+/* Dirs in a cell are relative to its report; the merged report sits
+ * elsewhere. */
+static void rebase_dir(json_object *o, const char *from_dir, const char *out_dir)
 {
-	json_object *cell = copy_of(p->cell);
-	const char *dir = hpci_json_get_string(cell, "dir");
+	const char *dir = hpci_json_get_string(o, "dir");
 	g_autofree char *abs = NULL, *rel = NULL;
 
 	if (!dir || g_path_is_absolute(dir))
-		return cell;
-	abs = g_build_filename(p->from->dir, dir, NULL);
+		return;
+	abs = g_build_filename(from_dir, dir, NULL);
 	rel = hpci_report_relative_path(abs, out_dir);
-	json_object_object_add(cell, "dir", json_object_new_string(rel));
+	json_object_object_add(o, "dir", json_object_new_string(rel));
+}
+
+static json_object *rebased_cell(const struct picked *p, const char *out_dir)
+{
+	json_object *cell = copy_of(p->cell);
+	json_object *attempts = hpci_report_attempts(cell);
+
+	rebase_dir(cell, p->from->dir, out_dir);
+	for (size_t i = 0; attempts && i < json_object_array_length(attempts); i++)
+		rebase_dir(json_object_array_get_idx(attempts, i), p->from->dir, out_dir);
 	return cell;
 }
 
-static json_object *summary_of(GPtrArray *picked)
+static void add_unique(json_object *array, json_object *value)
 {
-	static const char *const verdicts[] = { "pass", "fail", "not-run", "known-issue" };
-	static const char *const keys[] = { "pass", "fail", "not_run", "known_issue" };
-	int counts[G_N_ELEMENTS(verdicts)] = { 0 };
-	json_object *summary = json_object_new_object();
-
-	for (guint i = 0; i < picked->len; i++) {
-		const struct picked *p = picked->pdata[i];
-
-		for (size_t v = 0; v < G_N_ELEMENTS(verdicts); v++)
-			counts[v] += strcmp(hpci_report_verdict(p->cell), verdicts[v]) == 0;
+	for (size_t i = 0; i < json_object_array_length(array); i++) {
+		if (json_object_equal(value, json_object_array_get_idx(array, i)))
+			return;
 	}
-	json_object_object_add(summary, "cells", json_object_new_int((int)picked->len));
-	for (size_t v = 0; v < G_N_ELEMENTS(keys); v++)
-		json_object_object_add(summary, keys[v], json_object_new_int(counts[v]));
-	return summary;
+	json_object_array_add(array, copy_of(value));
+}
+
+static gint compare_shard_k(gconstpointer a, gconstpointer b)
+{
+	const struct shard *sa = *(const struct shard *const *)a;
+	const struct shard *sb = *(const struct shard *const *)b;
+
+	return sa->k < sb->k ? -1 : sa->k > sb->k;
+}
+
+/* The inputs' "run": the first one's settings, every input's connections,
+ * and the shards it joins, in K order; none when no input has one. */
+static json_object *merged_run(const struct shard *shards, guint n)
+{
+	g_autoptr(GPtrArray) sharded = g_ptr_array_new();
+	json_object *run = NULL, *connections, *merged_shards;
+
+	for (guint i = 0; i < n && !run; i++) {
+		json_object *r = NULL;
+
+		if (json_object_object_get_ex(shards[i].report, "run", &r) &&
+		    json_object_is_type(r, json_type_object))
+			run = copy_of(r);
+	}
+	if (!run)
+		return NULL;
+	connections = json_object_new_array();
+	merged_shards = json_object_new_array();
+	for (guint i = 0; i < n; i++) {
+		json_object *c = hpci_report_array(shards[i].report, "run.connections");
+
+		for (size_t j = 0; c && j < json_object_array_length(c); j++)
+			add_unique(connections, json_object_array_get_idx(c, j));
+		if (shards[i].n)
+			g_ptr_array_add(sharded, (gpointer)&shards[i]);
+	}
+	g_ptr_array_sort(sharded, compare_shard_k);
+	for (guint i = 0; i < sharded->len; i++) {
+		const struct shard *s = sharded->pdata[i];
+		g_autofree char *text = g_strdup_printf("%u/%u", s->k, s->n);
+
+		json_object_array_add(merged_shards, json_object_new_string(text));
+	}
+	json_object_object_add(run, "connections", connections);
+	json_object_object_add(run, "shard", NULL);
+	json_object_object_add(run, "merged_shards", merged_shards);
+	return run;
 }
 
 static json_object *merged_report(const struct shard *shards, guint n, GPtrArray *picked,
@@ -216,18 +356,21 @@ static json_object *merged_report(const struct shard *shards, guint n, GPtrArray
 	json_object *first = shards[0].report;
 	json_object *root = json_object_new_object();
 	json_object *cells = json_object_new_array();
+	json_object *run = merged_run(shards, n);
 	struct json_object_iterator it, end;
 
+	for (guint i = 0; i < picked->len; i++)
+		json_object_array_add(cells, rebased_cell(picked->pdata[i], out_dir));
 	copy_key(root, first, "schema");
 	copy_key(root, first, "tool");
 	copy_key(root, first, "tool_version");
 	add_run_fields(root, shards, n);
+	if (run)
+		json_object_object_add(root, "run", run);
 	copy_key(root, first, "host");
 	copy_key(root, first, "matrix");
 	json_object_object_add(root, "identities", merged_identities(shards, n));
-	json_object_object_add(root, "summary", summary_of(picked));
-	for (guint i = 0; i < picked->len; i++)
-		json_object_array_add(cells, rebased_cell(picked->pdata[i], out_dir));
+	json_object_object_add(root, "summary", hpci_report_summary(cells));
 	json_object_object_add(root, "cells", cells);
 	/* Keys a newer writer added: keep the first shard's. */
 	it = json_object_iter_begin(first);
@@ -252,7 +395,7 @@ int hpci_report_merge(const char *out_path, const char *const *inputs, guint n_i
 		return hpci_error(EINVAL, "merge needs at least one report to read");
 	for (guint i = 0; i < n_inputs && rc == 0; i++) {
 		if ((rc = load_shard(&shards[i], inputs[i])) == 0 && i > 0)
-			rc = check_same_matrix(&shards[0], &shards[i]);
+			rc = check_shard(shards, i);
 	}
 	for (guint i = 0; i < n_inputs && rc == 0; i++)
 		rc = pick_cells(&shards[i], picked, by_id);

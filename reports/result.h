@@ -34,6 +34,7 @@ struct hpci_cell_result {
 	char *error;                /* what failed, with the library's words */
 	char *evidence;             /* why the classifier chose the outcome */
 	char *domain;               /* libvirt domain name */
+	char *connection;           /* libvirt URI the domain ran on */
 	char *dir;                  /* cell directory relative to the report */
 	gint64 boot_ms;             /* domain start to the guest's ready line */
 	gint64 duration_ms;         /* the whole cell, setup and teardown included */
@@ -42,10 +43,29 @@ struct hpci_cell_result {
 	unsigned smi_runs_survived; /* ... and completed, guest healthy after */
 	unsigned smi_accesses;      /* UEFI variable accesses (each an SMI) done */
 	gint64 smi_ms;              /* time spent in SMI bursts */
+	unsigned smm_stalls;        /* a CPU sat in SMM at one RIP, then went on */
+	gint64 smm_stall_longest_ms;
 	/* The firmware's debug log, parsed when the firmware writes one
 	 * (cell->firmware.verbose), else NULL; and what disagreed with it. */
 	struct hpci_fw_log *firmware;
 	GPtrArray *firmware_problems;   /* char * */
+	/* A cell may run several attempts (--repeat, retries).  This result is
+	 * the deciding attempt; the others are kept, in any order, in
+	 * other_attempts (struct hpci_cell_result *, owned).  flaky: the
+	 * attempts disagreed, some passing and some failing. */
+	unsigned attempt;           /* 1-based */
+	GPtrArray *other_attempts;
+	bool flaky;
+};
+
+enum hpci_verdict {
+	HPCI_VERDICT_NOT_RUN,
+	HPCI_VERDICT_PASS,
+	HPCI_VERDICT_FAIL,          /* product failure: the outcome is not the expected one */
+	HPCI_VERDICT_FLAKY,         /* attempts disagreed: a product failure that comes and goes */
+	HPCI_VERDICT_KNOWN_ISSUE,
+	HPCI_VERDICT_INFRA_ERROR,   /* the harness or the host failed, not the product */
+	HPCI_VERDICT__COUNT
 };
 
 struct hpci_cell_result *hpci_cell_result_new(const struct hpci_cell *cell);
@@ -61,6 +81,17 @@ struct hpci_identity {
 	char *sha256;
 };
 
+/* How the run was run: what `report merge` checks shards against. */
+struct hpci_run_settings {
+	unsigned jobs;
+	unsigned repeat;          /* attempts per cell */
+	unsigned retries;         /* extra attempts for a failing cell */
+	unsigned infra_retries;   /* extra attempts after an infra error */
+	GPtrArray *filters;       /* char *, the --filter expressions */
+	char *shard;              /* "K/N", or NULL */
+	GPtrArray *connections;   /* char *, libvirt URIs */
+};
+
 struct hpci_run_report {
 	char *tool_version;
 	char *host_kernel;
@@ -73,11 +104,14 @@ struct hpci_run_report {
 	char *started_at;        /* ISO 8601, UTC */
 	gint64 duration_ms;
 	bool interrupted;
+	struct hpci_run_settings run;
 	GPtrArray *identities;   /* struct hpci_identity * */
 	GPtrArray *results;      /* struct hpci_cell_result * */
 };
 
-/* "pass", "fail", "known-issue" or "not-run". */
+enum hpci_verdict hpci_cell_verdict(const struct hpci_cell_result *res);
+/* "pass", "fail", "flaky", "known-issue", "infra-error" or "not-run". */
+const char *hpci_verdict_name(enum hpci_verdict verdict);
 const char *hpci_cell_verdict_name(const struct hpci_cell_result *res);
 
 void hpci_run_report_init(struct hpci_run_report *report);

@@ -134,6 +134,19 @@ static void test_git_two_revisions(void **state)
 	(void)hpci_rm_rf(tmp);
 }
 
+/* Whether the cell's expectation names a known issue with this outcome. */
+static bool has_known_issue(json_object *cell, const char *outcome)
+{
+	json_object *issues = vm_get(cell, "expected.known_issues");
+
+	for (size_t i = 0; issues && i < json_object_array_length(issues); i++) {
+		if (g_strcmp0(vm_get_str(json_object_array_get_idx(issues, i), "outcome"),
+			      outcome) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* A cell that plugs into an SMM guest on the patched build. */
 static void assert_cell_passes(json_object *report, const char *ops, const char *count,
 			       unsigned plugs)
@@ -145,8 +158,7 @@ static void assert_cell_passes(json_object *report, const char *ops, const char 
 	/* A product bug the matrix names, with its evidence, is reported as a
 	 * known issue (matrix/known-issues/): the harness did its job. */
 	if (strcmp(vm_get_str(cell, "verdict"), "known-issue") == 0) {
-		assert_string_equal(vm_get_str(cell, "outcome"),
-				    vm_get_str(cell, "expected.known_issue.outcome"));
+		assert_true(has_known_issue(cell, vm_get_str(cell, "outcome")));
 		assert_non_null(vm_get_str(cell, "evidence"));
 		fprintf(stderr, "cell ops=%s: known issue %s: %s\n", ops,
 			vm_get_str(cell, "outcome"), vm_get_str(cell, "evidence"));

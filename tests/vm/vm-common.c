@@ -81,6 +81,22 @@ json_object *vm_find_cell(json_object *report, const char *axis, const char *val
 	return NULL;
 }
 
+bool vm_declared_known_issue(json_object *cell)
+{
+	json_object *issues = vm_get(cell, "expected.known_issues");
+
+	if (strcmp(vm_get_str(cell, "verdict"), "known-issue") != 0)
+		return false;
+	for (size_t i = 0; issues && i < json_object_array_length(issues); i++) {
+		json_object *k = json_object_array_get_idx(issues, i);
+
+		if (strcmp(vm_get_str(k, "outcome"), vm_get_str(cell, "outcome")) == 0 &&
+		    strstr(vm_get_str(k, "note"), "(evidence: "))
+			return true;
+	}
+	return false;
+}
+
 unsigned vm_count_domains(const char *prefix)
 {
 	g_autoptr(hpci_virt) virt = NULL;
@@ -116,19 +132,16 @@ void vm_result_release(struct vm_result *r)
 
 #define RUN_TIMEOUT_MS (40 * 60 * 1000)
 
-void vm_hotplug_ci(struct vm_result *r, const char *first, ...)
+void vm_hotplug_ci_argv(struct vm_result *r, const char *const *args)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
 	g_autoptr(GString) err = g_string_new(NULL);
 	struct hpci_cmd cmd;
 	gint64 t0 = g_get_monotonic_time();
-	va_list ap;
 
 	hpci_cmd_init(&cmd, vm_binary());
-	va_start(ap, first);
-	for (const char *a = first; a; a = va_arg(ap, const char *))
-		hpci_cmd_add(&cmd, a);
-	va_end(ap);
+	for (; *args; args++)
+		hpci_cmd_add(&cmd, *args);
 	cmd.timeout_ms = RUN_TIMEOUT_MS;
 	(void)hpci_cmd_run(&cmd, out, err);
 	r->status = cmd.exit_status;
@@ -137,6 +150,19 @@ void vm_hotplug_ci(struct vm_result *r, const char *first, ...)
 	r->ms = (g_get_monotonic_time() - t0) / 1000;
 	hpci_cmd_release(&cmd);
 	fprintf(stderr, "%s", r->err);
+}
+
+void vm_hotplug_ci(struct vm_result *r, const char *first, ...)
+{
+	g_autoptr(GPtrArray) args = g_ptr_array_new();
+	va_list ap;
+
+	va_start(ap, first);
+	for (const char *a = first; a; a = va_arg(ap, const char *))
+		g_ptr_array_add(args, (gpointer)a);
+	va_end(ap);
+	g_ptr_array_add(args, NULL);
+	vm_hotplug_ci_argv(r, (const char *const *)args->pdata);
 }
 
 void vm_sh(const char *cwd, const char *script)
@@ -159,4 +185,28 @@ void vm_sh(const char *cwd, const char *script)
 	if (hpci_cmd_run(&cmd, NULL, NULL) < 0)
 		fail_msg("%s", hpci_error_message());
 	hpci_cmd_release(&cmd);
+}
+
+unsigned vm_count_processes(const char *needle)
+{
+	g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
+	unsigned n = 0;
+
+	for (const char *e; proc && (e = g_dir_read_name(proc));) {
+		g_autofree char *path = NULL;
+		g_autofree char *cmdline = NULL;
+		gsize len = 0;
+
+		if (!g_ascii_isdigit(*e))
+			continue;
+		path = g_build_filename("/proc", e, "cmdline", NULL);
+		if (!g_file_get_contents(path, &cmdline, &len, NULL))
+			continue; /* it ended meanwhile */
+		for (gsize i = 0; i + 1 < len; i++) {
+			if (cmdline[i] == '\0')
+				cmdline[i] = ' ';
+		}
+		n += strstr(cmdline, needle) != NULL;
+	}
+	return n;
 }

@@ -21,8 +21,14 @@ json_object *vm_find_cell(json_object *report, const char *axis, const char *val
 			  const char *axis2, const char *value2);
 json_object *vm_get(json_object *o, const char *path);
 const char *vm_get_str(json_object *o, const char *path);
+/* The cell's verdict is known-issue, its outcome is one the matrix declared
+ * as a known issue, and the declaration names evidence kept in the
+ * repository: a product bug the matrix found, not a surprise. */
+bool vm_declared_known_issue(json_object *cell);
 /* Domains of the libvirt connection whose name starts with prefix. */
 unsigned vm_count_domains(const char *prefix);
+/* Processes whose command line contains needle. */
+unsigned vm_count_processes(const char *needle);
 /* Files named `name` anywhere below dir. */
 unsigned vm_count_files(const char *dir, const char *name);
 
@@ -37,6 +43,8 @@ void vm_result_release(struct vm_result *r);
 
 /* Runs hotplug-ci with the arguments (up to 40 minutes, builds included). */
 void vm_hotplug_ci(struct vm_result *r, const char *first, ...) G_GNUC_NULL_TERMINATED;
+/* Same, with a NULL-terminated argument vector. */
+void vm_hotplug_ci_argv(struct vm_result *r, const char *const *args);
 
 /* Runs a shell script in cwd; git commits it makes get a fixed author and
  * date, so a repository made the same way has the same commit ids (and the

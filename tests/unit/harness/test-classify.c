@@ -134,6 +134,11 @@ static void test_reset_without_panic_is_guest_crash(void **state)
 	assert_int_equal(classify(f, HPCI_FAIL_STOPPED, "stopped", "shutdown"),
 			 HPCI_OUTCOME_GUEST_CRASH);
 	assert_non_null(strstr(f->out.evidence, "triple fault"));
+	g_clear_pointer(&f->out.evidence, g_free);
+	/* on_reboot=restart: a reset the harness did not let pass (cell-run.c). */
+	assert_int_equal(classify(f, HPCI_FAIL_STOPPED, "stopped", "reset"),
+			 HPCI_OUTCOME_GUEST_CRASH);
+	assert_non_null(strstr(f->out.evidence, "(libvirt: reset)"));
 }
 
 static void test_second_boot_banner_is_guest_crash(void **state)

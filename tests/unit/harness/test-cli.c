@@ -125,6 +125,59 @@ static void test_list_smoke(void **state)
 	result_free(&r);
 }
 
+#define SMOKE HPCI_SOURCE_ROOT "/matrix/smoke.json"
+
+/* Bad run settings stop the run before libvirt is even opened: the error
+ * names the option (or the environment variable) and the fix. */
+static void test_bad_run_settings(void **state)
+{
+	static const struct {
+		const char *args[12];
+		const char *env;
+		const char *expected;
+	} cases[] = {
+		{ { "run", "--accel", "tcg", "-m", SMOKE, "--jobs", "65" }, NULL,
+		  "--jobs 65 is out of range; use 0 to 64" },
+		{ { "run", "--accel", "tcg", "-m", SMOKE, "--repeat", "0" }, NULL,
+		  "--repeat 0 is out of range; use 1 to 100" },
+		{ { "run", "--accel", "tcg", "-m", SMOKE, "--retries", "-1" }, NULL,
+		  "--retries -1 is out of range" },
+		{ { "run", "--accel", "tcg", "-m", SMOKE, "--shard", "3/2" }, NULL,
+		  "--shard '3/2' is not K/N with 1 <= K <= N" },
+		{ { "run", "--accel", "tcg", "-m", SMOKE }, "CI_NODE_INDEX=0",
+		  "CI_NODE_INDEX/CI_NODE_TOTAL '0/2' is not K/N" },
+		{ { "run", "--accel", "tcg", "-m", SMOKE, "--shard", "5/5" }, NULL,
+		  "shard 5/5 of '" SMOKE "' is empty: the selection has only 4 cell(s)" },
+		{ { "run", "--accel", "tcg", "-m", SMOKE, "--filter", "qemu=patched,topo=x" }, NULL,
+		  "--filter 'qemu=patched,topo=x': unknown axis 'topo'" },
+		{ { "run", "--accel", "tcg", "-m", SMOKE, "--filter", "smi=ful" }, NULL,
+		  "no smi value of '" SMOKE "' matches 'ful'; its values are: full, hotplug-off" },
+		{ { "run", "--accel", "tcg", "-m", SMOKE, "-q", "-v" }, NULL,
+		  "--quiet and --verbose contradict each other" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct result r;
+
+		g_unsetenv("CI_NODE_INDEX");
+		g_unsetenv("CI_NODE_TOTAL");
+		if (cases[i].env) {
+			g_auto(GStrv) kv = g_strsplit(cases[i].env, "=", 2);
+
+			g_setenv(kv[0], kv[1], TRUE);
+			g_setenv("CI_NODE_TOTAL", "2", TRUE);
+		}
+		r = run(cases[i].args);
+		if (r.status != 2 || !strstr(r.err->str, cases[i].expected))
+			fail_msg("case %zu: status %d, stderr:\n%s\nexpected: %s", i, r.status,
+				 r.err->str, cases[i].expected);
+		result_free(&r);
+	}
+	g_unsetenv("CI_NODE_INDEX");
+	g_unsetenv("CI_NODE_TOTAL");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -132,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_bad_matrix_is_refused_before_any_vm),
 		cmocka_unit_test(test_list_smoke),
+		cmocka_unit_test(test_bad_run_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

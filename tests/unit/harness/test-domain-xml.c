@@ -11,13 +11,18 @@
 #include <libxml/xpathInternals.h>
 #include <string.h>
 
+#define ALL_GIVEN (HPCI_SMI_BROADCAST | HPCI_SMI_CPU_HOTPLUG | HPCI_SMI_CPU_HOTUNPLUG | \
+		   HPCI_SMI_SMBASE_SMRAM)
+
+/* A pc-q35-7.2 cell whose four SMI switches the matrix all gave. */
 static struct hpci_cell make_cell(bool smm, bool hotplug, bool hotunplug, bool smbase_smram)
 {
 	struct hpci_cell cell = {
 		.id = (char *)"topology=t,smi=s",
 		.topology = { .sockets = 2, .dies = 1, .cores = 2, .threads = 2, .boot = 1, .max = 8 },
 		.smi = { .machine = (char *)"pc-q35-7.2", .broadcast = true, .cpu_hotplug = hotplug,
-			 .cpu_hotunplug = hotunplug, .smbase_smram = smbase_smram },
+			 .cpu_hotunplug = hotunplug, .smbase_smram = smbase_smram,
+			 .given = ALL_GIVEN },
 		.firmware = { .code = (char *)(smm ? "/fw/CODE.secboot.fd" : "/fw/CODE.fd"),
 			      .vars = (char *)"/fw/VARS.fd", .smm = smm },
 		.qemu = { .emulator = (char *)"/opt/qemu/bin/qemu-system-x86_64" },
@@ -98,14 +103,16 @@ static void test_smm_cell(void **state)
 	assert_xpath(doc, "/domain/devices/disk/source/@file", "/r/cells/c/disk.qcow2");
 	assert_xpath(doc, "/domain/devices/serial/source/@path", "/r/cells/c/serial.log");
 	assert_xpath(doc, "/domain/devices/channel/target/@name", "org.qemu.guest_agent.0");
-	assert_xpath(doc, "/domain/on_reboot", "destroy");
+	assert_xpath(doc, "/domain/on_reboot", "restart");
 	/* No display: libvirt would otherwise add a VGA card that needs ROMs. */
 	assert_xpath(doc, "/domain/devices/video/model/@type", "none");
 	assert_xpath(doc, "/domain/seclabel/label", "+1000:+100");
 	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[@value='ICH9-LPC.x-smi-broadcast=on'])", "1");
 	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[@value='ICH9-LPC.x-smi-cpu-hotplug=on'])", "1");
 	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[@value='ICH9-LPC.x-smi-cpu-hotunplug=on'])", "1");
-	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[starts-with(@value,'mch.')])", "0");
+	/* given, so emitted even though it is pc-q35-7.2's default */
+	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[@value='mch.smbase-smram=on'])", "1");
+	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[@value='-global'])", "4");
 	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[@value='file,id=hpci-fwlog,path=/r/cells/c/firmware.log'])", "1");
 	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[@value='isa-debugcon,iobase=0x402,chardev=hpci-fwlog'])", "1");
 	xmlFreeDoc(doc);
@@ -123,6 +130,44 @@ static void test_toggles_off_and_non_smm_firmware(void **state)
 	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[@value='ICH9-LPC.x-smi-cpu-hotplug=off'])", "1");
 	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[@value='ICH9-LPC.x-smi-cpu-hotunplug=off'])", "1");
 	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[@value='mch.smbase-smram=off'])", "1");
+	xmlFreeDoc(doc);
+}
+
+/* pc-q35-5.1 leaves CPU hot(un)plug with SMI off: nothing given, nothing on
+ * the command line, so QEMU applies its own compat properties. */
+static void test_machine_defaults_left_to_qemu(void **state)
+{
+	struct hpci_cell cell = make_cell(true, false, false, true);
+	xmlDocPtr doc;
+
+	(void)state;
+	cell.smi.machine = (char *)"pc-q35-5.1";
+	cell.smi.given = 0;
+	doc = build(&cell, "tcg");
+	assert_xpath(doc, "/domain/os/type/@machine", "pc-q35-5.1");
+	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[@value='-global'])", "0");
+	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[starts-with(@value,'ICH9-LPC.')])", "0");
+	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[starts-with(@value,'mch.')])", "0");
+	/* the debug console does not depend on the SMI mode */
+	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[@value='isa-debugcon,iobase=0x402,chardev=hpci-fwlog'])", "1");
+	xmlFreeDoc(doc);
+}
+
+/* Given values are emitted, whatever the machine's default; the rest are not. */
+static void test_only_given_switches_emitted(void **state)
+{
+	struct hpci_cell cell = make_cell(true, true, false, true);
+	xmlDocPtr doc;
+
+	(void)state;
+	cell.smi.machine = (char *)"pc-q35-4.2";
+	cell.smi.given = HPCI_SMI_CPU_HOTPLUG | HPCI_SMI_SMBASE_SMRAM;
+	doc = build(&cell, "tcg");
+	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[@value='-global'])", "2");
+	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[@value='ICH9-LPC.x-smi-cpu-hotplug=on'])", "1");
+	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[@value='mch.smbase-smram=on'])", "1");
+	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[starts-with(@value,'ICH9-LPC.x-smi-broadcast')])", "0");
+	assert_xpath(doc, "count(/domain/qemu:commandline/qemu:arg[starts-with(@value,'ICH9-LPC.x-smi-cpu-hotunplug')])", "0");
 	xmlFreeDoc(doc);
 }
 
@@ -150,6 +195,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_smm_cell),
 		cmocka_unit_test(test_toggles_off_and_non_smm_firmware),
+		cmocka_unit_test(test_machine_defaults_left_to_qemu),
+		cmocka_unit_test(test_only_given_switches_emitted),
 		cmocka_unit_test(test_special_characters_are_escaped),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

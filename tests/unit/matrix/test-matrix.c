@@ -83,6 +83,9 @@ static const struct hpci_cell *cell_by_id(const struct hpci_matrix *m, const cha
 	return NULL;
 }
 
+#define ALL_GIVEN (HPCI_SMI_BROADCAST | HPCI_SMI_CPU_HOTPLUG | HPCI_SMI_CPU_HOTUNPLUG | \
+		   HPCI_SMI_SMBASE_SMRAM)
+
 #define ID(topo, smi, count, ops) \
 	"topology=" topo ",smi=" smi ",firmware=smm,qemu=system,count=" count ",ops=" ops
 
@@ -203,6 +206,7 @@ static void test_fixture_resolved_values(void **state)
 	assert_string_equal(c->smi.machine, "pc-q35-7.2");
 	assert_true(c->smi.broadcast && c->smi.cpu_hotplug && c->smi.cpu_hotunplug &&
 		    c->smi.smbase_smram);
+	assert_int_equal(c->smi.given, ALL_GIVEN);
 	assert_string_equal(c->firmware.code, "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd");
 	assert_string_equal(c->firmware.vars, "/usr/share/OVMF/OVMF_VARS_4M.fd");
 	assert_true(c->firmware.smm);
@@ -213,7 +217,8 @@ static void test_fixture_resolved_values(void **state)
 	assert_false(c->smi.cpu_hotplug);
 	assert_false(c->smi.cpu_hotunplug);
 	assert_true(c->smi.broadcast);
-	assert_true(c->smi.smbase_smram);   /* default */
+	assert_true(c->smi.smbase_smram);   /* pc-q35-7.2's default */
+	assert_int_equal(c->smi.given, ALL_GIVEN & ~HPCI_SMI_SMBASE_SMRAM);
 }
 
 static void test_fixture_timeouts_tcg_kvm(void **state)
@@ -384,6 +389,7 @@ static void test_all_defaults(void **state)
 	assert_string_equal(c->smi.machine, "q35");
 	assert_true(c->smi.broadcast && c->smi.cpu_hotplug && c->smi.cpu_hotunplug &&
 		    c->smi.smbase_smram);
+	assert_int_equal(c->smi.given, 0);
 	assert_string_equal(c->firmware.code, "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd");
 	assert_string_equal(c->firmware.vars, "/usr/share/OVMF/OVMF_VARS_4M.fd");
 	assert_true(c->firmware.smm);
@@ -405,7 +411,8 @@ static void test_smi_defaults_and_machine(void **state)
 	g_autoptr(hpci_matrix) m = parse_ok(
 		"{'name':'t','axes':{'smi':{'a':{},'b':{'machine':'pc-q35-10.12',"
 		"'cpu_hotplug':false,'cpu_hotunplug':false,'smbase_smram':false,"
-		"'broadcast':false}}}}", NULL);
+		"'broadcast':false}}},'expect':[{'when':{'smi':'b'},'outcome':'guest-crash'}]}",
+		NULL);
 	const struct hpci_cell *a = g_ptr_array_index(m->cells, 0);
 	const struct hpci_cell *b = g_ptr_array_index(m->cells, 1);
 
@@ -413,9 +420,101 @@ static void test_smi_defaults_and_machine(void **state)
 	assert_string_equal(a->smi.machine, "q35");
 	assert_true(a->smi.broadcast && a->smi.cpu_hotplug && a->smi.cpu_hotunplug &&
 		    a->smi.smbase_smram);
+	assert_int_equal(a->smi.given, 0);
 	assert_string_equal(b->smi.machine, "pc-q35-10.12");
 	assert_false(b->smi.broadcast || b->smi.cpu_hotplug || b->smi.cpu_hotunplug ||
 		     b->smi.smbase_smram);
+	assert_int_equal(b->smi.given, ALL_GIVEN);
+}
+
+struct want_smi {
+	const char *value;       /* the smi axis value */
+	bool broadcast, cpu_hotplug, cpu_hotunplug, smbase_smram;
+	unsigned given;
+};
+
+static void check_smi(const struct hpci_matrix *m, const struct want_smi *want, size_t n)
+{
+	assert_int_equal(m->cells->len, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct hpci_cell *c = g_ptr_array_index(m->cells, i);
+		const struct hpci_smi_mode *smi = &c->smi;
+
+		assert_string_equal(hpci_cell_axis(c, "smi"), want[i].value);
+		if (smi->broadcast != want[i].broadcast || smi->cpu_hotplug != want[i].cpu_hotplug ||
+		    smi->cpu_hotunplug != want[i].cpu_hotunplug ||
+		    smi->smbase_smram != want[i].smbase_smram || smi->given != want[i].given)
+			fail_msg("smi '%s' (%s): broadcast %d cpu_hotplug %d cpu_hotunplug %d "
+				 "smbase_smram %d given 0x%x; want %d %d %d %d 0x%x", want[i].value,
+				 smi->machine, smi->broadcast, smi->cpu_hotplug, smi->cpu_hotunplug,
+				 smi->smbase_smram, smi->given, want[i].broadcast,
+				 want[i].cpu_hotplug, want[i].cpu_hotunplug, want[i].smbase_smram,
+				 want[i].given);
+	}
+}
+
+/* Omitted switches take the machine type's defaults (QEMU's compat properties),
+ * compared as numbers: 4.10 is newer than 4.2 and 10.0 newer than 5.2. */
+static void test_smi_machine_defaults(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok(
+		"{'name':'t','axes':{'smi':{"
+		"'2.8':{'machine':'pc-q35-2.8'},'2.9':{'machine':'pc-q35-2.9'},"
+		"'4.2':{'machine':'pc-q35-4.2'},'4.10':{'machine':'pc-q35-4.10'},"
+		"'5.1':{'machine':'pc-q35-5.1'},'5.2':{'machine':'pc-q35-5.2'},"
+		"'6.0':{'machine':'pc-q35-6.0'},'10.0':{'machine':'pc-q35-10.0'},"
+		"'q35':{'machine':'q35'},'huge':{'machine':'pc-q35-99999999999999999999.1'},"
+		"'override':{'machine':'pc-q35-5.1','cpu_hotplug':true,'broadcast':false},"
+		"'5.2-off':{'machine':'pc-q35-5.2','cpu_hotplug':false}}},"
+		"'expect':[{'when':{'smi':['2.8','2.9','4.2']},'outcome':'refused'}]}", NULL);
+	static const struct want_smi want[] = {
+		{ "2.8", false, false, false, false, 0 },
+		{ "2.9", true, false, false, false, 0 },
+		{ "4.2", true, false, false, false, 0 },
+		{ "4.10", true, false, false, true, 0 },
+		{ "5.1", true, false, false, true, 0 },
+		{ "5.2", true, true, false, true, 0 },
+		{ "6.0", true, true, true, true, 0 },
+		{ "10.0", true, true, true, true, 0 },
+		{ "q35", true, true, true, true, 0 },
+		{ "huge", true, true, true, true, 0 },   /* saturates, still the newest */
+		/* 5.1 leaves hot-unplug off, so hotplug alone is fine */
+		{ "override", false, true, false, true, HPCI_SMI_BROADCAST | HPCI_SMI_CPU_HOTPLUG },
+		/* 5.2 leaves hot-unplug off, so turning hotplug off is fine too */
+		{ "5.2-off", true, false, false, true, HPCI_SMI_CPU_HOTPLUG },
+	};
+
+	(void)state;
+	check_smi(m, want, G_N_ELEMENTS(want));
+	assert_int_equal(((struct hpci_cell *)g_ptr_array_index(m->cells, 0))->expect.outcome,
+			 HPCI_OUTCOME_REFUSED);
+	assert_int_equal(((struct hpci_cell *)g_ptr_array_index(m->cells, 3))->expect.outcome,
+			 HPCI_OUTCOME_PASS);
+}
+
+/* smbase_smram off is fine once a rule expects what the cell really shows;
+ * the first matching rule decides, so a later catch-all pass does no harm. */
+static void test_smbase_smram_off_with_expectation(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok(
+		"{'name':'t','axes':{'smi':{'on':{},'off':{'smbase_smram':false},"
+		"'old':{'machine':'pc-q35-4.2'}}},"
+		"'expect':[{'when':{'smi':['off','old']},'outcome':'hang-smm'},"
+		"{'when':{},'outcome':'pass'}]}", "kvm");
+	static const struct want_smi want[] = {
+		{ "on", true, true, true, true, 0 },
+		{ "off", true, true, true, false, HPCI_SMI_SMBASE_SMRAM },
+		{ "old", true, false, false, false, 0 },
+	};
+
+	(void)state;
+	check_smi(m, want, G_N_ELEMENTS(want));
+	assert_int_equal(((struct hpci_cell *)g_ptr_array_index(m->cells, 0))->expect.outcome,
+			 HPCI_OUTCOME_PASS);
+	assert_int_equal(((struct hpci_cell *)g_ptr_array_index(m->cells, 1))->expect.outcome,
+			 HPCI_OUTCOME_HANG_SMM);
+	assert_int_equal(((struct hpci_cell *)g_ptr_array_index(m->cells, 2))->expect.outcome,
+			 HPCI_OUTCOME_HANG_SMM);
 }
 
 static void test_include_filter(void **state)
@@ -682,10 +781,45 @@ ERROR_TEST(test_err_smi_unplug_without_plug,
 	   "{'name':'x','axes':{'smi':{'s':{'cpu_hotplug':false,'cpu_hotunplug':true}}}}",
 	   BAD ": $.axes.smi.s: cpu_hotunplug is true while cpu_hotplug is false, which QEMU "
 	   "refuses to start with (\"cpu hot-unplug requires cpu hot-plug\"); set cpu_hotunplug "
-	   "to false")
+	   "to false or cpu_hotplug to true")
 ERROR_TEST(test_err_smi_unplug_default_without_plug,
 	   "{'name':'x','axes':{'smi':{'s':{'cpu_hotplug':false}}}}",
-	   BAD ": $.axes.smi.s: cpu_hotunplug is true (the default) while cpu_hotplug is false")
+	   BAD ": $.axes.smi.s: cpu_hotunplug is true (the default of machine type 'q35') while "
+	   "cpu_hotplug is false, which QEMU")
+ERROR_TEST(test_err_smi_unplug_machine_default_without_plug,
+	   "{'name':'x','axes':{'smi':{'s':{'machine':'pc-q35-6.0','cpu_hotplug':false}}}}",
+	   BAD ": $.axes.smi.s: cpu_hotunplug is true (the default of machine type 'pc-q35-6.0') "
+	   "while cpu_hotplug is false, which QEMU")
+ERROR_TEST(test_err_smi_unplug_with_machine_default_plug_off,
+	   "{'name':'x','axes':{'smi':{'s':{'machine':'pc-q35-5.1','cpu_hotunplug':true}}}}",
+	   BAD ": $.axes.smi.s: cpu_hotunplug is true while cpu_hotplug is false (the default of "
+	   "machine type 'pc-q35-5.1'), which QEMU")
+ERROR_TEST(test_err_smi_machine_trailing_text,
+	   "{'name':'x','axes':{'smi':{'s':{'machine':'pc-q35-1.2x','cpu_hotplug':false}}}}",
+	   BAD ": $.axes.smi.s.machine: machine 'pc-q35-1.2x' is not q35")
+#define SMBASE_FIX \
+	"so the guest can plant code at the default SMBASE that a hot-added CPU runs in SMM " \
+	"and the cell must never count as a pass; give it an expect rule, ahead of any that " \
+	"expects pass, with the outcome it actually shows (e.g. hang-smm or guest-crash)"
+ERROR_TEST(test_err_smbase_smram_machine_default_pass,
+	   "{'name':'x','axes':{'smi':{'new':{},'old':{'machine':'pc-q35-4.2'}}}}",
+	   BAD ": $.axes.smi.old: cell 'topology=default,smi=old,firmware=default,qemu=default,"
+	   "count=default,ops=default' is expected to pass (as no expect rule matches it) but "
+	   "smi 'old' has smbase_smram false (the default of machine type 'pc-q35-4.2'), "
+	   SMBASE_FIX)
+ERROR_TEST(test_err_smbase_smram_rule_pass,
+	   "{'name':'x','axes':{'smi':{'off':{'smbase_smram':false}}},"
+	   "'expect':[{'when':{},'outcome':'pass','reason':'r'}]}",
+	   BAD ": $.expect[0]: cell 'topology=default,smi=off,firmware=default,qemu=default,"
+	   "count=default,ops=default' is expected to pass (by $.expect[0]) but smi 'off' has "
+	   "smbase_smram false, " SMBASE_FIX)
+/* A rule for another accelerator does not count: on this host the cell would
+ * be expected to pass (check_error loads for tcg). */
+ERROR_TEST(test_err_smbase_smram_other_host_rule,
+	   "{'name':'x','axes':{'smi':{'off':{'smbase_smram':false}}},"
+	   "'expect':[{'when':{},'host':{'accel':'kvm'},'outcome':'hang-smm'}]}",
+	   BAD ": $.axes.smi.off: cell 'topology=default,smi=off,firmware=default,qemu=default,"
+	   "count=default,ops=default' is expected to pass (as no expect rule matches it)")
 
 /* firmware */
 ERROR_TEST(test_err_firmware_unknown_key,
@@ -1341,11 +1475,76 @@ static void test_known_issue(void **state)
 	const struct hpci_cell *one = g_ptr_array_index(m->cells, 0);
 	const struct hpci_cell *two = g_ptr_array_index(m->cells, 1);
 
+	const struct hpci_known_issue *ki;
+
 	(void)state;
-	assert_null(one->expect.known_issue);
+	assert_null(one->expect.known_issues);
+	assert_null(hpci_expect_known_issue(&one->expect, HPCI_OUTCOME_HANG_SMM));
 	assert_int_equal(two->expect.outcome, HPCI_OUTCOME_PASS);
-	assert_int_equal(two->expect.known_outcome, HPCI_OUTCOME_HANG_SMM);
-	assert_string_equal(two->expect.known_issue, "deadlock in SMM (evidence: " EVIDENCE ")");
+	assert_non_null(two->expect.known_issues);
+	assert_int_equal(two->expect.known_issues->len, 1);
+	ki = &g_array_index(two->expect.known_issues, struct hpci_known_issue, 0);
+	assert_int_equal(ki->outcome, HPCI_OUTCOME_HANG_SMM);
+	assert_string_equal(ki->note, "deadlock in SMM (evidence: " EVIDENCE ")");
+	assert_string_equal(hpci_expect_known_issue(&two->expect, HPCI_OUTCOME_HANG_SMM),
+			    "deadlock in SMM (evidence: " EVIDENCE ")");
+	assert_null(hpci_expect_known_issue(&two->expect, HPCI_OUTCOME_QEMU_CRASH));
+	assert_null(hpci_expect_known_issue(&two->expect, HPCI_OUTCOME_PASS));
+}
+
+/* An array of known issues reaches every cell the rule matches, each cell
+ * with its own copy, and the helper picks the note by outcome. */
+static void test_known_issues_array(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok(
+		"{'name':'x','axes':{'count':[1,2],'topology':{'t':{'sockets':1,'cores':4,'boot':1}}},"
+		"'expect':[{'when':{},'outcome':'pass','known_issue':["
+		"{'outcome':'qemu-crash','note':'heap corruption after unplug','evidence':'"
+		EVIDENCE "'},"
+		"{'outcome':'hang-smm','note':'deadlock in SMM','evidence':'" EVIDENCE "'}]}]}",
+		"tcg");
+
+	(void)state;
+	assert_int_equal(m->cells->len, 2);
+	for (guint i = 0; i < m->cells->len; i++) {
+		const struct hpci_cell *cell = g_ptr_array_index(m->cells, i);
+		const GArray *issues = cell->expect.known_issues;
+
+		assert_non_null(issues);
+		assert_int_equal(issues->len, 2);
+		assert_int_equal(g_array_index(issues, struct hpci_known_issue, 0).outcome,
+				 HPCI_OUTCOME_QEMU_CRASH);
+		assert_int_equal(g_array_index(issues, struct hpci_known_issue, 1).outcome,
+				 HPCI_OUTCOME_HANG_SMM);
+		assert_string_equal(hpci_expect_known_issue(&cell->expect, HPCI_OUTCOME_QEMU_CRASH),
+				    "heap corruption after unplug (evidence: " EVIDENCE ")");
+		assert_string_equal(hpci_expect_known_issue(&cell->expect, HPCI_OUTCOME_HANG_SMM),
+				    "deadlock in SMM (evidence: " EVIDENCE ")");
+		assert_null(hpci_expect_known_issue(&cell->expect, HPCI_OUTCOME_GUEST_CRASH));
+	}
+	/* copied per cell, not shared */
+	assert_ptr_not_equal(((struct hpci_cell *)g_ptr_array_index(m->cells, 0))->expect.known_issues,
+			     ((struct hpci_cell *)g_ptr_array_index(m->cells, 1))->expect.known_issues);
+}
+
+static void test_known_issues_copy(void **state)
+{
+	g_autoptr(GArray) issues = hpci_known_issues_new();
+	g_autoptr(GArray) copy = NULL;
+	struct hpci_known_issue ki = { HPCI_OUTCOME_GUEST_CRASH, g_strdup("panic") };
+	const struct hpci_known_issue *got;
+
+	(void)state;
+	assert_null(hpci_known_issues_copy(NULL));
+	assert_null(hpci_known_issue_find(NULL, HPCI_OUTCOME_GUEST_CRASH));
+	g_array_append_val(issues, ki);
+	copy = hpci_known_issues_copy(issues);
+	assert_int_equal(copy->len, 1);
+	got = &g_array_index(copy, struct hpci_known_issue, 0);
+	assert_int_equal(got->outcome, HPCI_OUTCOME_GUEST_CRASH);
+	assert_string_equal(got->note, "panic");
+	assert_ptr_not_equal(got->note, ki.note);
+	assert_ptr_equal(hpci_known_issue_find(copy, HPCI_OUTCOME_GUEST_CRASH), got->note);
 }
 
 static void test_err_known_issue(void **state)
@@ -1365,6 +1564,33 @@ static void test_err_known_issue(void **state)
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':{"
 		    "'outcome':'hang-smm','note':'n','evidence':'" EVIDENCE "','bug':1}}]}",
 		    "$.expect[0].known_issue: unknown key 'bug'");
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass',"
+		    "'known_issue':'hang-smm'}]}",
+		    "$.expect[0].known_issue: expected an object or an array of objects, got "
+		    "string \"hang-smm\"");
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass',"
+		    "'known_issue':[]}]}",
+		    "$.expect[0].known_issue: empty list of known issues; name at least one, or "
+		    "remove the key");
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':["
+		    "{'outcome':'hang-smm','note':'a','evidence':'" EVIDENCE "'},"
+		    "{'outcome':'qemu-crash','note':'b','evidence':'" EVIDENCE "'},"
+		    "{'outcome':'hang-smm','note':'c','evidence':'" EVIDENCE "'}]}]}",
+		    "$.expect[0].known_issue[2].outcome: an earlier known issue of this rule has "
+		    "outcome 'hang-smm' too, so a cell ending in it would match both; merge them "
+		    "into one");
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'hang-smm',"
+		    "'known_issue':[{'outcome':'qemu-crash','note':'a','evidence':'" EVIDENCE "'},"
+		    "{'outcome':'hang-smm','note':'b','evidence':'" EVIDENCE "'}]}]}",
+		    "$.expect[0].known_issue[1].outcome: a known issue is a product failure other "
+		    "than the expected outcome 'hang-smm'; 'hang-smm' cannot be one");
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':["
+		    "{'outcome':'qemu-crash','note':'a','evidence':'/nonexistent/evidence'}]}]}",
+		    "$.expect[0].known_issue[0].evidence: evidence '/nonexistent/evidence' does "
+		    "not exist");
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':["
+		    "{'outcome':'qemu-crash','note':'a','evidence':'" EVIDENCE "'},1]}]}",
+		    "$.expect[0].known_issue[1]: expected an object, got number 1");
 }
 
 static void test_expect_firmware_facts(void **state)
@@ -1518,6 +1744,8 @@ int main(void)
 		cmocka_unit_test(test_sha256_and_path),
 		cmocka_unit_test(test_all_defaults),
 		cmocka_unit_test(test_smi_defaults_and_machine),
+		cmocka_unit_test(test_smi_machine_defaults),
+		cmocka_unit_test(test_smbase_smram_off_with_expectation),
 		cmocka_unit_test(test_include_filter),
 		cmocka_unit_test(test_exclude_skips_cell_checks),
 		cmocka_unit_test(test_unplug_separates_plug_runs),
@@ -1587,6 +1815,12 @@ int main(void)
 		cmocka_unit_test(test_err_smi_bool_null),
 		cmocka_unit_test(test_err_smi_unplug_without_plug),
 		cmocka_unit_test(test_err_smi_unplug_default_without_plug),
+		cmocka_unit_test(test_err_smi_unplug_machine_default_without_plug),
+		cmocka_unit_test(test_err_smi_unplug_with_machine_default_plug_off),
+		cmocka_unit_test(test_err_smi_machine_trailing_text),
+		cmocka_unit_test(test_err_smbase_smram_machine_default_pass),
+		cmocka_unit_test(test_err_smbase_smram_rule_pass),
+		cmocka_unit_test(test_err_smbase_smram_other_host_rule),
 		cmocka_unit_test(test_err_firmware_unknown_key),
 		cmocka_unit_test(test_err_firmware_missing_code),
 		cmocka_unit_test(test_err_firmware_missing_vars),
@@ -1689,6 +1923,8 @@ int main(void)
 		cmocka_unit_test(test_err_firmware_build_not_object),
 		cmocka_unit_test(test_expect_firmware_facts),
 		cmocka_unit_test(test_known_issue),
+		cmocka_unit_test(test_known_issues_array),
+		cmocka_unit_test(test_known_issues_copy),
 		cmocka_unit_test(test_err_known_issue),
 		cmocka_unit_test(test_expect_firmware_no_rule),
 		cmocka_unit_test(test_err_expect_firmware_type),

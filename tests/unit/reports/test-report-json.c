@@ -99,10 +99,52 @@ static void test_report_round_trip(void **state)
 	hpci_cell_free(cell);
 }
 
+static void test_report_known_issues(void **state)
+{
+	struct hpci_run_report report;
+	struct hpci_cell *cell = make_cell();
+	struct hpci_cell *plain = make_cell();
+	struct hpci_known_issue issues[] = {
+		{ HPCI_OUTCOME_QEMU_CRASH, g_strdup("heap corruption (evidence: /k/heap)") },
+		{ HPCI_OUTCOME_GUEST_CRASH, g_strdup("panic (evidence: /k/panic)") },
+	};
+	g_autofree char *text = NULL;
+	json_object *root;
+
+	(void)state;
+	cell->expect.known_issues = hpci_known_issues_new();
+	g_array_append_vals(cell->expect.known_issues, issues, G_N_ELEMENTS(issues));
+	hpci_run_report_init(&report);
+	g_ptr_array_add(report.results, hpci_cell_result_new(cell));
+	g_ptr_array_add(report.results, hpci_cell_result_new(plain));
+
+	text = hpci_report_json(&report);
+	root = json_tokener_parse(text);
+	assert_non_null(root);
+	assert_int_equal(json_object_array_length(get(root, "cells.0.expected.known_issues")), 2);
+	assert_string_equal(get_str(root, "cells.0.expected.known_issues.0.outcome"), "qemu-crash");
+	assert_string_equal(get_str(root, "cells.0.expected.known_issues.0.note"),
+			    "heap corruption (evidence: /k/heap)");
+	assert_string_equal(get_str(root, "cells.0.expected.known_issues.1.outcome"),
+			    "guest-crash");
+	assert_string_equal(get_str(root, "cells.0.expected.known_issues.1.note"),
+			    "panic (evidence: /k/panic)");
+	/* only the array form is written */
+	assert_null(get(root, "cells.0.expected.known_issue"));
+	assert_null(get(root, "cells.0.expected.known_outcome"));
+	assert_null(get(root, "cells.1.expected.known_issues"));
+	json_object_put(root);
+
+	hpci_run_report_release(&report);
+	hpci_cell_free(cell);
+	hpci_cell_free(plain);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_report_round_trip),
+		cmocka_unit_test(test_report_known_issues),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

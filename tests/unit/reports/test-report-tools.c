@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The `report` verbs: merge, junit, html and diff, on the recorded reports in
  * tests/fixtures/reports/ (full: an interrupted six-cell run; shard-1 and
- * shard-2: the same matrix split in two; retry: the cell full did not run),
- * through the library and through the hotplug-ci binary. */
+ * shard-2: the same matrix split in two; retry: the cell full did not run;
+ * attempts-1 and attempts-2: shards 1/2 and 2/2 of it written with attempts
+ * and a "run", holding flaky and infra-error cells), through the library and
+ * through the hotplug-ci binary. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -194,13 +196,21 @@ static void assert_matrix_order(json_object *report)
 				    matrix_order[i]);
 }
 
-static void assert_summary(json_object *report, int pass, int fail, int not_run, int known)
+struct summary {
+	int pass, fail, flaky, known_issue, infra_error, not_run;
+};
+
+static void assert_summary(json_object *report, struct summary want)
 {
-	assert_int_equal(hpci_report_ms(report, "summary.cells"), pass + fail + not_run + known);
-	assert_int_equal(hpci_report_ms(report, "summary.pass"), pass);
-	assert_int_equal(hpci_report_ms(report, "summary.fail"), fail);
-	assert_int_equal(hpci_report_ms(report, "summary.not_run"), not_run);
-	assert_int_equal(hpci_report_ms(report, "summary.known_issue"), known);
+	assert_int_equal(hpci_report_ms(report, "summary.cells"),
+			 want.pass + want.fail + want.flaky + want.known_issue + want.infra_error +
+			 want.not_run);
+	assert_int_equal(hpci_report_ms(report, "summary.pass"), want.pass);
+	assert_int_equal(hpci_report_ms(report, "summary.fail"), want.fail);
+	assert_int_equal(hpci_report_ms(report, "summary.flaky"), want.flaky);
+	assert_int_equal(hpci_report_ms(report, "summary.known_issue"), want.known_issue);
+	assert_int_equal(hpci_report_ms(report, "summary.infra_error"), want.infra_error);
+	assert_int_equal(hpci_report_ms(report, "summary.not_run"), want.not_run);
 }
 
 static void test_merge_disjoint_shards(void **state)
@@ -214,7 +224,7 @@ static void test_merge_disjoint_shards(void **state)
 	(void)state;
 	assert_int_equal(hpci_report_merge(out, inputs, 2, &merged), 0);
 	assert_matrix_order(merged);
-	assert_summary(merged, 4, 1, 0, 1);
+	assert_summary(merged, (struct summary){ .pass = 4, .fail = 1, .known_issue = 1 });
 	/* shard-2 started first, shard-2 took longer, neither was interrupted */
 	assert_string_equal(hpci_json_get_string(merged, "started_at"),
 			    "2026-11-20T00:59:58.504311Z");
@@ -273,7 +283,7 @@ static void test_merge_ran_beats_not_run(void **state)
 	(void)state;
 	assert_int_equal(hpci_report_merge(out, forward, 2, &merged), 0);
 	assert_matrix_order(merged);
-	assert_summary(merged, 4, 1, 0, 1);
+	assert_summary(merged, (struct summary){ .pass = 4, .fail = 1, .known_issue = 1 });
 	assert_string_equal(hpci_report_verdict(cell_by_id(merged, C6)), "pass");
 	assert_string_equal(hpci_json_get_string(cell_by_id(merged, C6), "dir"),
 			    "../retry/cells/" C6);
@@ -330,6 +340,164 @@ static void test_merge_refuses_different_matrices(void **state)
 	assert_contains(hpci_error_message(), other_path);
 	json_object_put(other);
 	hpci_rm_rf(dir);
+}
+
+static char *json_text(json_object *o)
+{
+	return g_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+/* attempts-1 (shard 1/2: C1 flaky, C3 pass, C5 infra-error) and attempts-2
+ * (shard 2/2: C2 known issue, C4 flaky, C6 fail), in either order.  Only
+ * shard 1 first shows the matrix order (see test_merge_follows_the_matrix_file). */
+static void test_merge_shards_with_attempts(void **state)
+{
+	g_autofree char *s1 = fixture("attempts-1/report.json");
+	g_autofree char *s2 = fixture("attempts-2/report.json");
+	g_autofree char *out = fixture("merged/report.json");
+	g_autofree char *out_dir = g_path_get_dirname(out);
+	const char *forward[] = { s1, s2 };
+	const char *backward[] = { s2, s1 };
+	const char *const *orders[] = { forward, backward };
+
+	(void)state;
+	for (size_t o = 0; o < G_N_ELEMENTS(orders); o++) {
+		json_object *merged = NULL, *run = NULL, *value = NULL, *attempts;
+		g_autofree char *attempt_dir = NULL, *serial = NULL;
+		g_autofree char *shards = NULL, *connections = NULL, *filters = NULL;
+
+		assert_int_equal(hpci_report_merge(out, orders[o], 2, &merged), 0);
+		if (orders[o] == forward)
+			assert_matrix_order(merged);
+		assert_summary(merged, (struct summary){ .pass = 1, .fail = 1, .flaky = 2,
+							 .known_issue = 1, .infra_error = 1 });
+		assert_true(json_object_object_get_ex(merged, "run", &run));
+		assert_true(json_object_object_get_ex(run, "shard", &value));
+		assert_null(value);
+		shards = json_text(hpci_report_array(run, "merged_shards"));
+		assert_string_equal(shards, "[\"1/2\",\"2/2\"]");
+		filters = json_text(hpci_report_array(run, "filters"));
+		assert_string_equal(filters, "[\"topology=1s4c\"]");
+		connections = json_text(hpci_report_array(run, "connections"));
+		assert_contains(connections, "\"qemu:///system\"");
+		assert_contains(connections, "\"qemu+ssh://ci-2.example/system\"");
+		assert_int_equal(hpci_report_ms(run, "infra_retries"), 2);
+		/* the cell's dir and each attempt's, rewritten from OUT's directory */
+		assert_string_equal(hpci_json_get_string(cell_by_id(merged, C1), "dir"),
+				    "../attempts-1/cells/" C1 "/attempt-1");
+		attempts = hpci_report_attempts(cell_by_id(merged, C1));
+		assert_int_equal(json_object_array_length(attempts), 2);
+		assert_string_equal(hpci_json_get_string(json_object_array_get_idx(attempts, 1),
+							 "dir"),
+				    "../attempts-1/cells/" C1 "/attempt-2");
+		attempt_dir = g_canonicalize_filename(
+			hpci_json_get_string(json_object_array_get_idx(attempts, 1), "dir"),
+			out_dir);
+		serial = g_build_filename(attempt_dir, "serial.log", NULL);
+		assert_true(hpci_is_file(serial));
+		attempts = hpci_report_attempts(cell_by_id(merged, C6));
+		assert_int_equal(json_object_array_length(attempts), 3);
+		assert_string_equal(hpci_json_get_string(json_object_array_get_idx(attempts, 0),
+							 "dir"),
+				    "../attempts-2/cells/" C6 "/attempt-1");
+		json_object_put(merged);
+	}
+}
+
+/* A fixture report with one of its "run" keys changed, written to dir/rel. */
+static char *with_run_key(const char *dir, const char *rel, const char *key,
+			  json_object *value)
+{
+	json_object *report = load_fixture(rel);
+	json_object *run = NULL;
+	char *path;
+
+	assert_true(json_object_object_get_ex(report, "run", &run));
+	json_object_object_add(run, key, value);
+	path = write_json(dir, rel, report);
+	json_object_put(report);
+	return path;
+}
+
+static json_object *strings(const char *first, ...)
+{
+	json_object *array = json_object_new_array();
+	va_list ap;
+
+	va_start(ap, first);
+	for (const char *s = first; s; s = va_arg(ap, const char *))
+		json_object_array_add(array, json_object_new_string(s));
+	va_end(ap);
+	return array;
+}
+
+static void test_merge_refuses_different_filters(void **state)
+{
+	g_autofree char *dir = tmp_dir();
+	g_autofree char *s1 = fixture("attempts-1/report.json");
+	g_autofree char *old = fixture("shard-1/report.json");
+	g_autofree char *other = with_run_key(dir, "attempts-2/report.json", "filters",
+					      strings("topology=1s4c", "qemu=patched", NULL));
+	const char *inputs[] = { s1, other };
+	const char *after_old[] = { old, s1, other };
+	json_object *merged = NULL;
+
+	(void)state;
+	assert_int_equal(hpci_report_merge("out.json", inputs, 2, &merged), -EINVAL);
+	assert_null(merged);
+	assert_contains(hpci_error_message(), "ran different filters");
+	assert_contains(hpci_error_message(), s1);
+	assert_contains(hpci_error_message(), other);
+	assert_contains(hpci_error_message(), "[\"topology=1s4c\"]");
+	assert_contains(hpci_error_message(), "[\"topology=1s4c\",\"qemu=patched\"]");
+	/* a first input without filters (older) does not hide the others' */
+	assert_int_equal(hpci_report_merge("out.json", after_old, 3, &merged), -EINVAL);
+	assert_contains(hpci_error_message(), "ran different filters");
+	hpci_rm_rf(dir);
+}
+
+/* Filters are ORed: the same ones in another order, or twice, are the same
+ * selection. */
+static void test_merge_filters_are_a_set(void **state)
+{
+	g_autofree char *dir = tmp_dir();
+	g_autofree char *s1 = with_run_key(dir, "attempts-1/report.json", "filters",
+					   strings("topology=1s4c", "smi=*", NULL));
+	g_autofree char *s2 = with_run_key(dir, "attempts-2/report.json", "filters",
+					   strings("smi=*", "topology=1s4c", "smi=*", NULL));
+	const char *inputs[] = { s1, s2 };
+	json_object *merged = NULL;
+
+	(void)state;
+	assert_int_equal(hpci_report_merge("out.json", inputs, 2, &merged), 0);
+	assert_int_equal(json_object_array_length(hpci_report_cells(merged)), 6);
+	json_object_put(merged);
+	hpci_rm_rf(dir);
+}
+
+static void test_merge_refuses_other_shards(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "1/2", "are the same shard (run.shard 1/2)" },
+		{ "2/3", "are shards of different splits (run.shard 1/2 and 2/3)" },
+		{ "two/2", "run.shard 'two/2' is not K/N" },
+	};
+	g_autofree char *s1 = fixture("attempts-1/report.json");
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *dir = tmp_dir();
+		g_autofree char *other = with_run_key(dir, "attempts-2/report.json", "shard",
+						      json_object_new_string(cases[i][0]));
+		const char *inputs[] = { s1, other };
+		json_object *merged = NULL;
+
+		assert_int_equal(hpci_report_merge("out.json", inputs, 2, &merged), -EINVAL);
+		assert_null(merged);
+		assert_contains(hpci_error_message(), cases[i][1]);
+		assert_contains(hpci_error_message(), other);
+		hpci_rm_rf(dir);
+	}
 }
 
 /* With the matrix file still there, its order wins over the inputs' order,
@@ -478,6 +646,63 @@ static void test_junit_infra_error_is_an_error(void **state)
 	json_object_put(report);
 }
 
+/* flaky is the product's failure: a <failure> naming every attempt's
+ * outcome; infra-error is the harness's: an <error>, not a <failure>. */
+static void test_junit_flaky_fails_infra_errs(void **state)
+{
+	json_object *report = load_fixture("attempts-1/report.json");
+	g_autofree char *report_dir = fixture("attempts-1");
+	g_autofree char *message = NULL, *text = NULL, *error = NULL, *expected = NULL;
+	xmlDocPtr doc = junit_doc(report, report_dir, NULL);
+
+	(void)state;
+	assert_int_equal(junit_validate(doc, false), 0);
+	assert_int_equal(xpath_count(doc, "//testsuite[@tests='3' and @failures='1' and "
+				     "@errors='1' and @skipped='0']"), 1);
+	assert_int_equal(xpath_count(doc, "/testsuites[@failures='1' and @errors='1']"), 1);
+	/* C1: hang-smm, then pass */
+	assert_int_equal(xpath_count(doc, "//testcase[@name='" C1 "']/failure[@type='flaky']"),
+			 1);
+	assert_int_equal(xpath_count(doc, "//testcase[@name='" C1 "']/error"), 0);
+	message = xpath_string(doc, "//testcase[@name='" C1 "']/failure/@message");
+	assert_string_equal(message, "flaky: attempts disagreed: hang-smm, pass (expected pass)");
+	text = xpath_string(doc, "//testcase[@name='" C1 "']/failure");
+	expected = g_strdup_printf("attempt 2: pass (pass, 23.900 s) in %s/cells/" C1
+				   "/attempt-2\n", report_dir);
+	assert_contains(text, "attempt 1: hang-smm (fail, 82.350 s) in ");
+	assert_contains(text, expected);
+	/* the deciding attempt's serial.log */
+	assert_contains(text, "rcu_sched self-detected stall on CPU");
+	/* C5: infra-error on all three attempts */
+	assert_int_equal(xpath_count(doc, "//testcase[@name='" C5 "']/failure"), 0);
+	assert_int_equal(xpath_count(doc, "//testcase[@name='" C5 "']/error"
+				     "[@type='infra-error']"), 1);
+	error = xpath_string(doc, "//testcase[@name='" C5 "']/error/@message");
+	assert_string_equal(error, "infra-error on all 3 attempts (expected refused)");
+	g_free(g_steal_pointer(&text));
+	text = xpath_string(doc, "//testcase[@name='" C5 "']/error");
+	assert_contains(text, "attempt 3: infra-error (infra-error, 16.300 s)");
+	assert_contains(text, "End of file while reading data");
+	xmlFreeDoc(doc);
+	json_object_put(report);
+
+	/* attempts-2: C4 flaky (guest-crash twice, then pass), C6 fail, C2 known */
+	report = load_fixture("attempts-2/report.json");
+	doc = junit_doc(report, NULL, NULL);
+	assert_int_equal(junit_validate(doc, false), 0);
+	assert_int_equal(xpath_count(doc, "//testsuite[@tests='3' and @failures='2' and "
+				     "@errors='0' and @skipped='1']"), 1);
+	g_free(g_steal_pointer(&message));
+	message = xpath_string(doc, "//testcase[@name='" C4 "']/failure[@type='flaky']/@message");
+	assert_string_equal(message, "flaky: attempts disagreed: guest-crash, guest-crash, pass "
+			    "(expected pass)");
+	assert_int_equal(xpath_count(doc, "//testcase[@name='" C6 "']/failure"
+				     "[@type='guest-crash']"), 1);
+	assert_int_equal(xpath_count(doc, "//testcase[@name='" C2 "']/skipped"), 1);
+	xmlFreeDoc(doc);
+	json_object_put(report);
+}
+
 /* The negative control: the schema does reject what GitLab could not read. */
 static void test_junit_schema_rejects_bad_xml(void **state)
 {
@@ -503,12 +728,13 @@ static void test_junit_schema_rejects_bad_xml(void **state)
 
 /* ---- html ----------------------------------------------------------------- */
 
-static htmlDocPtr html_doc(json_object *report, char **ret_html)
+/* report_dir NULL: the page cannot tell which logs exist and links all. */
+static htmlDocPtr html_doc(json_object *report, const char *report_dir, char **ret_html)
 {
 	char *html = NULL;
 	htmlDocPtr doc;
 
-	assert_int_equal(hpci_report_html(report, NULL, &html), 0);
+	assert_int_equal(hpci_report_html(report, report_dir, NULL, &html), 0);
 	doc = htmlReadMemory(html, (int)strlen(html), "report.html", "UTF-8",
 			     HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
 	assert_non_null(doc);
@@ -523,7 +749,7 @@ static void test_html_grid_has_one_box_per_cell(void **state)
 {
 	json_object *report = load_fixture("full/report.json");
 	json_object *cells = hpci_report_cells(report);
-	htmlDocPtr doc = html_doc(report, NULL);
+	htmlDocPtr doc = html_doc(report, NULL, NULL);
 
 	(void)state;
 	assert_int_equal(xpath_count(doc, "//table[@id='grid']//td[contains(concat(' ', @class, "
@@ -553,7 +779,7 @@ static void test_html_grid_has_one_box_per_cell(void **state)
 static void test_html_charts_have_one_bar_each(void **state)
 {
 	json_object *report = load_fixture("full/report.json");
-	htmlDocPtr doc = html_doc(report, NULL);
+	htmlDocPtr doc = html_doc(report, NULL, NULL);
 
 	(void)state;
 	/* five cells booted; the not-run one did not */
@@ -561,6 +787,86 @@ static void test_html_charts_have_one_bar_each(void **state)
 	/* five plugs came online: one each in C2 and C3, three in C4 */
 	assert_int_equal(xpath_count(doc, "//svg[@id='plug-chart']//rect"), 5);
 	assert_int_equal(xpath_count(doc, "//svg[@id='plug-chart']//line[@class='seen']"), 5);
+	xmlFreeDoc(doc);
+	json_object_put(report);
+}
+
+/* Whether the page links a cell's attempt's file (report_dir NULL links). */
+static long attempt_link(htmlDocPtr doc, const char *where, const char *cell, int attempt,
+			 const char *file)
+{
+	g_autofree char *expr = g_strdup_printf(
+		"%s//ol[@class='attempts']/li[@value='%d']//a[@href='cells/%s/attempt-%d/%s']",
+		where, attempt, cell, attempt, file);
+
+	return xpath_count(doc, expr);
+}
+
+static void test_html_flaky_infra_and_attempts(void **state)
+{
+	json_object *report = load_fixture("attempts-1/report.json");
+	g_autofree char *report_dir = fixture("attempts-1");
+	g_autofree char *html = NULL, *count = NULL, *shard = NULL;
+	htmlDocPtr doc = html_doc(report, report_dir, &html);
+	const char *c1 = "//table[@id='grid']//td[@data-cell='" C1 "']";
+
+	(void)state;
+	assert_contains(html, ".verdict-flaky{");
+	assert_contains(html, ".verdict-infra-error{");
+	assert_contains(html, "rect.verdict-flaky{");
+	assert_contains(html, "rect.verdict-infra-error{");
+	assert_int_equal(xpath_count(doc, "//table[@id='grid']//td[@data-cell='" C1 "' and "
+				     "@class='verdict verdict-flaky']"), 1);
+	assert_int_equal(xpath_count(doc, "//table[@id='grid']//td[@data-cell='" C5 "' and "
+				     "@class='verdict verdict-infra-error']"), 1);
+	count = xpath_string(doc, "//p[@id='summary']/span[@class='count verdict verdict-flaky']");
+	assert_string_equal(count, "1 flaky");
+	g_free(g_steal_pointer(&count));
+	count = xpath_string(doc, "//p[@id='summary']/span[@class='count verdict "
+			     "verdict-infra-error']");
+	assert_string_equal(count, "1 infra-error");
+	assert_int_equal(xpath_count(doc, "//p[@id='summary']/span"), 6);
+	shard = xpath_string(doc, "//table[@id='run-info']//tr[th='shard']/td");
+	assert_string_equal(shard, "1/2");
+	/* the problem tables */
+	assert_int_equal(xpath_count(doc, "//table[@id='flaky']/tbody/tr[@class='problem']"), 1);
+	assert_int_equal(xpath_count(doc, "//table[@id='flaky']//td[@class='cell']/a[.='" C1
+				     "']"), 1);
+	assert_int_equal(xpath_count(doc, "//table[@id='infra-errors']/tbody/tr[@class='problem']"),
+			 1);
+	assert_int_equal(xpath_count(doc, "//table[@id='infra-errors']//td[@class='cell']/a[.='"
+				     C5 "']"), 1);
+	assert_int_equal(xpath_count(doc, "//table[@id='failures']/tbody/tr[@class='problem']"), 0);
+	assert_int_equal(xpath_count(doc, "//table[@id='flaky']//td[@class='attempts']/ol/li"), 2);
+	/* C1's attempts, each coloured by its verdict, linking the logs it has */
+	assert_int_equal(xpath_count(doc, "//td[@data-cell='" C1 "']/ol[@class='attempts']/li"),
+			 2);
+	assert_int_equal(xpath_count(doc, "//td[@data-cell='" C1 "']//li[@value='1' and "
+				     "@class='attempt verdict verdict-fail']"), 1);
+	assert_int_equal(xpath_count(doc, "//td[@data-cell='" C1 "']//li[@value='2' and "
+				     "@class='attempt verdict verdict-pass']"), 1);
+	assert_int_equal(xpath_count(doc, "//td[@data-cell='" C1 "']//li[@value='2']/"
+				     "a[@class='outcome' and .='pass' and @href='cells/" C1
+				     "/attempt-2/']"), 1);
+	assert_int_equal(attempt_link(doc, c1, C1, 1, "serial.log"), 1);
+	assert_int_equal(attempt_link(doc, c1, C1, 1, "events.log"), 1);
+	assert_int_equal(attempt_link(doc, c1, C1, 1, "qemu.log"), 1);
+	assert_int_equal(attempt_link(doc, c1, C1, 1, "firmware.log"), 0);
+	assert_int_equal(attempt_link(doc, c1, C1, 2, "serial.log"), 1);
+	assert_int_equal(attempt_link(doc, c1, C1, 2, "firmware.log"), 1);
+	assert_int_equal(attempt_link(doc, c1, C1, 2, "qemu.log"), 0);
+	/* the box's own logs are the deciding attempt's (attempt 1) */
+	assert_int_equal(xpath_count(doc, "//td[@data-cell='" C1 "']/div[@class='logs']/a"), 3);
+	/* C5: three attempts; C3 ran once, so its box is its only attempt */
+	assert_int_equal(xpath_count(doc, "//td[@data-cell='" C5 "']/ol/li"), 3);
+	assert_int_equal(attempt_link(doc, "//td[@data-cell='" C5 "']", C5, 3, "events.log"), 1);
+	assert_int_equal(xpath_count(doc, "//td[@data-cell='" C3 "']/ol"), 0);
+	xmlFreeDoc(doc);
+
+	/* Not knowing where the report is, the page links every log. */
+	doc = html_doc(report, NULL, NULL);
+	assert_int_equal(attempt_link(doc, c1, C1, 2, "qemu.log"), 1);
+	assert_int_equal(attempt_link(doc, c1, C1, 1, "firmware.log"), 1);
 	xmlFreeDoc(doc);
 	json_object_put(report);
 }
@@ -578,7 +884,7 @@ static void test_html_escapes_everything(void **state)
 	(void)state;
 	set_string(cell, "id", nasty_id);
 	set_string(cell, "dir", "cells/a&b c#d:e");
-	doc = html_doc(report, &html);
+	doc = html_doc(report, NULL, &html);
 	assert_int_equal(xpath_count(doc, "//td[@id='cell-1']//a[@href='cells/a%26b%20c%23d%3Ae/"
 				     "serial.log']"), 1);
 	assert_null(strstr(html, "<no response>"));
@@ -592,6 +898,80 @@ static void test_html_escapes_everything(void **state)
 	parsed_id = xpath_string(doc, "//table[@id='failures']//td[@class='cell']");
 	assert_string_equal(parsed_id, nasty_id);
 	xmlFreeDoc(doc);
+	json_object_put(report);
+}
+
+/* ---- known issues ------------------------------------------------------ */
+
+/* C2 (guest-timeout, verdict known-issue) as a report written since a rule
+ * may name several known issues: expected.known_issues, no known_issue. */
+static json_object *load_known_issues_report(void)
+{
+	json_object *report = load_fixture("full/report.json");
+	json_object *expected = NULL;
+	json_object *issues = json_object_new_array();
+	const char *const pairs[][2] = {
+		{ "qemu-crash", "heap corruption after unplug" },
+		{ "guest-timeout", "the unplug ACK is lost under TCG" },
+		{ "hang-smm", "deadlock in SMM" },
+	};
+
+	assert_true(json_object_object_get_ex(cell_by_id(report, C2), "expected", &expected));
+	json_object_object_del(expected, "known_issue");
+	for (size_t i = 0; i < G_N_ELEMENTS(pairs); i++) {
+		json_object *k = json_object_new_object();
+
+		set_string(k, "outcome", pairs[i][0]);
+		set_string(k, "note", pairs[i][1]);
+		json_object_array_add(issues, k);
+	}
+	json_object_object_add(expected, "known_issues", issues);
+	return report;
+}
+
+static void test_known_issue_note_both_forms(void **state)
+{
+	json_object *old = load_fixture("full/report.json");
+	json_object *report = load_known_issues_report();
+	json_object *cell = cell_by_id(report, C2);
+
+	(void)state;
+	/* the single form of older reports */
+	assert_string_equal(hpci_report_known_issue(cell_by_id(old, C2), "guest-timeout"),
+			    "known-issues/tcg-unplug-timeout.md: the unplug ACK is lost under TCG");
+	assert_null(hpci_report_known_issue(cell_by_id(old, C2), "hang-smm"));
+	assert_null(hpci_report_known_issue(cell_by_id(old, C1), "guest-timeout"));
+	/* the array form */
+	assert_string_equal(hpci_report_known_issue(cell, "qemu-crash"),
+			    "heap corruption after unplug");
+	assert_string_equal(hpci_report_known_issue(cell, "guest-timeout"),
+			    "the unplug ACK is lost under TCG");
+	assert_string_equal(hpci_report_known_issue(cell, "hang-smm"), "deadlock in SMM");
+	assert_null(hpci_report_known_issue(cell, "guest-crash"));
+	assert_null(hpci_report_known_issue(cell, NULL));
+	json_object_put(report);
+	json_object_put(old);
+}
+
+/* junit and html name the known issue the cell's outcome matched. */
+static void test_known_issues_in_junit_and_html(void **state)
+{
+	json_object *report = load_known_issues_report();
+	g_autofree char *report_dir = fixture("full");
+	g_autofree char *skipped = NULL, *expected = NULL;
+	xmlDocPtr doc = junit_doc(report, report_dir, NULL);
+	htmlDocPtr html;
+
+	(void)state;
+	skipped = xpath_string(doc, "//testcase[@name='" C2 "']/skipped/@message");
+	assert_string_equal(skipped, "known issue: the unplug ACK is lost under TCG "
+			    "(outcome guest-timeout)");
+	xmlFreeDoc(doc);
+	html = html_doc(report, report_dir, NULL);
+	expected = xpath_string(html, "//table[@id='known-issues']/tbody/tr[@class='problem']"
+				"/td[@class='expected']");
+	assert_string_equal(expected, "pass; known issue: the unplug ACK is lost under TCG");
+	xmlFreeDoc(html);
 	json_object_put(report);
 }
 
@@ -722,6 +1102,69 @@ static void test_diff_outcomes_presence_and_plugs(void **state)
 	assert_int_equal(count_findings(findings, "disappeared", C3), 1);
 	assert_int_equal(count_findings(findings, "disappeared", C5), 1);
 	assert_int_equal(json_object_array_length(findings), 6);
+	assert_int_equal(hpci_diff_regressions(findings), 0);
+	json_object_put(findings);
+	json_object_put(old_report);
+	json_object_put(new_report);
+}
+
+/* pass -> flaky is a regression; flaky -> pass a recovery. */
+static void test_diff_became_flaky(void **state)
+{
+	json_object *steady = load_fixture("attempts-1/report.json");
+	json_object *flaky = load_fixture("attempts-1/report.json");
+	json_object *findings;
+	g_autofree char *text = NULL;
+
+	(void)state;
+	set_string(cell_by_id(steady, C1), "verdict", "pass");
+	set_string(cell_by_id(steady, C1), "outcome", "pass");
+	findings = hpci_report_diff(steady, flaky, &default_thresholds);
+	text = hpci_diff_text(findings);
+	assert_int_equal(count_findings(findings, "became-flaky", C1), 1);
+	assert_int_equal(json_object_array_length(findings), 1);
+	assert_int_equal(hpci_diff_regressions(findings), 1);
+	assert_contains(text, "became-flaky " C1 ": verdict pass -> flaky, outcome pass -> "
+			"hang-smm\n");
+	assert_contains(text, "1 finding, 1 regression\n");
+	json_object_put(findings);
+
+	findings = hpci_report_diff(flaky, steady, &default_thresholds);
+	assert_int_equal(count_findings(findings, "recovered", C1), 1);
+	assert_int_equal(hpci_diff_regressions(findings), 0);
+	json_object_put(findings);
+	json_object_put(steady);
+	json_object_put(flaky);
+}
+
+/* pass <-> infra-error says nothing about the product: kind infra, no
+ * regression, and the infra-error cell's times are not compared. */
+static void test_diff_infra_is_not_a_regression(void **state)
+{
+	json_object *old_report = load_fixture("shard-1/report.json");
+	json_object *new_report = load_fixture("attempts-1/report.json");
+	json_object *findings;
+
+	(void)state;
+	/* shard-1: C1 fail, C3 pass, C5 pass (refused), all booting in 15 s */
+	set_boot_ms(cell_by_id(new_report, C5), 40000);
+	set_boot_ms(cell_by_id(old_report, C3), 15000);
+	set_string(cell_by_id(old_report, C3), "verdict", "not-run");
+	set_boot_ms(cell_by_id(new_report, C3), 40000);
+	findings = hpci_report_diff(old_report, new_report, &default_thresholds);
+	assert_int_equal(count_findings(findings, "infra", C5), 1);
+	assert_int_equal(count_findings(findings, "boot-time", C5), 0);
+	assert_int_equal(count_findings(findings, "boot-time", C3), 0);
+	assert_int_equal(count_findings(findings, "changed", C3), 1);  /* not-run -> pass */
+	assert_int_equal(count_findings(findings, "changed", C1), 1);  /* fail -> flaky */
+	assert_int_equal(json_object_array_length(findings), 3);
+	assert_int_equal(hpci_diff_regressions(findings), 0);
+	json_object_put(findings);
+
+	/* and back: infra-error -> pass is no recovery either */
+	findings = hpci_report_diff(new_report, old_report, &default_thresholds);
+	assert_int_equal(count_findings(findings, "infra", C5), 1);
+	assert_int_equal(count_findings(findings, "recovered", C5), 0);
 	assert_int_equal(hpci_diff_regressions(findings), 0);
 	json_object_put(findings);
 	json_object_put(old_report);
@@ -880,7 +1323,8 @@ static void test_cli_writes_files(void **state)
 	require_binary();
 	r = run(merge);
 	assert_int_equal(r.status, 0);
-	assert_contains(r.out->str, "6 cells, 4 pass, 1 fail, 1 known issue, 0 not run");
+	assert_contains(r.out->str, "6 cells, 4 pass, 1 fail, 0 flaky, 1 known issue, "
+			"0 infra error, 0 not run\n");
 	result_free(&r);
 	assert_int_equal(hpci_report_load(merged, &report), 0);
 	json_object_put(report);
@@ -892,6 +1336,58 @@ static void test_cli_writes_files(void **state)
 	assert_int_equal(r.status, 0);
 	assert_true(hpci_is_file(html));
 	result_free(&r);
+	hpci_rm_rf(dir);
+}
+
+/* The verdicts through the binary: merge's counts, merge refusing other
+ * filters, diff's exit status for became-flaky (1) and infra (0). */
+static void test_cli_flaky_and_infra(void **state)
+{
+	g_autofree char *dir = tmp_dir();
+	g_autofree char *s1 = fixture("attempts-1/report.json");
+	g_autofree char *s2 = fixture("attempts-2/report.json");
+	g_autofree char *shard1 = fixture("shard-1/report.json");
+	g_autofree char *merged = g_build_filename(dir, "merged.json", NULL);
+	json_object *steady = load_fixture("attempts-1/report.json");
+	g_autofree char *other = NULL, *steady_path = NULL;
+	const char *merge[] = { "merge", merged, s1, s2, NULL };
+	const char *refused[] = { "merge", merged, s1, NULL, NULL };
+	const char *became_flaky[] = { "diff", NULL, s1, NULL };
+	const char *infra[] = { "diff", shard1, s1, NULL };
+	struct result r;
+
+	(void)state;
+	require_binary();
+	r = run(merge);
+	assert_int_equal(r.status, 0);
+	assert_contains(r.out->str, "6 cells, 1 pass, 1 fail, 2 flaky, 1 known issue, "
+			"1 infra error, 0 not run\n");
+	result_free(&r);
+	assert_true(hpci_rm_rf(merged) == 0);
+
+	refused[3] = other = with_run_key(dir, "attempts-2/report.json", "filters",
+					  strings("qemu=patched", NULL));
+	r = run(refused);
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err->str, "ran different filters");
+	assert_false(hpci_is_file(merged));
+	result_free(&r);
+
+	set_string(cell_by_id(steady, C1), "verdict", "pass");
+	set_string(cell_by_id(steady, C1), "outcome", "pass");
+	became_flaky[1] = steady_path = write_json(dir, "steady.json", steady);
+	r = run(became_flaky);
+	assert_int_equal(r.status, 1);
+	assert_contains(r.out->str, "became-flaky " C1);
+	result_free(&r);
+
+	/* C5 pass -> infra-error, C1 fail -> flaky: no regression */
+	r = run(infra);
+	assert_int_equal(r.status, 0);
+	assert_contains(r.out->str, "infra        " C5 ": verdict pass -> infra-error");
+	assert_contains(r.out->str, "0 regressions\n");
+	result_free(&r);
+	json_object_put(steady);
 	hpci_rm_rf(dir);
 }
 
@@ -907,21 +1403,32 @@ int main(void)
 		cmocka_unit_test(test_merge_refuses_a_cell_that_ran_twice),
 		cmocka_unit_test(test_merge_refuses_different_matrices),
 		cmocka_unit_test(test_merge_follows_the_matrix_file),
+		cmocka_unit_test(test_merge_shards_with_attempts),
+		cmocka_unit_test(test_merge_refuses_different_filters),
+		cmocka_unit_test(test_merge_filters_are_a_set),
+		cmocka_unit_test(test_merge_refuses_other_shards),
 		cmocka_unit_test(test_junit_validates_and_counts),
+		cmocka_unit_test(test_known_issue_note_both_forms),
+		cmocka_unit_test(test_known_issues_in_junit_and_html),
 		cmocka_unit_test(test_junit_infra_error_is_an_error),
+		cmocka_unit_test(test_junit_flaky_fails_infra_errs),
 		cmocka_unit_test(test_junit_schema_rejects_bad_xml),
 		cmocka_unit_test(test_html_grid_has_one_box_per_cell),
 		cmocka_unit_test(test_html_charts_have_one_bar_each),
 		cmocka_unit_test(test_html_escapes_everything),
+		cmocka_unit_test(test_html_flaky_infra_and_attempts),
 		cmocka_unit_test(test_diff_noise_rule),
 		cmocka_unit_test(test_diff_identical),
 		cmocka_unit_test(test_diff_finds_regression_and_timing),
 		cmocka_unit_test(test_diff_boot_15s_to_25s_not_15_5s),
 		cmocka_unit_test(test_diff_outcomes_presence_and_plugs),
+		cmocka_unit_test(test_diff_became_flaky),
+		cmocka_unit_test(test_diff_infra_is_not_a_regression),
 		cmocka_unit_test(test_cli_help),
 		cmocka_unit_test(test_cli_bad_inputs_exit_2),
 		cmocka_unit_test(test_cli_diff_exit_status),
 		cmocka_unit_test(test_cli_writes_files),
+		cmocka_unit_test(test_cli_flaky_and_infra),
 	};
 	int failed;
 
