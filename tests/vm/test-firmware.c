@@ -182,9 +182,11 @@ static void test_debug_firmware_cells(void **state)
 		fprintf(stderr, "burst cell: known issue %s: %s\n", vm_get_str(burst, "outcome"),
 			vm_get_str(burst, "evidence"));
 	} else {
-		if (strcmp(vm_get_str(burst, "outcome"), "pass") != 0)
+		if (strcmp(vm_get_str(burst, "outcome"), "pass") != 0) {
+			vm_print_cell_evidence(out, burst);
 			fail_msg("burst cell: %s: %s", vm_get_str(burst, "outcome"),
 				 vm_get_str(burst, "evidence"));
+		}
 		/* The guest booted them with the same APIC IDs (the check would
 		 * have made the cell a mismatch otherwise). */
 		assert_int_equal(json_object_array_length(vm_get(burst, "firmware_problems")), 0);
@@ -200,9 +202,11 @@ static void test_debug_firmware_cells(void **state)
 		fprintf(stderr, "unplug cell: known issue %s: %s\n", vm_get_str(unplug, "outcome"),
 			vm_get_str(unplug, "evidence"));
 	} else {
-		if (strcmp(vm_get_str(unplug, "outcome"), "pass") != 0)
+		if (strcmp(vm_get_str(unplug, "outcome"), "pass") != 0) {
+			vm_print_cell_evidence(out, unplug);
 			fail_msg("unplug cell: %s: %s", vm_get_str(unplug, "outcome"),
 				 vm_get_str(unplug, "evidence"));
+		}
 		assert_int_equal(json_object_get_int64(vm_get(unplug, "firmware.unplugs.0.apic_id")),
 				 1);
 		assert_true(json_object_get_boolean(vm_get(unplug, "firmware.unplugs.0.completed")));

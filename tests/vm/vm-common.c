@@ -97,6 +97,48 @@ bool vm_declared_known_issue(json_object *cell)
 	return false;
 }
 
+#define EVENTS_TAIL_LINES 25
+
+static void print_attempt(const char *label, json_object *a)
+{
+	fprintf(stderr, "  %s: %s (%s)\n    error: %s\n    evidence: %s\n", label,
+		vm_get_str(a, "outcome"), vm_get_str(a, "verdict"), vm_get_str(a, "error"),
+		vm_get_str(a, "evidence"));
+}
+
+void vm_print_cell_evidence(const char *report_dir, json_object *cell)
+{
+	json_object *attempts = vm_get(cell, "attempts");
+	g_autofree char *events = g_build_filename(report_dir, vm_get_str(cell, "dir"),
+						   "events.log", NULL);
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	guint n, from;
+
+	fprintf(stderr, "cell %s: outcome %s, verdict %s, expected %s\n", vm_get_str(cell, "id"),
+		vm_get_str(cell, "outcome"), vm_get_str(cell, "verdict"),
+		vm_get_str(cell, "expected.outcome"));
+	if (!attempts)
+		print_attempt("the one attempt", cell);
+	for (size_t i = 0; attempts && i < json_object_array_length(attempts); i++) {
+		json_object *a = json_object_array_get_idx(attempts, i);
+		g_autofree char *label = g_strdup_printf("attempt %d",
+							 json_object_get_int(vm_get(a, "attempt")));
+
+		print_attempt(label, a);
+	}
+	if (!g_file_get_contents(events, &text, NULL, NULL)) {
+		fprintf(stderr, "  (no %s)\n", events);
+		return;
+	}
+	lines = g_strsplit(g_strchomp(text), "\n", -1);
+	n = g_strv_length(lines);
+	from = n > EVENTS_TAIL_LINES ? n - EVENTS_TAIL_LINES : 0;
+	fprintf(stderr, "  last %u lines of %s:\n", n - from, events);
+	for (guint i = from; i < n; i++)
+		fprintf(stderr, "    %s\n", lines[i]);
+}
+
 unsigned vm_count_domains(const char *prefix)
 {
 	g_autoptr(hpci_virt) virt = NULL;

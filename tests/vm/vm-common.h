@@ -25,6 +25,11 @@ const char *vm_get_str(json_object *o, const char *path);
  * as a known issue, and the declaration names evidence kept in the
  * repository: a product bug the matrix found, not a surprise. */
 bool vm_declared_known_issue(json_object *cell);
+/* Prints to stderr what the run recorded about a cell that did not go as
+ * expected: every attempt's outcome, error and evidence, and the end of the
+ * deciding attempt's events.log, so a CI log keeps the evidence after the
+ * report directory is gone. */
+void vm_print_cell_evidence(const char *report_dir, json_object *cell);
 /* Domains of the libvirt connection whose name starts with prefix. */
 unsigned vm_count_domains(const char *prefix);
 /* Processes whose command line contains needle. */
