@@ -22,9 +22,9 @@
 /* OVMF (a RELEASE build) prints nothing for the first 10-15 s of a boot. */
 #define BOOT_QUIET_BEFORE_SAMPLING_MS 30000
 #define SAMPLE_PERIOD_MS 5000
-/* How long a CPU must sit in SMM at one RIP to be hung.  A healthy SMI lasts
+/* How long a CPU must sit in SMM in one spin loop (regdump.h) to be hung.  A healthy SMI lasts
  * milliseconds even under TCG (facts, section 6), but with cells sharing the
- * host's cores SMM rendezvous were seen stalled at one RIP for up to 25 s and
+ * host's cores SMM rendezvous were seen stalled in one loop for up to 25 s and
  * then complete (firmware-debug.json burst, 2026-11-23): a 2 s window called
  * those hangs.  Shorter stalls are reported as stalls, not failures. */
 #define HANG_WINDOW_MS 60000
@@ -147,7 +147,7 @@ static gint64 sample_span_ms(struct cell_run *cr)
 			   g_array_index(cr->sample_times, gint64, 0);
 }
 
-/* The guest went on: when the samples so far had a CPU in SMM at one RIP,
+/* The guest went on: when the samples so far had a CPU spinning in SMM,
  * that was an SMM stall, which the report counts. */
 static void note_smm_stall(struct cell_run *cr)
 {
@@ -158,7 +158,7 @@ static void note_smm_stall(struct cell_run *cr)
 		return;
 	cr->res->smm_stalls++;
 	cr->res->smm_stall_longest_ms = MAX(cr->res->smm_stall_longest_ms, span);
-	hpci_obs_note(&cr->obs, "CPU#%d sat in SMM at one RIP over %u samples (%" G_GINT64_FORMAT
+	hpci_obs_note(&cr->obs, "CPU#%d spun in SMM over %u samples (%" G_GINT64_FORMAT
 		      " ms), then the guest went on: an SMM stall, not a hang",
 		      cpu, cr->samples->len, span);
 }
@@ -172,7 +172,7 @@ static bool any_serial(const struct hpci_event *ev, void *data)
 /*
  * Waits for a guest event.  While the guest is silent it samples the CPU
  * registers and gives up early with -EDEADLK when one CPU sits in SMM at the
- * same RIP over HANG_WINDOW_MS, so a hang is classified then, not only at a
+ * same spin loop over HANG_WINDOW_MS, so a hang is classified then, not only at a
  * longer step timeout.  Returns 0, -ETIMEDOUT, -EDEADLK, -ESHUTDOWN or
  * -EINTR.  *cursor moves past what was examined, so successive waits for
  * several events of one kind each find a new one.

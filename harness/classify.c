@@ -41,15 +41,20 @@ static const struct hpci_event *guest_crash_line(GPtrArray *events)
 static char *describe_stuck(GPtrArray *samples, int cpu, gint64 span_ms)
 {
 	GArray *last = g_ptr_array_index(samples, samples->len - 1);
+	guint64 lo = 0, hi = 0;
+	g_autofree char *where = NULL;
 
+	(void)hpci_regdump_smm_spin(samples, cpu, &lo, &hi);
+	where = lo == hi ? g_strdup_printf("at RIP=%016" G_GINT64_MODIFIER "x", lo)
+			 : g_strdup_printf("in a spin loop at RIP=%016" G_GINT64_MODIFIER "x-%016"
+					   G_GINT64_MODIFIER "x", lo, hi);
 	for (guint i = 0; i < last->len; i++) {
 		const struct hpci_cpu_regs *c = &g_array_index(last, struct hpci_cpu_regs, i);
 
 		if (c->index == cpu)
-			return g_strdup_printf("CPU#%d stayed in SMM at RIP=%016" G_GINT64_MODIFIER "x "
-					       "(CS base %08" G_GINT64_MODIFIER "x) in %u register "
-					       "samples over %" G_GINT64_FORMAT " ms",
-					       cpu, c->ip, c->cs_base, samples->len, span_ms);
+			return g_strdup_printf("CPU#%d stayed in SMM %s (CS base %08" G_GINT64_MODIFIER
+					       "x) in %u register samples over %" G_GINT64_FORMAT " ms",
+					       cpu, where, c->cs_base, samples->len, span_ms);
 	}
 	return g_strdup_printf("CPU#%d stayed in SMM", cpu);
 }

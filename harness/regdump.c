@@ -73,6 +73,32 @@ static const struct hpci_cpu_regs *find_cpu(GArray *cpus, int index)
 	return NULL;
 }
 
+bool hpci_regdump_smm_spin(GPtrArray *samples, int cpu, guint64 *ret_lo, guint64 *ret_hi)
+{
+	const struct hpci_cpu_regs *c0;
+	guint64 lo, hi;
+
+	if (!samples || samples->len < 2 ||
+	    !(c0 = find_cpu(g_ptr_array_index(samples, 0), cpu)) || !c0->smm)
+		return false;
+	lo = hi = c0->ip;
+	for (guint s = 1; s < samples->len; s++) {
+		const struct hpci_cpu_regs *c = find_cpu(g_ptr_array_index(samples, s), cpu);
+
+		if (!c || !c->smm || c->cs_base != c0->cs_base)
+			return false;
+		lo = MIN(lo, c->ip);
+		hi = MAX(hi, c->ip);
+	}
+	if (hi - lo >= HPCI_SPIN_LOOP_BYTES)
+		return false;
+	if (ret_lo)
+		*ret_lo = lo;
+	if (ret_hi)
+		*ret_hi = hi;
+	return true;
+}
+
 int hpci_regdump_smm_stuck(GPtrArray *samples)
 {
 	GArray *first;
@@ -81,17 +107,10 @@ int hpci_regdump_smm_stuck(GPtrArray *samples)
 		return -1;
 	first = g_ptr_array_index(samples, 0);
 	for (guint i = 0; i < first->len; i++) {
-		const struct hpci_cpu_regs *c0 = &g_array_index(first, struct hpci_cpu_regs, i);
-		bool stuck = c0->smm;
+		int cpu = g_array_index(first, struct hpci_cpu_regs, i).index;
 
-		for (guint s = 1; stuck && s < samples->len; s++) {
-			const struct hpci_cpu_regs *c = find_cpu(g_ptr_array_index(samples, s),
-								 c0->index);
-
-			stuck = c && c->smm && c->ip == c0->ip && c->cs_base == c0->cs_base;
-		}
-		if (stuck)
-			return c0->index;
+		if (hpci_regdump_smm_spin(samples, cpu, NULL, NULL))
+			return cpu;
 	}
 	return -1;
 }

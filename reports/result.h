@@ -43,7 +43,7 @@ struct hpci_cell_result {
 	unsigned smi_runs_survived; /* ... and completed, guest healthy after */
 	unsigned smi_accesses;      /* UEFI variable accesses (each an SMI) done */
 	gint64 smi_ms;              /* time spent in SMI bursts */
-	unsigned smm_stalls;        /* a CPU sat in SMM at one RIP, then went on */
+	unsigned smm_stalls;        /* a CPU spun in SMM, then went on */
 	gint64 smm_stall_longest_ms;
 	/* The firmware's debug log, parsed when the firmware writes one
 	 * (cell->firmware.verbose), else NULL; and what disagreed with it. */

@@ -98,7 +98,7 @@ static void test_stock_qemu_hangs_in_smm(void **state)
 	assert_string_equal(vm_get_str(cell, "verdict"), "pass");
 	assert_non_null(strstr(vm_get_str(cell, "evidence"), "stayed in SMM"));
 	/* Classified from register samples by the plug step's 60 s time limit
-	 * at the latest (a hang needs 60 s at one RIP in SMM, so here the limit
+	 * at the latest (a hang needs 60 s in one SMM spin loop, so here the limit
 	 * comes first), then torn down: not left to run on. */
 	plugged = json_object_get_int64(vm_get(cell, "timings.plugs.0.request_ms"));
 	finished = json_object_get_int64(vm_get(cell, "timings.duration_ms"));

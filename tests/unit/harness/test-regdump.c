@@ -52,21 +52,52 @@ static void test_stuck_in_smm_over_samples(void **state)
 	assert_int_equal(hpci_regdump_smm_stuck(samples), 0);
 }
 
-static void test_moving_rip_is_not_stuck(void **state)
+/* Two samples of the hang dump, the second with CPU#0's RIP replaced. */
+static GPtrArray *hang_with_second_rip(const char *rip)
 {
-	g_autoptr(GPtrArray) samples = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
+	GPtrArray *samples = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
 	g_autofree char *text = fixture_read("harness/regdump-hang-smm-0.txt");
 	g_autofree char *moved = g_strdup(text);
 	GArray *cpus = NULL;
 
-	(void)state;
-	/* Same dump, CPU#0 one instruction further: SMM code that progresses. */
-	memcpy(strstr(moved, "RIP=000000001f9d8d42"), "RIP=000000001f9d8d44", 20);
+	memcpy(strstr(moved, "RIP=000000001f9d8d42"), rip, strlen(rip));
 	assert_int_equal(hpci_regdump_parse(text, &cpus), 0);
 	g_ptr_array_add(samples, cpus);
 	assert_int_equal(hpci_regdump_parse(moved, &cpus), 0);
 	g_ptr_array_add(samples, cpus);
+	return samples;
+}
+
+static void test_moving_rip_is_not_stuck(void **state)
+{
+	/* CPU#0 4 KiB further on: SMM code that progresses. */
+	g_autoptr(GPtrArray) samples = hang_with_second_rip("RIP=000000001f9d9d42");
+
+	(void)state;
 	assert_int_equal(hpci_regdump_smm_stuck(samples), -1);
+	assert_false(hpci_regdump_smm_spin(samples, 0, NULL, NULL));
+}
+
+static void test_spin_loop_is_stuck(void **state)
+{
+	/* A sample that caught the loop at its head, 13 bytes before the usual
+	 * RIP (as on the stock-QEMU hang): still the same loop. */
+	g_autoptr(GPtrArray) samples = hang_with_second_rip("RIP=000000001f9d8d35");
+	g_autoptr(GPtrArray) edge = hang_with_second_rip("RIP=000000001f9d8e42");
+	g_autoptr(GPtrArray) beyond = hang_with_second_rip("RIP=000000001f9d8e41");
+	guint64 lo = 0, hi = 0;
+
+	(void)state;
+	assert_int_equal(hpci_regdump_smm_stuck(samples), 0);
+	assert_true(hpci_regdump_smm_spin(samples, 0, &lo, &hi));
+	assert_int_equal(lo, 0x1f9d8d35);
+	assert_int_equal(hi, 0x1f9d8d42);
+	/* HPCI_SPIN_LOOP_BYTES apart is too far; one byte less is one loop. */
+	assert_int_equal(HPCI_SPIN_LOOP_BYTES, 0x100);
+	assert_int_equal(hpci_regdump_smm_stuck(edge), -1);
+	assert_int_equal(hpci_regdump_smm_stuck(beyond), 0);
+	/* CPU#1 is halted outside SMM. */
+	assert_false(hpci_regdump_smm_spin(samples, 1, NULL, NULL));
 }
 
 static void test_idle_guest_is_not_stuck(void **state)
@@ -99,6 +130,7 @@ int main(void)
 		cmocka_unit_test(test_parse_hang_dump),
 		cmocka_unit_test(test_stuck_in_smm_over_samples),
 		cmocka_unit_test(test_moving_rip_is_not_stuck),
+		cmocka_unit_test(test_spin_loop_is_stuck),
 		cmocka_unit_test(test_idle_guest_is_not_stuck),
 		cmocka_unit_test(test_garbage_is_an_error),
 	};
