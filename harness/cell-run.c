@@ -22,11 +22,12 @@
 /* OVMF (a RELEASE build) prints nothing for the first 10-15 s of a boot. */
 #define BOOT_QUIET_BEFORE_SAMPLING_MS 30000
 #define SAMPLE_PERIOD_MS 5000
-/* How long a CPU must sit in SMM in one spin loop (regdump.h) to be hung.  A healthy SMI lasts
- * milliseconds even under TCG (facts, section 6), but with cells sharing the
- * host's cores SMM rendezvous were seen stalled in one loop for up to 25 s and
- * then complete (firmware-debug.json burst, 2026-11-23): a 2 s window called
- * those hangs.  Shorter stalls are reported as stalls, not failures. */
+/* How long a CPU must spin in SMM in one loop (regdump.h) to be hung.  A
+ * healthy SMI lasts milliseconds even under TCG (facts, section 6), but with
+ * cells sharing the host's cores SMM rendezvous were seen stalled in one loop
+ * for up to 25 s and then complete (firmware-debug.json burst, 2026-11-23): a
+ * 2 s window called those hangs.  Shorter stalls are reported as stalls, not
+ * failures. */
 #define HANG_WINDOW_MS 60000
 #define HANG_SAMPLES (HANG_WINDOW_MS / SAMPLE_PERIOD_MS + 1)
 #define AGENT_TIMEOUT_S 10
@@ -171,9 +172,9 @@ static bool any_serial(const struct hpci_event *ev, void *data)
 
 /*
  * Waits for a guest event.  While the guest is silent it samples the CPU
- * registers and gives up early with -EDEADLK when one CPU sits in SMM at the
- * same spin loop over HANG_WINDOW_MS, so a hang is classified then, not only at a
- * longer step timeout.  Returns 0, -ETIMEDOUT, -EDEADLK, -ESHUTDOWN or
+ * registers and gives up early with -EDEADLK when one CPU spins in SMM in one
+ * loop over HANG_WINDOW_MS, so a hang is classified then, not only at a longer
+ * step timeout.  Returns 0, -ETIMEDOUT, -EDEADLK, -ESHUTDOWN or
  * -EINTR.  *cursor moves past what was examined, so successive waits for
  * several events of one kind each find a new one.
  */

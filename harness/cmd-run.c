@@ -416,26 +416,23 @@ static void fill_host(struct hpci_run_report *report, const struct hpci_matrix *
 	report->matrix_sha256 = g_strdup(matrix->sha256);
 }
 
+static void count_verdicts(const struct hpci_run_report *report,
+			  unsigned counts[HPCI_VERDICT__COUNT])
+{
+	for (guint i = 0; i < report->results->len; i++)
+		counts[hpci_cell_verdict(g_ptr_array_index(report->results, i))]++;
+}
+
 static int exit_status(const struct hpci_run_report *report)
 {
-	bool product = false, infra = false;
+	unsigned counts[HPCI_VERDICT__COUNT] = { 0 };
 
 	if (report->interrupted)
 		return HPCI_EXIT_INTERRUPTED;
-	for (guint i = 0; i < report->results->len; i++) {
-		switch (hpci_cell_verdict(g_ptr_array_index(report->results, i))) {
-		case HPCI_VERDICT_FAIL:
-		case HPCI_VERDICT_FLAKY:
-			product = true;
-			break;
-		case HPCI_VERDICT_INFRA_ERROR:
-			infra = true;
-			break;
-		default:
-			break;
-		}
-	}
-	return product ? HPCI_EXIT_FAILURES : infra ? HPCI_EXIT_INFRA : HPCI_EXIT_OK;
+	count_verdicts(report, counts);
+	if (counts[HPCI_VERDICT_FAIL] || counts[HPCI_VERDICT_FLAKY])
+		return HPCI_EXIT_FAILURES;
+	return counts[HPCI_VERDICT_INFRA_ERROR] ? HPCI_EXIT_INFRA : HPCI_EXIT_OK;
 }
 
 static void print_summary(const struct hpci_run_report *report, const char *report_path)
@@ -443,8 +440,7 @@ static void print_summary(const struct hpci_run_report *report, const char *repo
 	unsigned counts[HPCI_VERDICT__COUNT] = { 0 };
 	g_autoptr(GString) s = g_string_new(NULL);
 
-	for (guint i = 0; i < report->results->len; i++)
-		counts[hpci_cell_verdict(g_ptr_array_index(report->results, i))]++;
+	count_verdicts(report, counts);
 	g_string_append_printf(s, "%u of %u cells as expected", counts[HPCI_VERDICT_PASS],
 			       report->results->len);
 	for (unsigned v = 0; v < HPCI_VERDICT__COUNT; v++) {
