@@ -40,6 +40,48 @@ static const char *skip_kernel_stamp(const char *line)
 	return p;
 }
 
+/* Length of a kernel timestamp "[    3.945778]" at s, or 0. */
+static size_t kernel_stamp_len(const char *s)
+{
+	const char *p = s;
+	size_t digits = 0;
+
+	if (*p++ != '[')
+		return 0;
+	while (*p == ' ')
+		p++;
+	while (g_ascii_isdigit(*p))
+		p++, digits++;
+	if (!digits || *p++ != '.')
+		return 0;
+	for (digits = 0; g_ascii_isdigit(*p); p++)
+		digits++;
+	if (digits != 6 || *p != ']')
+		return 0;
+	return (size_t)(p + 1 - s);
+}
+
+void hpci_guest_lines_splice(GString *held, const char *raw, GPtrArray *out)
+{
+	g_autofree char *line = g_strconcat(held->str, raw, NULL);
+	const char *record = NULL;
+
+	g_string_truncate(held, 0);
+	/* A record that starts the line is an ordinary kernel line. */
+	for (const char *p = strchr(line + (*line != 0), '['); p; p = strchr(p + 1, '[')) {
+		if (kernel_stamp_len(p)) {
+			record = p;
+			break;
+		}
+	}
+	if (!record) {
+		g_ptr_array_add(out, g_steal_pointer(&line));
+		return;
+	}
+	g_string_append_len(held, line, record - line);
+	g_ptr_array_add(out, g_strdup(record));
+}
+
 static const struct {
 	const char *prefix;
 	enum hpci_guest_line_kind kind;

@@ -2,6 +2,8 @@
 #ifndef HPCI_GUEST_LINE_H
 #define HPCI_GUEST_LINE_H
 
+#include <glib.h>
+
 /*
  * What one line of the guest's serial console means.  The image's init
  * prints the HPCI-* lines (images/README.md, "guest contract"); the kernel's
@@ -28,6 +30,19 @@ struct hpci_guest_line {
 	int cpu;    /* the CPU number for the CPU kinds, else -1 */
 	long apic;  /* HPCI_LINE_KERNEL_CPU_APIC: the CPU's APIC ID, else -1 */
 };
+
+/*
+ * The image's HPCI-* lines and the kernel share the serial console, and a
+ * kernel record can land inside a line the guest's userspace is writing:
+ * "HPCI-CPU-ADDED 1[    3.945778] CPU2 has been hot-added", then the rest
+ * of the userspace line ("" here) after the record's newline.  Reassembles
+ * the console's logical lines from one raw line (without its newline):
+ * appends to `out` (a GPtrArray of g_free'd strings) the kernel record cut
+ * out of the middle of `raw`, or the whole line joined with the fragment
+ * `held` kept from the line before.  `held` carries a cut fragment to the
+ * next raw line.
+ */
+void hpci_guest_lines_splice(GString *held, const char *raw, GPtrArray *out);
 
 /* Classifies one line (without its newline); never fails. */
 struct hpci_guest_line hpci_guest_line_parse(const char *line);

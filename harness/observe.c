@@ -164,7 +164,17 @@ struct hpci_tail {
 	int stop_fd;      /* eventfd: tells the thread to drain and leave */
 	GThread *thread;
 	GString *partial;
+	GString *held;    /* a userspace fragment a kernel record cut short */
 };
+
+static void emit(struct hpci_tail *tail, const char *raw)
+{
+	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+
+	hpci_guest_lines_splice(tail->held, raw, lines);
+	for (guint i = 0; i < lines->len; i++)
+		hpci_obs_serial(tail->obs, g_ptr_array_index(lines, i));
+}
 
 static void feed(struct hpci_tail *tail, const char *buf, ssize_t n)
 {
@@ -174,7 +184,7 @@ static void feed(struct hpci_tail *tail, const char *buf, ssize_t n)
 		if (c == '\n' || tail->partial->len >= MAX_LINE) {
 			if (tail->partial->len && tail->partial->str[tail->partial->len - 1] == '\r')
 				g_string_truncate(tail->partial, tail->partial->len - 1);
-			hpci_obs_serial(tail->obs, tail->partial->str);
+			emit(tail, tail->partial->str);
 			g_string_truncate(tail->partial, 0);
 			if (c == '\n')
 				continue;
@@ -216,8 +226,8 @@ static gpointer tail_thread(gpointer data)
 			break;
 	}
 	drain(tail);
-	if (tail->partial->len)
-		hpci_obs_serial(tail->obs, tail->partial->str);
+	if (tail->partial->len || tail->held->len)
+		emit(tail, tail->partial->str);
 	return NULL;
 }
 
@@ -229,6 +239,7 @@ int hpci_tail_start(const char *path, struct hpci_obs *obs, struct hpci_tail **r
 	tail->obs = obs;
 	tail->file_fd = tail->inotify_fd = tail->stop_fd = -1;
 	tail->partial = g_string_new(NULL);
+	tail->held = g_string_new(NULL);
 	tail->file_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (tail->file_fd < 0) {
 		ret_code = hpci_error_errno(errno, "cannot open '%s'", path);
@@ -268,5 +279,6 @@ void hpci_tail_stop(struct hpci_tail *tail)
 	if (tail->stop_fd >= 0)
 		close(tail->stop_fd);
 	g_string_free(tail->partial, TRUE);
+	g_string_free(tail->held, TRUE);
 	g_free(tail);
 }
