@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef HPCI_SOURCE_ROOT
@@ -126,6 +127,72 @@ out:
 	return rc;
 }
 
+/* configure's --enable-sanitizers: AddressSanitizer and UBSan. */
+static bool sanitized(const struct plan *plan)
+{
+	for (guint i = 0; i < plan->configure->len; i++) {
+		if (strcmp(plan->configure->pdata[i], "--enable-sanitizers") == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * libvirt probes an emulator with -daemonize.  GCC 12's AddressSanitizer
+ * does not hold its allocator locks across fork(): when another QEMU thread
+ * (RCU) allocates at the moment of the daemonizing fork, the child inherits
+ * a locked size class and hangs in its first malloc (seen 2 of 3 probes).
+ * A sanitized build therefore runs through this wrapper.  It daemonizes in
+ * the shell instead: QEMU runs without -daemonize in the background, and the
+ * wrapper exits once the QMP socket libvirt asked for exists, as QEMU's own
+ * -daemonize parent would.  Leak checking is off (LeakSanitizer at exit of a
+ * forked process hangs the same way) and the first error aborts, so a memory
+ * error ends QEMU, with the report in the domain's log, instead of letting
+ * it run on corrupted.
+ */
+#define SANITIZER_WRAPPER_VERSION "asan-wrapper-2"
+static const char sanitizer_wrapper[] =
+	"#!/bin/sh\n"
+	"# hotplug-ci: QEMU built with --enable-sanitizers; see install_emulator() in\n"
+	"# qemu-build/qemu-build.c for why this wrapper daemonizes QEMU itself.\n"
+	"ASAN_OPTIONS=\"detect_leaks=0:abort_on_error=1:halt_on_error=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}\"\n"
+	"export ASAN_OPTIONS\n"
+	"qemu=\"$0.bin\"\n"
+	"daemonize= qmp= prev=\n"
+	"for a; do\n"
+	"\tshift\n"
+	"\tcase $prev in -qmp) qmp=${a#unix:}; qmp=${qmp%%,*} ;; esac\n"
+	"\tprev=$a\n"
+	"\tif [ \"$a\" = -daemonize ]; then daemonize=1; else set -- \"$@\" \"$a\"; fi\n"
+	"done\n"
+	"[ -n \"$daemonize\" ] || exec \"$qemu\" \"$@\"\n"
+	"if [ -z \"$qmp\" ]; then echo \"$0: -daemonize needs -qmp unix:PATH here\" >&2; exit 1; fi\n"
+	"setsid \"$qemu\" \"$@\" </dev/null >/dev/null 2>&1 &\n"
+	"pid=$!\n"
+	"n=0\n"
+	"while [ ! -S \"$qmp\" ]; do\n"
+	"\tkill -0 $pid 2>/dev/null || { wait $pid; exit $?; }\n"
+	"\tn=$((n + 1)); [ $n -lt 1200 ] || { kill $pid; exit 1; }\n"
+	"\tsleep 0.05\n"
+	"done\n"
+	"exit 0\n";
+
+static int install_emulator(const struct plan *plan, const char *built, const char *emulator)
+{
+	g_autofree char *real = NULL;
+	int rc;
+
+	if (!sanitized(plan))
+		return hpci_copy_file(built, emulator, 0755);
+	real = g_strconcat(emulator, ".bin", NULL);
+	if ((rc = hpci_copy_file(built, real, 0755)) < 0 ||
+	    (rc = hpci_write_file(emulator, sanitizer_wrapper, -1)) < 0)
+		return rc;
+	if (chmod(emulator, 0755) < 0)
+		return hpci_error_errno(errno, "cannot make '%s' executable", emulator);
+	return 0;
+}
+
 static int make_plan(const struct hpci_qemu_request *req, struct plan *plan)
 {
 	struct hpci_hash h;
@@ -161,6 +228,8 @@ static int make_plan(const struct hpci_qemu_request *req, struct plan *plan)
 	for (guint i = 0; i < plan->configure->len; i++)
 		hpci_hash_str(&h, "configure", plan->configure->pdata[i]);
 	hpci_hash_str(&h, "compiler", plan->compiler);
+	if (sanitized(plan))
+		hpci_hash_str(&h, "emulator", SANITIZER_WRAPPER_VERSION);
 	plan->key = hpci_hash_finish(&h);
 	return 0;
 }
@@ -300,7 +369,7 @@ static int build_entry(const struct plan *plan, const char *dir)
 	    (rc = configure(plan, src, build, dir, log)) < 0 ||
 	    (rc = compile(build, dir, log)) < 0)
 		return rc;
-	if ((rc = hpci_mkdir_p(bin, 0755)) < 0 || (rc = hpci_copy_file(built, emulator, 0755)) < 0)
+	if ((rc = hpci_mkdir_p(bin, 0755)) < 0 || (rc = install_emulator(plan, built, emulator)) < 0)
 		return rc;
 	if ((rc = hpci_cmd_version(emulator, PROBE_TIMEOUT_MS, &version)) < 0) {
 		hpci_error_prefix("the QEMU just built does not run");
