@@ -298,7 +298,8 @@ static struct hpci_plug_timing *new_plug(struct cell_run *cr, unsigned vcpu)
 {
 	struct hpci_plug_timing p = {
 		.vcpu = vcpu, .guest_cpu = -1, .request_ms = -1, .returned_ms = -1,
-		.seen_ms = -1, .online_ms = -1, .unplug_request_ms = -1, .removed_ms = -1,
+		.seen_ms = -1, .online_ms = -1, .unplug_request_ms = -1, .unplug_returned_ms = -1,
+		.removed_ms = -1,
 	};
 
 	g_array_append_val(cr->res->plugs, p);
@@ -464,6 +465,8 @@ static int step_unplug(struct cell_run *cr)
 		hpci_obs_note(&cr->obs, "unplug vCPU %u (guest CPU %d)", p->vcpu, p->guest_cpu);
 		p->unplug_request_ms = now(cr);
 		rc = hpci_domain_set_vcpu(cr->dom, p->vcpu, false);
+		p->unplug_returned_ms = now(cr);
+		p->unplug_timed_out = rc == -ETIMEDOUT;
 		/* libvirt gives up waiting for DEVICE_DELETED after a few seconds
 		 * while a slow TCG guest is still offlining: the unplug is pending,
 		 * not failed, and the guest's report decides (facts, section 6). */

@@ -124,6 +124,18 @@ struct hpci_firmware_recipe *hpci_firmware_recipe_copy(const struct hpci_firmwar
 	return copy;
 }
 
+const char *hpci_known_component_name(enum hpci_known_component c)
+{
+	static const char *const names[] = {
+		[HPCI_COMPONENT_SYSTEM_QEMU] = "system-qemu",
+		[HPCI_COMPONENT_SYSTEM_FIRMWARE] = "system-firmware",
+		[HPCI_COMPONENT_GUEST_KERNEL] = "guest-kernel",
+		[HPCI_COMPONENT_LIBVIRT] = "libvirt",
+	};
+
+	return c < G_N_ELEMENTS(names) ? names[c] : NULL;
+}
+
 static void known_issue_clear(gpointer data)
 {
 	struct hpci_known_issue *ki = data;

@@ -128,10 +128,26 @@ struct hpci_firmware_expect {
 	int cpu_hotunplug;
 };
 
+/*
+ * What a known issue is a bug in.  Only components hotplug-ci neither builds
+ * nor patches qualify: a bug in our QEMU or OVMF builds or in our guest image
+ * is ours to fix (in qemu-build/patches, a firmware patch queue, images/),
+ * never to declare.
+ */
+enum hpci_known_component {
+	HPCI_COMPONENT_SYSTEM_QEMU,       /* the distribution's QEMU package, as shipped */
+	HPCI_COMPONENT_SYSTEM_FIRMWARE,   /* the distribution's OVMF images */
+	HPCI_COMPONENT_GUEST_KERNEL,      /* the distribution's kernel in the guest */
+	HPCI_COMPONENT_LIBVIRT,
+	HPCI_COMPONENT__N
+};
+const char *hpci_known_component_name(enum hpci_known_component c);
+
 /* A product bug found and kept: the outcome it produces and what it is. */
 struct hpci_known_issue {
 	enum hpci_outcome outcome;
-	char *note;      /* "note (evidence: PATH)", PATH absolute */
+	enum hpci_known_component component;
+	char *note;      /* "note; upstream: REF (evidence: PATH)", PATH absolute */
 };
 
 /* An empty array of struct hpci_known_issue whose clear function frees each note. */

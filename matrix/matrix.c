@@ -74,7 +74,9 @@ static const char *const step_keys[] = { "op", "sweeps", NULL };
 static const char *const expect_keys[] = {
 	"when", "host", "outcome", "message", "reason", "firmware", "known_issue", NULL
 };
-static const char *const known_issue_keys[] = { "outcome", "note", "evidence", NULL };
+static const char *const known_issue_keys[] = {
+	"outcome", "component", "upstream", "note", "evidence", NULL
+};
 static const char *const expect_firmware_keys[] = {
 	"smram_at_default_smbase", "negotiated", NULL
 };
@@ -1621,6 +1623,58 @@ static int parse_outcome(const struct matrix_parser *p, const char *path, json_o
 	return 0;
 }
 
+/* "component": what the known issue is a bug in, never a part we build. */
+static int parse_component(const struct matrix_parser *p, const char *kpath, json_object *known,
+			   enum hpci_known_component *ret)
+{
+	g_autofree char *cpath = path_key(kpath, "component");
+	const char *name;
+	int rc;
+
+	if ((rc = req_string(p, kpath, known, "component", &name)) < 0)
+		return rc;
+	for (int c = 0; c < HPCI_COMPONENT__N; c++) {
+		if (strcmp(name, hpci_known_component_name(c)) == 0) {
+			*ret = c;
+			return 0;
+		}
+	}
+	return fail(p, cpath, "'%s' is not a component a known issue may name: use system-qemu, "
+		    "system-firmware, guest-kernel or libvirt.  A bug in QEMU or OVMF that "
+		    "hotplug-ci builds or patches, or in its guest image, is fixed in its patch "
+		    "queue, not declared", name);
+}
+
+/*
+ * A known issue in the system QEMU (or firmware) cannot excuse a cell that
+ * runs our build of it: there the bug is ours.
+ */
+static int check_known_issue_components(const struct matrix_parser *p, const struct rule *r,
+					const struct axis_value *const *v, const char *id)
+{
+	g_autofree char *kpath = path_key(r->path, "known_issue");
+
+	for (guint i = 0; r->known_issues && i < r->known_issues->len; i++) {
+		const struct hpci_known_issue *ki =
+			&g_array_index(r->known_issues, struct hpci_known_issue, i);
+		const struct axis_value *ours = NULL;
+
+		if (ki->component == HPCI_COMPONENT_SYSTEM_QEMU && v[AXIS_QEMU]->qemu.recipe)
+			ours = v[AXIS_QEMU];
+		else if (ki->component == HPCI_COMPONENT_SYSTEM_FIRMWARE &&
+			 v[AXIS_FIRMWARE]->firmware.recipe)
+			ours = v[AXIS_FIRMWARE];
+		if (ours)
+			return fail(p, kpath, "cell '%s' runs %s '%s', which hotplug-ci builds (%s.build), "
+				    "but its known issue names the %s: a bug in what we build is "
+				    "fixed in its patch queue, not declared; narrow the rule's "
+				    "'when' to the system build", id, axis_names[ours == v[AXIS_QEMU] ?
+				    AXIS_QEMU : AXIS_FIRMWARE], ours->name, ours->path,
+				    hpci_known_component_name(ki->component));
+	}
+	return 0;
+}
+
 /* One known issue at kpath: a product bug the cell may hit, with the evidence kept. */
 static int parse_known_issue(const struct matrix_parser *p, const char *kpath, json_object *known,
 			     struct rule *r)
@@ -1629,12 +1683,14 @@ static int parse_known_issue(const struct matrix_parser *p, const char *kpath, j
 	g_autofree char *epath = path_key(kpath, "evidence");
 	g_autofree char *evidence_path = NULL;
 	struct hpci_known_issue ki = { .note = NULL };
-	const char *note, *evidence;
+	const char *note, *evidence, *upstream;
 	int rc;
 
 	if ((rc = check_object(p, kpath, known)) < 0 ||
 	    (rc = check_keys(p, kpath, known, known_issue_keys)) < 0 ||
 	    (rc = parse_outcome(p, kpath, known, &ki.outcome)) < 0 ||
+	    (rc = parse_component(p, kpath, known, &ki.component)) < 0 ||
+	    (rc = req_string(p, kpath, known, "upstream", &upstream)) < 0 ||
 	    (rc = req_string(p, kpath, known, "note", &note)) < 0 ||
 	    (rc = req_string(p, kpath, known, "evidence", &evidence)) < 0)
 		return rc;
@@ -1652,7 +1708,7 @@ static int parse_known_issue(const struct matrix_parser *p, const char *kpath, j
 		return fail(p, epath, "evidence '%s' does not exist; keep the logs and register "
 			    "dumps of the failure there (a path relative to the matrix file)",
 			    evidence_path);
-	ki.note = g_strdup_printf("%s (evidence: %s)", note, evidence_path);
+	ki.note = g_strdup_printf("%s; upstream: %s (evidence: %s)", note, upstream, evidence_path);
 	g_array_append_val(r->known_issues, ki);
 	return 0;
 }
@@ -1962,7 +2018,8 @@ static int make_cell(const struct matrix_parser *p, const guint *idx, struct hpc
 	cell->expect.firmware = (struct hpci_firmware_expect){ HPCI_FACT_ANY, HPCI_FACT_ANY,
 							       HPCI_FACT_ANY, HPCI_FACT_ANY };
 	if ((expect = expectation(p, idx))) {
-		if ((rc = check_firmware_facts(p, expect, v[AXIS_FIRMWARE], cell->id)) < 0)
+		if ((rc = check_firmware_facts(p, expect, v[AXIS_FIRMWARE], cell->id)) < 0 ||
+		    (rc = check_known_issue_components(p, expect, v, cell->id)) < 0)
 			return rc;
 		cell->expect.outcome = expect->outcome;
 		cell->expect.message = g_strdup(expect->message);

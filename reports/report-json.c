@@ -75,6 +75,8 @@ static json_object *plugs_json(GArray *plugs)
 		json_object_object_add(o, "seen_ms", ms_or_null(p->seen_ms));
 		json_object_object_add(o, "online_ms", ms_or_null(p->online_ms));
 		json_object_object_add(o, "unplug_request_ms", ms_or_null(p->unplug_request_ms));
+		json_object_object_add(o, "unplug_returned_ms", ms_or_null(p->unplug_returned_ms));
+		json_object_object_add(o, "unplug_timed_out", json_object_new_boolean(p->unplug_timed_out));
 		json_object_object_add(o, "removed_ms", ms_or_null(p->removed_ms));
 		json_object_object_add(o, "request_failed", json_object_new_boolean(p->request_failed));
 		json_object_array_add(arr, o);

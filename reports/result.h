@@ -21,6 +21,8 @@ struct hpci_plug_timing {
 	gint64 seen_ms;         /* guest reported the CPU */
 	gint64 online_ms;       /* guest reported it running */
 	gint64 unplug_request_ms;
+	gint64 unplug_returned_ms;  /* libvirt's unplug call returned */
+	bool unplug_timed_out;  /* libvirt gave up waiting for QEMU's DEVICE_DELETED */
 	gint64 removed_ms;      /* guest reported it gone */
 	bool request_failed;    /* libvirt returned an error for the plug request */
 };

@@ -67,7 +67,7 @@ static void plugged(struct fixture *f, unsigned vcpu, int guest_cpu, unsigned gu
 {
 	struct hpci_plug_timing p = { .vcpu = vcpu, .guest_cpu = guest_cpu, .request_ms = 100,
 				      .returned_ms = 110, .seen_ms = 200, .online_ms = 300,
-				      .unplug_request_ms = -1, .removed_ms = -1 };
+				      .unplug_request_ms = -1, .unplug_returned_ms = -1, .removed_ms = -1 };
 	g_autofree char *line = g_strdup_printf("[    3.630490] smpboot: Booting Node 0 "
 						"Processor %d APIC 0x%x", guest_cpu, guest_apic);
 
@@ -244,7 +244,7 @@ static void test_refused_cell_without_hotplug(void **state)
 	struct fixture *f = *state;
 	struct hpci_plug_timing refused = { .vcpu = 1, .guest_cpu = -1, .request_ms = 100,
 					    .returned_ms = 150, .seen_ms = -1, .online_ms = -1,
-					    .unplug_request_ms = -1, .removed_ms = -1,
+					    .unplug_request_ms = -1, .unplug_returned_ms = -1, .removed_ms = -1,
 					    .request_failed = true };
 
 	f->cell.smi.cpu_hotplug = f->cell.smi.cpu_hotunplug = false;

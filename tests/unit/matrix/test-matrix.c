@@ -1470,7 +1470,7 @@ static void test_known_issue(void **state)
 	g_autoptr(hpci_matrix) m = parse_ok(
 		"{'name':'x','axes':{'count':[1,2],'topology':{'t':{'sockets':1,'cores':4,'boot':1}}},"
 		"'expect':[{'when':{'count':2},'outcome':'pass','known_issue':{"
-		"'outcome':'hang-smm','note':'deadlock in SMM','evidence':'" EVIDENCE "'}}]}",
+		"'outcome':'hang-smm','component':'guest-kernel','upstream':'U','note':'deadlock in SMM','evidence':'" EVIDENCE "'}}]}",
 		"tcg");
 	const struct hpci_cell *one = g_ptr_array_index(m->cells, 0);
 	const struct hpci_cell *two = g_ptr_array_index(m->cells, 1);
@@ -1485,9 +1485,9 @@ static void test_known_issue(void **state)
 	assert_int_equal(two->expect.known_issues->len, 1);
 	ki = &g_array_index(two->expect.known_issues, struct hpci_known_issue, 0);
 	assert_int_equal(ki->outcome, HPCI_OUTCOME_HANG_SMM);
-	assert_string_equal(ki->note, "deadlock in SMM (evidence: " EVIDENCE ")");
+	assert_string_equal(ki->note, "deadlock in SMM; upstream: U (evidence: " EVIDENCE ")");
 	assert_string_equal(hpci_expect_known_issue(&two->expect, HPCI_OUTCOME_HANG_SMM),
-			    "deadlock in SMM (evidence: " EVIDENCE ")");
+			    "deadlock in SMM; upstream: U (evidence: " EVIDENCE ")");
 	assert_null(hpci_expect_known_issue(&two->expect, HPCI_OUTCOME_QEMU_CRASH));
 	assert_null(hpci_expect_known_issue(&two->expect, HPCI_OUTCOME_PASS));
 }
@@ -1499,9 +1499,9 @@ static void test_known_issues_array(void **state)
 	g_autoptr(hpci_matrix) m = parse_ok(
 		"{'name':'x','axes':{'count':[1,2],'topology':{'t':{'sockets':1,'cores':4,'boot':1}}},"
 		"'expect':[{'when':{},'outcome':'pass','known_issue':["
-		"{'outcome':'qemu-crash','note':'heap corruption after unplug','evidence':'"
+		"{'outcome':'qemu-crash','component':'guest-kernel','upstream':'U','note':'heap corruption after unplug','evidence':'"
 		EVIDENCE "'},"
-		"{'outcome':'hang-smm','note':'deadlock in SMM','evidence':'" EVIDENCE "'}]}]}",
+		"{'outcome':'hang-smm','component':'guest-kernel','upstream':'U','note':'deadlock in SMM','evidence':'" EVIDENCE "'}]}]}",
 		"tcg");
 
 	(void)state;
@@ -1517,9 +1517,9 @@ static void test_known_issues_array(void **state)
 		assert_int_equal(g_array_index(issues, struct hpci_known_issue, 1).outcome,
 				 HPCI_OUTCOME_HANG_SMM);
 		assert_string_equal(hpci_expect_known_issue(&cell->expect, HPCI_OUTCOME_QEMU_CRASH),
-				    "heap corruption after unplug (evidence: " EVIDENCE ")");
+				    "heap corruption after unplug; upstream: U (evidence: " EVIDENCE ")");
 		assert_string_equal(hpci_expect_known_issue(&cell->expect, HPCI_OUTCOME_HANG_SMM),
-				    "deadlock in SMM (evidence: " EVIDENCE ")");
+				    "deadlock in SMM; upstream: U (evidence: " EVIDENCE ")");
 		assert_null(hpci_expect_known_issue(&cell->expect, HPCI_OUTCOME_GUEST_CRASH));
 	}
 	/* copied per cell, not shared */
@@ -1531,7 +1531,7 @@ static void test_known_issues_copy(void **state)
 {
 	g_autoptr(GArray) issues = hpci_known_issues_new();
 	g_autoptr(GArray) copy = NULL;
-	struct hpci_known_issue ki = { HPCI_OUTCOME_GUEST_CRASH, g_strdup("panic") };
+	struct hpci_known_issue ki = { HPCI_OUTCOME_GUEST_CRASH, HPCI_COMPONENT_GUEST_KERNEL, g_strdup("panic") };
 	const struct hpci_known_issue *got;
 
 	(void)state;
@@ -1551,18 +1551,18 @@ static void test_err_known_issue(void **state)
 {
 	(void)state;
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':{"
-		    "'outcome':'hang-smm','note':'n','evidence':'/nonexistent/evidence'}}]}",
+		    "'outcome':'hang-smm','component':'guest-kernel','upstream':'U','note':'n','evidence':'/nonexistent/evidence'}}]}",
 		    "$.expect[0].known_issue.evidence: evidence '/nonexistent/evidence' does not "
 		    "exist; keep the logs and register dumps of the failure there");
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':{"
-		    "'outcome':'pass','note':'n','evidence':'" EVIDENCE "'}}]}",
+		    "'outcome':'pass','component':'guest-kernel','upstream':'U','note':'n','evidence':'" EVIDENCE "'}}]}",
 		    "$.expect[0].known_issue.outcome: a known issue is a product failure other "
 		    "than the expected outcome 'pass'; 'pass' cannot be one");
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':{"
-		    "'outcome':'hang-smm','evidence':'" EVIDENCE "'}}]}",
+		    "'outcome':'hang-smm','component':'guest-kernel','upstream':'U','evidence':'" EVIDENCE "'}}]}",
 		    "$.expect[0].known_issue: missing required key 'note'");
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':{"
-		    "'outcome':'hang-smm','note':'n','evidence':'" EVIDENCE "','bug':1}}]}",
+		    "'outcome':'hang-smm','component':'guest-kernel','upstream':'U','note':'n','evidence':'" EVIDENCE "','bug':1}}]}",
 		    "$.expect[0].known_issue: unknown key 'bug'");
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass',"
 		    "'known_issue':'hang-smm'}]}",
@@ -1573,24 +1573,45 @@ static void test_err_known_issue(void **state)
 		    "$.expect[0].known_issue: empty list of known issues; name at least one, or "
 		    "remove the key");
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':["
-		    "{'outcome':'hang-smm','note':'a','evidence':'" EVIDENCE "'},"
-		    "{'outcome':'qemu-crash','note':'b','evidence':'" EVIDENCE "'},"
-		    "{'outcome':'hang-smm','note':'c','evidence':'" EVIDENCE "'}]}]}",
+		    "{'outcome':'hang-smm','component':'guest-kernel','upstream':'U','note':'a','evidence':'" EVIDENCE "'},"
+		    "{'outcome':'qemu-crash','component':'guest-kernel','upstream':'U','note':'b','evidence':'" EVIDENCE "'},"
+		    "{'outcome':'hang-smm','component':'guest-kernel','upstream':'U','note':'c','evidence':'" EVIDENCE "'}]}]}",
 		    "$.expect[0].known_issue[2].outcome: an earlier known issue of this rule has "
 		    "outcome 'hang-smm' too, so a cell ending in it would match both; merge them "
 		    "into one");
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'hang-smm',"
-		    "'known_issue':[{'outcome':'qemu-crash','note':'a','evidence':'" EVIDENCE "'},"
-		    "{'outcome':'hang-smm','note':'b','evidence':'" EVIDENCE "'}]}]}",
+		    "'known_issue':[{'outcome':'qemu-crash','component':'guest-kernel','upstream':'U','note':'a','evidence':'" EVIDENCE "'},"
+		    "{'outcome':'hang-smm','component':'guest-kernel','upstream':'U','note':'b','evidence':'" EVIDENCE "'}]}]}",
 		    "$.expect[0].known_issue[1].outcome: a known issue is a product failure other "
 		    "than the expected outcome 'hang-smm'; 'hang-smm' cannot be one");
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':["
-		    "{'outcome':'qemu-crash','note':'a','evidence':'/nonexistent/evidence'}]}]}",
+		    "{'outcome':'qemu-crash','component':'guest-kernel','upstream':'U','note':'a','evidence':'/nonexistent/evidence'}]}]}",
 		    "$.expect[0].known_issue[0].evidence: evidence '/nonexistent/evidence' does "
 		    "not exist");
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':["
-		    "{'outcome':'qemu-crash','note':'a','evidence':'" EVIDENCE "'},1]}]}",
+		    "{'outcome':'qemu-crash','component':'guest-kernel','upstream':'U','note':'a','evidence':'" EVIDENCE "'},1]}]}",
 		    "$.expect[0].known_issue[1]: expected an object, got number 1");
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':{"
+		    "'outcome':'hang-smm','component':'qemu-build','upstream':'U','note':'n',"
+		    "'evidence':'" EVIDENCE "'}}]}",
+		    "$.expect[0].known_issue.component: 'qemu-build' is not a component a known "
+		    "issue may name: use system-qemu, system-firmware, guest-kernel or libvirt.  A "
+		    "bug in QEMU or OVMF that hotplug-ci builds or patches, or in its guest image, is "
+		    "fixed in its patch queue, not declared");
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':{"
+		    "'outcome':'hang-smm','component':'guest-kernel','note':'n',"
+		    "'evidence':'" EVIDENCE "'}}]}",
+		    "$.expect[0].known_issue: missing required key 'upstream'");
+	/* A system-QEMU bug cannot excuse the cell that runs our build. */
+	check_error("{'name':'x','axes':{'qemu':{'system':{'emulator':'/usr/bin/qemu-system-x86_64'},"
+		    "'ours':{'build':{'source':'debian:qemu'}}}},"
+		    "'expect':[{'when':{},'outcome':'pass','known_issue':{"
+		    "'outcome':'qemu-crash','component':'system-qemu','upstream':'U','note':'n',"
+		    "'evidence':'" EVIDENCE "'}}]}",
+		    "qemu=ours,count=default,ops=default' runs qemu 'ours', which hotplug-ci "
+		    "builds ($.axes.qemu.ours.build), but its known issue names the system-qemu: a "
+		    "bug in what we build is fixed in its patch queue, not declared; narrow the "
+		    "rule's 'when' to the system build");
 }
 
 static void test_expect_firmware_facts(void **state)

@@ -55,7 +55,7 @@ static void test_report_round_trip(void **state)
 	struct hpci_cell_result *not_run = hpci_cell_result_new(cell);
 	struct hpci_plug_timing plug = { .vcpu = 1, .guest_cpu = 1, .request_ms = 15000,
 					 .returned_ms = 15060, .seen_ms = 15900, .online_ms = -1,
-					 .unplug_request_ms = -1, .removed_ms = -1 };
+					 .unplug_request_ms = -1, .unplug_returned_ms = -1, .removed_ms = -1 };
 	g_autofree char *text = NULL;
 	json_object *root;
 
@@ -105,8 +105,8 @@ static void test_report_known_issues(void **state)
 	struct hpci_cell *cell = make_cell();
 	struct hpci_cell *plain = make_cell();
 	struct hpci_known_issue issues[] = {
-		{ HPCI_OUTCOME_QEMU_CRASH, g_strdup("heap corruption (evidence: /k/heap)") },
-		{ HPCI_OUTCOME_GUEST_CRASH, g_strdup("panic (evidence: /k/panic)") },
+		{ HPCI_OUTCOME_QEMU_CRASH, HPCI_COMPONENT_SYSTEM_QEMU, g_strdup("heap corruption (evidence: /k/heap)") },
+		{ HPCI_OUTCOME_GUEST_CRASH, HPCI_COMPONENT_GUEST_KERNEL, g_strdup("panic (evidence: /k/panic)") },
 	};
 	g_autofree char *text = NULL;
 	json_object *root;
