@@ -568,13 +568,25 @@ static int run_steps(struct cell_run *cr)
 	return rc;
 }
 
-/* After a timeout, makes sure the evidence holds at least two samples and
- * saves them; other endings need no register evidence. */
+/*
+ * After a timeout, makes sure the evidence holds at least two samples and
+ * saves them; other endings need no register evidence.  When a CPU looks
+ * stuck in SMM, sampling goes on over the whole hang window: hang-smm means
+ * one SMM spin loop for HANG_WINDOW_MS whichever wait timed out first, not
+ * two samples that happened to land in one loop (a CPU that runs guest RAM
+ * in SMM, with mch.smbase-smram off, wanders and did that 1 time in 2).
+ */
+static bool need_hang_evidence(struct cell_run *cr)
+{
+	return cr->samples->len < 2 || (hpci_regdump_smm_stuck(cr->samples) >= 0 &&
+					sample_span_ms(cr) < HANG_WINDOW_MS);
+}
+
 static void collect_hang_evidence(struct cell_run *cr)
 {
 	if (cr->failure != HPCI_FAIL_TIMEOUT)
 		return;
-	while (cr->dom && hpci_domain_is_active(cr->dom) && cr->samples->len < 2 &&
+	while (cr->dom && hpci_domain_is_active(cr->dom) && need_hang_evidence(cr) &&
 	       !hpci_interrupted()) {
 		if (cr->samples->len)
 			g_usleep(SAMPLE_PERIOD_MS * 1000);
