@@ -1631,6 +1631,8 @@ static int parse_component(const struct matrix_parser *p, const char *kpath, jso
 	const char *name;
 	int rc;
 
+	g_autoptr(GString) list = g_string_new(NULL);
+
 	if ((rc = req_string(p, kpath, known, "component", &name)) < 0)
 		return rc;
 	for (int c = 0; c < HPCI_COMPONENT__N; c++) {
@@ -1638,11 +1640,12 @@ static int parse_component(const struct matrix_parser *p, const char *kpath, jso
 			*ret = c;
 			return 0;
 		}
+		g_string_append_printf(list, "%s%s", !c ? "" : c + 1 < HPCI_COMPONENT__N ? ", " :
+				       " or ", hpci_known_component_name(c));
 	}
-	return fail(p, cpath, "'%s' is not a component a known issue may name: use system-qemu, "
-		    "system-firmware, guest-kernel or libvirt.  A bug in QEMU or OVMF that "
-		    "hotplug-ci builds or patches, or in its guest image, is fixed in its patch "
-		    "queue, not declared", name);
+	return fail(p, cpath, "'%s' is not a component a known issue may name: use %s.  A bug "
+		    "in QEMU or OVMF that hotplug-ci builds or patches, or in its guest image, is "
+		    "fixed in its patch queue, not declared", name, list->str);
 }
 
 /*
@@ -1657,20 +1660,19 @@ static int check_known_issue_components(const struct matrix_parser *p, const str
 	for (guint i = 0; r->known_issues && i < r->known_issues->len; i++) {
 		const struct hpci_known_issue *ki =
 			&g_array_index(r->known_issues, struct hpci_known_issue, i);
-		const struct axis_value *ours = NULL;
+		int ours = -1;
 
 		if (ki->component == HPCI_COMPONENT_SYSTEM_QEMU && v[AXIS_QEMU]->qemu.recipe)
-			ours = v[AXIS_QEMU];
+			ours = AXIS_QEMU;
 		else if (ki->component == HPCI_COMPONENT_SYSTEM_FIRMWARE &&
 			 v[AXIS_FIRMWARE]->firmware.recipe)
-			ours = v[AXIS_FIRMWARE];
-		if (ours)
+			ours = AXIS_FIRMWARE;
+		if (ours >= 0)
 			return fail(p, kpath, "cell '%s' runs %s '%s', which hotplug-ci builds (%s.build), "
 				    "but its known issue names the %s: a bug in what we build is "
 				    "fixed in its patch queue, not declared; narrow the rule's "
-				    "'when' to the system build", id, axis_names[ours == v[AXIS_QEMU] ?
-				    AXIS_QEMU : AXIS_FIRMWARE], ours->name, ours->path,
-				    hpci_known_component_name(ki->component));
+				    "'when' to the system build", id, axis_names[ours], v[ours]->name,
+				    v[ours]->path, hpci_known_component_name(ki->component));
 	}
 	return 0;
 }

@@ -1464,13 +1464,15 @@ ERROR_TEST(test_err_firmware_build_not_object, FWB("'debian:edk2'"),
 /* ---- firmware expectations ---------------------------------------------- */
 
 #define EVIDENCE HPCI_SOURCE_ROOT "/matrix/known-issues/tcg-smm-deadlock-after-burst"
+/* The component and upstream fields every known issue needs. */
+#define KERNEL_BUG "'component':'guest-kernel','upstream':'U',"
 
 static void test_known_issue(void **state)
 {
 	g_autoptr(hpci_matrix) m = parse_ok(
 		"{'name':'x','axes':{'count':[1,2],'topology':{'t':{'sockets':1,'cores':4,'boot':1}}},"
 		"'expect':[{'when':{'count':2},'outcome':'pass','known_issue':{"
-		"'outcome':'hang-smm','component':'guest-kernel','upstream':'U','note':'deadlock in SMM','evidence':'" EVIDENCE "'}}]}",
+		"'outcome':'hang-smm'," KERNEL_BUG "'note':'deadlock in SMM','evidence':'" EVIDENCE "'}}]}",
 		"tcg");
 	const struct hpci_cell *one = g_ptr_array_index(m->cells, 0);
 	const struct hpci_cell *two = g_ptr_array_index(m->cells, 1);
@@ -1499,9 +1501,9 @@ static void test_known_issues_array(void **state)
 	g_autoptr(hpci_matrix) m = parse_ok(
 		"{'name':'x','axes':{'count':[1,2],'topology':{'t':{'sockets':1,'cores':4,'boot':1}}},"
 		"'expect':[{'when':{},'outcome':'pass','known_issue':["
-		"{'outcome':'qemu-crash','component':'guest-kernel','upstream':'U','note':'heap corruption after unplug','evidence':'"
+		"{'outcome':'qemu-crash'," KERNEL_BUG "'note':'heap corruption after unplug','evidence':'"
 		EVIDENCE "'},"
-		"{'outcome':'hang-smm','component':'guest-kernel','upstream':'U','note':'deadlock in SMM','evidence':'" EVIDENCE "'}]}]}",
+		"{'outcome':'hang-smm'," KERNEL_BUG "'note':'deadlock in SMM','evidence':'" EVIDENCE "'}]}]}",
 		"tcg");
 
 	(void)state;
@@ -1551,18 +1553,18 @@ static void test_err_known_issue(void **state)
 {
 	(void)state;
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':{"
-		    "'outcome':'hang-smm','component':'guest-kernel','upstream':'U','note':'n','evidence':'/nonexistent/evidence'}}]}",
+		    "'outcome':'hang-smm'," KERNEL_BUG "'note':'n','evidence':'/nonexistent/evidence'}}]}",
 		    "$.expect[0].known_issue.evidence: evidence '/nonexistent/evidence' does not "
 		    "exist; keep the logs and register dumps of the failure there");
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':{"
-		    "'outcome':'pass','component':'guest-kernel','upstream':'U','note':'n','evidence':'" EVIDENCE "'}}]}",
+		    "'outcome':'pass'," KERNEL_BUG "'note':'n','evidence':'" EVIDENCE "'}}]}",
 		    "$.expect[0].known_issue.outcome: a known issue is a product failure other "
 		    "than the expected outcome 'pass'; 'pass' cannot be one");
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':{"
-		    "'outcome':'hang-smm','component':'guest-kernel','upstream':'U','evidence':'" EVIDENCE "'}}]}",
+		    "'outcome':'hang-smm'," KERNEL_BUG "'evidence':'" EVIDENCE "'}}]}",
 		    "$.expect[0].known_issue: missing required key 'note'");
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':{"
-		    "'outcome':'hang-smm','component':'guest-kernel','upstream':'U','note':'n','evidence':'" EVIDENCE "','bug':1}}]}",
+		    "'outcome':'hang-smm'," KERNEL_BUG "'note':'n','evidence':'" EVIDENCE "','bug':1}}]}",
 		    "$.expect[0].known_issue: unknown key 'bug'");
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass',"
 		    "'known_issue':'hang-smm'}]}",
@@ -1573,23 +1575,23 @@ static void test_err_known_issue(void **state)
 		    "$.expect[0].known_issue: empty list of known issues; name at least one, or "
 		    "remove the key");
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':["
-		    "{'outcome':'hang-smm','component':'guest-kernel','upstream':'U','note':'a','evidence':'" EVIDENCE "'},"
-		    "{'outcome':'qemu-crash','component':'guest-kernel','upstream':'U','note':'b','evidence':'" EVIDENCE "'},"
-		    "{'outcome':'hang-smm','component':'guest-kernel','upstream':'U','note':'c','evidence':'" EVIDENCE "'}]}]}",
+		    "{'outcome':'hang-smm'," KERNEL_BUG "'note':'a','evidence':'" EVIDENCE "'},"
+		    "{'outcome':'qemu-crash'," KERNEL_BUG "'note':'b','evidence':'" EVIDENCE "'},"
+		    "{'outcome':'hang-smm'," KERNEL_BUG "'note':'c','evidence':'" EVIDENCE "'}]}]}",
 		    "$.expect[0].known_issue[2].outcome: an earlier known issue of this rule has "
 		    "outcome 'hang-smm' too, so a cell ending in it would match both; merge them "
 		    "into one");
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'hang-smm',"
-		    "'known_issue':[{'outcome':'qemu-crash','component':'guest-kernel','upstream':'U','note':'a','evidence':'" EVIDENCE "'},"
-		    "{'outcome':'hang-smm','component':'guest-kernel','upstream':'U','note':'b','evidence':'" EVIDENCE "'}]}]}",
+		    "'known_issue':[{'outcome':'qemu-crash'," KERNEL_BUG "'note':'a','evidence':'" EVIDENCE "'},"
+		    "{'outcome':'hang-smm'," KERNEL_BUG "'note':'b','evidence':'" EVIDENCE "'}]}]}",
 		    "$.expect[0].known_issue[1].outcome: a known issue is a product failure other "
 		    "than the expected outcome 'hang-smm'; 'hang-smm' cannot be one");
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':["
-		    "{'outcome':'qemu-crash','component':'guest-kernel','upstream':'U','note':'a','evidence':'/nonexistent/evidence'}]}]}",
+		    "{'outcome':'qemu-crash'," KERNEL_BUG "'note':'a','evidence':'/nonexistent/evidence'}]}]}",
 		    "$.expect[0].known_issue[0].evidence: evidence '/nonexistent/evidence' does "
 		    "not exist");
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':["
-		    "{'outcome':'qemu-crash','component':'guest-kernel','upstream':'U','note':'a','evidence':'" EVIDENCE "'},1]}]}",
+		    "{'outcome':'qemu-crash'," KERNEL_BUG "'note':'a','evidence':'" EVIDENCE "'},1]}]}",
 		    "$.expect[0].known_issue[1]: expected an object, got number 1");
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':{"
 		    "'outcome':'hang-smm','component':'qemu-build','upstream':'U','note':'n',"
