@@ -641,7 +641,7 @@ static void copy_qemu_log(struct cell_run *cr)
 {
 	g_autofree char *src = g_strdup_printf("/var/log/libvirt/qemu/%s.log", cr->res->domain);
 	g_autofree char *dst = cell_path(cr, "qemu.log");
-	g_autofree char *saved = hpci_error_save();
+	g_autoptr(hpci_error_saved) saved = hpci_error_save();
 
 	if (hpci_is_file(src))
 		(void)hpci_copy_file(src, dst, 0644);
@@ -650,7 +650,7 @@ static void copy_qemu_log(struct cell_run *cr)
 
 static void teardown(struct cell_run *cr)
 {
-	g_autofree char *saved = hpci_error_save();
+	g_autoptr(hpci_error_saved) saved = hpci_error_save();
 
 	g_clear_pointer(&cr->dom, hpci_domain_free);
 	g_clear_pointer(&cr->tail, hpci_tail_stop);

@@ -353,7 +353,7 @@ int hpci_initramfs_write(const struct hpci_image_plan *plan, const char *path)
 	rc = compress(plan->recipe.compression, raw, path);
 out:
 	if (rc < 0) {
-		g_autofree char *saved = hpci_error_save();
+		g_autoptr(hpci_error_saved) saved = hpci_error_save();
 		g_autofree char *gz = g_strdup_printf("%s.gz", raw);
 
 		(void)unlink(raw);

@@ -91,7 +91,7 @@ int hpci_cache_commit(struct hpci_cache_txn *txn)
 void hpci_cache_end(struct hpci_cache_txn *txn)
 {
 	if (txn->work_dir) {
-		g_autofree char *saved = hpci_error_save();
+		g_autoptr(hpci_error_saved) saved = hpci_error_save();
 
 		(void)hpci_rm_rf(txn->work_dir);
 		hpci_error_restore(g_steal_pointer(&saved));
@@ -257,7 +257,7 @@ char *hpci_cache_keep_failed_log(const char *kind, const char *work_dir, const c
 	g_autofree char *from = g_build_filename(work_dir, "build.log", NULL);
 	g_autofree char *name = g_strdup_printf("%s.log", key);
 	char *to = g_build_filename(failed, name, NULL);
-	g_autofree char *saved = hpci_error_save();
+	g_autoptr(hpci_error_saved) saved = hpci_error_save();
 
 	if (!hpci_is_file(from) || hpci_mkdir_p(failed, 0755) < 0 ||
 	    hpci_copy_file(from, to, 0644) < 0)

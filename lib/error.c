@@ -6,6 +6,25 @@
 #include <string.h>
 
 static __thread char *last_message;
+static __thread enum hpci_error_kind last_kind;
+
+struct hpci_error_saved {
+	char *message;
+	enum hpci_error_kind kind;
+};
+
+static const char *const kind_names[HPCI_ERR__COUNT] = {
+	[HPCI_ERR_GENERIC] = "generic",
+	[HPCI_ERR_USAGE] = "usage",
+	[HPCI_ERR_INPUT] = "input",
+	[HPCI_ERR_HOST] = "host",
+	[HPCI_ERR_REFUSED] = "refused",
+	[HPCI_ERR_REQUEST] = "request",
+	[HPCI_ERR_AGENT] = "agent",
+	[HPCI_ERR_TIMEOUT] = "timeout",
+	[HPCI_ERR_DOMAIN_GONE] = "domain-gone",
+	[HPCI_ERR_INTERRUPTED] = "interrupted",
+};
 
 static void set_message(char *message)
 {
@@ -20,7 +39,29 @@ int hpci_error(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	set_message(g_strdup_vprintf(fmt, ap));
 	va_end(ap);
+	last_kind = HPCI_ERR_GENERIC;
 	return -code;
+}
+
+int hpci_error_kind(enum hpci_error_kind kind, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_message(g_strdup_vprintf(fmt, ap));
+	va_end(ap);
+	last_kind = kind < HPCI_ERR__COUNT ? kind : HPCI_ERR_GENERIC;
+	return -code;
+}
+
+enum hpci_error_kind hpci_error_last_kind(void)
+{
+	return last_message ? last_kind : HPCI_ERR_GENERIC;
+}
+
+const char *hpci_error_kind_name(enum hpci_error_kind kind)
+{
+	return kind < HPCI_ERR__COUNT ? kind_names[kind] : "generic";
 }
 
 int hpci_error_errno(int errnum, const char *fmt, ...)
@@ -32,6 +73,7 @@ int hpci_error_errno(int errnum, const char *fmt, ...)
 	head = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	set_message(g_strdup_printf("%s: %s", head, g_strerror(errnum)));
+	last_kind = HPCI_ERR_GENERIC;
 	return -errnum;
 }
 
@@ -54,19 +96,32 @@ const char *hpci_error_message(void)
 void hpci_error_clear(void)
 {
 	set_message(NULL);
+	last_kind = HPCI_ERR_GENERIC;
 }
 
-char *hpci_error_save(void)
+hpci_error_saved *hpci_error_save(void)
 {
-	char *saved = last_message;
+	hpci_error_saved *saved = g_new0(hpci_error_saved, 1);
 
-	last_message = NULL;
+	saved->message = g_steal_pointer(&last_message);
+	saved->kind = last_kind;
+	last_kind = HPCI_ERR_GENERIC;
 	return saved;
 }
 
-void hpci_error_restore(char *saved)
+void hpci_error_restore(hpci_error_saved *saved)
 {
-	set_message(saved);
+	set_message(g_steal_pointer(&saved->message));
+	last_kind = saved->kind;
+	hpci_error_saved_free(saved);
+}
+
+void hpci_error_saved_free(hpci_error_saved *saved)
+{
+	if (!saved)
+		return;
+	g_free(saved->message);
+	g_free(saved);
 }
 
 void hpci_error_print(void)

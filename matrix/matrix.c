@@ -13,6 +13,7 @@
 #include "qemu-build.h"
 #include "error.h"
 #include "fsutil.h"
+#include "json-reader.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -201,13 +202,6 @@ typedef struct axis_value axis_value;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(axis_value, axis_value_free)
 typedef struct rule rule;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(rule, rule_free)
-
-static void json_object_unref(json_object *o)
-{
-	json_object_put(o);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_object, json_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_tokener, json_tokener_free)
 
 /* ---- messages ---------------------------------------------------------- */
 
