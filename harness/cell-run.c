@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "cell-run.h"
 #include "agent.h"
-#include "classify.h"
+#include "judge.h"
 #include "domain-xml.h"
 #include "error.h"
-#include "firmware-check.h"
 #include "fsutil.h"
 #include "interrupt.h"
 #include "observe.h"
@@ -35,7 +34,8 @@
 /* One cell in flight: everything the steps share and teardown releases. */
 struct cell_run {
 	const struct hpci_run_ctx *ctx;
-	const struct hpci_cell *cell;
+	const struct hpci_plan *plan;
+	const struct hpci_cell *cell;   /* plan->cell */
 	struct hpci_cell_result *res;
 	char *dir;
 	struct hpci_obs obs;
@@ -50,6 +50,7 @@ struct cell_run {
 	gint booted;               /* the ready line came (atomic: read by the event thread) */
 	gint boot_resets;          /* resets before it */
 	enum hpci_failure failure;
+	enum hpci_error_kind error_kind;
 	char *error;
 };
 
@@ -71,6 +72,14 @@ static void fail(struct cell_run *cr, enum hpci_failure failure, const char *fmt
 	cr->error = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	hpci_obs_note(&cr->obs, "failure: %s", cr->error);
+}
+
+/* The recorded error (lib/error.h) as the cell's failure, with its kind. */
+static void fail_with_error(struct cell_run *cr, enum hpci_failure failure)
+{
+	if (cr->failure == HPCI_FAIL_NONE)
+		cr->error_kind = hpci_error_last_kind();
+	fail(cr, failure, "%s", hpci_error_message());
 }
 
 /*
@@ -255,15 +264,16 @@ static int boot(struct cell_run *cr)
 	int rc;
 
 	if ((rc = hpci_domain_resume(cr->dom)) < 0) {
-		fail(cr, HPCI_FAIL_INFRA, "%s", hpci_error_message());
+		fail_with_error(cr, HPCI_FAIL_INFRA);
 		return rc;
 	}
 	resumed_ms = now(cr);
 	hpci_obs_note(&cr->obs, "domain resumed");
 	rc = wait_guest_quiet(cr, &from, hpci_obs_match_line, GINT_TO_POINTER(HPCI_LINE_READY),
-			      cr->cell->timeouts.boot_ms, BOOT_QUIET_BEFORE_SAMPLING_MS, &ev);
+			      cr->plan->timeouts.boot_ms, BOOT_QUIET_BEFORE_SAMPLING_MS, &ev);
 	if (rc < 0)
-		return wait_failed(cr, rc, "guest ready line (HPCI-READY)", cr->cell->timeouts.boot_ms);
+		return wait_failed(cr, rc, "guest ready line (HPCI-READY)",
+				   cr->plan->timeouts.boot_ms);
 	cr->res->boot_ms = ev->t_ms - resumed_ms;
 	return 0;
 }
@@ -278,18 +288,20 @@ static int online_cpu(struct cell_run *cr, struct hpci_plug_timing *p)
 
 	hpci_obs_note(&cr->obs, "online guest CPU %d", p->guest_cpu);
 	if ((rc = hpci_domain_set_guest_cpu(cr->dom, p->guest_cpu, true)) < 0) {
+		enum hpci_error_kind kind = hpci_error_last_kind();
+
 		/* The agent not answering is the guest's health, not libvirt's. */
 		if (!hpci_domain_is_active(cr->dom))
-			fail(cr, HPCI_FAIL_STOPPED, "%s", hpci_error_message());
-		else if (rc == -ETIMEDOUT || strstr(hpci_error_message(), "agent"))
-			fail(cr, HPCI_FAIL_TIMEOUT, "%s", hpci_error_message());
+			fail_with_error(cr, HPCI_FAIL_STOPPED);
+		else if (rc == -ETIMEDOUT || kind == HPCI_ERR_AGENT || kind == HPCI_ERR_TIMEOUT)
+			fail_with_error(cr, HPCI_FAIL_TIMEOUT);
 		else
-			fail(cr, HPCI_FAIL_INFRA, "%s", hpci_error_message());
+			fail_with_error(cr, HPCI_FAIL_INFRA);
 		return rc;
 	}
-	rc = wait_guest(cr, &from, match_cpu_line, &m, cr->cell->timeouts.online_ms, &ev);
+	rc = wait_guest(cr, &from, match_cpu_line, &m, cr->plan->timeouts.online_ms, &ev);
 	if (rc < 0)
-		return wait_failed(cr, rc, what, cr->cell->timeouts.online_ms);
+		return wait_failed(cr, rc, what, cr->plan->timeouts.online_ms);
 	p->online_ms = ev->t_ms;
 	return 0;
 }
@@ -315,7 +327,7 @@ static bool domain_died(struct cell_run *cr)
 {
 	gint64 until = now(cr) + REQUEST_DEATH_GRACE_MS;
 
-	if (hpci_is_refusal(hpci_error_message()))
+	if (hpci_error_last_kind() == HPCI_ERR_REFUSED)
 		return false;
 	while (hpci_domain_is_active(cr->dom)) {
 		if (now(cr) >= until)
@@ -327,10 +339,7 @@ static bool domain_died(struct cell_run *cr)
 
 static int request_failed(struct cell_run *cr, int rc)
 {
-	if (domain_died(cr))
-		fail(cr, HPCI_FAIL_STOPPED, "%s", hpci_error_message());
-	else
-		fail(cr, HPCI_FAIL_REQUEST, "%s", hpci_error_message());
+	fail_with_error(cr, domain_died(cr) ? HPCI_FAIL_STOPPED : HPCI_FAIL_REQUEST);
 	return rc;
 }
 
@@ -344,12 +353,13 @@ static int wait_added(struct cell_run *cr, guint from, guint first_plug, unsigne
 		struct hpci_plug_timing *p = &g_array_index(cr->res->plugs, struct hpci_plug_timing,
 							    first_plug + i);
 		const struct hpci_event *ev;
-		int rc = wait_guest(cr, &cursor, match_cpu_line, &m, cr->cell->timeouts.plug_ms, &ev);
+		int rc = wait_guest(cr, &cursor, match_cpu_line, &m, cr->plan->timeouts.plug_ms,
+				    &ev);
 
 		if (rc < 0) {
 			g_autofree char *what = g_strdup_printf("guest report of hot-added vCPU %u",
 								p->vcpu);
-			return wait_failed(cr, rc, what, cr->cell->timeouts.plug_ms);
+			return wait_failed(cr, rc, what, cr->plan->timeouts.plug_ms);
 		}
 		p->guest_cpu = ev->line.cpu;
 		p->seen_ms = ev->t_ms;
@@ -420,7 +430,7 @@ static int step_plug_burst(struct cell_run *cr)
  */
 static int wait_unplug_done(struct cell_run *cr)
 {
-	gint64 deadline = now(cr) + cr->cell->timeouts.unplug_ms;
+	gint64 deadline = now(cr) + cr->plan->timeouts.unplug_ms;
 	int cpus, live;
 
 	while ((cpus = hpci_domain_qemu_cpus(cr->dom)) != (int)cr->cell->topology.boot) {
@@ -433,7 +443,7 @@ static int wait_unplug_done(struct cell_run *cr)
 		if (now(cr) >= deadline) {
 			fail(cr, HPCI_FAIL_TIMEOUT, "QEMU did not complete the unplug within %u s: it "
 			     "still has %d CPUs, %u expected, although the guest removed them",
-			     cr->cell->timeouts.unplug_ms / 1000, cpus, cr->cell->topology.boot);
+			     cr->plan->timeouts.unplug_ms / 1000, cpus, cr->cell->topology.boot);
 			return -ETIMEDOUT;
 		}
 		g_usleep(200 * 1000);
@@ -474,11 +484,11 @@ static int step_unplug(struct cell_run *cr)
 			hpci_obs_note(&cr->obs, "unplug pending: %s", hpci_error_message());
 		else if (rc < 0)
 			return request_failed(cr, rc);
-		rc = wait_guest(cr, &from, match_cpu_line, &m, cr->cell->timeouts.unplug_ms, &ev);
+		rc = wait_guest(cr, &from, match_cpu_line, &m, cr->plan->timeouts.unplug_ms, &ev);
 		if (rc < 0) {
 			g_autofree char *what = g_strdup_printf("guest report of removed CPU %d",
 								p->guest_cpu);
-			return wait_failed(cr, rc, what, cr->cell->timeouts.unplug_ms);
+			return wait_failed(cr, rc, what, cr->plan->timeouts.unplug_ms);
 		}
 		p->removed_ms = ev->t_ms;
 	}
@@ -508,15 +518,15 @@ static int smi_burst(struct cell_run *cr, unsigned sweeps, int cpu)
 	hpci_obs_note(&cr->obs, "SMI burst: %u sweeps on CPU %s", sweeps, cpu >= 0 ? cpu_arg : "any");
 	cr->res->smi_runs++;
 	if ((rc = hpci_agent_exec(cr->dom, "/bin/hpci-smi", args, AGENT_TIMEOUT_S, &pid)) < 0) {
-		fail(cr, hpci_domain_is_active(cr->dom) ? HPCI_FAIL_TIMEOUT : HPCI_FAIL_STOPPED,
-		     "%s", hpci_error_message());
+		fail_with_error(cr, hpci_domain_is_active(cr->dom) ? HPCI_FAIL_TIMEOUT
+								   : HPCI_FAIL_STOPPED);
 		return rc;
 	}
 	rc = wait_guest(cr, &from, hpci_obs_match_line, GINT_TO_POINTER(HPCI_LINE_SMI_DONE),
-			cr->cell->timeouts.smi_ms, &ev);
+			cr->plan->timeouts.smi_ms, &ev);
 	if (rc < 0)
 		return wait_failed(cr, rc, "end of the guest's SMI burst (HPCI-SMI)",
-				   cr->cell->timeouts.smi_ms);
+				   cr->plan->timeouts.smi_ms);
 	cr->res->smi_runs_survived++;
 	cr->res->smi_accesses += field(ev->text, "reads=") + field(ev->text, "writes=");
 	cr->res->smi_ms += now(cr) - start;
@@ -599,7 +609,7 @@ static void collect_hang_evidence(struct cell_run *cr)
 static int create_domain(struct cell_run *cr, unsigned index)
 {
 	unsigned attempt = cr->res->attempt;
-	const struct hpci_image *image = g_hash_table_lookup(cr->ctx->images, cr->cell->image);
+	const struct hpci_image *image = cr->plan->image;
 	g_autofree char *disk = cell_path(cr, "disk.qcow2");
 	g_autofree char *nvram = cell_path(cr, "nvram.fd");
 	g_autofree char *serial = cell_path(cr, "serial.log");
@@ -611,7 +621,9 @@ static int create_domain(struct cell_run *cr, unsigned index)
 							      cr->ctx->run_id, index);
 	g_autofree char *xml = NULL;
 	struct hpci_domain_spec spec = {
-		.cell = cr->cell, .name = name, .accel = cr->ctx->accel, .disk = disk,
+		.cell = cr->cell, .emulator = cr->plan->emulator,
+		.firmware_code = cr->plan->firmware_code, .firmware_vars = cr->plan->firmware_vars,
+		.name = name, .accel = cr->ctx->accel, .disk = disk,
 		.nvram = nvram, .serial_log = serial, .firmware_log = fwlog,
 		.memory_mib = cr->ctx->memory_mib, .uid = getuid(), .gid = getgid(),
 	};
@@ -629,21 +641,22 @@ static int create_domain(struct cell_run *cr, unsigned index)
 	if (rc == 0)
 		rc = hpci_tail_start(serial, &cr->obs, &cr->tail);
 	if (rc < 0) {
-		fail(cr, HPCI_FAIL_INFRA, "%s", hpci_error_message());
+		fail_with_error(cr, HPCI_FAIL_INFRA);
 		return rc;
 	}
 	hpci_obs_note(&cr->obs, "domain '%s' created (paused)", name);
 	return 0;
 }
 
-/* libvirt keeps QEMU's own log outside the report; copy it in. */
+/* libvirt keeps QEMU's own log outside the report; copy it in when this
+ * host can read it (virt.h says where, for a local connection). */
 static void copy_qemu_log(struct cell_run *cr)
 {
-	g_autofree char *src = g_strdup_printf("/var/log/libvirt/qemu/%s.log", cr->res->domain);
+	g_autofree char *src = hpci_virt_domain_log(cr->ctx->virt, cr->res->domain);
 	g_autofree char *dst = cell_path(cr, "qemu.log");
 	g_autoptr(hpci_error_saved) saved = hpci_error_save();
 
-	if (hpci_is_file(src))
+	if (src && hpci_is_file(src))
 		(void)hpci_copy_file(src, dst, 0644);
 	hpci_error_restore(g_steal_pointer(&saved));
 }
@@ -666,57 +679,55 @@ static void teardown(struct cell_run *cr)
 	hpci_error_restore(g_steal_pointer(&saved));
 }
 
-static void classify(struct cell_run *cr)
+static const char *stop_reason(struct cell_run *cr)
 {
-	struct hpci_classify_input in = {
-		.failure = cr->failure,
-		.error = cr->error,
-		.events = cr->obs.events,
-		.regdumps = cr->samples,
-		.regdump_span_ms = sample_span_ms(cr),
-	};
-	struct hpci_classification out = { 0 };
-
 	for (guint i = 0; i < cr->obs.events->len; i++) {
 		const struct hpci_event *ev = g_ptr_array_index(cr->obs.events, i);
 
-		if (ev->kind == HPCI_EV_STOPPED) {
-			in.stop_reason = ev->text;
-			break;
-		}
+		if (ev->kind == HPCI_EV_STOPPED)
+			return ev->text;
 	}
-	hpci_classify(&in, &out);
-	cr->res->outcome = out.outcome;
-	cr->res->evidence = out.evidence;
-	cr->res->error = g_strdup(cr->error);
+	return NULL;
 }
 
-/* A firmware that writes a debug log is a witness of its own: read what it
- * says and hold it against the topology, the guest, the SMI mode and the
- * matrix's firmware expectations (harness/firmware-check.h). */
-static void check_firmware(struct cell_run *cr)
+/* A firmware that writes a debug log is a witness of its own: parse what it
+ * says into res->firmware for the judge.  Returns why it could not be
+ * parsed (the caller frees), or NULL. */
+static char *read_firmware_log(struct cell_run *cr)
 {
 	g_autofree char *path = cell_path(cr, "firmware.log");
 	struct hpci_cell_result *res = cr->res;
 	struct stat st;
 
 	if (!cr->cell->firmware.verbose && (stat(path, &st) < 0 || st.st_size == 0))
-		return;
+		return NULL;
 	res->firmware = g_new0(struct hpci_fw_log, 1);
-	if (hpci_fw_log_parse_file(path, res->firmware) < 0) {
-		g_ptr_array_add(res->firmware_problems, g_strdup(hpci_error_message()));
-		g_clear_pointer(&res->firmware, g_free);
-	} else if (cr->cell->firmware.verbose) {
-		struct hpci_fw_check_input in = {
-			.cell = cr->cell, .plugs = res->plugs, .events = cr->obs.events,
-			.log = res->firmware,
-		};
+	if (hpci_fw_log_parse_file(path, res->firmware) == 0)
+		return NULL;
+	g_clear_pointer(&res->firmware, g_free);
+	return g_strdup(hpci_error_message());
+}
 
-		hpci_fw_cross_check(&in, res->firmware_problems);
-		hpci_fw_expect_check(&cr->cell->expect.firmware, res->firmware,
-				     res->firmware_problems);
-	}
-	hpci_fw_apply(res->firmware, res->firmware_problems, res);
+static void judge(struct cell_run *cr)
+{
+	g_autofree char *unreadable = NULL;
+	struct hpci_observation obs = {
+		.failure = cr->failure,
+		.error_kind = cr->error_kind,
+		.error = cr->error,
+		.stop_reason = stop_reason(cr),
+		.events = cr->obs.events,
+		.regdumps = cr->samples,
+		.regdump_span_ms = sample_span_ms(cr),
+		.plugs = cr->res->plugs,
+	};
+
+	/* The firmware is not read when the harness failed: nothing ran. */
+	if (cr->failure != HPCI_FAIL_INFRA)
+		unreadable = read_firmware_log(cr);
+	obs.firmware = cr->res->firmware;
+	obs.firmware_unreadable = unreadable;
+	hpci_judge(cr->cell, &obs, cr->res);
 }
 
 static void release_run(struct cell_run *cr)
@@ -729,10 +740,26 @@ static void release_run(struct cell_run *cr)
 	g_free(cr->dir);
 }
 
-int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_cell *cell,
+void hpci_cell_judge_unrunnable(const struct hpci_plan *plan, struct hpci_cell_result *res)
+{
+	struct hpci_observation obs = {
+		.failure = HPCI_FAIL_INFRA, .error = plan->unrunnable,
+		.context = plan->unrunnable_context,
+	};
+
+	res->ran = true;
+	res->attempt = 1;
+	hpci_judge(plan->cell, &obs, res);
+}
+
+int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_plan *plan,
 		  unsigned index, unsigned attempt, struct hpci_cell_result *res)
 {
-	struct cell_run cr = { .ctx = ctx, .cell = cell, .res = res, .next_vcpu = cell->topology.boot };
+	const struct hpci_cell *cell = plan->cell;
+	struct cell_run cr = {
+		.ctx = ctx, .plan = plan, .cell = cell, .res = res,
+		.next_vcpu = cell->topology.boot,
+	};
 	g_autofree char *events_log = NULL;
 	gint64 t_start = g_get_monotonic_time();
 	int rc;
@@ -755,9 +782,8 @@ int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_cell *cell,
 	if (rc < 0 || (rc = hpci_obs_init(&cr.obs, events_log)) < 0) {
 		if (!cr.obs.events)
 			(void)hpci_obs_init(&cr.obs, NULL); /* so release_run has one shape */
-		res->outcome = HPCI_OUTCOME_INFRA_ERROR;
-		res->error = g_strdup(hpci_error_message());
-		res->verdict_pass = false;
+		fail_with_error(&cr, HPCI_FAIL_INFRA);
+		judge(&cr);
 		release_run(&cr);
 		return 0;
 	}
@@ -768,12 +794,7 @@ int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_cell *cell,
 	}
 	collect_hang_evidence(&cr);
 	teardown(&cr);
-	classify(&cr);
-	if (res->ran && res->outcome != HPCI_OUTCOME_INFRA_ERROR)
-		check_firmware(&cr);
-	res->verdict_pass = hpci_verdict(&cell->expect, res->outcome, res->error);
-	res->known_issue = !res->verdict_pass &&
-			   hpci_expect_known_issue(&cell->expect, res->outcome) != NULL;
+	judge(&cr);
 	res->duration_ms = (g_get_monotonic_time() - t_start) / 1000;
 	rc = hpci_interrupted() ? -EINTR : 0;
 

@@ -3,7 +3,7 @@
 #define HPCI_CELL_RUN_H
 
 #include "cell.h"
-#include "image.h"
+#include "prepare.h"
 #include "result.h"
 #include "virt.h"
 
@@ -13,7 +13,6 @@ struct hpci_run_ctx {
 	const char *accel;          /* "tcg" or "kvm" */
 	const char *run_dir;        /* the report directory */
 	const char *run_id;         /* part of every domain name */
-	GHashTable *images;         /* recipe name -> struct hpci_image * */
 	bool keep_disks;            /* keep overlay and NVRAM copy in the cell dir */
 	unsigned memory_mib;
 };
@@ -23,11 +22,17 @@ struct hpci_run_ctx {
 
 /*
  * Runs one attempt (1-based; the first one's files go in cells/<id>/, the
- * next ones' in cells/<id>/attempt-N/) of a cell as a real VM and fills res (outcome, verdict, timings,
- * evidence).  Product failures are outcomes, not errors: this returns
- * negative only when interrupted (-EINTR), after tearing everything down.
+ * next ones' in cells/<id>/attempt-N/) of a plan as a real VM, records what
+ * it observes (timings, events, register samples, the firmware's log) and
+ * has the judge (judge.h) decide res's outcome, evidence and verdict.
+ * Product failures are outcomes, not errors: this returns negative only
+ * when interrupted (-EINTR), after tearing everything down.
  */
-int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_cell *cell,
+int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_plan *plan,
 		  unsigned index, unsigned attempt, struct hpci_cell_result *res);
+
+/* An unrunnable plan (its build failed) is judged without a VM: res is
+ * decided as an infra-error of its first attempt. */
+void hpci_cell_judge_unrunnable(const struct hpci_plan *plan, struct hpci_cell_result *res);
 
 #endif

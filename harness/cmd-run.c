@@ -1,17 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 #include "builtin.h"
 #include "cell-run.h"
+#include "prepare.h"
 #include "progress.h"
 #include "scheduler.h"
 #include "select.h"
 #include "error.h"
-#include "firmware-build.h"
 #include "fsutil.h"
 #include "host.h"
-#include "image.h"
 #include "interrupt.h"
 #include "matrix.h"
-#include "qemu-build.h"
 #include "report-json.h"
 #include "strlist.h"
 
@@ -53,30 +51,6 @@ static void run_options_release(struct run_options *o)
 	g_free(o->shard);
 }
 
-/* Every file a cell needs must exist before any VM starts. */
-static int preflight(const struct hpci_matrix *matrix)
-{
-	for (guint i = 0; i < matrix->cells->len; i++) {
-		const struct hpci_cell *cell = g_ptr_array_index(matrix->cells, i);
-		const struct { const char *what, *path; bool exec; } files[] = {
-			{ "firmware code", cell->firmware.code, false },
-			{ "firmware vars template", cell->firmware.vars, false },
-			{ "emulator", cell->qemu.emulator, true }, /* NULL: built later */
-		};
-
-		for (size_t f = 0; f < G_N_ELEMENTS(files); f++) {
-			if (!files[f].path)
-				continue;
-			if (access(files[f].path, files[f].exec ? X_OK : R_OK) < 0)
-				return hpci_error_errno(errno, "%s: cell '%s': %s '%s' is not usable; "
-							"install it or fix the matrix",
-							matrix->path, cell->id, files[f].what,
-							files[f].path);
-		}
-	}
-	return 0;
-}
-
 static char *default_out_dir(const char *matrix_name)
 {
 	g_autoptr(GDateTime) now = g_date_time_new_now_local();
@@ -86,301 +60,8 @@ static char *default_out_dir(const char *matrix_name)
 	return g_build_filename(HPCI_SOURCE_ROOT, "reports", "runs", name, NULL);
 }
 
-static bool identity_known(GPtrArray *ids, const char *role, const char *path)
-{
-	for (guint i = 0; i < ids->len; i++) {
-		const struct hpci_identity *id = g_ptr_array_index(ids, i);
-
-		if (!strcmp(id->role, role) && !strcmp(id->path, path))
-			return true;
-	}
-	return false;
-}
-
-static int add_identity(GPtrArray *ids, const char *role, const char *path, const char *version)
-{
-	struct hpci_identity *id;
-	int rc;
-
-	if (identity_known(ids, role, path))
-		return 0;
-	if ((rc = hpci_identity_new(role, path, version, &id)) < 0)
-		return rc;
-	g_ptr_array_add(ids, id);
-	return 0;
-}
-
-static int record_identities(struct hpci_run_report *report, struct hpci_matrix *matrix,
-			     GHashTable *images)
-{
-	GHashTableIter iter;
-	gpointer value;
-	int rc;
-
-	for (guint i = 0; i < matrix->cells->len; i++) {
-		const struct hpci_cell *cell = g_ptr_array_index(matrix->cells, i);
-		g_autofree char *version = NULL;
-		g_autofree char *fw_version = NULL;
-
-		if (!cell->qemu.emulator || !cell->firmware.code)
-			continue; /* its build failed: the cell says so */
-		if (!identity_known(report->identities, "qemu", cell->qemu.emulator) &&
-		    (rc = hpci_host_qemu_version(cell->qemu.emulator, &version)) < 0)
-			return rc;
-		if (cell->firmware.descriptor)
-			fw_version = g_strdup_printf("descriptor %s", cell->firmware.descriptor);
-		if ((rc = add_identity(report->identities, "qemu", cell->qemu.emulator, version)) < 0 ||
-		    (rc = add_identity(report->identities, "firmware-code", cell->firmware.code,
-				       fw_version)) < 0 ||
-		    (rc = add_identity(report->identities, "firmware-vars", cell->firmware.vars,
-				       fw_version)) < 0)
-			return rc;
-	}
-	g_hash_table_iter_init(&iter, images);
-	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		const struct hpci_image *image = value;
-
-		if ((rc = add_identity(report->identities, "image", image->path, image->key)) < 0)
-			return rc;
-	}
-	return 0;
-}
-
-static void free_image(gpointer p)
-{
-	hpci_image_release(p);
-	g_free(p);
-}
-
-static int build_images(const struct hpci_matrix *matrix, GHashTable *images)
-{
-	for (guint i = 0; i < matrix->cells->len; i++) {
-		const struct hpci_cell *cell = g_ptr_array_index(matrix->cells, i);
-		g_autofree struct hpci_image *image = NULL;
-		int rc;
-
-		if (g_hash_table_contains(images, cell->image))
-			continue;
-		image = g_new0(struct hpci_image, 1);
-		if ((rc = hpci_image_build(cell->image, image)) < 0) {
-			hpci_error_prefix("cannot build image '%s'", cell->image);
-			return rc;
-		}
-		g_hash_table_insert(images, g_strdup(cell->image), g_steal_pointer(&image));
-	}
-	return 0;
-}
-
-/* A string that is equal for equal recipes, to build each once per run. */
-static char *recipe_id(const char *kind, const char *source, const char *rev, const char *sha256,
-		       const char *patches, const GPtrArray *args1, const GPtrArray *args2,
-		       const char *extra)
-{
-	GString *s = g_string_new(kind);
-	const GPtrArray *lists[] = { args1, args2 };
-
-	g_string_append_printf(s, "\n%s\n%s\n%s\n%s\n%s", source, rev ? rev : "",
-			       sha256 ? sha256 : "", patches ? patches : "", extra ? extra : "");
-	for (size_t l = 0; l < G_N_ELEMENTS(lists); l++) {
-		g_string_append(s, "\n--");
-		for (guint i = 0; lists[l] && i < lists[l]->len; i++)
-			g_string_append_printf(s, "\n%s", (char *)g_ptr_array_index(lists[l], i));
-	}
-	return g_string_free(s, FALSE);
-}
-
-static char *joined_patches(const GPtrArray *names)
-{
-	return names->len ? hpci_strings_join(names, ", ") : g_strdup("none");
-}
-
-/* What a recipe gave: the paths a cell needs (emulator; or code and vars). */
-typedef char **built_paths;
-
-static int build_qemu(const struct hpci_cell *cell, struct hpci_run_report *report,
-		      struct hpci_virt *virt, built_paths *ret)
-{
-	const struct hpci_qemu_recipe *r = cell->qemu.recipe;
-	struct hpci_qemu_request req = {
-		.source = r->source, .rev = r->rev, .sha256 = r->sha256, .patches = r->patches,
-		.configure = r->configure,
-	};
-	struct hpci_qemu_build build = { 0 };
-	g_autofree char *version = NULL;
-	g_autofree char *patches = NULL;
-	int rc;
-
-	if ((rc = hpci_qemu_build(&req, &build)) < 0)
-		return rc;
-	if ((rc = hpci_virt_check_emulator(virt, build.emulator)) < 0) {
-		hpci_qemu_build_release(&build);
-		return rc;
-	}
-	hpci_info("qemu: %s of %s, key %.12s (%s)", build.version, build.source, build.key,
-		  build.cache_hit ? "cache hit" : "built");
-	patches = joined_patches(build.patches);
-	version = g_strdup_printf("%s (build %.12s of %s; patches: %s)", build.version,
-				  build.key, build.source, patches);
-	rc = add_identity(report->identities, "qemu", build.emulator, version);
-	if (rc == 0)
-		*ret = g_strdupv((char *[]){ build.emulator, NULL });
-	hpci_qemu_build_release(&build);
-	return rc;
-}
-
-static int build_firmware(const struct hpci_cell *cell, struct hpci_run_report *report,
-			  struct hpci_virt *virt, built_paths *ret)
-{
-	const struct hpci_firmware_recipe *r = cell->firmware.recipe;
-	struct hpci_firmware_request req = {
-		.source = r->source, .rev = r->rev, .sha256 = r->sha256, .patches = r->patches,
-		.build_type = r->build_type, .defines = r->defines, .pcds = r->pcds,
-	};
-	struct hpci_firmware_build build = { 0 };
-	g_autofree char *version = NULL;
-	g_autofree char *patches = NULL;
-	int rc;
-
-	(void)virt;
-	if ((rc = hpci_firmware_build(&req, &build)) < 0)
-		return rc;
-	hpci_info("firmware: %s, key %.12s (%s)", build.version, build.key,
-		  build.cache_hit ? "cache hit" : "built");
-	patches = joined_patches(build.patches);
-	version = g_strdup_printf("%s; patches: %s", build.version, patches);
-	if ((rc = add_identity(report->identities, "firmware-code", build.code, version)) == 0 &&
-	    (rc = add_identity(report->identities, "firmware-vars", build.vars, version)) == 0)
-		*ret = g_strdupv((char *[]){ build.code, build.vars, NULL });
-	hpci_firmware_build_release(&build);
-	return rc;
-}
-
-/* A kind of recipe a cell may carry: how to name it, build it and use it. */
-struct recipe_kind {
-	const char *what;
-	char *(*id)(const struct hpci_cell *cell);         /* NULL: nothing to build */
-	int (*build)(const struct hpci_cell *cell, struct hpci_run_report *report,
-		     struct hpci_virt *virt, built_paths *ret);
-	void (*use)(struct hpci_cell *cell, char **paths);
-};
-
-static char *qemu_recipe_id(const struct hpci_cell *cell)
-{
-	const struct hpci_qemu_recipe *r = cell->qemu.recipe;
-
-	if (!r || cell->qemu.emulator)
-		return NULL;
-	return recipe_id("qemu", r->source, r->rev, r->sha256, r->patches, r->configure, NULL,
-			 NULL);
-}
-
-static void use_qemu(struct hpci_cell *cell, char **paths)
-{
-	cell->qemu.emulator = g_strdup(paths[0]);
-}
-
-static char *firmware_recipe_id(const struct hpci_cell *cell)
-{
-	const struct hpci_firmware_recipe *r = cell->firmware.recipe;
-
-	if (!r || cell->firmware.code)
-		return NULL;
-	return recipe_id("firmware", r->source, r->rev, r->sha256, r->patches, r->defines,
-			 r->pcds, r->build_type);
-}
-
-static void use_firmware(struct hpci_cell *cell, char **paths)
-{
-	cell->firmware.code = g_strdup(paths[0]);
-	cell->firmware.vars = g_strdup(paths[1]);
-}
-
-static const struct recipe_kind recipe_kinds[] = {
-	{ "QEMU", qemu_recipe_id, build_qemu, use_qemu },
-	{ "OVMF", firmware_recipe_id, build_firmware, use_firmware },
-};
-
-/*
- * Builds every QEMU and firmware recipe the matrix names (once per distinct
- * recipe, each a cache hit after the first time) and fills in the cells'
- * paths.  A cell whose build failed becomes an infra-error with the build's
- * message (which names the log) and is not run; the other cells still are.
- */
-static void build_recipes(struct hpci_matrix *matrix, struct hpci_run_report *report,
-			  struct hpci_virt *virt)
-{
-	/* recipe id -> the paths built (char **), or NULL when its build failed */
-	g_autoptr(GHashTable) built = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-							    (GDestroyNotify)g_strfreev);
-	/* recipe id -> the failed build's message */
-	g_autoptr(GHashTable) failed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-
-	for (guint i = 0; i < matrix->cells->len && !hpci_interrupted(); i++) {
-		struct hpci_cell *cell = g_ptr_array_index(matrix->cells, i);
-		struct hpci_cell_result *res = g_ptr_array_index(report->results, i);
-
-		for (size_t k = 0; k < G_N_ELEMENTS(recipe_kinds) && !hpci_interrupted(); k++) {
-			const struct recipe_kind *kind = &recipe_kinds[k];
-			g_autofree char *id = kind->id(cell);
-			char **paths;
-
-			if (!id)
-				continue;
-			if (!g_hash_table_contains(built, id)) {
-				built_paths made = NULL;
-
-				if (kind->build(cell, report, virt, &made) < 0) {
-					hpci_error_prefix("cannot build %s for cell '%s'", kind->what,
-							  cell->id);
-					hpci_error_print();
-					g_hash_table_insert(failed, g_strdup(id),
-							    g_strdup(hpci_error_message()));
-				}
-				g_hash_table_insert(built, g_strdup(id), made);
-			}
-			if ((paths = g_hash_table_lookup(built, id))) {
-				kind->use(cell, paths);
-				continue;
-			}
-			if (res->ran)
-				continue; /* the first failed build is the one reported */
-			res->ran = true;
-			res->outcome = HPCI_OUTCOME_INFRA_ERROR;
-			res->error = g_strdup(g_hash_table_lookup(failed, id));
-			res->evidence = g_strdup_printf("the cell's %s could not be built", kind->what);
-		}
-	}
-}
-
-/* Every connection must be able to start every emulator (the first one
- * checked the built ones already). */
-static int check_emulators(GPtrArray *virts, const struct hpci_matrix *matrix)
-{
-	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-	int rc;
-
-	for (guint i = 0; i < matrix->cells->len; i++) {
-		const struct hpci_cell *cell = g_ptr_array_index(matrix->cells, i);
-
-		if (!cell->qemu.emulator || !g_hash_table_add(seen, cell->qemu.emulator))
-			continue;
-		for (guint v = 1; v < virts->len; v++) {
-			if ((rc = hpci_virt_check_emulator(g_ptr_array_index(virts, v),
-							   cell->qemu.emulator)) < 0) {
-				hpci_error_prefix("libvirt at '%s'",
-						  hpci_virt_uri(g_ptr_array_index(virts, v)));
-				return rc;
-			}
-		}
-	}
-	return 0;
-}
-
-/* Everything the cells share, before the first VM: libvirt connections, the
- * QEMU and firmware builds (a failed one marks only its cells), the images,
- * the identities. */
-static int prepare(const struct run_options *opt, struct hpci_matrix *matrix,
-		   struct hpci_run_report *report, GHashTable *images, GPtrArray *virts)
+/* The libvirt connections, one per --connect. */
+static int open_connections(const struct run_options *opt, GPtrArray *virts)
 {
 	int rc;
 
@@ -391,13 +72,6 @@ static int prepare(const struct run_options *opt, struct hpci_matrix *matrix,
 			return rc;
 		g_ptr_array_add(virts, virt);
 	}
-	build_recipes(matrix, report, g_ptr_array_index(virts, 0));
-	if (hpci_interrupted())
-		return hpci_error(EINTR, "interrupted while building");
-	if ((rc = check_emulators(virts, matrix)) < 0 ||
-	    (rc = build_images(matrix, images)) < 0 ||
-	    (rc = record_identities(report, matrix, images)) < 0)
-		return rc;
 	return 0;
 }
 
@@ -451,23 +125,6 @@ static void print_summary(const struct hpci_run_report *report, const char *repo
 	       report_path);
 }
 
-/* When more cells run at once than there are cores, each gets a share of a
- * core, and a TCG guest's steps take that much longer. */
-static void scale_timeouts(struct hpci_matrix *matrix, unsigned jobs)
-{
-	unsigned cores = g_get_num_processors();
-
-	if (jobs <= cores)
-		return;
-	for (guint i = 0; i < matrix->cells->len; i++) {
-		struct hpci_timeouts *t = &((struct hpci_cell *)g_ptr_array_index(matrix->cells, i))->timeouts;
-		unsigned *each[] = { &t->boot_ms, &t->plug_ms, &t->online_ms, &t->unplug_ms, &t->smi_ms };
-
-		for (size_t k = 0; k < G_N_ELEMENTS(each); k++)
-			*each[k] = (unsigned)((guint64)*each[k] * jobs / cores);
-	}
-}
-
 static void fill_run_settings(struct hpci_run_settings *run, const struct run_options *opt,
 			      unsigned jobs, const char *shard)
 {
@@ -503,8 +160,8 @@ struct run_plan {
  * it is decided, writing the report after every cell so that a killed run
  * still leaves a valid one. */
 static void run_cells(const struct run_plan *plan, const struct run_options *opt,
-		      GPtrArray *virts, struct hpci_run_ctx *ctxs, struct hpci_run_report *report,
-		      const char *report_path)
+		      GPtrArray *virts, struct hpci_run_ctx *ctxs, const struct hpci_prepared *prepared,
+		      struct hpci_run_report *report, const char *report_path)
 {
 	g_autoptr(GArray) todo = g_array_new(FALSE, FALSE, sizeof(struct hpci_sched_cell));
 	g_autoptr(GArray) slots = g_array_new(FALSE, FALSE, sizeof(guint));
@@ -521,9 +178,11 @@ static void run_cells(const struct run_plan *plan, const struct run_options *opt
 				     isatty(STDERR_FILENO) && isatty(STDOUT_FILENO));
 	for (guint i = 0; i < report->results->len; i++) {
 		struct hpci_cell_result *res = g_ptr_array_index(report->results, i);
-		struct hpci_sched_cell sc = { res->cell, i + 1 };
+		const struct hpci_plan *cell_plan = g_ptr_array_index(prepared->plans, i);
+		struct hpci_sched_cell sc = { cell_plan, i + 1 };
 
-		if (res->ran) {
+		if (cell_plan->unrunnable) {
+			hpci_cell_judge_unrunnable(cell_plan, res);
 			hpci_progress_cell(progress, res); /* decided before booting */
 			continue;
 		}
@@ -536,7 +195,7 @@ static void run_cells(const struct run_plan *plan, const struct run_options *opt
 	while ((got = hpci_scheduler_next(sched, 1000, &ev)) >= 0) {
 		if (got == 1 && ev.kind == HPCI_SCHED_STARTED) {
 			hpci_progress_started(progress, g_array_index(todo, struct hpci_sched_cell,
-								      ev.slot).cell, ev.attempt);
+								      ev.slot).plan->cell, ev.attempt);
 		} else if (got == 1) {
 			guint at = g_array_index(slots, guint, ev.slot);
 
@@ -554,8 +213,10 @@ static void run_cells(const struct run_plan *plan, const struct run_options *opt
 static int run_matrix(const struct run_options *opt, const struct run_plan *plan,
 		      struct hpci_matrix *matrix, const char *accel, const char *out_dir)
 {
-	g_autoptr(GHashTable) images = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-							     free_image);
+	struct hpci_prepare_host host = {
+		.accel = accel, .jobs = plan->jobs, .cores = g_get_num_processors(),
+	};
+	g_autoptr(hpci_prepared) prepared = NULL;
 	g_autoptr(GPtrArray) virts = g_ptr_array_new_with_free_func((GDestroyNotify)hpci_virt_close);
 	g_autofree char *report_path = g_build_filename(out_dir, "report.json", NULL);
 	g_autofree char *run_id = g_path_get_basename(out_dir);
@@ -571,11 +232,14 @@ static int run_matrix(const struct run_options *opt, const struct run_plan *plan
 		g_ptr_array_add(report.results,
 				hpci_cell_result_new(g_ptr_array_index(matrix->cells, i)));
 
-	if (prepare(opt, matrix, &report, images, virts) < 0) {
+	if (open_connections(opt, virts) < 0 ||
+	    hpci_prepare(matrix->cells, virts, &host, &prepared) < 0) {
 		hpci_error_print();
 		hpci_run_report_release(&report);
 		return hpci_interrupted() ? HPCI_EXIT_INTERRUPTED : HPCI_EXIT_INFRA;
 	}
+	g_ptr_array_extend_and_steal(report.identities, g_steal_pointer(&prepared->identities));
+	prepared->identities = g_ptr_array_new();
 	report.libvirt = describe_connections(virts);
 	/* Domain names must be short and unique per run: a timestamp is. */
 	for (char *p = run_id; *p; p++) {
@@ -586,7 +250,7 @@ static int run_matrix(const struct run_options *opt, const struct run_plan *plan
 	for (guint v = 0; v < virts->len; v++)
 		ctxs[v] = (struct hpci_run_ctx){
 			.virt = g_ptr_array_index(virts, v), .accel = accel, .run_dir = out_dir,
-			.run_id = run_id, .images = images, .keep_disks = opt->keep_disks,
+			.run_id = run_id, .keep_disks = opt->keep_disks,
 			.memory_mib = opt->memory_mib,
 		};
 
@@ -596,7 +260,7 @@ static int run_matrix(const struct run_options *opt, const struct run_plan *plan
 		  "report in %s", matrix->cells->len, matrix->name, accel, plan->jobs, virts->len,
 		  out_dir);
 	(void)hpci_report_write_json(&report, report_path);
-	run_cells(plan, opt, virts, ctxs, &report, report_path);
+	run_cells(plan, opt, virts, ctxs, prepared, &report, report_path);
 
 	report.interrupted = hpci_interrupted();
 	report.duration_ms = (g_get_monotonic_time() - t0) / 1000;
@@ -720,12 +384,11 @@ int cmd_run(int argc, char **argv)
 		goto error;
 	if (plan.shard && hpci_matrix_shard(matrix, plan.shard_k, plan.shard_n) < 0)
 		goto error;
-	if (preflight(matrix) < 0)
+	if (hpci_prepare_preflight(matrix->path, matrix->cells) < 0)
 		goto error;
 	plan.jobs = opt.jobs > 0 ? (unsigned)opt.jobs
 				 : hpci_host_default_jobs((unsigned)opt.memory_mib, &plan.jobs_why);
 	plan.verbosity = opt.quiet ? HPCI_QUIET : opt.verbose ? HPCI_VERBOSE : HPCI_NORMAL;
-	scale_timeouts(matrix, plan.jobs);
 	out_dir = opt.out ? g_strdup(opt.out) : default_out_dir(matrix->name);
 	existing = g_build_filename(out_dir, "report.json", NULL);
 	if (hpci_is_file(existing)) {

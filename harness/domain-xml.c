@@ -30,7 +30,7 @@ static void add_os(xmlNodePtr domain, const struct hpci_domain_spec *spec)
 	const struct hpci_cell *cell = spec->cell;
 	xmlNodePtr os = child(domain, "os", NULL);
 	xmlNodePtr type = child(os, "type", "hvm");
-	xmlNodePtr loader = child(os, "loader", cell->firmware.code);
+	xmlNodePtr loader = child(os, "loader", spec->firmware_code);
 	xmlNodePtr nvram = child(os, "nvram", spec->nvram);
 
 	attr(type, "arch", "x86_64");
@@ -38,7 +38,7 @@ static void add_os(xmlNodePtr domain, const struct hpci_domain_spec *spec)
 	attr(loader, "readonly", "yes");
 	attr(loader, "secure", cell->firmware.smm ? "yes" : "no");
 	attr(loader, "type", "pflash");
-	attr(nvram, "template", cell->firmware.vars);
+	attr(nvram, "template", spec->firmware_vars);
 	attr(child(os, "boot", NULL), "dev", "hd");
 }
 
@@ -87,7 +87,7 @@ static void add_devices(xmlNodePtr domain, const struct hpci_domain_spec *spec)
 	xmlNodePtr devices = child(domain, "devices", NULL);
 	xmlNodePtr disk, node, serial, channel;
 
-	child(devices, "emulator", spec->cell->qemu.emulator);
+	child(devices, "emulator", spec->emulator);
 
 	disk = child(devices, "disk", NULL);
 	attr(disk, "type", "file");

@@ -7,6 +7,9 @@
 /* Everything that goes into one cell's libvirt domain besides the cell. */
 struct hpci_domain_spec {
 	const struct hpci_cell *cell;
+	const char *emulator;       /* qemu-system-x86_64 (the plan's, built or given) */
+	const char *firmware_code;  /* pflash CODE image */
+	const char *firmware_vars;  /* VARS template */
 	const char *name;           /* domain name, unique per run */
 	const char *accel;          /* "tcg" -> type='qemu', "kvm" -> type='kvm' */
 	const char *disk;           /* the cell's qcow2 overlay */

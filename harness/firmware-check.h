@@ -37,13 +37,4 @@ void hpci_fw_cross_check(const struct hpci_fw_check_input *in, GPtrArray *proble
 void hpci_fw_expect_check(const struct hpci_firmware_expect *expect,
 			  const struct hpci_fw_log *log, GPtrArray *problems);
 
-/*
- * Folds the firmware's account into a classified result: an ASSERT, a dead
- * loop or a failed negotiation makes the outcome firmware-assert; problems
- * turn a cell that otherwise completed (pass or refused) into mismatch; on a
- * cell that failed otherwise they are added to the evidence.
- */
-void hpci_fw_apply(const struct hpci_fw_log *log, GPtrArray *problems,
-		   struct hpci_cell_result *res);
-
 #endif

@@ -133,8 +133,8 @@ static gpointer worker_main(gpointer data)
 		g_mutex_unlock(&s->lock);
 
 		post(s, HPCI_SCHED_STARTED, item->cs->slot, item->attempt, NULL);
-		res = hpci_cell_result_new(item->cs->sc.cell);
-		rc = hpci_cell_run(w->ctx, item->cs->sc.cell, item->cs->sc.index, item->attempt, res);
+		res = hpci_cell_result_new(item->cs->sc.plan->cell);
+		rc = hpci_cell_run(w->ctx, item->cs->sc.plan, item->cs->sc.index, item->attempt, res);
 
 		g_mutex_lock(&s->lock);
 		s->running--;
@@ -183,7 +183,7 @@ int hpci_scheduler_start(const struct hpci_run_ctx *ctxs, guint n_ctxs, unsigned
 		cs->sc = g_array_index(cells, struct hpci_sched_cell, i);
 		cs->slot = i;
 		cs->attempts = g_ptr_array_new_with_free_func((GDestroyNotify)hpci_cell_result_free);
-		cs->cost = hpci_cell_cost_estimate(cs->sc.cell);
+		cs->cost = hpci_cell_cost_estimate(cs->sc.plan->cell);
 		for (unsigned r = 0; r < policy->repeat; r++)
 			enqueue(s, cs);
 	}

@@ -30,7 +30,7 @@ struct hpci_sched_event {
 };
 
 struct hpci_sched_cell {
-	const struct hpci_cell *cell;
+	const struct hpci_plan *plan;
 	unsigned index;                   /* 1-based number in the run, for domain names */
 };
 

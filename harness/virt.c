@@ -45,12 +45,72 @@ static const char *last_virt_message(void)
 	return msg ? msg : "unknown libvirt error";
 }
 
-/* Translates libvirt's last error at the boundary; returns its negative code. */
-static int virt_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-static int virt_error(const char *fmt, ...)
+/* QEMU's words when it refuses a hot(un)plug the firmware did not negotiate
+ * (hw/acpi/ich9.c, docs/facts.md §1).  QEMU reports them as a GenericError,
+ * which libvirt passes on as VIR_ERR_INTERNAL_ERROR: its words are the only
+ * code there is, so this adapter alone reads them. */
+static const char *const qemu_refusals[] = {
+	"cpu hotplug with SMI wasn't enabled by firmware",
+	"cpu hot-unplug with SMI wasn't enabled by firmware",
+};
+
+static bool is_qemu_refusal(const char *message)
+{
+	for (size_t i = 0; message && i < G_N_ELEMENTS(qemu_refusals); i++) {
+		if (strstr(message, qemu_refusals[i]))
+			return true;
+	}
+	return false;
+}
+
+/* What the failed call was, for the kind of an error libvirt does not type. */
+enum virt_call {
+	CALL_HOST,      /* connection, definition, monitor: the host's business */
+	CALL_HOTPLUG,   /* a vCPU hot(un)plug request */
+	CALL_AGENT,     /* a command through the guest agent */
+};
+
+static enum hpci_error_kind error_kind(const virErrorPtr err, enum virt_call call)
+{
+	if (!err)
+		return HPCI_ERR_HOST;
+	switch (err->code) {
+	case VIR_ERR_OPERATION_TIMEOUT:
+		return call == CALL_HOST ? HPCI_ERR_HOST : HPCI_ERR_TIMEOUT;
+	case VIR_ERR_NO_DOMAIN:
+	case VIR_ERR_OPERATION_INVALID:   /* "domain is not running" */
+		return HPCI_ERR_DOMAIN_GONE;
+	case VIR_ERR_AGENT_UNRESPONSIVE:
+	case VIR_ERR_AGENT_UNSYNCED:
+		return HPCI_ERR_AGENT;
+	case VIR_ERR_NO_CONNECT:
+	case VIR_ERR_SYSTEM_ERROR:
+	case VIR_ERR_RPC:
+	case VIR_ERR_AUTH_FAILED:
+		return HPCI_ERR_HOST;
+	default:
+		break;
+	}
+	switch (call) {
+	case CALL_HOTPLUG:
+		return is_qemu_refusal(err->message) ? HPCI_ERR_REFUSED : HPCI_ERR_REQUEST;
+	case CALL_AGENT:
+		/* The agent relays the guest's failures as internal errors. */
+		return HPCI_ERR_AGENT;
+	case CALL_HOST:
+		break;
+	}
+	return HPCI_ERR_HOST;
+}
+
+/* Translates libvirt's last error at the boundary, code and kind; returns
+ * the negative code. */
+static int virt_error_of(enum virt_call call, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static int virt_error_of(enum virt_call call, const char *fmt, ...)
 {
 	g_autofree char *what = NULL;
 	virErrorPtr err = virGetLastError();
+	enum hpci_error_kind kind = error_kind(err, call);
 	int code = EIO;
 	va_list ap;
 
@@ -59,10 +119,12 @@ static int virt_error(const char *fmt, ...)
 	va_end(ap);
 	if (err && err->code == VIR_ERR_OPERATION_TIMEOUT)
 		code = ETIMEDOUT;
-	else if (err && (err->code == VIR_ERR_NO_DOMAIN || err->code == VIR_ERR_OPERATION_INVALID))
+	else if (kind == HPCI_ERR_DOMAIN_GONE)
 		code = ESRCH;
-	return hpci_error(code, "%s: %s", what, last_virt_message());
+	return hpci_error_kind(kind, code, "%s: %s", what, last_virt_message());
 }
+
+#define virt_error(...) virt_error_of(CALL_HOST, __VA_ARGS__)
 
 const char *hpci_domain_stop_name(enum hpci_domain_stop stop)
 {
@@ -146,6 +208,23 @@ int hpci_virt_open(const char *uri, struct hpci_virt **ret)
 const char *hpci_virt_uri(struct hpci_virt *virt)
 {
 	return virt->uri;
+}
+
+/* libvirt's default log_dir for the system QEMU driver (qemu.conf). */
+#define SYSTEM_QEMU_LOG_DIR "/var/log/libvirt/qemu"
+
+char *hpci_virt_domain_log(struct hpci_virt *virt, const char *name)
+{
+	g_autoptr(GUri) uri = g_uri_parse(virt->uri, G_URI_FLAGS_NONE, NULL);
+	const char *scheme = uri ? g_uri_get_scheme(uri) : NULL;
+
+	/* qemu:///system and qemu+unix:///system; a remote host's logs are
+	 * on that host, a session's under its user's home. */
+	if (!scheme || (strcmp(scheme, "qemu") && strcmp(scheme, "qemu+unix")) ||
+	    (g_uri_get_host(uri) && *g_uri_get_host(uri)) ||
+	    strcmp(g_uri_get_path(uri), "/system"))
+		return NULL;
+	return g_strdup_printf(SYSTEM_QEMU_LOG_DIR "/%s.log", name);
 }
 
 int hpci_virt_check_emulator(struct hpci_virt *virt, const char *emulator)
@@ -297,15 +376,16 @@ int hpci_domain_set_vcpu(struct hpci_domain *dom, unsigned vcpu, bool enable)
 
 	g_snprintf(map, sizeof(map), "%u", vcpu);
 	if (virDomainSetVcpu(dom->dom, map, enable, VIR_DOMAIN_AFFECT_LIVE) < 0)
-		return virt_error("cannot %s vCPU %u of '%s'", enable ? "plug" : "unplug", vcpu,
-				  dom->name);
+		return virt_error_of(CALL_HOTPLUG, "cannot %s vCPU %u of '%s'",
+				     enable ? "plug" : "unplug", vcpu, dom->name);
 	return 0;
 }
 
 int hpci_domain_set_vcpu_count(struct hpci_domain *dom, unsigned count)
 {
 	if (virDomainSetVcpusFlags(dom->dom, count, VIR_DOMAIN_AFFECT_LIVE) < 0)
-		return virt_error("cannot set the vCPU count of '%s' to %u", dom->name, count);
+		return virt_error_of(CALL_HOTPLUG, "cannot set the vCPU count of '%s' to %u",
+				     dom->name, count);
 	return 0;
 }
 
@@ -324,8 +404,8 @@ int hpci_domain_set_guest_cpu(struct hpci_domain *dom, unsigned cpu, bool online
 
 	g_snprintf(map, sizeof(map), "%u", cpu);
 	if (virDomainSetGuestVcpus(dom->dom, map, online, 0) < 0)
-		return virt_error("cannot %s guest CPU %u of '%s'", online ? "online" : "offline",
-				  cpu, dom->name);
+		return virt_error_of(CALL_AGENT, "cannot %s guest CPU %u of '%s'",
+				     online ? "online" : "offline", cpu, dom->name);
 	return 0;
 }
 
@@ -335,7 +415,7 @@ int hpci_domain_agent_command(struct hpci_domain *dom, const char *json, int tim
 	char *reply = virDomainQemuAgentCommand(dom->dom, json, timeout_s, 0);
 
 	if (!reply)
-		return virt_error("guest agent of '%s' did not answer", dom->name);
+		return virt_error_of(CALL_AGENT, "guest agent of '%s' did not answer", dom->name);
 	*ret_reply = g_strdup(reply);
 	free(reply);
 	return 0;

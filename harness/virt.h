@@ -34,6 +34,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(hpci_virt, hpci_virt_close)
 
 const char *hpci_virt_uri(struct hpci_virt *virt);
 
+/* Where libvirt keeps QEMU's own log of domain `name` when this host can
+ * read it (a local system connection), else NULL. */
+char *hpci_virt_domain_log(struct hpci_virt *virt, const char *name);
+
 /* "libvirt 9.0.0, QEMU driver 7.2.0 at qemu:///system" and the like. */
 char *hpci_virt_describe(struct hpci_virt *virt);
 

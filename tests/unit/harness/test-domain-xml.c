@@ -34,7 +34,9 @@ static struct hpci_cell make_cell(bool smm, bool hotplug, bool hotunplug, bool s
 static xmlDocPtr build(const struct hpci_cell *cell, const char *accel)
 {
 	struct hpci_domain_spec spec = {
-		.cell = cell, .name = "hpci-run-1", .accel = accel, .disk = "/r/cells/c/disk.qcow2",
+		.cell = cell, .emulator = cell->qemu.emulator, .firmware_code = cell->firmware.code,
+		.firmware_vars = cell->firmware.vars, .name = "hpci-run-1", .accel = accel,
+		.disk = "/r/cells/c/disk.qcow2",
 		.nvram = "/r/cells/c/nvram.fd", .serial_log = "/r/cells/c/serial.log",
 		.firmware_log = "/r/cells/c/firmware.log", .memory_mib = 512, .uid = 1000, .gid = 100,
 	};
@@ -175,7 +177,9 @@ static void test_special_characters_are_escaped(void **state)
 {
 	struct hpci_cell cell = make_cell(true, true, true, true);
 	struct hpci_domain_spec spec = {
-		.cell = &cell, .name = "a<b>&'\"", .accel = "tcg", .disk = "/d", .nvram = "/n",
+		.cell = &cell, .emulator = cell.qemu.emulator, .firmware_code = cell.firmware.code,
+		.firmware_vars = cell.firmware.vars, .name = "a<b>&'\"", .accel = "tcg",
+		.disk = "/d", .nvram = "/n",
 		.serial_log = "/s", .firmware_log = "/f,x=1,y", .memory_mib = 256,
 	};
 	g_autofree char *xml = NULL;

@@ -279,38 +279,6 @@ static void test_expectations(void **state)
 			    "true, observed missing from firmware.log");
 }
 
-static void test_apply(void **state)
-{
-	struct fixture *f = *state;
-	g_autoptr(hpci_cell_result) res = hpci_cell_result_new(&f->cell);
-
-	/* A problem turns a pass into mismatch, naming both sides. */
-	res->outcome = HPCI_OUTCOME_PASS;
-	res->evidence = g_strdup("every step completed");
-	parse_log(f, NEGOTIATED);
-	g_ptr_array_add(f->problems, g_strdup("firmware.negotiated.cpu_hotunplug: expected false, "
-					      "observed true"));
-	hpci_fw_apply(&f->log, f->problems, res);
-	assert_int_equal(res->outcome, HPCI_OUTCOME_MISMATCH);
-	assert_string_equal(res->error, "firmware.negotiated.cpu_hotunplug: expected false, "
-			    "observed true");
-
-	/* On a cell that hung, the problems join the evidence; the outcome stays. */
-	res->outcome = HPCI_OUTCOME_HANG_SMM;
-	hpci_fw_apply(&f->log, f->problems, res);
-	assert_int_equal(res->outcome, HPCI_OUTCOME_HANG_SMM);
-	assert_non_null(strstr(res->evidence, "; firmware: firmware.negotiated.cpu_hotunplug"));
-
-	/* An ASSERT is the firmware's own verdict and overrides both. */
-	parse_log(f, "NegotiateSmiFeatures: negotiation failed for feature bitmap 0x6\n"
-		  "ASSERT /build/edk2/OvmfPkg/SmmControl2Dxe/SmiFeatures.c(243): "
-		  "((BOOLEAN)(0==1))\n");
-	hpci_fw_apply(&f->log, f->problems, res);
-	assert_int_equal(res->outcome, HPCI_OUTCOME_FIRMWARE_ASSERT);
-	assert_non_null(strstr(res->evidence, "SmiFeatures.c(243)"));
-	assert_non_null(strstr(res->evidence, "the cell had come to hang-smm"));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,7 +294,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_negotiation_against_smi_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_cell_without_hotplug, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expectations, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_apply, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("firmware-check", tests, NULL, NULL);

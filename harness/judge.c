@@ -1,23 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-#include "classify.h"
+#include "judge.h"
+#include "firmware-check.h"
 #include "regdump.h"
+#include "strlist.h"
 
 #include <string.h>
-
-/* QEMU's words in hw/acpi/ich9.c (facts file, section 1). */
-static const char *const refusals[] = {
-	"cpu hotplug with SMI wasn't enabled by firmware",
-	"cpu hot-unplug with SMI wasn't enabled by firmware",
-};
-
-bool hpci_is_refusal(const char *error)
-{
-	for (size_t i = 0; error && i < G_N_ELEMENTS(refusals); i++) {
-		if (strstr(error, refusals[i]))
-			return true;
-	}
-	return false;
-}
 
 /* The first panic or oops line the guest printed, or NULL. */
 static const struct hpci_event *guest_crash_line(GPtrArray *events)
@@ -77,13 +64,19 @@ static char *describe_cpus(GPtrArray *samples)
 	return g_string_free(s, FALSE);
 }
 
-static void set(struct hpci_classification *out, enum hpci_outcome outcome, char *evidence)
+/* An outcome with the one line of evidence a person can check it by. */
+struct judgement {
+	enum hpci_outcome outcome;
+	char *evidence;
+};
+
+static void set(struct judgement *out, enum hpci_outcome outcome, char *evidence)
 {
 	out->outcome = outcome;
 	out->evidence = evidence;
 }
 
-static void classify_stop(const struct hpci_classify_input *in, struct hpci_classification *out)
+static void judge_stop(const struct hpci_observation *in, struct judgement *out)
 {
 	const struct hpci_event *crash = guest_crash_line(in->events);
 	const char *reason = in->stop_reason ? in->stop_reason : "unknown";
@@ -105,7 +98,8 @@ static void classify_stop(const struct hpci_classify_input *in, struct hpci_clas
 				    reason));
 }
 
-void hpci_classify(const struct hpci_classify_input *in, struct hpci_classification *out)
+/* Step 3 of the precedence (judge.h): how the run itself ended. */
+static void judge_run(const struct hpci_observation *in, struct judgement *out)
 {
 	const struct hpci_event *crash = guest_crash_line(in->events);
 	int stuck;
@@ -119,13 +113,14 @@ void hpci_classify(const struct hpci_classify_input *in, struct hpci_classificat
 			set(out, HPCI_OUTCOME_PASS, g_strdup("every step completed"));
 		return;
 	case HPCI_FAIL_INFRA:
-		set(out, HPCI_OUTCOME_INFRA_ERROR, g_strdup(in->error ? in->error : "harness failure"));
+		set(out, HPCI_OUTCOME_INFRA_ERROR,
+		    g_strdup(in->context ? in->context : in->error ? in->error : "harness failure"));
 		return;
 	case HPCI_FAIL_STOPPED:
-		classify_stop(in, out);
+		judge_stop(in, out);
 		return;
 	case HPCI_FAIL_REQUEST:
-		if (hpci_is_refusal(in->error))
+		if (in->error_kind == HPCI_ERR_REFUSED)
 			set(out, HPCI_OUTCOME_REFUSED,
 			    g_strdup_printf("libvirt returned QEMU's refusal: %s", in->error));
 		else
@@ -154,11 +149,77 @@ void hpci_classify(const struct hpci_classify_input *in, struct hpci_classificat
 	}
 }
 
-bool hpci_verdict(const struct hpci_expect *expect, enum hpci_outcome outcome, const char *error)
+bool hpci_expect_met(const struct hpci_expect *expect, enum hpci_outcome outcome,
+		     const char *error)
 {
 	if (expect->outcome != outcome)
 		return false;
 	if (expect->message && (!error || !strstr(error, expect->message)))
 		return false;
 	return true;
+}
+
+/* What the firmware's log says against the other witnesses (step 4). */
+static void firmware_problems(const struct hpci_cell *cell, const struct hpci_observation *obs,
+			      GPtrArray *problems)
+{
+	struct hpci_fw_check_input in = {
+		.cell = cell, .plugs = obs->plugs, .events = obs->events, .log = obs->firmware,
+	};
+
+	if (obs->firmware_unreadable)
+		g_ptr_array_add(problems, g_strdup(obs->firmware_unreadable));
+	/* Only a firmware that logs everything it does can be held to it. */
+	if (!obs->firmware || !cell->firmware.verbose)
+		return;
+	hpci_fw_cross_check(&in, problems);
+	hpci_fw_expect_check(&cell->expect.firmware, obs->firmware, problems);
+}
+
+/* Steps 2 and 4: the firmware's account folded into the run's judgement. */
+static void judge_firmware(const struct hpci_observation *obs, GPtrArray *problems,
+			   struct judgement *j)
+{
+	g_autofree char *summary = NULL;
+	g_autofree char *joined = problems->len ? hpci_strings_join(problems, "; ") : NULL;
+	char *evidence;
+
+	if (obs->firmware && hpci_fw_log_failed(obs->firmware, &summary)) {
+		evidence = g_strdup_printf("firmware.log: %s (the cell had come to %s%s%s)", summary,
+					   hpci_outcome_name(j->outcome),
+					   j->evidence ? ": " : "", j->evidence ? j->evidence : "");
+		j->outcome = HPCI_OUTCOME_FIRMWARE_ASSERT;
+	} else if (!joined) {
+		return;
+	} else if (j->outcome == HPCI_OUTCOME_PASS || j->outcome == HPCI_OUTCOME_REFUSED) {
+		evidence = g_strdup(joined);
+		j->outcome = HPCI_OUTCOME_MISMATCH;
+	} else {
+		evidence = g_strdup_printf("%s; firmware: %s", j->evidence ? j->evidence : "", joined);
+	}
+	g_free(j->evidence);
+	j->evidence = evidence;
+}
+
+void hpci_judge(const struct hpci_cell *cell, const struct hpci_observation *obs,
+		struct hpci_cell_result *res)
+{
+	struct judgement j = { 0 };
+
+	judge_run(obs, &j);
+	g_free(res->error);
+	res->error = g_strdup(obs->error);
+	if (j.outcome != HPCI_OUTCOME_INFRA_ERROR) {
+		firmware_problems(cell, obs, res->firmware_problems);
+		judge_firmware(obs, res->firmware_problems, &j);
+		/* A mismatch is what failed when nothing else did. */
+		if (j.outcome == HPCI_OUTCOME_MISMATCH && !res->error)
+			res->error = g_strdup(j.evidence);
+	}
+	res->outcome = j.outcome;
+	g_free(res->evidence);
+	res->evidence = j.evidence;
+	res->verdict_pass = hpci_expect_met(&cell->expect, res->outcome, res->error);
+	res->known_issue = !res->verdict_pass &&
+			   hpci_expect_known_issue(&cell->expect, res->outcome) != NULL;
 }
