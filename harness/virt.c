@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "virt.h"
 #include "error.h"
+#include "json-reader.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -436,7 +437,8 @@ int hpci_domain_hmp(struct hpci_domain *dom, const char *command, char **ret_rep
 int hpci_domain_qemu_cpus(struct hpci_domain *dom)
 {
 	char *reply = NULL;
-	json_object *root, *ret;
+	g_autoptr(json_object) root = NULL;
+	json_object *ret;
 	int n = -1;
 
 	if (virDomainQemuMonitorCommand(dom->dom, "{\"execute\":\"query-cpus-fast\"}", &reply,
@@ -447,7 +449,6 @@ int hpci_domain_qemu_cpus(struct hpci_domain *dom)
 	if (root && json_object_object_get_ex(root, "return", &ret) &&
 	    json_object_is_type(ret, json_type_array))
 		n = (int)json_object_array_length(ret);
-	json_object_put(root);
 	if (n < 0)
 		return hpci_error(EPROTO, "QEMU of '%s' answered query-cpus-fast without a CPU list",
 				  dom->name);
