@@ -148,7 +148,7 @@ static char *describe_connections(GPtrArray *virts)
 	return hpci_strings_join(parts, "; ");
 }
 
-struct run_plan {
+struct run_setup {
 	unsigned jobs;
 	char *jobs_why;          /* how the default was chosen, or NULL */
 	char *shard;             /* "K/N" or NULL */
@@ -159,7 +159,7 @@ struct run_plan {
 /* Hands the cells that still need a VM to the scheduler and reports each as
  * it is decided, writing the report after every cell so that a killed run
  * still leaves a valid one. */
-static void run_cells(const struct run_plan *plan, const struct run_options *opt,
+static void run_cells(const struct run_setup *setup, const struct run_options *opt,
 		      GPtrArray *virts, struct hpci_run_ctx *ctxs, const struct hpci_prepared *prepared,
 		      struct hpci_run_report *report, const char *report_path)
 {
@@ -174,15 +174,15 @@ static void run_cells(const struct run_plan *plan, const struct run_options *opt
 	struct hpci_sched_event ev;
 	int got;
 
-	progress = hpci_progress_new(report->results->len, plan->verbosity,
+	progress = hpci_progress_new(report->results->len, setup->verbosity,
 				     isatty(STDERR_FILENO) && isatty(STDOUT_FILENO));
 	for (guint i = 0; i < report->results->len; i++) {
 		struct hpci_cell_result *res = g_ptr_array_index(report->results, i);
-		const struct hpci_plan *cell_plan = g_ptr_array_index(prepared->plans, i);
-		struct hpci_sched_cell sc = { cell_plan, i + 1 };
+		const struct hpci_plan *plan = g_ptr_array_index(prepared->plans, i);
+		struct hpci_sched_cell sc = { plan, i + 1 };
 
-		if (cell_plan->unrunnable) {
-			hpci_cell_judge_unrunnable(cell_plan, res);
+		if (plan->unrunnable) {
+			hpci_cell_judge_unrunnable(plan, res);
 			hpci_progress_cell(progress, res); /* decided before booting */
 			continue;
 		}
@@ -191,7 +191,7 @@ static void run_cells(const struct run_plan *plan, const struct run_options *opt
 	}
 	if (todo->len == 0)
 		return;
-	hpci_scheduler_start(ctxs, virts->len, plan->jobs, &policy, todo, &sched);
+	hpci_scheduler_start(ctxs, virts->len, setup->jobs, &policy, todo, &sched);
 	while ((got = hpci_scheduler_next(sched, 1000, &ev)) >= 0) {
 		if (got == 1 && ev.kind == HPCI_SCHED_STARTED) {
 			hpci_progress_started(progress, g_array_index(todo, struct hpci_sched_cell,
@@ -210,11 +210,11 @@ static void run_cells(const struct run_plan *plan, const struct run_options *opt
 	}
 }
 
-static int run_matrix(const struct run_options *opt, const struct run_plan *plan,
+static int run_matrix(const struct run_options *opt, const struct run_setup *setup,
 		      struct hpci_matrix *matrix, const char *accel, const char *out_dir)
 {
 	struct hpci_prepare_host host = {
-		.accel = accel, .jobs = plan->jobs, .cores = g_get_num_processors(),
+		.accel = accel, .jobs = setup->jobs, .cores = g_get_num_processors(),
 	};
 	g_autoptr(hpci_prepared) prepared = NULL;
 	g_autoptr(GPtrArray) virts = g_ptr_array_new_with_free_func((GDestroyNotify)hpci_virt_close);
@@ -227,7 +227,7 @@ static int run_matrix(const struct run_options *opt, const struct run_plan *plan
 
 	hpci_run_report_init(&report);
 	fill_host(&report, matrix, accel);
-	fill_run_settings(&report.run, opt, plan->jobs, plan->shard);
+	fill_run_settings(&report.run, opt, setup->jobs, setup->shard);
 	for (guint i = 0; i < matrix->cells->len; i++)
 		g_ptr_array_add(report.results,
 				hpci_cell_result_new(g_ptr_array_index(matrix->cells, i)));
@@ -254,13 +254,13 @@ static int run_matrix(const struct run_options *opt, const struct run_plan *plan
 			.memory_mib = opt->memory_mib,
 		};
 
-	if (plan->jobs_why)
-		hpci_info("jobs: %u (%s)", plan->jobs, plan->jobs_why);
+	if (setup->jobs_why)
+		hpci_info("jobs: %u (%s)", setup->jobs, setup->jobs_why);
 	hpci_info("running %u cells of '%s' (accel %s, %u at a time on %u connection(s)), "
-		  "report in %s", matrix->cells->len, matrix->name, accel, plan->jobs, virts->len,
+		  "report in %s", matrix->cells->len, matrix->name, accel, setup->jobs, virts->len,
 		  out_dir);
 	(void)hpci_report_write_json(&report, report_path);
-	run_cells(plan, opt, virts, ctxs, prepared, &report, report_path);
+	run_cells(setup, opt, virts, ctxs, prepared, &report, report_path);
 
 	report.interrupted = hpci_interrupted();
 	report.duration_ms = (g_get_monotonic_time() - t0) / 1000;
@@ -273,21 +273,21 @@ static int run_matrix(const struct run_options *opt, const struct run_plan *plan
 }
 
 /* --shard, else GitLab's parallel:N variables (CI_NODE_INDEX is 1-based). */
-static int resolve_shard(const char *given, struct run_plan *plan)
+static int resolve_shard(const char *given, struct run_setup *setup)
 {
 	const char *index = g_getenv("CI_NODE_INDEX"), *total = g_getenv("CI_NODE_TOTAL");
 	g_autofree char *from_env = NULL;
 	int rc;
 
 	if (given)
-		rc = hpci_shard_parse(given, "--shard", &plan->shard_k, &plan->shard_n);
+		rc = hpci_shard_parse(given, "--shard", &setup->shard_k, &setup->shard_n);
 	else if (index && total)
 		rc = hpci_shard_parse(from_env = g_strdup_printf("%s/%s", index, total),
-				      "CI_NODE_INDEX/CI_NODE_TOTAL", &plan->shard_k, &plan->shard_n);
+				      "CI_NODE_INDEX/CI_NODE_TOTAL", &setup->shard_k, &setup->shard_n);
 	else
 		return 0;
 	if (rc == 0)
-		plan->shard = g_strdup_printf("%u/%u", plan->shard_k, plan->shard_n);
+		setup->shard = g_strdup_printf("%u/%u", setup->shard_k, setup->shard_n);
 	return rc;
 }
 
@@ -295,7 +295,42 @@ static int check_count(const char *option, int value, int min, int max)
 {
 	if (value >= min && value <= max)
 		return 0;
-	return hpci_error(EINVAL, "%s %d is out of range; use %d to %d", option, value, min, max);
+	return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "%s %d is out of range; use %d to %d",
+			       option, value, min, max);
+}
+
+/* The option values glib cannot check, and the defaults that depend on none. */
+static int check_options(struct run_options *opt)
+{
+	int rc;
+
+	if ((rc = check_count("--memory", opt->memory_mib, 128, 16384)) < 0 ||
+	    (rc = check_count("--jobs", opt->jobs, 0, MAX_JOBS)) < 0 ||
+	    (rc = check_count("--repeat", opt->repeat, 1, MAX_ATTEMPTS)) < 0 ||
+	    (rc = check_count("--retries", opt->retries, 0, MAX_ATTEMPTS)) < 0 ||
+	    (rc = check_count("--infra-retries", opt->infra_retries, 0, MAX_ATTEMPTS)) < 0)
+		return rc;
+	if (opt->quiet && opt->verbose)
+		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL,
+				       "--quiet and --verbose contradict each other; choose one");
+	if (!opt->uris)
+		opt->uris = g_strdupv((char *[]){ HPCI_DEFAULT_URI, NULL });
+	return 0;
+}
+
+/* --filter, then --shard, over the matrix's cells. */
+static int select_cells(const struct run_options *opt, const struct run_setup *setup,
+			struct hpci_matrix *matrix)
+{
+	int rc;
+
+	if (opt->filters &&
+	    (rc = hpci_matrix_filter(matrix, (const char *const *)opt->filters,
+				     g_strv_length(opt->filters), "--filter")) < 0)
+		return rc;
+	if (setup->shard && (rc = hpci_matrix_shard(matrix, setup->shard_k, setup->shard_n)) < 0)
+		return rc;
+	return 0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -343,7 +378,7 @@ int cmd_run(int argc, char **argv)
 	g_autofree char *out_dir = NULL;
 	g_autofree char *existing = NULL;
 	g_autoptr(hpci_matrix) matrix = NULL;
-	struct run_plan plan = { 0 };
+	struct run_setup setup = { 0 };
 	struct hpci_matrix_host host;
 	guint total;
 	int status;
@@ -359,19 +394,7 @@ int cmd_run(int argc, char **argv)
 				"(e.g. --matrix matrix/full.json)\n");
 		goto out;
 	}
-	if (check_count("--memory", opt.memory_mib, 128, 16384) < 0 ||
-	    check_count("--jobs", opt.jobs, 0, MAX_JOBS) < 0 ||
-	    check_count("--repeat", opt.repeat, 1, MAX_ATTEMPTS) < 0 ||
-	    check_count("--retries", opt.retries, 0, MAX_ATTEMPTS) < 0 ||
-	    check_count("--infra-retries", opt.infra_retries, 0, MAX_ATTEMPTS) < 0)
-		goto error;
-	if (opt.quiet && opt.verbose) {
-		hpci_error(EINVAL, "--quiet and --verbose contradict each other; choose one");
-		goto error;
-	}
-	if (!opt.uris)
-		opt.uris = g_strdupv((char *[]){ HPCI_DEFAULT_URI, NULL });
-	if (resolve_shard(opt.shard, &plan) < 0)
+	if (check_options(&opt) < 0 || resolve_shard(opt.shard, &setup) < 0)
 		goto error;
 	if (hpci_resolve_accel(opt.accel, &accel, &reason) < 0)
 		goto error;
@@ -379,16 +402,12 @@ int cmd_run(int argc, char **argv)
 	if (hpci_matrix_load(opt.matrix, &host, &matrix) < 0)
 		goto error;
 	total = matrix->cells->len;
-	if (opt.filters && hpci_matrix_filter(matrix, (const char *const *)opt.filters,
-					      g_strv_length(opt.filters), "--filter") < 0)
+	if (select_cells(&opt, &setup, matrix) < 0 ||
+	    hpci_prepare_preflight(matrix->path, matrix->cells) < 0)
 		goto error;
-	if (plan.shard && hpci_matrix_shard(matrix, plan.shard_k, plan.shard_n) < 0)
-		goto error;
-	if (hpci_prepare_preflight(matrix->path, matrix->cells) < 0)
-		goto error;
-	plan.jobs = opt.jobs > 0 ? (unsigned)opt.jobs
-				 : hpci_host_default_jobs((unsigned)opt.memory_mib, &plan.jobs_why);
-	plan.verbosity = opt.quiet ? HPCI_QUIET : opt.verbose ? HPCI_VERBOSE : HPCI_NORMAL;
+	setup.jobs = opt.jobs > 0 ? (unsigned)opt.jobs
+				 : hpci_host_default_jobs((unsigned)opt.memory_mib, &setup.jobs_why);
+	setup.verbosity = opt.quiet ? HPCI_QUIET : opt.verbose ? HPCI_VERBOSE : HPCI_NORMAL;
 	out_dir = opt.out ? g_strdup(opt.out) : default_out_dir(matrix->name);
 	existing = g_build_filename(out_dir, "report.json", NULL);
 	if (hpci_is_file(existing)) {
@@ -403,16 +422,16 @@ int cmd_run(int argc, char **argv)
 		hpci_info("accelerator: %s (%s)", accel, reason);
 	if (matrix->cells->len != total)
 		hpci_info("selected %u of the %u cells of '%s'%s%s", matrix->cells->len, total,
-			  matrix->path, plan.shard ? ", shard " : "", plan.shard ? plan.shard : "");
+			  matrix->path, setup.shard ? ", shard " : "", setup.shard ? setup.shard : "");
 	hpci_interrupt_install();
-	status = run_matrix(&opt, &plan, matrix, accel, out_dir);
+	status = run_matrix(&opt, &setup, matrix, accel, out_dir);
 	goto out;
 
 error:
 	hpci_error_print();
 out:
-	g_free(plan.jobs_why);
-	g_free(plan.shard);
+	g_free(setup.jobs_why);
+	g_free(setup.shard);
 	run_options_release(&opt);
 	return status;
 }
