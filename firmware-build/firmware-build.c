@@ -253,7 +253,7 @@ static int probe_tools(struct plan *plan)
 	for (size_t i = 0; i < G_N_ELEMENTS(tools); i++) {
 		char **slot = (char **)((char *)plan + tools[i].offset);
 		g_autoptr(GString) out = g_string_new(NULL);
-		struct hpci_cmd cmd;
+		g_auto(hpci_cmd) cmd = { 0 };
 		char **lines;
 		int rc;
 
@@ -261,7 +261,6 @@ static int probe_tools(struct plan *plan)
 		hpci_cmd_add(&cmd, tools[i].arg);
 		cmd.timeout_ms = PROBE_TIMEOUT_MS;
 		rc = hpci_cmd_run(&cmd, out, NULL);
-		hpci_cmd_release(&cmd);
 		if (rc < 0) {
 			hpci_error_prefix("building OVMF needs %s (apt-get install %s)",
 					  tools[i].program, tools[i].package);
@@ -304,7 +303,7 @@ static void hash_basetools_patches(const struct hpci_patch_queue *queue, struct 
 static int basetools_identity(const struct hpci_source *src, char **ret)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	int rc;
 
 	if (src->kind != HPCI_SOURCE_GIT) {
@@ -316,7 +315,6 @@ static int basetools_identity(const struct hpci_source *src, char **ret)
 	hpci_cmd_addf(&cmd, "%s:BaseTools", src->identity);
 	cmd.timeout_ms = PROBE_TIMEOUT_MS;
 	rc = hpci_cmd_run(&cmd, out, NULL);
-	hpci_cmd_release(&cmd);
 	if (rc < 0) {
 		hpci_error_prefix("%s has no BaseTools directory; is it an edk2 tree?",
 				  src->describe);
@@ -386,21 +384,18 @@ int hpci_firmware_key(const struct hpci_firmware_request *req, char **ret_key)
 
 static int copy_tree(const char *from, const char *to, const char *log)
 {
-	struct hpci_cmd cmd;
-	int rc;
+	g_auto(hpci_cmd) cmd = { 0 };
 
 	hpci_cmd_init(&cmd, "cp");
 	hpci_cmd_addl(&cmd, "-a", "--", from, to, NULL);
 	cmd.log_path = g_strdup(log);
 	cmd.timeout_ms = 10 * 60 * 1000;
-	rc = hpci_cmd_run(&cmd, NULL, NULL);
-	hpci_cmd_release(&cmd);
-	return rc;
+	return hpci_cmd_run(&cmd, NULL, NULL);
 }
 
 static int make_basetools(const char *tree, const char *log)
 {
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	gint64 start = g_get_monotonic_time();
 	int rc;
 
@@ -412,7 +407,6 @@ static int make_basetools(const char *tree, const char *log)
 	cmd.log_path = g_strdup(log);
 	cmd.timeout_ms = BASETOOLS_TIMEOUT_MS;
 	rc = hpci_cmd_run(&cmd, NULL, NULL);
-	hpci_cmd_release(&cmd);
 	if (rc < 0)
 		hpci_error_prefix("building BaseTools failed");
 	else
@@ -486,7 +480,7 @@ static void on_build_line(const char *line, void *opaque)
 static int run_edk2_build(const struct plan *plan, const char *tree, const char *log)
 {
 	struct build_progress progress = { g_get_monotonic_time() + PROGRESS_PERIOD_US, 0 };
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	gint64 start = g_get_monotonic_time();
 	unsigned jobs = g_get_num_processors();
 	int rc;
@@ -515,7 +509,6 @@ static int run_edk2_build(const struct plan *plan, const char *tree, const char 
 	cmd.on_stdout_line = on_build_line;
 	cmd.opaque = &progress;
 	rc = hpci_cmd_run(&cmd, NULL, NULL);
-	hpci_cmd_release(&cmd);
 	if (rc < 0)
 		hpci_error_prefix("building OVMF failed");
 	else

@@ -23,6 +23,8 @@ int hpci_resolve_accel(const char *given, char **ret_accel, char **ret_reason);
 
 int hpci_host_probe_accel(const char *emulator, struct hpci_accel_probe *ret);
 void hpci_accel_probe_release(struct hpci_accel_probe *probe);
+typedef struct hpci_accel_probe hpci_accel_probe;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_accel_probe, hpci_accel_probe_release)
 
 /*
  * Cells to run at once by default: one per core (a TCG guest keeps a core

@@ -216,7 +216,7 @@ static int resolve_modules(struct hpci_image_plan *plan)
 		const char *mod = plan->recipe.modules->pdata[i];
 		g_autoptr(GString) out = g_string_new(NULL);
 		g_auto(GStrv) lines = NULL;
-		struct hpci_cmd cmd;
+		g_auto(hpci_cmd) cmd = { 0 };
 		int rc;
 
 		hpci_cmd_init(&cmd, modprobe);
@@ -226,7 +226,6 @@ static int resolve_modules(struct hpci_image_plan *plan)
 		hpci_cmd_add(&cmd, mod);
 		cmd.timeout_ms = PROBE_TIMEOUT_MS;
 		rc = hpci_cmd_run(&cmd, out, NULL);
-		hpci_cmd_release(&cmd);
 		if (rc < 0) {
 			hpci_error_prefix("cannot resolve module '%s' of recipe '%s' for kernel '%s'",
 					  mod, plan->recipe.name, plan->kernel_version);
@@ -258,14 +257,13 @@ static int resolve_libraries(struct hpci_image_plan *plan, const char *binary)
 	g_autoptr(GString) out = g_string_new(NULL);
 	g_autoptr(GString) err = g_string_new(NULL);
 	g_auto(GStrv) lines = NULL;
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	int rc;
 
 	hpci_cmd_init(&cmd, "ldd");
 	hpci_cmd_add(&cmd, binary);
 	cmd.timeout_ms = PROBE_TIMEOUT_MS;
 	rc = hpci_cmd_run(&cmd, out, err);
-	hpci_cmd_release(&cmd);
 	if (rc < 0 && (strstr(out->str, "not a dynamic executable") ||
 		       strstr(err->str, "not a dynamic executable"))) {
 		hpci_error_clear();
@@ -304,14 +302,13 @@ static int busybox_applets(struct hpci_image_plan *plan)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
 	g_auto(GStrv) lines = NULL;
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	int rc;
 
 	hpci_cmd_init(&cmd, plan->recipe.busybox);
 	hpci_cmd_add(&cmd, "--list-full");
 	cmd.timeout_ms = PROBE_TIMEOUT_MS;
 	rc = hpci_cmd_run(&cmd, out, NULL);
-	hpci_cmd_release(&cmd);
 	if (rc < 0) {
 		hpci_error_prefix("cannot list the applets of busybox '%s'", plan->recipe.busybox);
 		return rc;

@@ -178,7 +178,7 @@ static int load_module(const char *host, GBytes **ret)
 
 	for (size_t i = 0; i < G_N_ELEMENTS(codecs); i++) {
 		g_autoptr(GString) out = NULL;
-		struct hpci_cmd cmd;
+		g_auto(hpci_cmd) cmd = { 0 };
 
 		if (!g_str_has_suffix(host, codecs[i].suffix))
 			continue;
@@ -188,7 +188,6 @@ static int load_module(const char *host, GBytes **ret)
 		hpci_cmd_add(&cmd, host);
 		cmd.timeout_ms = TOOL_TIMEOUT_MS;
 		rc = hpci_cmd_run(&cmd, out, NULL);
-		hpci_cmd_release(&cmd);
 		if (rc < 0)
 			return rc;
 		*ret = g_bytes_new(out->str, out->len);
@@ -278,7 +277,7 @@ static int cmp_path(gconstpointer a, gconstpointer b)
 static int compress(enum hpci_compression c, const char *raw, const char *path)
 {
 	g_autofree char *gz = g_strdup_printf("%s.gz", raw);
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	int rc;
 
 	switch (c) {
@@ -308,7 +307,6 @@ static int compress(enum hpci_compression c, const char *raw, const char *path)
 	}
 	cmd.timeout_ms = TOOL_TIMEOUT_MS;
 	rc = hpci_cmd_run(&cmd, NULL, NULL);
-	hpci_cmd_release(&cmd);
 	if (rc < 0)
 		return rc;
 	if (c == HPCI_COMPRESS_GZIP && rename(gz, path) < 0)

@@ -336,15 +336,13 @@ cleanup:
 int hpci_cmd_version(const char *program, int timeout_ms, char **ret_first_line)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	int rc;
 
 	hpci_cmd_init(&cmd, program);
 	hpci_cmd_add(&cmd, "--version");
 	cmd.timeout_ms = timeout_ms;
-	rc = hpci_cmd_run(&cmd, out, NULL);
-	hpci_cmd_release(&cmd);
-	if (rc < 0)
+	if ((rc = hpci_cmd_run(&cmd, out, NULL)) < 0)
 		return rc;
 	*ret_first_line = g_strndup(out->str, strcspn(out->str, "\n"));
 	return 0;
