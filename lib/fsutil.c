@@ -171,7 +171,11 @@ char *hpci_hash_finish(struct hpci_hash *h)
 {
 	char *hex = g_strdup(g_checksum_get_string(h->sum));
 
-	g_checksum_free(h->sum);
-	h->sum = NULL;
+	hpci_hash_release(h);
 	return hex;
+}
+
+void hpci_hash_release(struct hpci_hash *h)
+{
+	g_clear_pointer(&h->sum, g_checksum_free);
 }

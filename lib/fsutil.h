@@ -25,5 +25,9 @@ void hpci_hash_init(struct hpci_hash *h);
 void hpci_hash_str(struct hpci_hash *h, const char *label, const char *value);
 int hpci_hash_file(struct hpci_hash *h, const char *label, const char *path);
 char *hpci_hash_finish(struct hpci_hash *h); /* hex digest; releases h */
+/* Drops an unfinished hash (a failure half-way); a finished one is a no-op. */
+void hpci_hash_release(struct hpci_hash *h);
+typedef struct hpci_hash hpci_hash;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_hash, hpci_hash_release)
 
 #endif
