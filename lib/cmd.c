@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "cmd.h"
 #include "error.h"
+#include "fsutil.h"
 #include "interrupt.h"
 
 #include <errno.h>
@@ -188,6 +189,14 @@ static char *last_lines(const GString *tail, int lines)
 	return g_strndup(p, end - p);
 }
 
+/* Both ends of a pipe, each closed unless negative. */
+static void close_pipe(int (*p)[2])
+{
+	hpci_close_fd(&(*p)[0]);
+	hpci_close_fd(&(*p)[1]);
+}
+#define autopipe __attribute__((cleanup(close_pipe)))
+
 int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err)
 {
 	g_auto(GStrv) envp = NULL;
@@ -196,8 +205,11 @@ int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err)
 	g_autoptr(GString) err_tail = g_string_new(NULL);
 	g_autoptr(GString) out_line = g_string_new(NULL);
 	struct sink sinks[2];
-	int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, in_pipe[2] = { -1, -1 };
-	int log_fd = -1, status = 0, ret = 0;
+	autopipe int out_pipe[2] = { -1, -1 };
+	autopipe int err_pipe[2] = { -1, -1 };
+	autopipe int in_pipe[2] = { -1, -1 };
+	hpci_autofd int log_fd = -1;
+	int status = 0, ret = 0;
 	bool timed_out = false, interrupted = false;
 	gint64 deadline = cmd->timeout_ms ? now_ms() + cmd->timeout_ms : 0;
 	pid_t pid;
@@ -213,16 +225,12 @@ int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err)
 			return hpci_error_errno(errno, "cannot open log '%s'", cmd->log_path);
 	}
 	if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0 ||
-	    pipe2(in_pipe, O_CLOEXEC) < 0) {
-		ret = hpci_error_errno(errno, "cannot create pipes for '%s'", cmdline);
-		goto cleanup;
-	}
+	    pipe2(in_pipe, O_CLOEXEC) < 0)
+		return hpci_error_errno(errno, "cannot create pipes for '%s'", cmdline);
 
 	pid = fork();
-	if (pid < 0) {
-		ret = hpci_error_errno(errno, "cannot start '%s'", cmdline);
-		goto cleanup;
-	}
+	if (pid < 0)
+		return hpci_error_errno(errno, "cannot start '%s'", cmdline);
 	if (pid == 0)
 		child_exec(cmd, envp, in_pipe[0], out_pipe[1], err_pipe[1]);
 
@@ -318,18 +326,6 @@ reaped:
 				 cmd->log_path ? cmd->log_path : "",
 				 cmd->log_path ? "')" : "");
 	}
-
-cleanup:
-	for (int i = 0; i < 2; i++) {
-		if (out_pipe[i] >= 0)
-			close(out_pipe[i]);
-		if (err_pipe[i] >= 0)
-			close(err_pipe[i]);
-		if (in_pipe[i] >= 0)
-			close(in_pipe[i]);
-	}
-	if (log_fd >= 0)
-		close(log_fd);
 	return ret;
 }
 

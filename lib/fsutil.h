@@ -15,6 +15,19 @@ int hpci_sha256_file(const char *path, char **ret_hex);
 bool hpci_is_file(const char *path);
 bool hpci_is_dir(const char *path);
 
+/*
+ * Owned locals the compiler releases on every return path, as systemd's
+ * _cleanup_close_ and unlink_and_freep (glib 2.76's g_autofd is not in the
+ * 2.74 this builds with):
+ *   hpci_autofd int fd = -1;          closed unless negative
+ *   hpci_autounlink char *tmp = ...;  removed and freed unless stolen (g_steal_pointer)
+ * Neither touches errno nor the error record.
+ */
+void hpci_close_fd(int *fd);
+void hpci_unlink_and_free(char **path);
+#define hpci_autofd __attribute__((cleanup(hpci_close_fd)))
+#define hpci_autounlink __attribute__((cleanup(hpci_unlink_and_free)))
+
 /* Incremental SHA-256 over labelled inputs, for cache keys: each input goes in
  * as "label\0" followed by its length and bytes, so no two different input
  * lists hash alike. */
