@@ -31,12 +31,10 @@ int cmd_gc(int argc, char **argv)
 				     "used for DAYS days, and the work directories of builds that "
 				     "died.  Entries being built are left alone.", entries)))
 		return rc;
-	if (argc != 1 || days < 0) {
-		fprintf(stderr, "hotplug-ci: error: %s; usage: hotplug-ci gc [--older-than DAYS] "
-				"[--dry-run]\n", days < 0 ? "--older-than takes 0 or more days"
-							  : "gc takes no arguments");
-		return HPCI_EXIT_USAGE;
-	}
+	if (days < 0)
+		return hpci_usage_error("gc", "--older-than takes 0 or more days");
+	if (argc != 1)
+		return hpci_usage_error("gc", "gc takes no arguments");
 	if (hpci_cache_list(NULL, &cached) < 0)
 		goto error;
 	cutoff = g_get_real_time() / G_USEC_PER_SEC - (gint64)days * 24 * 3600;

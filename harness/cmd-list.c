@@ -48,11 +48,8 @@ int cmd_list(int argc, char **argv)
 	if ((rc = hpci_parse_options(&argc, &argv, "", "Validate a matrix and print its cells, "
 				     "one per line: index, expected outcome, cell id.", entries)))
 		return rc;
-	if (!matrix_path) {
-		fprintf(stderr, "hotplug-ci: error: --matrix FILE is required "
-				"(e.g. --matrix matrix/smoke.json)\n");
-		return HPCI_EXIT_USAGE;
-	}
+	if (!matrix_path)
+		return hpci_usage_error("list", "--matrix FILE is required, e.g. matrix/smoke.json");
 	if (hpci_resolve_accel(accel_opt, &accel, &reason) < 0) {
 		hpci_error_print();
 		return HPCI_EXIT_USAGE;
