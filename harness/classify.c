@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-/* QEMU's words in hw/acpi/ich9.c (facts file, section 1). */
+/* QEMU's words in hw/acpi/ich9.c (docs/facts.md §4). */
 static const char *const refusals[] = {
 	"cpu hotplug with SMI wasn't enabled by firmware",
 	"cpu hot-unplug with SMI wasn't enabled by firmware",
