@@ -45,4 +45,10 @@ int hpci_parse_options(int *argc, char ***argv, const char *params, const char *
  */
 int hpci_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Prints the error a failed step recorded (lib/error.h) and returns `status`,
+ * so the step's failure is one statement:
+ *	if (hpci_cache_list(NULL, &cached) < 0)
+ *		return hpci_error_exit(HPCI_EXIT_INFRA); */
+int hpci_error_exit(int status);
+
 #endif

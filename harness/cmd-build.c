@@ -91,15 +91,12 @@ static int build_qemu(const struct build_options *o)
 					"an https:// or file:// tarball URL, or debian:qemu");
 	if ((rc = split_configure(o->configure, configure)))
 		return rc;
-	if (hpci_qemu_check(&req) < 0) {
-		hpci_error_print();
-		return HPCI_EXIT_USAGE;
-	}
+	if (hpci_qemu_check(&req) < 0)
+		return hpci_error_exit(HPCI_EXIT_USAGE);
 	hpci_interrupt_install();
-	if ((rc = hpci_qemu_build(&req, &build)) < 0) {
-		hpci_error_print();
-		return hpci_interrupted() ? HPCI_EXIT_INTERRUPTED : HPCI_EXIT_INFRA;
-	}
+	if ((rc = hpci_qemu_build(&req, &build)) < 0)
+		return hpci_error_exit(hpci_interrupted() ? HPCI_EXIT_INTERRUPTED
+							  : HPCI_EXIT_INFRA);
 	printf("%s\n", build.emulator);
 	hpci_info("qemu: %s, key %s (%s)", build.version, build.key,
 		  build.cache_hit ? "cache hit" : "built");
@@ -124,15 +121,12 @@ static int build_firmware(const struct build_options *o)
 	if (o->configure)
 		return hpci_usage_error("build", "--configure is for 'build qemu'; firmware takes "
 					"-D NAME=VALUE and --pcd");
-	if (hpci_firmware_check(&req) < 0) {
-		hpci_error_print();
-		return HPCI_EXIT_USAGE;
-	}
+	if (hpci_firmware_check(&req) < 0)
+		return hpci_error_exit(HPCI_EXIT_USAGE);
 	hpci_interrupt_install();
-	if (hpci_firmware_build(&req, &build) < 0) {
-		hpci_error_print();
-		return hpci_interrupted() ? HPCI_EXIT_INTERRUPTED : HPCI_EXIT_INFRA;
-	}
+	if (hpci_firmware_build(&req, &build) < 0)
+		return hpci_error_exit(hpci_interrupted() ? HPCI_EXIT_INTERRUPTED
+							  : HPCI_EXIT_INFRA);
 	printf("%s\n", build.descriptor);
 	hpci_info("firmware: %s, key %s (%s)", build.version, build.key,
 		  build.cache_hit ? "cache hit" : "built");
@@ -155,10 +149,8 @@ static int build_list(const struct build_options *o)
 		return hpci_usage_error("build", "--kind '%s' is not a cache kind; use one of %s",
 					o->kind, kinds);
 	}
-	if (hpci_cache_list(o->kind, &entries) < 0) {
-		hpci_error_print();
-		return HPCI_EXIT_INFRA;
-	}
+	if (hpci_cache_list(o->kind, &entries) < 0)
+		return hpci_error_exit(HPCI_EXIT_INFRA);
 	printf("%-9s %-12s %-16s %9s  %s\n", "KIND", "KEY", "LAST USED", "SIZE", "DIRECTORY");
 	for (guint i = 0; i < entries->len; i++) {
 		const struct hpci_cache_entry *e = entries->pdata[i];

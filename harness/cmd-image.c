@@ -25,10 +25,8 @@ int cmd_image(int argc, char **argv)
 		return rc;
 	if (argc != 2 || strcmp(argv[1], "build") != 0)
 		return hpci_usage_error("image", "'image' takes the verb 'build'");
-	if (hpci_image_build(recipe ? recipe : "minimal", &image) < 0) {
-		hpci_error_print();
-		return HPCI_EXIT_INFRA;
-	}
+	if (hpci_image_build(recipe ? recipe : "minimal", &image) < 0)
+		return hpci_error_exit(HPCI_EXIT_INFRA);
 	printf("%s\n", image.path);
 	hpci_info("image %s: key %s (%s)", image.recipe, image.key,
 		  image.cache_hit ? "cache hit" : "built");

@@ -71,6 +71,12 @@ int hpci_usage_error(const char *cmd, const char *fmt, ...)
 	return HPCI_EXIT_USAGE;
 }
 
+int hpci_error_exit(int status)
+{
+	hpci_error_print();
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	g_autofree char *prog = NULL;
@@ -79,10 +85,8 @@ int main(int argc, char **argv)
 	 * with EPIPE, not kill the harness. */
 	signal(SIGPIPE, SIG_IGN);
 	/* libcurl's global state, once for the process (curl's rule). */
-	if (hpci_download_global_init() < 0) {
-		hpci_error_print();
-		return HPCI_EXIT_INFRA;
-	}
+	if (hpci_download_global_init() < 0)
+		return hpci_error_exit(HPCI_EXIT_INFRA);
 	atexit(hpci_download_global_cleanup);
 	if (argc < 2) {
 		usage(stderr);
