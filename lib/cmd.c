@@ -189,6 +189,26 @@ static char *last_lines(const GString *tail, int lines)
 	return g_strndup(p, end - p);
 }
 
+static void reap(pid_t pid, int *status)
+{
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Ends the child's process group as a timeout does: SIGTERM, a grace period
+ * to exit, then SIGKILL.  Reaps the child. */
+static void stop(pid_t pid, int *status)
+{
+	kill(-pid, SIGTERM);
+	for (int waited = 0; waited < KILL_GRACE_MS; waited += 50) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return;
+		g_usleep(50 * 1000);
+	}
+	kill(-pid, SIGKILL);
+	reap(pid, status);
+}
+
 /* Both ends of a pipe, each closed unless negative. */
 static void close_pipe(int (*p)[2])
 {
@@ -296,18 +316,10 @@ int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err)
 	out_pipe[0] = sinks[0].fd;
 	err_pipe[0] = sinks[1].fd;
 
-	if (timed_out || interrupted) {
-		kill(-pid, SIGTERM);
-		for (int waited = 0; waited < KILL_GRACE_MS; waited += 50) {
-			if (waitpid(pid, &status, WNOHANG) == pid)
-				goto reaped;
-			g_usleep(50 * 1000);
-		}
-		kill(-pid, SIGKILL);
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-reaped:
+	if (timed_out || interrupted)
+		stop(pid, &status);
+	else
+		reap(pid, &status);
 	cmd->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (interrupted) {
 		ret = hpci_error(EINTR, "'%s' was stopped: interrupted", cmdline);
