@@ -8,8 +8,8 @@
 /*
  * Guest images, built through libguestfs from a recipe directory
  * images/<recipe>/ and cached by a hash of the recipe and every input
- * (kernel, modules, binaries, libraries, boot loader).  This module and
- * images/overlay.c are the only files that include guestfs.h.
+ * (kernel, modules, binaries, libraries, boot loader).  Only images/gfs.h
+ * includes guestfs.h, and only image.c, overlay.c and selftest.c use it.
  */
 struct hpci_image {
 	char *recipe;          /* "minimal" */
