@@ -128,7 +128,7 @@ static int checksum_file(GChecksum *sum, const char *path)
 {
 	char buf[1 << 16];
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	hpci_autofd int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return hpci_error_errno(errno, "cannot open '%s'", path);
@@ -136,13 +136,10 @@ static int checksum_file(GChecksum *sum, const char *path)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			int saved = errno;
-			close(fd);
-			return hpci_error_errno(saved, "cannot read '%s'", path);
+			return hpci_error_errno(errno, "cannot read '%s'", path);
 		}
 		g_checksum_update(sum, (const guchar *)buf, n);
 	}
-	close(fd);
 	return 0;
 }
 
