@@ -194,8 +194,7 @@ static int try_lock(const char *kind_dir, const char *name, int *ret_fd)
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return errno == EWOULDBLOCK ? -EWOULDBLOCK
 					    : hpci_error_errno(errno, "cannot lock '%s'", lock_path);
-	*ret_fd = fd;
-	fd = -1;
+	*ret_fd = hpci_steal_fd(&fd);
 	return 0;
 }
 

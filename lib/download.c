@@ -186,7 +186,7 @@ static int write_record(const char *path, const char *url, const char *sha256, g
 /* ---- one transfer ------------------------------------------------------- */
 
 struct transfer {
-	CURL *curl;
+	CURL *curl;             /* during curl_easy_perform() only, for the callbacks */
 	char errbuf[CURL_ERROR_SIZE];   /* outlives every handle that uses it */
 	const char *url;
 	const char *name;
@@ -515,8 +515,7 @@ static int lock_url(const char *lock_path, const char *url, int *ret_fd)
 			return hpci_error(EINTR, "download of '%s' interrupted", url);
 		return hpci_error_errno(saved, "cannot lock '%s'", lock_path);
 	}
-	*ret_fd = fd;
-	fd = -1;
+	*ret_fd = hpci_steal_fd(&fd);
 	return 0;
 }
 

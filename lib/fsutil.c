@@ -83,8 +83,7 @@ int hpci_copy_file(const char *src, const char *dst, int mode)
 	if (fchmod(out, mode) < 0)
 		return hpci_error_errno(errno, "cannot set the mode of '%s'", dst);
 	/* The last write errors show up at close. */
-	rc = close(out);
-	out = -1;
+	rc = close(hpci_steal_fd(&out));
 	if (rc < 0)
 		return hpci_error_errno(errno, "cannot write '%s'", dst);
 	return 0;

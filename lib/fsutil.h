@@ -21,12 +21,21 @@ bool hpci_is_dir(const char *path);
  * 2.74 this builds with):
  *   hpci_autofd int fd = -1;          closed unless negative
  *   hpci_autounlink char *tmp = ...;  removed and freed unless stolen (g_steal_pointer)
- * Neither touches errno nor the error record.
+ * Neither touches errno nor the error record.  hpci_steal_fd() moves a
+ * descriptor out of an hpci_autofd local (systemd's TAKE_FD).
  */
 void hpci_close_fd(int *fd);
 void hpci_unlink_and_free(char **path);
 #define hpci_autofd __attribute__((cleanup(hpci_close_fd)))
 #define hpci_autounlink __attribute__((cleanup(hpci_unlink_and_free)))
+
+static inline int hpci_steal_fd(int *fd)
+{
+	int taken = *fd;
+
+	*fd = -1;
+	return taken;
+}
 
 /* Incremental SHA-256 over labelled inputs, for cache keys: each input goes in
  * as "label\0" followed by its length and bytes, so no two different input
