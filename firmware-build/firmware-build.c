@@ -12,7 +12,9 @@
 #include "cmd.h"
 #include "error.h"
 #include "fsutil.h"
+#include "json-reader.h"
 #include "manifest.h"
+#include "own.h"
 #include "patch-queue.h"
 #include "source.h"
 
@@ -138,18 +140,14 @@ static int check_request(const struct hpci_firmware_request *req)
 
 int hpci_firmware_check(const struct hpci_firmware_request *req)
 {
-	struct hpci_source src = { 0 };
-	struct hpci_patch_queue queue = { 0 };
+	g_auto(hpci_source) src = { 0 };
+	g_auto(hpci_patch_queue) queue = { 0 };
 	int rc;
 
 	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "edk2", &src)) < 0 ||
-	    (rc = hpci_patch_queue_load(req->patches, &queue)) < 0 ||
-	    (rc = check_request(req)) < 0)
-		goto out;
-out:
-	hpci_source_release(&src);
-	hpci_patch_queue_release(&queue);
-	return rc;
+	    (rc = hpci_patch_queue_load(req->patches, &queue)) < 0)
+		return rc;
+	return check_request(req);
 }
 
 /*
@@ -237,6 +235,8 @@ static void plan_release(struct plan *plan)
 	g_free(plan->basetools_key);
 	memset(plan, 0, sizeof(*plan));
 }
+typedef struct plan build_plan;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(build_plan, plan_release)
 
 /* The tools whose versions shape the images; missing ones name their package. */
 static int probe_tools(struct plan *plan)
@@ -253,7 +253,7 @@ static int probe_tools(struct plan *plan)
 	for (size_t i = 0; i < G_N_ELEMENTS(tools); i++) {
 		char **slot = (char **)((char *)plan + tools[i].offset);
 		g_autoptr(GString) out = g_string_new(NULL);
-		struct hpci_cmd cmd;
+		g_auto(hpci_cmd) cmd = { 0 };
 		char **lines;
 		int rc;
 
@@ -261,7 +261,6 @@ static int probe_tools(struct plan *plan)
 		hpci_cmd_add(&cmd, tools[i].arg);
 		cmd.timeout_ms = PROBE_TIMEOUT_MS;
 		rc = hpci_cmd_run(&cmd, out, NULL);
-		hpci_cmd_release(&cmd);
 		if (rc < 0) {
 			hpci_error_prefix("building OVMF needs %s (apt-get install %s)",
 					  tools[i].program, tools[i].package);
@@ -304,7 +303,7 @@ static void hash_basetools_patches(const struct hpci_patch_queue *queue, struct 
 static int basetools_identity(const struct hpci_source *src, char **ret)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	int rc;
 
 	if (src->kind != HPCI_SOURCE_GIT) {
@@ -316,7 +315,6 @@ static int basetools_identity(const struct hpci_source *src, char **ret)
 	hpci_cmd_addf(&cmd, "%s:BaseTools", src->identity);
 	cmd.timeout_ms = PROBE_TIMEOUT_MS;
 	rc = hpci_cmd_run(&cmd, out, NULL);
-	hpci_cmd_release(&cmd);
 	if (rc < 0) {
 		hpci_error_prefix("%s has no BaseTools directory; is it an edk2 tree?",
 				  src->describe);
@@ -373,34 +371,31 @@ static int make_plan(const struct hpci_firmware_request *req, struct plan *plan)
 
 int hpci_firmware_key(const struct hpci_firmware_request *req, char **ret_key)
 {
-	struct plan plan;
-	int rc = make_plan(req, &plan);
+	g_auto(build_plan) plan = { 0 };
+	int rc;
 
-	if (rc == 0)
-		*ret_key = g_steal_pointer(&plan.key);
-	plan_release(&plan);
-	return rc;
+	if ((rc = make_plan(req, &plan)) < 0)
+		return rc;
+	*ret_key = g_steal_pointer(&plan.key);
+	return 0;
 }
 
 /* ---- BaseTools, once per source ------------------------------------------ */
 
 static int copy_tree(const char *from, const char *to, const char *log)
 {
-	struct hpci_cmd cmd;
-	int rc;
+	g_auto(hpci_cmd) cmd = { 0 };
 
 	hpci_cmd_init(&cmd, "cp");
 	hpci_cmd_addl(&cmd, "-a", "--", from, to, NULL);
 	cmd.log_path = g_strdup(log);
 	cmd.timeout_ms = 10 * 60 * 1000;
-	rc = hpci_cmd_run(&cmd, NULL, NULL);
-	hpci_cmd_release(&cmd);
-	return rc;
+	return hpci_cmd_run(&cmd, NULL, NULL);
 }
 
 static int make_basetools(const char *tree, const char *log)
 {
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	gint64 start = g_get_monotonic_time();
 	int rc;
 
@@ -412,7 +407,6 @@ static int make_basetools(const char *tree, const char *log)
 	cmd.log_path = g_strdup(log);
 	cmd.timeout_ms = BASETOOLS_TIMEOUT_MS;
 	rc = hpci_cmd_run(&cmd, NULL, NULL);
-	hpci_cmd_release(&cmd);
 	if (rc < 0)
 		hpci_error_prefix("building BaseTools failed");
 	else
@@ -424,21 +418,19 @@ static int make_basetools(const char *tree, const char *log)
 static int write_basetools_manifest(const struct plan *plan, const char *dir)
 {
 	g_autofree char *path = g_build_filename(dir, "manifest.json", NULL);
-	json_object *root = hpci_manifest_new(BASETOOLS_FORMAT, BASETOOLS_KIND,
-					      plan->basetools_key, &plan->source, &plan->queue);
-	int rc;
+	g_autoptr(json_object) root = hpci_manifest_new(BASETOOLS_FORMAT, BASETOOLS_KIND,
+							plan->basetools_key, &plan->source,
+							&plan->queue);
 
 	json_object_object_add(root, "compiler", json_object_new_string(plan->compiler));
-	rc = hpci_json_write_file(path, root);
-	json_object_put(root);
-	return rc;
+	return hpci_json_write_file(path, root);
 }
 
 /* Puts built BaseTools into `tree`: from the cache, or built there and kept. */
 static int provide_basetools(const struct plan *plan, const char *tree, const char *log)
 {
 	g_autofree char *in_tree = g_build_filename(tree, "BaseTools", NULL);
-	struct hpci_cache_txn txn = { .lock_fd = -1 };
+	g_auto(hpci_cache_txn) txn = HPCI_CACHE_TXN_INIT;
 	g_autofree char *cached = NULL;
 	int rc;
 
@@ -446,20 +438,17 @@ static int provide_basetools(const struct plan *plan, const char *tree, const ch
 	if (rc == 1) {
 		cached = g_build_filename(txn.final_dir, "BaseTools", NULL);
 		hpci_info("firmware: BaseTools from the cache (%.12s)", plan->basetools_key);
-		if ((rc = hpci_rm_rf(in_tree)) == 0)
-			rc = copy_tree(cached, in_tree, log);
-		goto out;
+		if ((rc = hpci_rm_rf(in_tree)) < 0)
+			return rc;
+		return copy_tree(cached, in_tree, log);
 	}
 	if (rc < 0)
-		goto out;
+		return rc;
 	cached = g_build_filename(txn.work_dir, "BaseTools", NULL);
 	if ((rc = make_basetools(tree, log)) < 0 || (rc = copy_tree(in_tree, cached, log)) < 0 ||
 	    (rc = write_basetools_manifest(plan, txn.work_dir)) < 0)
-		goto out;
-	rc = hpci_cache_commit(&txn);
-out:
-	hpci_cache_end(&txn);
-	return rc;
+		return rc;
+	return hpci_cache_commit(&txn);
 }
 
 /* ---- the build ------------------------------------------------------------ */
@@ -486,7 +475,7 @@ static void on_build_line(const char *line, void *opaque)
 static int run_edk2_build(const struct plan *plan, const char *tree, const char *log)
 {
 	struct build_progress progress = { g_get_monotonic_time() + PROGRESS_PERIOD_US, 0 };
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	gint64 start = g_get_monotonic_time();
 	unsigned jobs = g_get_num_processors();
 	int rc;
@@ -515,7 +504,6 @@ static int run_edk2_build(const struct plan *plan, const char *tree, const char 
 	cmd.on_stdout_line = on_build_line;
 	cmd.opaque = &progress;
 	rc = hpci_cmd_run(&cmd, NULL, NULL);
-	hpci_cmd_release(&cmd);
 	if (rc < 0)
 		hpci_error_prefix("building OVMF failed");
 	else
@@ -589,9 +577,8 @@ static int write_descriptor(const struct plan *plan, const char *work_dir, const
 static int write_manifest(const struct plan *plan, const char *dir, gint64 duration_ms)
 {
 	g_autofree char *path = g_build_filename(dir, "manifest.json", NULL);
-	json_object *root = hpci_manifest_new(BUILD_FORMAT, CACHE_KIND, plan->key, &plan->source,
-					      &plan->queue);
-	int rc;
+	g_autoptr(json_object) root = hpci_manifest_new(BUILD_FORMAT, CACHE_KIND, plan->key,
+							&plan->source, &plan->queue);
 
 	if (plan->source.kind == HPCI_SOURCE_GIT)
 		json_object_object_add(root, "edk2_commit",
@@ -612,9 +599,7 @@ static int write_manifest(const struct plan *plan, const char *dir, gint64 durat
 	json_object_object_add(root, "descriptor", json_object_new_string(DESCRIPTOR));
 	json_object_object_add(root, "log", json_object_new_string("build.log"));
 	json_object_object_add(root, "duration_ms", json_object_new_int64(duration_ms));
-	rc = hpci_json_write_file(path, root);
-	json_object_put(root);
-	return rc;
+	return hpci_json_write_file(path, root);
 }
 
 static int keep_images(const struct plan *plan, const char *tree, const char *dir)
@@ -670,8 +655,9 @@ static int build_entry(const struct plan *plan, const char *dir, const char *fin
 
 static int fill_build(const char *key, const char *dir, bool hit, struct hpci_firmware_build *ret)
 {
-	struct hpci_firmware_build b = { 0 };
-	json_object *manifest = NULL, *smm;
+	g_auto(hpci_firmware_build_result) b = { 0 };
+	g_autoptr(json_object) manifest = NULL;
+	json_object *smm;
 	int rc;
 
 	b.key = g_strdup(key);
@@ -683,22 +669,17 @@ static int fill_build(const char *key, const char *dir, bool hit, struct hpci_fi
 	b.log = g_build_filename(dir, "build.log", NULL);
 	b.cache_hit = hit;
 	if (!hpci_is_file(b.code) || !hpci_is_file(b.vars))
-		rc = hpci_error(ENOENT, "cache entry '%s' lacks " CODE_IMAGE " or " VARS_IMAGE
-				"; remove the directory to rebuild it", dir);
-	else
-		rc = hpci_manifest_read(dir, &manifest);
-	if (rc < 0) {
-		hpci_firmware_build_release(&b);
+		return hpci_error(ENOENT, "cache entry '%s' lacks " CODE_IMAGE " or " VARS_IMAGE
+				  "; remove the directory to rebuild it", dir);
+	if ((rc = hpci_manifest_read(dir, &manifest)) < 0)
 		return rc;
-	}
 	b.source = g_strdup(hpci_json_get_string(manifest, "source.describe"));
 	b.build_type = g_strdup(hpci_json_get_string(manifest, "build_type"));
 	b.patches = hpci_manifest_patch_names(manifest);
 	b.smm = json_object_object_get_ex(manifest, "smm", &smm) && json_object_get_boolean(smm);
 	b.version = g_strdup_printf("OVMF %s%s (build %.12s of %s)", b.build_type,
 				    b.smm ? " SMM" : "", key, b.source);
-	json_object_put(manifest);
-	*ret = b;
+	*ret = HPCI_STEAL_STRUCT(b);
 	return 0;
 }
 
@@ -710,14 +691,13 @@ static int build_entry_cb(const char *work_dir, const char *final_dir, void *pla
 int hpci_firmware_build(const struct hpci_firmware_request *req, struct hpci_firmware_build *ret)
 {
 	g_autofree char *dir = NULL;
-	struct plan plan;
+	g_auto(build_plan) plan = { 0 };
 	bool hit = false;
 	int rc;
 
-	if ((rc = make_plan(req, &plan)) == 0 &&
+	if ((rc = make_plan(req, &plan)) < 0 ||
 	    (rc = hpci_cache_build(CACHE_KIND, plan.key, "OVMF", build_entry_cb, &plan, &dir,
-				   &hit)) == 0)
-		rc = fill_build(plan.key, dir, hit, ret);
-	plan_release(&plan);
-	return rc;
+				   &hit)) < 0)
+		return rc;
+	return fill_build(plan.key, dir, hit, ret);
 }

@@ -64,5 +64,8 @@ int hpci_firmware_key(const struct hpci_firmware_request *req, char **ret_key);
 int hpci_firmware_build(const struct hpci_firmware_request *req, struct hpci_firmware_build *ret);
 
 void hpci_firmware_build_release(struct hpci_firmware_build *build);
+/* hpci_firmware_build() is the function; the result type is spelled apart. */
+typedef struct hpci_firmware_build hpci_firmware_build_result;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_firmware_build_result, hpci_firmware_build_release)
 
 #endif

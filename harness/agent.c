@@ -1,21 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 #include "agent.h"
 #include "error.h"
+#include "json-reader.h"
 
 #include <errno.h>
 #include <json-c/json.h>
 
 static char *request(const char *command, json_object *arguments)
 {
-	json_object *req = json_object_new_object();
-	char *text;
+	g_autoptr(json_object) req = json_object_new_object();
 
 	json_object_object_add(req, "execute", json_object_new_string(command));
 	if (arguments)
 		json_object_object_add(req, "arguments", arguments);
-	text = g_strdup(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
-	json_object_put(req);
-	return text;
+	return g_strdup(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
 }
 
 int hpci_agent_exec(struct hpci_domain *dom, const char *path, const char *const *args,
@@ -23,7 +21,8 @@ int hpci_agent_exec(struct hpci_domain *dom, const char *path, const char *const
 {
 	json_object *arguments = json_object_new_object();
 	json_object *argv = json_object_new_array();
-	json_object *reply_obj = NULL, *ret_obj, *pid_obj;
+	g_autoptr(json_object) reply_obj = NULL;
+	json_object *ret_obj, *pid_obj;
 	g_autofree char *req = NULL;
 	g_autofree char *reply = NULL;
 	int rc;
@@ -39,14 +38,10 @@ int hpci_agent_exec(struct hpci_domain *dom, const char *path, const char *const
 		return rc;
 	reply_obj = json_tokener_parse(reply);
 	if (!reply_obj || !json_object_object_get_ex(reply_obj, "return", &ret_obj) ||
-	    !json_object_object_get_ex(ret_obj, "pid", &pid_obj)) {
-		rc = hpci_error(EPROTO, "unexpected guest-exec reply from '%s': %s",
-				hpci_domain_name(dom), reply);
-		json_object_put(reply_obj);
-		return rc;
-	}
+	    !json_object_object_get_ex(ret_obj, "pid", &pid_obj))
+		return hpci_error(EPROTO, "unexpected guest-exec reply from '%s': %s",
+				  hpci_domain_name(dom), reply);
 	*ret_pid = (long)json_object_get_int64(pid_obj);
-	json_object_put(reply_obj);
 	return 0;
 }
 

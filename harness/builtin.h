@@ -35,4 +35,20 @@ struct _GOptionEntry;
 int hpci_parse_options(int *argc, char ***argv, const char *params, const char *summary,
 		       const struct _GOptionEntry *entries);
 
+/*
+ * The one way a command line is refused, as git's usage_with_options():
+ * prints "hotplug-ci: error: MESSAGE (see 'hotplug-ci CMD --help')" and
+ * returns HPCI_EXIT_USAGE, so a command writes
+ *	return hpci_usage_error("build", "--kind '%s' is not a cache kind", kind);
+ * `cmd` is what follows "hotplug-ci" ("build", "report diff"), NULL for the
+ * top level.  Errors in input files go through lib/error.h instead.
+ */
+int hpci_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints the error a failed step recorded (lib/error.h) and returns `status`,
+ * so the step's failure is one statement:
+ *	if (hpci_cache_list(NULL, &cached) < 0)
+ *		return hpci_error_exit(HPCI_EXIT_INFRA); */
+int hpci_error_exit(int status);
+
 #endif

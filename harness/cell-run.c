@@ -22,7 +22,7 @@
 #define BOOT_QUIET_BEFORE_SAMPLING_MS 30000
 #define SAMPLE_PERIOD_MS 5000
 /* How long a CPU must spin in SMM in one loop (regdump.h) to be hung.  A
- * healthy SMI lasts milliseconds even under TCG (facts, section 6), but with
+ * healthy SMI lasts milliseconds even under TCG (docs/facts.md §10), but with
  * cells sharing the host's cores SMM rendezvous were seen stalled in one loop
  * for up to 25 s and then complete (firmware-debug.json burst, 2026-11-23): a
  * 2 s window called those hangs.  Shorter stalls are reported as stalls, not
@@ -479,7 +479,7 @@ static int step_unplug(struct cell_run *cr)
 		p->unplug_timed_out = rc == -ETIMEDOUT;
 		/* libvirt gives up waiting for DEVICE_DELETED after a few seconds
 		 * while a slow TCG guest is still offlining: the unplug is pending,
-		 * not failed, and the guest's report decides (facts, section 6). */
+		 * not failed, and the guest's report decides (docs/facts.md §5). */
 		if (rc == -ETIMEDOUT)
 			hpci_obs_note(&cr->obs, "unplug pending: %s", hpci_error_message());
 		else if (rc < 0)

@@ -58,6 +58,8 @@ static void build_options_release(struct build_options *o)
 	g_strfreev(o->pcds);
 	g_free(o->kind);
 }
+typedef struct build_options build_options;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(build_options, build_options_release)
 
 /* Each --configure is split like a shell would, so "--enable-debug --enable-lto" works. */
 static int split_configure(char **given, GPtrArray *args)
@@ -66,10 +68,8 @@ static int split_configure(char **given, GPtrArray *args)
 		g_auto(GStrv) words = NULL;
 		g_autoptr(GError) gerr = NULL;
 
-		if (!g_shell_parse_argv(*c, NULL, &words, &gerr)) {
-			fprintf(stderr, "hotplug-ci: error: --configure '%s': %s\n", *c, gerr->message);
-			return HPCI_EXIT_USAGE;
-		}
+		if (!g_shell_parse_argv(*c, NULL, &words, &gerr))
+			return hpci_usage_error("build", "--configure '%s': %s", *c, gerr->message);
 		for (char **w = words; *w; w++)
 			g_ptr_array_add(args, g_strdup(*w));
 	}
@@ -83,30 +83,24 @@ static int build_qemu(const struct build_options *o)
 		.source = o->source, .rev = o->rev, .sha256 = o->sha256, .patches = o->patches,
 		.configure = configure,
 	};
-	struct hpci_qemu_build build = { 0 };
+	g_auto(hpci_qemu_build_result) build = { 0 };
 	int rc;
 
-	if (!o->source) {
-		fprintf(stderr, "hotplug-ci: error: 'build qemu' needs --source SRC (a git checkout, "
-				"an https:// or file:// tarball URL, or debian:qemu)\n");
-		return HPCI_EXIT_USAGE;
-	}
+	if (!o->source)
+		return hpci_usage_error("build", "'build qemu' needs --source SRC: a git checkout, "
+					"an https:// or file:// tarball URL, or debian:qemu");
 	if ((rc = split_configure(o->configure, configure)))
 		return rc;
-	if (hpci_qemu_check(&req) < 0) {
-		hpci_error_print();
-		return HPCI_EXIT_USAGE;
-	}
+	if (hpci_qemu_check(&req) < 0)
+		return hpci_error_exit(HPCI_EXIT_USAGE);
 	hpci_interrupt_install();
-	if ((rc = hpci_qemu_build(&req, &build)) < 0) {
-		hpci_error_print();
-		return hpci_interrupted() ? HPCI_EXIT_INTERRUPTED : HPCI_EXIT_INFRA;
-	}
+	if ((rc = hpci_qemu_build(&req, &build)) < 0)
+		return hpci_error_exit(hpci_interrupted() ? HPCI_EXIT_INTERRUPTED
+							  : HPCI_EXIT_INFRA);
 	printf("%s\n", build.emulator);
 	hpci_info("qemu: %s, key %s (%s)", build.version, build.key,
 		  build.cache_hit ? "cache hit" : "built");
 	hpci_info("qemu: manifest %s", build.manifest);
-	hpci_qemu_build_release(&build);
 	return HPCI_EXIT_OK;
 }
 
@@ -118,34 +112,27 @@ static int build_firmware(const struct build_options *o)
 		.source = o->source, .rev = o->rev, .sha256 = o->sha256, .patches = o->patches,
 		.build_type = o->build_type, .defines = defines, .pcds = pcds,
 	};
-	struct hpci_firmware_build build = { 0 };
+	g_auto(hpci_firmware_build_result) build = { 0 };
 
-	if (!o->source) {
-		fprintf(stderr, "hotplug-ci: error: 'build firmware' needs --source SRC (an edk2 "
-				"git checkout, an https:// or file:// tarball URL, or debian:edk2)\n");
-		return HPCI_EXIT_USAGE;
-	}
-	if (o->configure) {
-		fprintf(stderr, "hotplug-ci: error: --configure is for 'build qemu'; firmware "
-				"takes -D NAME=VALUE and --pcd\n");
-		return HPCI_EXIT_USAGE;
-	}
-	if (hpci_firmware_check(&req) < 0) {
-		hpci_error_print();
-		return HPCI_EXIT_USAGE;
-	}
+	if (!o->source)
+		return hpci_usage_error("build", "'build firmware' needs --source SRC: an edk2 git "
+					"checkout, an https:// or file:// tarball URL, or "
+					"debian:edk2");
+	if (o->configure)
+		return hpci_usage_error("build", "--configure is for 'build qemu'; firmware takes "
+					"-D NAME=VALUE and --pcd");
+	if (hpci_firmware_check(&req) < 0)
+		return hpci_error_exit(HPCI_EXIT_USAGE);
 	hpci_interrupt_install();
-	if (hpci_firmware_build(&req, &build) < 0) {
-		hpci_error_print();
-		return hpci_interrupted() ? HPCI_EXIT_INTERRUPTED : HPCI_EXIT_INFRA;
-	}
+	if (hpci_firmware_build(&req, &build) < 0)
+		return hpci_error_exit(hpci_interrupted() ? HPCI_EXIT_INTERRUPTED
+							  : HPCI_EXIT_INFRA);
 	printf("%s\n", build.descriptor);
 	hpci_info("firmware: %s, key %s (%s)", build.version, build.key,
 		  build.cache_hit ? "cache hit" : "built");
 	hpci_info("firmware: code %s", build.code);
 	hpci_info("firmware: vars %s", build.vars);
 	hpci_info("firmware: manifest %s", build.manifest);
-	hpci_firmware_build_release(&build);
 	return HPCI_EXIT_OK;
 }
 
@@ -159,14 +146,11 @@ static int build_list(const struct build_options *o)
 	if (!known) {
 		g_autofree char *kinds = g_strjoinv(", ", (char **)hpci_cache_kinds);
 
-		fprintf(stderr, "hotplug-ci: error: --kind '%s' is not a cache kind; use one of "
-				"%s\n", o->kind, kinds);
-		return HPCI_EXIT_USAGE;
+		return hpci_usage_error("build", "--kind '%s' is not a cache kind; use one of %s",
+					o->kind, kinds);
 	}
-	if (hpci_cache_list(o->kind, &entries) < 0) {
-		hpci_error_print();
-		return HPCI_EXIT_INFRA;
-	}
+	if (hpci_cache_list(o->kind, &entries) < 0)
+		return hpci_error_exit(HPCI_EXIT_INFRA);
 	printf("%-9s %-12s %-16s %9s  %s\n", "KIND", "KEY", "LAST USED", "SIZE", "DIRECTORY");
 	for (guint i = 0; i < entries->len; i++) {
 		const struct hpci_cache_entry *e = entries->pdata[i];
@@ -181,7 +165,7 @@ static int build_list(const struct build_options *o)
 
 int cmd_build(int argc, char **argv)
 {
-	struct build_options o = { 0 };
+	g_auto(build_options) o = { 0 };
 	GOptionEntry entries[] = {
 		{ "source", 's', 0, G_OPTION_ARG_STRING, &o.source,
 		  "git checkout, https:// or file:// tarball URL, or debian:PKG[=VERSION]", "SRC" },
@@ -208,18 +192,12 @@ int cmd_build(int argc, char **argv)
 	int status;
 
 	if ((status = hpci_parse_options(&argc, &argv, "qemu|firmware|list", BUILD_SUMMARY, entries)))
-		goto out;
-	status = HPCI_EXIT_USAGE;
+		return status;
 	if (argc == 2 && !strcmp(argv[1], "qemu"))
-		status = build_qemu(&o);
-	else if (argc == 2 && !strcmp(argv[1], "list"))
-		status = build_list(&o);
-	else if (argc == 2 && !strcmp(argv[1], "firmware"))
-		status = build_firmware(&o);
-	else
-		fprintf(stderr, "hotplug-ci: error: 'build' takes the verb 'qemu', 'firmware' or "
-				"'list' (see 'hotplug-ci build --help')\n");
-out:
-	build_options_release(&o);
-	return status;
+		return build_qemu(&o);
+	if (argc == 2 && !strcmp(argv[1], "list"))
+		return build_list(&o);
+	if (argc == 2 && !strcmp(argv[1], "firmware"))
+		return build_firmware(&o);
+	return hpci_usage_error("build", "'build' takes the verb 'qemu', 'firmware' or 'list'");
 }

@@ -77,7 +77,8 @@ static void check_libvirt(struct doctor *d, const char *uri)
 static void check_emulator(struct doctor *d)
 {
 	g_autofree char *version = NULL;
-	struct hpci_accel_probe probe;
+	g_autofree char *detail = NULL;
+	g_auto(hpci_accel_probe) probe = { 0 };
 
 	if (hpci_host_qemu_version(HPCI_SYSTEM_QEMU, &version) < 0) {
 		report(d, false, "system QEMU", hpci_error_message(),
@@ -89,15 +90,9 @@ static void check_emulator(struct doctor *d)
 		report(d, false, "accelerator with SMM", hpci_error_message(), NULL);
 		return;
 	}
-	{
-		g_autofree char *detail = g_strdup_printf("%s%s%s%s", probe.accel,
-							  probe.reason ? " (" : "",
-							  probe.reason ? probe.reason : "",
-							  probe.reason ? ")" : "");
-
-		report(d, true, "accelerator with SMM", detail, NULL);
-	}
-	hpci_accel_probe_release(&probe);
+	detail = g_strdup_printf("%s%s%s%s", probe.accel, probe.reason ? " (" : "",
+				 probe.reason ? probe.reason : "", probe.reason ? ")" : "");
+	report(d, true, "accelerator with SMM", detail, NULL);
 }
 
 static void check_firmware(struct doctor *d)

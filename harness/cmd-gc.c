@@ -31,14 +31,12 @@ int cmd_gc(int argc, char **argv)
 				     "used for DAYS days, and the work directories of builds that "
 				     "died.  Entries being built are left alone.", entries)))
 		return rc;
-	if (argc != 1 || days < 0) {
-		fprintf(stderr, "hotplug-ci: error: %s; usage: hotplug-ci gc [--older-than DAYS] "
-				"[--dry-run]\n", days < 0 ? "--older-than takes 0 or more days"
-							  : "gc takes no arguments");
-		return HPCI_EXIT_USAGE;
-	}
+	if (days < 0)
+		return hpci_usage_error("gc", "--older-than takes 0 or more days");
+	if (argc != 1)
+		return hpci_usage_error("gc", "gc takes no arguments");
 	if (hpci_cache_list(NULL, &cached) < 0)
-		goto error;
+		return hpci_error_exit(HPCI_EXIT_INFRA);
 	cutoff = g_get_real_time() / G_USEC_PER_SEC - (gint64)days * 24 * 3600;
 	for (guint i = 0; i < cached->len; i++) {
 		const struct hpci_cache_entry *e = cached->pdata[i];
@@ -46,7 +44,7 @@ int cmd_gc(int argc, char **argv)
 		if (e->used_s > cutoff)
 			continue;
 		if (!dry_run && (rc = hpci_cache_remove(e->kind, e->key)) < 0)
-			goto error;
+			return hpci_error_exit(HPCI_EXIT_INFRA);
 		if (!dry_run && rc == 0) {
 			busy++;
 			continue;
@@ -60,7 +58,7 @@ int cmd_gc(int argc, char **argv)
 		unsigned n = 0;
 
 		if (hpci_cache_remove_stale(*k, &n) < 0)
-			goto error;
+			return hpci_error_exit(HPCI_EXIT_INFRA);
 		stale += n;
 	}
 	freed_text = g_format_size(freed);
@@ -68,7 +66,4 @@ int cmd_gc(int argc, char **argv)
 	       dry_run ? "would remove" : "removed", removed, removed == 1 ? "y" : "ies",
 	       freed_text, busy, stale, stale == 1 ? "y" : "ies");
 	return HPCI_EXIT_OK;
-error:
-	hpci_error_print();
-	return HPCI_EXIT_INFRA;
 }

@@ -15,7 +15,7 @@ int cmd_image(int argc, char **argv)
 		  "recipe under images/ (default: minimal)", "NAME" },
 		{ NULL }
 	};
-	struct hpci_image image = { 0 };
+	g_auto(hpci_image) image = { 0 };
 	int rc;
 
 	if ((rc = hpci_parse_options(&argc, &argv, "build",
@@ -23,18 +23,12 @@ int cmd_image(int argc, char **argv)
 				     "cache (~/.cache/hotplug-ci/images/KEY), and print its path.",
 				     entries)))
 		return rc;
-	if (argc != 2 || strcmp(argv[1], "build") != 0) {
-		fprintf(stderr, "hotplug-ci: error: 'image' takes the verb 'build' "
-				"(see 'hotplug-ci image --help')\n");
-		return HPCI_EXIT_USAGE;
-	}
-	if (hpci_image_build(recipe ? recipe : "minimal", &image) < 0) {
-		hpci_error_print();
-		return HPCI_EXIT_INFRA;
-	}
+	if (argc != 2 || strcmp(argv[1], "build") != 0)
+		return hpci_usage_error("image", "'image' takes the verb 'build'");
+	if (hpci_image_build(recipe ? recipe : "minimal", &image) < 0)
+		return hpci_error_exit(HPCI_EXIT_INFRA);
 	printf("%s\n", image.path);
 	hpci_info("image %s: key %s (%s)", image.recipe, image.key,
 		  image.cache_hit ? "cache hit" : "built");
-	hpci_image_release(&image);
 	return HPCI_EXIT_OK;
 }

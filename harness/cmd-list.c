@@ -48,28 +48,19 @@ int cmd_list(int argc, char **argv)
 	if ((rc = hpci_parse_options(&argc, &argv, "", "Validate a matrix and print its cells, "
 				     "one per line: index, expected outcome, cell id.", entries)))
 		return rc;
-	if (!matrix_path) {
-		fprintf(stderr, "hotplug-ci: error: --matrix FILE is required "
-				"(e.g. --matrix matrix/smoke.json)\n");
-		return HPCI_EXIT_USAGE;
-	}
-	if (hpci_resolve_accel(accel_opt, &accel, &reason) < 0) {
-		hpci_error_print();
-		return HPCI_EXIT_USAGE;
-	}
+	if (!matrix_path)
+		return hpci_usage_error("list", "--matrix FILE is required, e.g. matrix/smoke.json");
+	if (hpci_resolve_accel(accel_opt, &accel, &reason) < 0)
+		return hpci_error_exit(HPCI_EXIT_USAGE);
 	host.accel = accel;
 	if ((shard && hpci_shard_parse(shard, "--shard", &k, &n) < 0) ||
-	    hpci_matrix_load(matrix_path, &host, &matrix) < 0) {
-		hpci_error_print();
-		return HPCI_EXIT_USAGE;
-	}
+	    hpci_matrix_load(matrix_path, &host, &matrix) < 0)
+		return hpci_error_exit(HPCI_EXIT_USAGE);
 	total = matrix->cells->len;
 	if ((filters && hpci_matrix_filter(matrix, (const char *const *)filters,
 					   g_strv_length(filters), "--filter") < 0) ||
-	    (shard && hpci_matrix_shard(matrix, k, n) < 0)) {
-		hpci_error_print();
-		return HPCI_EXIT_USAGE;
-	}
+	    (shard && hpci_matrix_shard(matrix, k, n) < 0))
+		return hpci_error_exit(HPCI_EXIT_USAGE);
 	if (matrix->cells->len != total)
 		printf("# matrix '%s' (%s), %u of %u cells selected, expectations for accel %s\n",
 		       matrix->name, matrix_path, matrix->cells->len, total, accel);

@@ -38,8 +38,7 @@ static int emit(const char *out_path, const char *text)
 
 static int usage_error(const char *message, const char *usage)
 {
-	fprintf(stderr, "hotplug-ci: error: %s; usage: hotplug-ci report %s\n", message, usage);
-	return HPCI_EXIT_USAGE;
+	return hpci_usage_error("report", "%s; usage: hotplug-ci report %s", message, usage);
 }
 
 static int load_or_fail(const char *path, json_object **ret)
@@ -280,10 +279,8 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 	if (argc < 2)
-		fprintf(stderr, "hotplug-ci: error: 'report' takes a verb: merge, junit, html or "
-				"diff (see 'hotplug-ci report --help')\n");
-	else
-		fprintf(stderr, "hotplug-ci: error: unknown report verb '%s'; use merge, junit, "
-				"html or diff (see 'hotplug-ci report --help')\n", argv[1]);
-	return HPCI_EXIT_USAGE;
+		return hpci_usage_error("report", "'report' takes a verb: merge, junit, html or "
+					"diff");
+	return hpci_usage_error("report", "unknown report verb '%s'; use merge, junit, html "
+				"or diff", argv[1]);
 }

@@ -390,8 +390,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	status = HPCI_EXIT_USAGE;
 	if (!opt.matrix) {
-		fprintf(stderr, "hotplug-ci: error: --matrix FILE is required "
-				"(e.g. --matrix matrix/full.json)\n");
+		hpci_usage_error("run", "--matrix FILE is required, e.g. matrix/full.json");
 		goto out;
 	}
 	if (check_options(&opt) < 0 || resolve_shard(opt.shard, &setup) < 0)

@@ -116,7 +116,7 @@ static void check_apic_ids(const struct hpci_fw_check_input *in, GPtrArray *prob
 	plugged_text = apic_list(plugged);
 	/* A firmware that did not negotiate CPU hotplug with SMI relocates
 	 * nothing, rightly: whatever QEMU then plugged runs unrelocated, which
-	 * the run itself shows (docs/facts.md §6), not this account. */
+	 * the run itself shows (docs/facts.md §1), not this account. */
 	if (in->log->cpu_hotplug != HPCI_FW_NO && firmware->len != plugged->len)
 		problem(problems, "the firmware relocated %u CPU(s) (APIC IDs %s) but libvirt "
 			"plugged %u (APIC IDs %s by the topology)", firmware->len, fw_text,

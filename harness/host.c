@@ -16,7 +16,7 @@ static const char probe_qmp[] =
 
 int hpci_host_probe_accel(const char *emulator, struct hpci_accel_probe *ret)
 {
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	g_autoptr(GString) err = g_string_new(NULL);
 	int rc;
 
@@ -40,10 +40,8 @@ int hpci_host_probe_accel(const char *emulator, struct hpci_accel_probe *ret)
 	cmd.stdin_data = g_strdup(probe_qmp);
 	cmd.timeout_ms = PROBE_TIMEOUT_MS;
 	rc = hpci_cmd_run(&cmd, NULL, err);
-	if (rc == -ENOENT) {
-		hpci_cmd_release(&cmd);
+	if (rc == -ENOENT)
 		return rc;
-	}
 	if (rc == 0) {
 		ret->accel = g_strdup("kvm");
 	} else {
@@ -58,7 +56,6 @@ int hpci_host_probe_accel(const char *emulator, struct hpci_accel_probe *ret)
 					      *last ? last : hpci_error_message());
 		hpci_error_clear();
 	}
-	hpci_cmd_release(&cmd);
 	return 0;
 }
 
@@ -130,7 +127,7 @@ int hpci_identity_new(const char *role, const char *path, const char *version,
 
 int hpci_resolve_accel(const char *given, char **ret_accel, char **ret_reason)
 {
-	struct hpci_accel_probe probe;
+	g_auto(hpci_accel_probe) probe = { 0 };
 	int rc;
 
 	if (given) {
@@ -145,7 +142,6 @@ int hpci_resolve_accel(const char *given, char **ret_accel, char **ret_reason)
 		return rc;
 	*ret_accel = g_steal_pointer(&probe.accel);
 	*ret_reason = g_steal_pointer(&probe.reason);
-	hpci_accel_probe_release(&probe);
 	return 0;
 }
 

@@ -23,11 +23,13 @@ int hpci_resolve_accel(const char *given, char **ret_accel, char **ret_reason);
 
 int hpci_host_probe_accel(const char *emulator, struct hpci_accel_probe *ret);
 void hpci_accel_probe_release(struct hpci_accel_probe *probe);
+typedef struct hpci_accel_probe hpci_accel_probe;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_accel_probe, hpci_accel_probe_release)
 
 /*
  * Cells to run at once by default: one per core (a TCG guest keeps a core
- * busy while it boots; two cells on two cores finish together, facts
- * section 6), fewer when the available memory cannot hold that many guests
+ * busy while it boots; two cells on two cores finish together,
+ * docs/facts.md §10), fewer when the available memory cannot hold that many guests
  * of memory_mib plus QEMU's own overhead next to a reserve for the host.
  */
 #define HPCI_VM_OVERHEAD_MIB 384

@@ -5,6 +5,7 @@
 
 #include <glib.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,10 +48,33 @@ int hpci_parse_options(int *argc, char ***argv, const char *params, const char *
 	g_option_context_set_description(ctx, description);
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, argc, argv, &gerr)) {
-		fprintf(stderr, "hotplug-ci: error: %s (see '%s --help')\n", gerr->message, (*argv)[0]);
-		return HPCI_EXIT_USAGE;
+		const char *cmd = (*argv)[0];
+
+		/* main() and cmd_report() name the program "hotplug-ci CMD". */
+		if (g_str_has_prefix(cmd, "hotplug-ci "))
+			cmd += strlen("hotplug-ci ");
+		return hpci_usage_error(cmd, "%s", gerr->message);
 	}
 	return 0;
+}
+
+int hpci_usage_error(const char *cmd, const char *fmt, ...)
+{
+	g_autofree char *message = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	message = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "hotplug-ci: error: %s (see 'hotplug-ci%s%s --help')\n", message,
+		cmd ? " " : "", cmd ? cmd : "");
+	return HPCI_EXIT_USAGE;
+}
+
+int hpci_error_exit(int status)
+{
+	hpci_error_print();
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -61,10 +85,8 @@ int main(int argc, char **argv)
 	 * with EPIPE, not kill the harness. */
 	signal(SIGPIPE, SIG_IGN);
 	/* libcurl's global state, once for the process (curl's rule). */
-	if (hpci_download_global_init() < 0) {
-		hpci_error_print();
-		return HPCI_EXIT_INFRA;
-	}
+	if (hpci_download_global_init() < 0)
+		return hpci_error_exit(HPCI_EXIT_INFRA);
 	atexit(hpci_download_global_cleanup);
 	if (argc < 2) {
 		usage(stderr);
@@ -87,7 +109,5 @@ int main(int argc, char **argv)
 			return commands[i].fn(argc - 1, argv + 1);
 		}
 	}
-	fprintf(stderr, "hotplug-ci: error: unknown command '%s' (see 'hotplug-ci --help')\n",
-		argv[1]);
-	return HPCI_EXIT_USAGE;
+	return hpci_usage_error(NULL, "unknown command '%s'", argv[1]);
 }

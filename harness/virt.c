@@ -47,7 +47,7 @@ static const char *last_virt_message(void)
 }
 
 /* QEMU's words when it refuses a hot(un)plug the firmware did not negotiate
- * (hw/acpi/ich9.c, docs/facts.md §1).  QEMU reports them as a GenericError,
+ * (hw/acpi/ich9.c, docs/facts.md §4).  QEMU reports them as a GenericError,
  * which libvirt passes on as VIR_ERR_INTERNAL_ERROR: its words are the only
  * code there is, so this adapter alone reads them. */
 static const char *const qemu_refusals[] = {

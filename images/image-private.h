@@ -50,6 +50,8 @@ struct hpci_recipe {
  * missing files are errors that name the recipe file. */
 int hpci_recipe_load(const char *recipes_dir, const char *name, struct hpci_recipe *ret);
 void hpci_recipe_release(struct hpci_recipe *recipe);
+typedef struct hpci_recipe hpci_recipe;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_recipe, hpci_recipe_release)
 const char *hpci_compression_name(enum hpci_compression c);
 
 /* One host file that goes into the image. */
@@ -76,6 +78,8 @@ struct hpci_image_plan {
  * writes. */
 int hpci_image_plan_make(const char *recipe, struct hpci_image_plan *ret);
 void hpci_image_plan_release(struct hpci_image_plan *plan);
+typedef struct hpci_image_plan hpci_image_plan;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_image_plan, hpci_image_plan_release)
 
 /* Writes the plan's initramfs (newc cpio, compressed as the recipe says). */
 int hpci_initramfs_write(const struct hpci_image_plan *plan, const char *path);
@@ -94,5 +98,7 @@ void hpci_cpio_add(struct hpci_cpio *cpio, const char *name, unsigned mode, unsi
 		   unsigned rdev_minor, const void *data, gsize len);
 void hpci_cpio_finish(struct hpci_cpio *cpio);
 void hpci_cpio_release(struct hpci_cpio *cpio);
+typedef struct hpci_cpio hpci_cpio;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_cpio, hpci_cpio_release)
 
 #endif

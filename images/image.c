@@ -11,9 +11,11 @@
 #include "cmd.h"
 #include "error.h"
 #include "fsutil.h"
+#include "gfs.h"
+#include "json-reader.h"
+#include "own.h"
 
 #include <errno.h>
-#include <guestfs.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <string.h>
@@ -216,7 +218,7 @@ static int resolve_modules(struct hpci_image_plan *plan)
 		const char *mod = plan->recipe.modules->pdata[i];
 		g_autoptr(GString) out = g_string_new(NULL);
 		g_auto(GStrv) lines = NULL;
-		struct hpci_cmd cmd;
+		g_auto(hpci_cmd) cmd = { 0 };
 		int rc;
 
 		hpci_cmd_init(&cmd, modprobe);
@@ -226,7 +228,6 @@ static int resolve_modules(struct hpci_image_plan *plan)
 		hpci_cmd_add(&cmd, mod);
 		cmd.timeout_ms = PROBE_TIMEOUT_MS;
 		rc = hpci_cmd_run(&cmd, out, NULL);
-		hpci_cmd_release(&cmd);
 		if (rc < 0) {
 			hpci_error_prefix("cannot resolve module '%s' of recipe '%s' for kernel '%s'",
 					  mod, plan->recipe.name, plan->kernel_version);
@@ -258,14 +259,13 @@ static int resolve_libraries(struct hpci_image_plan *plan, const char *binary)
 	g_autoptr(GString) out = g_string_new(NULL);
 	g_autoptr(GString) err = g_string_new(NULL);
 	g_auto(GStrv) lines = NULL;
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	int rc;
 
 	hpci_cmd_init(&cmd, "ldd");
 	hpci_cmd_add(&cmd, binary);
 	cmd.timeout_ms = PROBE_TIMEOUT_MS;
 	rc = hpci_cmd_run(&cmd, out, err);
-	hpci_cmd_release(&cmd);
 	if (rc < 0 && (strstr(out->str, "not a dynamic executable") ||
 		       strstr(err->str, "not a dynamic executable"))) {
 		hpci_error_clear();
@@ -304,14 +304,13 @@ static int busybox_applets(struct hpci_image_plan *plan)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
 	g_auto(GStrv) lines = NULL;
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	int rc;
 
 	hpci_cmd_init(&cmd, plan->recipe.busybox);
 	hpci_cmd_add(&cmd, "--list-full");
 	cmd.timeout_ms = PROBE_TIMEOUT_MS;
 	rc = hpci_cmd_run(&cmd, out, NULL);
-	hpci_cmd_release(&cmd);
 	if (rc < 0) {
 		hpci_error_prefix("cannot list the applets of busybox '%s'", plan->recipe.busybox);
 		return rc;
@@ -330,7 +329,7 @@ static int busybox_applets(struct hpci_image_plan *plan)
 
 static int hash_inputs(struct hpci_image_plan *plan, GPtrArray *recipe_files)
 {
-	struct hpci_hash h;
+	g_auto(hpci_hash) h = { 0 };
 	int rc;
 
 	hpci_hash_init(&h);
@@ -343,7 +342,7 @@ static int hash_inputs(struct hpci_image_plan *plan, GPtrArray *recipe_files)
 
 		hpci_hash_str(&h, "recipe-file", label);
 		if ((rc = hpci_hash_file(&h, "recipe-data", in->host)) < 0)
-			goto fail;
+			return rc;
 	}
 	hpci_hash_str(&h, "kernel-version", plan->kernel_version);
 	for (guint i = 0; i < plan->inputs->len; i++) {
@@ -355,19 +354,16 @@ static int hash_inputs(struct hpci_image_plan *plan, GPtrArray *recipe_files)
 		label = g_strdup_printf("%s %s %04o", in->role, in->guest, in->mode);
 		hpci_hash_str(&h, "input", label);
 		if ((rc = hpci_hash_file(&h, "input-data", in->host)) < 0)
-			goto fail;
+			return rc;
 	}
 	hpci_hash_str(&h, "cmdline", plan->recipe.cmdline);
 	plan->key = hpci_hash_finish(&h);
 	return 0;
-fail:
-	g_free(hpci_hash_finish(&h));
-	return rc;
 }
 
 int hpci_image_plan_make(const char *recipe, struct hpci_image_plan *ret)
 {
-	struct hpci_image_plan plan = { 0 };
+	g_auto(hpci_image_plan) plan = { 0 };
 	g_autofree char *dir = hpci_image_recipes_dir();
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) recipe_files = g_ptr_array_new();
@@ -377,53 +373,48 @@ int hpci_image_plan_make(const char *recipe, struct hpci_image_plan *ret)
 	plan.module_order = g_ptr_array_new_with_free_func(g_free);
 	plan.applets = g_ptr_array_new_with_free_func(g_free);
 	if ((rc = hpci_recipe_load(dir, recipe, &plan.recipe)) < 0)
-		goto fail;
+		return rc;
 
 	if ((rc = list_tree(plan.recipe.dir, NULL, names)) < 0)
-		goto fail;
+		return rc;
 	for (guint i = 0; i < names->len; i++) {
 		g_autofree char *path = g_build_filename(plan.recipe.dir, names->pdata[i], NULL);
 
 		if ((rc = add_input(&plan, "recipe", path, NULL)) < 0)
-			goto fail;
+			return rc;
 		g_ptr_array_add(recipe_files, plan.inputs->pdata[plan.inputs->len - 1]);
 	}
 
 	if ((rc = find_kernel(&plan)) < 0)
-		goto fail;
+		return rc;
 	if ((rc = add_input(&plan, "kernel", plan.vmlinuz, "/hpci/vmlinuz")) < 0 ||
 	    (rc = resolve_modules(&plan)) < 0 ||
 	    (rc = add_input(&plan, "busybox", plan.recipe.busybox, "/bin/busybox")) < 0 ||
 	    (rc = resolve_libraries(&plan, plan.recipe.busybox)) < 0 ||
 	    (rc = busybox_applets(&plan)) < 0)
-		goto fail;
+		return rc;
 	for (guint i = 0; i < plan.recipe.binaries->len; i++) {
 		const char *bin = plan.recipe.binaries->pdata[i];
 
 		if ((rc = add_input(&plan, "binary", bin, bin)) < 0 ||
 		    (rc = resolve_libraries(&plan, bin)) < 0)
-			goto fail;
+			return rc;
 	}
 	for (guint i = 0; i < plan.recipe.files->len; i++) {
 		const struct hpci_recipe_file *f = plan.recipe.files->pdata[i];
 
-		if (has_guest(&plan, f->guest)) {
-			rc = hpci_error(EEXIST, "invalid recipe '%s': '%s' is both a recipe file and "
-					"a binary or library", plan.recipe.path, f->guest);
-			goto fail;
-		}
+		if (has_guest(&plan, f->guest))
+			return hpci_error(EEXIST, "invalid recipe '%s': '%s' is both a recipe file "
+					  "and a binary or library", plan.recipe.path, f->guest);
 		if ((rc = add_input(&plan, "file", f->source, f->guest)) < 0)
-			goto fail;
+			return rc;
 	}
 	if ((rc = add_input(&plan, "bootloader", plan.recipe.bootloader,
 			    "/EFI/BOOT/BOOTX64.EFI")) < 0 ||
 	    (rc = hash_inputs(&plan, recipe_files)) < 0)
-		goto fail;
-	*ret = plan;
+		return rc;
+	*ret = HPCI_STEAL_STRUCT(plan);
 	return 0;
-fail:
-	hpci_image_plan_release(&plan);
-	return rc;
 }
 
 /* ---- the disk, through libguestfs --------------------------------------- */
@@ -524,110 +515,86 @@ static char *gfs_version(guestfs_h *g)
 	return s;
 }
 
+/* The boot loader among the plan's inputs. */
+static const struct hpci_image_input *find_bootloader(const struct hpci_image_plan *plan)
+{
+	for (guint i = 0; i < plan->inputs->len; i++) {
+		const struct hpci_image_input *in = plan->inputs->pdata[i];
+
+		if (strcmp(in->role, "bootloader") == 0)
+			return in;
+	}
+	return NULL;
+}
+
 static int make_disk(const struct hpci_image_plan *plan, const char *disk,
 		     const char *initramfs, const char *log_path, char **ret_version)
 {
-	struct gfs_log log = { g_string_new(NULL) };
+	/* Declared before the handle, so the handle, whose appliance may still
+	 * log while it shuts down, is closed first. */
+	g_autoptr(GString) log_all = g_string_new(NULL);
+	struct gfs_log log = { log_all };
 	g_autofree char *conf = loader_conf(plan);
 	g_autofree char *entry = loader_entry(plan);
 	g_autofree char *entry_path = g_strdup_printf("/loader/entries/hpci-%s.conf",
 						      plan->recipe.name);
-	const struct hpci_image_input *bootloader = NULL;
+	const struct hpci_image_input *bootloader = find_bootloader(plan);
 	const char *name = plan->recipe.name;
-	char **devices = NULL, **parts = NULL;
-	guestfs_h *g;
-	int rc = 0;
+	g_auto(GStrv) devices = NULL;
+	g_auto(GStrv) parts = NULL;
+	g_autoptr(guestfs_h) g = guestfs_create();
+	int rc;
 
-	for (guint i = 0; i < plan->inputs->len; i++)
-		if (strcmp(((struct hpci_image_input *)plan->inputs->pdata[i])->role,
-			   "bootloader") == 0)
-			bootloader = plan->inputs->pdata[i];
-
-	g = guestfs_create();
-	if (!g) {
-		g_string_free(log.all, TRUE);
+	if (!g)
 		return hpci_error(EIO, "cannot create a libguestfs handle");
-	}
 	/* Report each failure once, through hpci_error, not on stderr too. */
 	guestfs_set_error_handler(g, NULL, NULL);
 	if (guestfs_set_event_callback(g, gfs_event,
 				       GUESTFS_EVENT_APPLIANCE | GUESTFS_EVENT_LIBRARY |
 					       GUESTFS_EVENT_WARNING,
 				       0, &log) < 0 ||
-	    guestfs_set_verbose(g, 1) < 0) {
-		rc = gfs_fail(g, NULL, "setting up the handle", name);
-		goto out;
-	}
+	    guestfs_set_verbose(g, 1) < 0)
+		return gfs_fail(g, NULL, "setting up the handle", name);
 	/* KVM exists here but the appliance hangs with it for 10 minutes.  The
 	 * value must parse as a boolean: with "" the launch fails with no
 	 * error message at all (libguestfs 1.48). */
-	if (guestfs_set_backend_setting(g, "force_tcg", "1") < 0) {
-		rc = gfs_fail(g, NULL, "forcing TCG", name);
-		goto out;
-	}
+	if (guestfs_set_backend_setting(g, "force_tcg", "1") < 0)
+		return gfs_fail(g, NULL, "forcing TCG", name);
 	*ret_version = gfs_version(g);
-	if (guestfs_disk_create(g, disk, "qcow2", (int64_t)plan->recipe.disk_mib << 20, -1) < 0) {
-		rc = gfs_fail(g, NULL, "creating the disk", name);
-		goto out;
-	}
-	if (guestfs_add_drive_opts(g, disk, GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1) < 0) {
-		rc = gfs_fail(g, NULL, "adding the disk", name);
-		goto out;
-	}
-	hpci_info("image %s: launching libguestfs appliance (TCG, ~30 s)", plan->recipe.name);
-	if (guestfs_launch(g) < 0) {
-		rc = gfs_fail(g, &log, "launching the appliance", name);
-		goto out;
-	}
-	hpci_info("image %s: writing the EFI system partition", plan->recipe.name);
+	if (guestfs_disk_create(g, disk, "qcow2", (int64_t)plan->recipe.disk_mib << 20, -1) < 0)
+		return gfs_fail(g, NULL, "creating the disk", name);
+	if (guestfs_add_drive_opts(g, disk, GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1) < 0)
+		return gfs_fail(g, NULL, "adding the disk", name);
+	hpci_info("image %s: launching libguestfs appliance (TCG, ~30 s)", name);
+	if (guestfs_launch(g) < 0)
+		return gfs_fail(g, &log, "launching the appliance", name);
+	hpci_info("image %s: writing the EFI system partition", name);
 	devices = guestfs_list_devices(g);
-	if (!devices || !devices[0]) {
-		rc = gfs_fail(g, &log, "listing devices", name);
-		goto out;
-	}
+	if (!devices || !devices[0])
+		return gfs_fail(g, &log, "listing devices", name);
 	if (guestfs_part_disk(g, devices[0], "gpt") < 0 ||
 	    guestfs_part_set_gpt_type(g, devices[0], 1, HPCI_ESP_TYPE_GUID) < 0 ||
-	    guestfs_part_set_name(g, devices[0], 1, "EFI system partition") < 0) {
-		rc = gfs_fail(g, &log, "partitioning", name);
-		goto out;
-	}
+	    guestfs_part_set_name(g, devices[0], 1, "EFI system partition") < 0)
+		return gfs_fail(g, &log, "partitioning", name);
 	parts = guestfs_list_partitions(g);
-	if (!parts || !parts[0]) {
-		rc = gfs_fail(g, &log, "listing partitions", name);
-		goto out;
-	}
+	if (!parts || !parts[0])
+		return gfs_fail(g, &log, "listing partitions", name);
 	if (guestfs_mkfs_opts(g, "vfat", parts[0], GUESTFS_MKFS_OPTS_LABEL, "HPCI-ESP", -1) < 0 ||
-	    guestfs_mount(g, parts[0], "/") < 0) {
-		rc = gfs_fail(g, &log, "making the vfat file system", name);
-		goto out;
-	}
+	    guestfs_mount(g, parts[0], "/") < 0)
+		return gfs_fail(g, &log, "making the vfat file system", name);
 	if (guestfs_mkdir_p(g, "/EFI/BOOT") < 0 || guestfs_mkdir_p(g, "/loader/entries") < 0 ||
-	    guestfs_mkdir_p(g, "/hpci") < 0) {
-		rc = gfs_fail(g, &log, "making directories", name);
-		goto out;
-	}
+	    guestfs_mkdir_p(g, "/hpci") < 0)
+		return gfs_fail(g, &log, "making directories", name);
 	if (guestfs_upload(g, bootloader->host, bootloader->guest) < 0 ||
 	    guestfs_upload(g, plan->vmlinuz, "/hpci/vmlinuz") < 0 ||
-	    guestfs_upload(g, initramfs, "/hpci/" HPCI_IMAGE_INITRAMFS) < 0) {
-		rc = gfs_fail(g, &log, "uploading the boot files", name);
-		goto out;
-	}
+	    guestfs_upload(g, initramfs, "/hpci/" HPCI_IMAGE_INITRAMFS) < 0)
+		return gfs_fail(g, &log, "uploading the boot files", name);
 	if ((rc = write_text(g, &log, name, "/loader/loader.conf", conf)) < 0 ||
 	    (rc = write_text(g, &log, name, entry_path, entry)) < 0)
-		goto out;
-	if (guestfs_umount_all(g) < 0 || guestfs_shutdown(g) < 0) {
-		rc = gfs_fail(g, &log, "finishing the disk", name);
-		goto out;
-	}
-	rc = hpci_write_file(log_path, log.all->str, log.all->len);
-out:
-	if (devices)
-		g_strfreev(devices);
-	if (parts)
-		g_strfreev(parts);
-	guestfs_close(g);
-	g_string_free(log.all, TRUE);
-	return rc;
+		return rc;
+	if (guestfs_umount_all(g) < 0 || guestfs_shutdown(g) < 0)
+		return gfs_fail(g, &log, "finishing the disk", name);
+	return hpci_write_file(log_path, log.all->str, log.all->len);
 }
 
 /* ---- the cache entry ---------------------------------------------------- */
@@ -639,11 +606,11 @@ static int write_manifest(const struct hpci_image_plan *plan, const char *dir,
 	g_autofree char *initramfs_sha = NULL;
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
 	g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
-	json_object *root = json_object_new_object();
-	json_object *inputs = json_object_new_array();
+	g_autoptr(json_object) root = json_object_new_object();
+	g_autoptr(json_object) inputs = json_object_new_array();
 	json_object *order;
 	struct stat st;
-	int rc = 0;
+	int rc;
 
 	json_object_object_add(root, "format", json_object_new_string(HPCI_IMAGE_FORMAT));
 	json_object_object_add(root, "recipe", json_object_new_string(plan->recipe.name));
@@ -657,7 +624,7 @@ static int write_manifest(const struct hpci_image_plan *plan, const char *dir,
 	json_object_object_add(root, "initramfs_compression",
 			       json_object_new_string(hpci_compression_name(plan->recipe.compression)));
 	if ((rc = hpci_sha256_file(initramfs, &initramfs_sha)) < 0)
-		goto out;
+		return rc;
 	json_object_object_add(root, "initramfs_sha256", json_object_new_string(initramfs_sha));
 	if (stat(initramfs, &st) == 0)
 		json_object_object_add(root, "initramfs_bytes", json_object_new_int64(st.st_size));
@@ -676,23 +643,17 @@ static int write_manifest(const struct hpci_image_plan *plan, const char *dir,
 		if (in->guest)
 			json_object_object_add(o, "guest", json_object_new_string(in->guest));
 		if ((rc = hpci_sha256_file(in->host, &sha)) < 0)
-			goto out;
+			return rc;
 		json_object_object_add(o, "sha256", json_object_new_string(sha));
 	}
-	json_object_object_add(root, "inputs", inputs);
-	inputs = NULL;
+	json_object_object_add(root, "inputs", g_steal_pointer(&inputs));
 	json_object_object_add(root, "build_ms", json_object_new_int64(build_ms));
 	json_object_object_add(root, "libguestfs_version", json_object_new_string(gfs_ver));
 	json_object_object_add(root, "built_at", json_object_new_string(stamp));
 	json_object_object_add(root, "builder", json_object_new_string("hotplug-ci " HPCI_VERSION));
-	rc = hpci_write_file(path, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-								 JSON_C_TO_STRING_NOSLASHESCAPE),
-			     -1);
-out:
-	if (inputs)
-		json_object_put(inputs);
-	json_object_put(root);
-	return rc;
+	return hpci_write_file(path, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+								    JSON_C_TO_STRING_NOSLASHESCAPE),
+			       -1);
 }
 
 static int build_entry(const struct hpci_image_plan *plan, const char *dir, gint64 start_us)
@@ -740,31 +701,24 @@ static int fill_image(const struct hpci_image_plan *plan, const char *dir, bool 
 
 int hpci_image_build(const char *recipe, struct hpci_image *ret)
 {
-	struct hpci_image_plan plan = { 0 };
-	struct hpci_cache_txn txn = { .lock_fd = -1 };
+	g_auto(hpci_image_plan) plan = { 0 };
+	g_auto(hpci_cache_txn) txn = HPCI_CACHE_TXN_INIT;
 	gint64 start = g_get_monotonic_time();
 	int rc;
 
 	if ((rc = hpci_image_plan_make(recipe, &plan)) < 0)
 		return rc;
 	rc = hpci_cache_begin("images", plan.key, &txn);
-	if (rc == 1) {
-		rc = fill_image(&plan, txn.final_dir, true, ret);
-		goto out;
-	}
+	if (rc == 1)
+		return fill_image(&plan, txn.final_dir, true, ret);
 	if (rc < 0)
-		goto out;
+		return rc;
 	if ((rc = build_entry(&plan, txn.work_dir, start)) < 0 ||
-	    (rc = hpci_cache_commit(&txn)) < 0)
-		goto out;
-	rc = fill_image(&plan, txn.final_dir, false, ret);
-	if (rc == 0)
-		hpci_info("image %s: built in %.1f s", recipe,
-			  (g_get_monotonic_time() - start) / 1e6);
-out:
-	hpci_cache_end(&txn);
-	hpci_image_plan_release(&plan);
-	return rc;
+	    (rc = hpci_cache_commit(&txn)) < 0 ||
+	    (rc = fill_image(&plan, txn.final_dir, false, ret)) < 0)
+		return rc;
+	hpci_info("image %s: built in %.1f s", recipe, (g_get_monotonic_time() - start) / 1e6);
+	return 0;
 }
 
 void hpci_image_release(struct hpci_image *image)

@@ -8,8 +8,8 @@
 /*
  * Guest images, built through libguestfs from a recipe directory
  * images/<recipe>/ and cached by a hash of the recipe and every input
- * (kernel, modules, binaries, libraries, boot loader).  This module and
- * images/overlay.c are the only files that include guestfs.h.
+ * (kernel, modules, binaries, libraries, boot loader).  Only images/gfs.h
+ * includes guestfs.h, and only image.c, overlay.c and selftest.c use it.
  */
 struct hpci_image {
 	char *recipe;          /* "minimal" */
@@ -30,6 +30,8 @@ int hpci_image_build(const char *recipe, struct hpci_image *ret);
 int hpci_image_overlay(const struct hpci_image *image, const char *path);
 
 void hpci_image_release(struct hpci_image *image);
+typedef struct hpci_image hpci_image;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_image, hpci_image_release)
 
 /* Starts and stops the libguestfs appliance (forced to TCG) on a scratch
  * disk; for `hotplug-ci doctor`.  *ret_version gets libguestfs's version. */

@@ -178,7 +178,7 @@ static int load_module(const char *host, GBytes **ret)
 
 	for (size_t i = 0; i < G_N_ELEMENTS(codecs); i++) {
 		g_autoptr(GString) out = NULL;
-		struct hpci_cmd cmd;
+		g_auto(hpci_cmd) cmd = { 0 };
 
 		if (!g_str_has_suffix(host, codecs[i].suffix))
 			continue;
@@ -188,7 +188,6 @@ static int load_module(const char *host, GBytes **ret)
 		hpci_cmd_add(&cmd, host);
 		cmd.timeout_ms = TOOL_TIMEOUT_MS;
 		rc = hpci_cmd_run(&cmd, out, NULL);
-		hpci_cmd_release(&cmd);
 		if (rc < 0)
 			return rc;
 		*ret = g_bytes_new(out->str, out->len);
@@ -278,7 +277,7 @@ static int cmp_path(gconstpointer a, gconstpointer b)
 static int compress(enum hpci_compression c, const char *raw, const char *path)
 {
 	g_autofree char *gz = g_strdup_printf("%s.gz", raw);
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	int rc;
 
 	switch (c) {
@@ -308,7 +307,6 @@ static int compress(enum hpci_compression c, const char *raw, const char *path)
 	}
 	cmd.timeout_ms = TOOL_TIMEOUT_MS;
 	rc = hpci_cmd_run(&cmd, NULL, NULL);
-	hpci_cmd_release(&cmd);
 	if (rc < 0)
 		return rc;
 	if (c == HPCI_COMPRESS_GZIP && rename(gz, path) < 0)
@@ -316,20 +314,21 @@ static int compress(enum hpci_compression c, const char *raw, const char *path)
 	return 0;
 }
 
-int hpci_initramfs_write(const struct hpci_image_plan *plan, const char *path)
+/* The archive at `raw`, then compressed to `path`. */
+static int write_archive(const struct hpci_image_plan *plan, const char *raw, const char *path)
 {
-	struct tree t = { g_hash_table_new_full(g_str_hash, g_str_equal, g_free, member_free) };
-	g_autoptr(GPtrArray) paths = NULL;
-	g_autofree char *raw = g_strdup_printf("%s.cpio", path);
-	struct hpci_cpio cpio;
+	g_autoptr(GHashTable) members =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, member_free);
+	struct tree t = { members };
+	g_autoptr(GPtrArray) paths = g_ptr_array_new();
+	g_auto(hpci_cpio) cpio = { 0 };
 	GHashTableIter iter;
 	gpointer key;
 	int rc;
 
 	hpci_cpio_init(&cpio);
 	if ((rc = build_tree(plan, &t)) < 0)
-		goto out;
-	paths = g_ptr_array_new();
+		return rc;
 	g_hash_table_iter_init(&iter, t.members);
 	while (g_hash_table_iter_next(&iter, &key, NULL))
 		g_ptr_array_add(paths, key);
@@ -343,16 +342,23 @@ int hpci_initramfs_write(const struct hpci_image_plan *plan, const char *path)
 		const void *data;
 
 		if (!S_ISDIR(m->mode) && !S_ISCHR(m->mode) && (rc = member_bytes(p, m, &bytes)) < 0)
-			goto out;
+			return rc;
 		data = bytes ? g_bytes_get_data(bytes, &len) : NULL;
 		hpci_cpio_add(&cpio, p + 1, m->mode, m->rdev_major, m->rdev_minor, data, len);
 	}
 	hpci_cpio_finish(&cpio);
 	if ((rc = hpci_write_file(raw, (const char *)cpio.data->data, cpio.data->len)) < 0)
-		goto out;
-	rc = compress(plan->recipe.compression, raw, path);
-out:
+		return rc;
+	return compress(plan->recipe.compression, raw, path);
+}
+
+int hpci_initramfs_write(const struct hpci_image_plan *plan, const char *path)
+{
+	g_autofree char *raw = g_strdup_printf("%s.cpio", path);
+	int rc = write_archive(plan, raw, path);
+
 	if (rc < 0) {
+		/* Nothing half-written stays behind; the first error is kept. */
 		g_autoptr(hpci_error_saved) saved = hpci_error_save();
 		g_autofree char *gz = g_strdup_printf("%s.gz", raw);
 
@@ -360,7 +366,5 @@ out:
 		(void)unlink(gz);
 		hpci_error_restore(g_steal_pointer(&saved));
 	}
-	hpci_cpio_release(&cpio);
-	g_hash_table_unref(t.members);
 	return rc;
 }

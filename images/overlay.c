@@ -4,16 +4,15 @@
 #include "image-private.h"
 #include "error.h"
 #include "fsutil.h"
+#include "gfs.h"
 
 #include <errno.h>
-#include <guestfs.h>
 
 int hpci_image_overlay(const struct hpci_image *image, const char *path)
 {
 	g_autofree char *backing = g_canonicalize_filename(image->path, NULL);
 	g_autofree char *dir = g_path_get_dirname(path);
-	guestfs_h *g;
-	int rc = 0;
+	g_autoptr(guestfs_h) g = NULL;
 
 	if (!hpci_is_file(backing))
 		return hpci_error(ENOENT, "cannot create overlay '%s': image '%s' is missing", path,
@@ -30,9 +29,8 @@ int hpci_image_overlay(const struct hpci_image *image, const char *path)
 				GUESTFS_DISK_CREATE_BACKINGFORMAT, "qcow2", -1) < 0) {
 		g_autofree char *detail = hpci_gfs_message(guestfs_last_error(g));
 
-		rc = hpci_error(EIO, "cannot create overlay '%s' on image '%s': %s", path, backing,
-				detail);
+		return hpci_error(EIO, "cannot create overlay '%s' on image '%s': %s", path,
+				  backing, detail);
 	}
-	guestfs_close(g);
-	return rc;
+	return 0;
 }

@@ -3,6 +3,8 @@
 #include "image-private.h"
 #include "error.h"
 #include "fsutil.h"
+#include "json-reader.h"
+#include "own.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -239,13 +241,14 @@ static int parse_key(struct parser *ps, const char *key, json_object *val)
 
 int hpci_recipe_load(const char *recipes_dir, const char *name, struct hpci_recipe *ret)
 {
-	struct hpci_recipe r = { 0 };
+	g_auto(hpci_recipe) r = { 0 };
 	struct parser ps = { 0 };
 	g_autofree char *text = NULL;
-	json_tokener *tok = NULL;
-	json_object *root = NULL;
+	g_autoptr(json_tokener) tok = NULL;
+	g_autoptr(json_object) root = NULL;
 	gsize len = 0;
-	int rc = 0;
+	bool has_init = false;
+	int rc;
 
 	if (!is_name(name, "_-"))
 		return hpci_error(EINVAL, "invalid recipe name '%s': use letters, digits, '-' and "
@@ -262,61 +265,43 @@ int hpci_recipe_load(const char *recipes_dir, const char *name, struct hpci_reci
 	ps.path = r.path;
 	ps.r = &r;
 
-	if (!hpci_is_dir(r.dir)) {
-		rc = hpci_error(ENOENT, "no recipe '%s': '%s' is not a directory", name, r.dir);
-		goto out;
-	}
+	if (!hpci_is_dir(r.dir))
+		return hpci_error(ENOENT, "no recipe '%s': '%s' is not a directory", name, r.dir);
 	if ((rc = hpci_read_file(r.path, &text, &len)) < 0)
-		goto out;
+		return rc;
 	tok = json_tokener_new();
 	root = json_tokener_parse_ex(tok, text, (int)len);
 	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
 	    json_tokener_get_parse_end(tok) != len) {
 		enum json_tokener_error jerr = json_tokener_get_error(tok);
 
-		rc = hpci_error(EINVAL, "invalid recipe '%s': %s at byte %d", r.path,
-				jerr == json_tokener_success	? "trailing data"
-				: jerr == json_tokener_continue ? "unexpected end of the file"
-								: json_tokener_error_desc(jerr),
-				(int)json_tokener_get_parse_end(tok));
-		goto out;
+		return hpci_error(EINVAL, "invalid recipe '%s': %s at byte %d", r.path,
+				  jerr == json_tokener_success	  ? "trailing data"
+				  : jerr == json_tokener_continue ? "unexpected end of the file"
+								  : json_tokener_error_desc(jerr),
+				  (int)json_tokener_get_parse_end(tok));
 	}
-	if (!json_object_is_type(root, json_type_object)) {
-		rc = hpci_error(EINVAL, "invalid recipe '%s': the top level must be an object",
-				r.path);
-		goto out;
-	}
+	if (!json_object_is_type(root, json_type_object))
+		return hpci_error(EINVAL, "invalid recipe '%s': the top level must be an object",
+				  r.path);
 	json_object_object_foreach(root, key, val)
 	{
 		if ((rc = parse_key(&ps, key, val)) < 0)
-			goto out;
+			return rc;
 	}
 	if (!r.cmdline)
-		rc = hpci_error(EINVAL, "invalid recipe '%s': 'cmdline' is missing", r.path);
-	else if (!r.busybox)
-		rc = hpci_error(EINVAL, "invalid recipe '%s': 'busybox' is missing", r.path);
-	else if (!r.bootloader)
-		rc = hpci_error(EINVAL, "invalid recipe '%s': 'bootloader' is missing", r.path);
-	else {
-		bool has_init = false;
+		return hpci_error(EINVAL, "invalid recipe '%s': 'cmdline' is missing", r.path);
+	if (!r.busybox)
+		return hpci_error(EINVAL, "invalid recipe '%s': 'busybox' is missing", r.path);
+	if (!r.bootloader)
+		return hpci_error(EINVAL, "invalid recipe '%s': 'bootloader' is missing", r.path);
+	for (guint i = 0; i < r.files->len; i++) {
+		const struct hpci_recipe_file *f = r.files->pdata[i];
 
-		for (guint i = 0; i < r.files->len; i++)
-			has_init |= strcmp(((struct hpci_recipe_file *)r.files->pdata[i])->guest,
-					   "/init") == 0;
-		if (!has_init)
-			rc = hpci_error(EINVAL, "invalid recipe '%s': 'files' must provide '/init'",
-					r.path);
+		has_init |= strcmp(f->guest, "/init") == 0;
 	}
-
-out:
-	if (root)
-		json_object_put(root);
-	if (tok)
-		json_tokener_free(tok);
-	if (rc < 0) {
-		hpci_recipe_release(&r);
-		return rc;
-	}
-	*ret = r;
+	if (!has_init)
+		return hpci_error(EINVAL, "invalid recipe '%s': 'files' must provide '/init'", r.path);
+	*ret = HPCI_STEAL_STRUCT(r);
 	return 0;
 }

@@ -187,18 +187,14 @@ int hpci_cache_list(const char *kind, GPtrArray **ret_entries)
 static int try_lock(const char *kind_dir, const char *name, int *ret_fd)
 {
 	g_autofree char *lock_path = g_strdup_printf("%s/%s.lock", kind_dir, name);
-	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	hpci_autofd int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 
 	if (fd < 0)
 		return hpci_error_errno(errno, "cannot open cache lock '%s'", lock_path);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int err = errno;
-
-		close(fd);
-		return err == EWOULDBLOCK ? -EWOULDBLOCK
-					  : hpci_error_errno(err, "cannot lock '%s'", lock_path);
-	}
-	*ret_fd = fd;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? -EWOULDBLOCK
+					    : hpci_error_errno(errno, "cannot lock '%s'", lock_path);
+	*ret_fd = hpci_steal_fd(&fd);
 	return 0;
 }
 
@@ -207,15 +203,16 @@ int hpci_cache_remove(const char *kind, const char *key)
 	g_autofree char *root = hpci_cache_root();
 	g_autofree char *kind_dir = g_build_filename(root, kind, NULL);
 	g_autofree char *dir = g_build_filename(kind_dir, key, NULL);
-	int fd = -1, rc;
+	hpci_autofd int fd = -1;
+	int rc;
 
 	if ((rc = try_lock(kind_dir, key, &fd)) == -EWOULDBLOCK)
 		return 0;
 	if (rc < 0)
 		return rc;
-	rc = hpci_rm_rf(dir);
-	close(fd);
-	return rc < 0 ? rc : 1;
+	if ((rc = hpci_rm_rf(dir)) < 0)
+		return rc;
+	return 1;
 }
 
 int hpci_cache_remove_stale(const char *kind, unsigned *ret_removed)
@@ -230,7 +227,8 @@ int hpci_cache_remove_stale(const char *kind, unsigned *ret_removed)
 		/* ".tmp-<key>-<pid>": its builder held <key>.lock while alive. */
 		g_autofree char *key = NULL;
 		g_autofree char *path = NULL;
-		int fd = -1, rc;
+		hpci_autofd int fd = -1;
+		int rc;
 
 		if (!g_str_has_prefix(name, ".tmp-") || strlen(name) < 5 + 64)
 			continue;
@@ -240,9 +238,7 @@ int hpci_cache_remove_stale(const char *kind, unsigned *ret_removed)
 		if (rc < 0)
 			return rc;
 		path = g_build_filename(kind_dir, name, NULL);
-		rc = hpci_rm_rf(path);
-		close(fd);
-		if (rc < 0)
+		if ((rc = hpci_rm_rf(path)) < 0)
 			return rc;
 		removed++;
 	}
@@ -269,24 +265,21 @@ char *hpci_cache_keep_failed_log(const char *kind, const char *work_dir, const c
 int hpci_cache_build(const char *kind, const char *key, const char *what,
 		     hpci_cache_build_fn build, void *opaque, char **ret_dir, bool *ret_hit)
 {
-	struct hpci_cache_txn txn = { .lock_fd = -1 };
+	g_auto(hpci_cache_txn) txn = HPCI_CACHE_TXN_INIT;
 	int rc = hpci_cache_begin(kind, key, &txn);
 
 	if (rc < 0)
-		goto out;
+		return rc;
 	*ret_hit = rc == 1;
 	if (rc == 0 && (rc = build(txn.work_dir, txn.final_dir, opaque)) < 0) {
 		g_autofree char *log = hpci_cache_keep_failed_log(kind, txn.work_dir, key);
 
 		if (log && rc != -EINTR)
 			hpci_error_prefix("%s build %.12s failed (log '%s')", what, key, log);
-		goto out;
+		return rc;
 	}
 	if (rc == 0 && (rc = hpci_cache_commit(&txn)) < 0)
-		goto out;
+		return rc;
 	*ret_dir = g_strdup(txn.final_dir);
-	rc = 0;
-out:
-	hpci_cache_end(&txn);
-	return rc;
+	return 0;
 }

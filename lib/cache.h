@@ -34,6 +34,9 @@ int hpci_cache_begin(const char *kind, const char *key, struct hpci_cache_txn *t
 int hpci_cache_commit(struct hpci_cache_txn *txn);
 /* Drops the lock and, when the build did not commit, removes its work dir. */
 void hpci_cache_end(struct hpci_cache_txn *txn);
+#define HPCI_CACHE_TXN_INIT { .lock_fd = -1 }
+typedef struct hpci_cache_txn hpci_cache_txn;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_cache_txn, hpci_cache_end)
 
 /* The kinds of entry the cache holds, NULL-terminated. */
 extern const char *const hpci_cache_kinds[];
@@ -49,6 +52,8 @@ struct hpci_cache_entry {
 /* Every finished entry of `kind` (NULL: of every kind), oldest use first. */
 int hpci_cache_list(const char *kind, GPtrArray **ret_entries);
 void hpci_cache_entry_free(struct hpci_cache_entry *entry);
+typedef struct hpci_cache_entry hpci_cache_entry;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(hpci_cache_entry, hpci_cache_entry_free)
 
 /*
  * Removes an entry unless a builder holds its lock (returns 0 then, 1 when

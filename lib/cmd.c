@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "cmd.h"
 #include "error.h"
+#include "fsutil.h"
 #include "interrupt.h"
 
 #include <errno.h>
@@ -188,6 +189,34 @@ static char *last_lines(const GString *tail, int lines)
 	return g_strndup(p, end - p);
 }
 
+static void reap(pid_t pid, int *status)
+{
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Ends the child's process group as a timeout does: SIGTERM, a grace period
+ * to exit, then SIGKILL.  Reaps the child. */
+static void stop(pid_t pid, int *status)
+{
+	kill(-pid, SIGTERM);
+	for (int waited = 0; waited < KILL_GRACE_MS; waited += 50) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return;
+		g_usleep(50 * 1000);
+	}
+	kill(-pid, SIGKILL);
+	reap(pid, status);
+}
+
+/* Both ends of a pipe, each closed unless negative. */
+static void close_pipe(int (*p)[2])
+{
+	hpci_close_fd(&(*p)[0]);
+	hpci_close_fd(&(*p)[1]);
+}
+#define autopipe __attribute__((cleanup(close_pipe)))
+
 int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err)
 {
 	g_auto(GStrv) envp = NULL;
@@ -196,8 +225,11 @@ int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err)
 	g_autoptr(GString) err_tail = g_string_new(NULL);
 	g_autoptr(GString) out_line = g_string_new(NULL);
 	struct sink sinks[2];
-	int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, in_pipe[2] = { -1, -1 };
-	int log_fd = -1, status = 0, ret = 0;
+	autopipe int out_pipe[2] = { -1, -1 };
+	autopipe int err_pipe[2] = { -1, -1 };
+	autopipe int in_pipe[2] = { -1, -1 };
+	hpci_autofd int log_fd = -1;
+	int status = 0, ret = 0;
 	bool timed_out = false, interrupted = false;
 	gint64 deadline = cmd->timeout_ms ? now_ms() + cmd->timeout_ms : 0;
 	pid_t pid;
@@ -213,16 +245,12 @@ int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err)
 			return hpci_error_errno(errno, "cannot open log '%s'", cmd->log_path);
 	}
 	if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0 ||
-	    pipe2(in_pipe, O_CLOEXEC) < 0) {
-		ret = hpci_error_errno(errno, "cannot create pipes for '%s'", cmdline);
-		goto cleanup;
-	}
+	    pipe2(in_pipe, O_CLOEXEC) < 0)
+		return hpci_error_errno(errno, "cannot create pipes for '%s'", cmdline);
 
 	pid = fork();
-	if (pid < 0) {
-		ret = hpci_error_errno(errno, "cannot start '%s'", cmdline);
-		goto cleanup;
-	}
+	if (pid < 0)
+		return hpci_error_errno(errno, "cannot start '%s'", cmdline);
 	if (pid == 0)
 		child_exec(cmd, envp, in_pipe[0], out_pipe[1], err_pipe[1]);
 
@@ -288,18 +316,10 @@ int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err)
 	out_pipe[0] = sinks[0].fd;
 	err_pipe[0] = sinks[1].fd;
 
-	if (timed_out || interrupted) {
-		kill(-pid, SIGTERM);
-		for (int waited = 0; waited < KILL_GRACE_MS; waited += 50) {
-			if (waitpid(pid, &status, WNOHANG) == pid)
-				goto reaped;
-			g_usleep(50 * 1000);
-		}
-		kill(-pid, SIGKILL);
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-reaped:
+	if (timed_out || interrupted)
+		stop(pid, &status);
+	else
+		reap(pid, &status);
 	cmd->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (interrupted) {
 		ret = hpci_error(EINTR, "'%s' was stopped: interrupted", cmdline);
@@ -318,33 +338,19 @@ reaped:
 				 cmd->log_path ? cmd->log_path : "",
 				 cmd->log_path ? "')" : "");
 	}
-
-cleanup:
-	for (int i = 0; i < 2; i++) {
-		if (out_pipe[i] >= 0)
-			close(out_pipe[i]);
-		if (err_pipe[i] >= 0)
-			close(err_pipe[i]);
-		if (in_pipe[i] >= 0)
-			close(in_pipe[i]);
-	}
-	if (log_fd >= 0)
-		close(log_fd);
 	return ret;
 }
 
 int hpci_cmd_version(const char *program, int timeout_ms, char **ret_first_line)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	int rc;
 
 	hpci_cmd_init(&cmd, program);
 	hpci_cmd_add(&cmd, "--version");
 	cmd.timeout_ms = timeout_ms;
-	rc = hpci_cmd_run(&cmd, out, NULL);
-	hpci_cmd_release(&cmd);
-	if (rc < 0)
+	if ((rc = hpci_cmd_run(&cmd, out, NULL)) < 0)
 		return rc;
 	*ret_first_line = g_strndup(out->str, strcspn(out->str, "\n"));
 	return 0;

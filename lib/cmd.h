@@ -32,6 +32,8 @@ void hpci_cmd_addf(struct hpci_cmd *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 
 void hpci_cmd_addl(struct hpci_cmd *cmd, const char *first, ...) G_GNUC_NULL_TERMINATED;
 void hpci_cmd_setenv(struct hpci_cmd *cmd, const char *name, const char *value);
 void hpci_cmd_release(struct hpci_cmd *cmd);
+typedef struct hpci_cmd hpci_cmd;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_cmd, hpci_cmd_release)
 
 /* Runs `program --version` and returns the first line it printed. */
 int hpci_cmd_version(const char *program, int timeout_ms, char **ret_first_line);

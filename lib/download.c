@@ -4,6 +4,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "interrupt.h"
+#include "json-reader.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -30,6 +31,9 @@
 #define MIB (1024.0 * 1024.0)
 #define GOOD_URL "https://HOST/PATH/NAME.tar.gz or file:///ABS/PATH/NAME.tar.gz"
 #define GOOD_SHA256 "64 lowercase hex digits, as sha256sum prints them"
+
+/* This file is the libcurl adapter: the easy handle's cleanup lives here. */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CURL, curl_easy_cleanup)
 
 /* Set only by tests, before any download starts. */
 static bool allow_loopback_http;
@@ -141,7 +145,8 @@ static int read_record(const char *path, const char *url, char **ret_sha256)
 {
 	g_autofree char *data = NULL;
 	enum json_tokener_error jerr = json_tokener_success;
-	json_object *root, *field;
+	g_autoptr(json_object) root = NULL;
+	json_object *field;
 	const char *sha = NULL;
 	const char *problem;
 	int ret;
@@ -156,12 +161,10 @@ static int read_record(const char *path, const char *url, char **ret_sha256)
 		sha = json_object_get_string(field);
 	if (!sha || !is_sha256(sha)) {
 		problem = root ? "no \"sha256\" of 64 lowercase hex digits" : json_tokener_error_desc(jerr);
-		json_object_put(root);
 		return hpci_error(EINVAL, "invalid download record '%s': %s; remove it to fetch '%s' afresh",
 				  path, problem, url);
 	}
 	*ret_sha256 = g_strdup(sha);
-	json_object_put(root);
 	return 1;
 }
 
@@ -169,24 +172,21 @@ static int write_record(const char *path, const char *url, const char *sha256, g
 {
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
 	g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
-	json_object *root = json_object_new_object();
-	int rc;
+	g_autoptr(json_object) root = json_object_new_object();
 
 	json_object_object_add(root, "url", json_object_new_string(url));
 	json_object_object_add(root, "sha256", json_object_new_string(sha256));
 	json_object_object_add(root, "bytes", json_object_new_int64((int64_t)bytes));
 	json_object_object_add(root, "fetched_at", json_object_new_string(stamp));
-	rc = hpci_write_file(path, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-								 JSON_C_TO_STRING_NOSLASHESCAPE),
-			     -1);
-	json_object_put(root);
-	return rc;
+	return hpci_write_file(path, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+								    JSON_C_TO_STRING_NOSLASHESCAPE),
+			       -1);
 }
 
 /* ---- one transfer ------------------------------------------------------- */
 
 struct transfer {
-	CURL *curl;
+	CURL *curl;             /* during curl_easy_perform() only, for the callbacks */
 	char errbuf[CURL_ERROR_SIZE];   /* outlives every handle that uses it */
 	const char *url;
 	const char *name;
@@ -294,20 +294,14 @@ static int on_progress(void *opaque, curl_off_t dltotal, curl_off_t dlnow,
 
 #define SETOPT(opt, val) \
 	do { \
-		if ((rc = curl_easy_setopt(t->curl, opt, val)) != CURLE_OK) \
-			goto out; \
+		if ((rc = curl_easy_setopt(curl, opt, val)) != CURLE_OK) \
+			return rc; \
 	} while (0)
 
-/* One attempt, appending to the temporary file from t->offset on. */
-static CURLcode run_attempt(struct transfer *t, long *ret_http)
+static CURLcode set_options(CURL *curl, struct transfer *t)
 {
-	CURLcode rc = CURLE_OK;
+	CURLcode rc;
 
-	*ret_http = 0;
-	t->errbuf[0] = '\0';
-	t->curl = curl_easy_init();
-	if (!t->curl)
-		return CURLE_OUT_OF_MEMORY;
 	SETOPT(CURLOPT_ERRORBUFFER, t->errbuf);
 	SETOPT(CURLOPT_URL, t->url);
 	SETOPT(CURLOPT_PROTOCOLS_STR, allow_loopback_http ? "http,https,file" : "https,file");
@@ -329,11 +323,26 @@ static CURLcode run_attempt(struct transfer *t, long *ret_http)
 	SETOPT(CURLOPT_NOPROGRESS, 0L);
 	if (t->offset > 0)
 		SETOPT(CURLOPT_RESUME_FROM_LARGE, (curl_off_t)t->offset);
-	rc = curl_easy_perform(t->curl);
-	curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, ret_http);
-out:
-	curl_easy_cleanup(t->curl);
+	return CURLE_OK;
+}
+
+/* One attempt, appending to the temporary file from t->offset on.  t->curl
+ * is the handle while the callbacks may run. */
+static CURLcode run_attempt(struct transfer *t, long *ret_http)
+{
+	g_autoptr(CURL) curl = curl_easy_init();
+	CURLcode rc;
+
+	*ret_http = 0;
+	t->errbuf[0] = '\0';
+	if (!curl)
+		return CURLE_OUT_OF_MEMORY;
+	if ((rc = set_options(curl, t)) != CURLE_OK)
+		return rc;
+	t->curl = curl;
+	rc = curl_easy_perform(curl);
 	t->curl = NULL;
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, ret_http);
 	return rc;
 }
 
@@ -493,7 +502,7 @@ static int lookup(const struct hpci_download *req, const char *dir, const char *
 
 static int lock_url(const char *lock_path, const char *url, int *ret_fd)
 {
-	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	hpci_autofd int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 
 	if (fd < 0)
 		return hpci_error_errno(errno, "cannot open download lock '%s'", lock_path);
@@ -502,17 +511,29 @@ static int lock_url(const char *lock_path, const char *url, int *ret_fd)
 
 		if (saved == EINTR && !hpci_interrupted())
 			continue;
-		close(fd);
 		if (saved == EINTR)
 			return hpci_error(EINTR, "download of '%s' interrupted", url);
 		return hpci_error_errno(saved, "cannot lock '%s'", lock_path);
 	}
-	*ret_fd = fd;
+	*ret_fd = hpci_steal_fd(&fd);
+	return 0;
+}
+
+/* Hands a cached file (a hit or what was just fetched) to the caller. */
+static int found(char **final, char **sha256, char **ret_path, char **ret_sha256)
+{
+	*ret_path = g_steal_pointer(final);
+	*ret_sha256 = g_steal_pointer(sha256);
 	return 0;
 }
 
 int hpci_download_fetch(const struct hpci_download *req, char **ret_path, char **ret_sha256)
 {
+	/* Declared first, so the lock is dropped last, after the temporary file
+	 * is closed and, unless it went into the cache, removed. */
+	hpci_autofd int lock_fd = -1;
+	hpci_autounlink char *tmp_path = NULL;
+	hpci_autofd int fd = -1;
 	g_autofree char *name = NULL;
 	g_autofree char *root = NULL;
 	g_autofree char *dir = NULL;
@@ -524,12 +545,11 @@ int hpci_download_fetch(const struct hpci_download *req, char **ret_path, char *
 	g_autofree char *expected = NULL;
 	g_autofree char *final = NULL;
 	g_autofree char *final_dir = NULL;
-	g_autofree char *tmp_path = NULL;
 	g_autofree char *sha = NULL;
 	g_autoptr(GChecksum) sum = NULL;
 	struct transfer t;
 	bool from_record = false;
-	int lock_fd = -1, fd = -1, ret;
+	int ret;
 
 	if ((ret = parse_url(req->url, &name)) < 0 ||
 	    (req->sha256 && (ret = check_sha256(req->sha256)) < 0))
@@ -550,23 +570,23 @@ int hpci_download_fetch(const struct hpci_download *req, char **ret_path, char *
 
 	/* Finished files only ever appear by rename, so a hit needs no lock. */
 	if ((ret = lookup(req, dir, name, record, &expected, &from_record, &final)) != 0)
-		goto done;
+		return ret < 0 ? ret : found(&final, &expected, ret_path, ret_sha256);
 	g_clear_pointer(&expected, g_free);
 	if ((ret = hpci_mkdir_p(urls_dir, 0755)) < 0 ||
 	    (ret = lock_url(lock_path, req->url, &lock_fd)) < 0)
 		return ret;
 	/* Whoever held the lock may have fetched it meanwhile. */
 	if ((ret = lookup(req, dir, name, record, &expected, &from_record, &final)) != 0)
-		goto done;
+		return ret < 0 ? ret : found(&final, &expected, ret_path, ret_sha256);
 
 	if ((ret = hpci_mkdir_p(tmp_dir, 0755)) < 0)
-		goto done;
+		return ret;
 	tmp_path = g_strdup_printf("%s/%.16s.XXXXXX", tmp_dir, url_hash);
 	fd = mkostemp(tmp_path, O_CLOEXEC);
 	if (fd < 0) {
 		ret = hpci_error_errno(errno, "cannot create a temporary file in '%s'", tmp_dir);
 		g_clear_pointer(&tmp_path, g_free);
-		goto done;
+		return ret;
 	}
 	sum = g_checksum_new(G_CHECKSUM_SHA256);
 	memset(&t, 0, sizeof(t));
@@ -579,46 +599,27 @@ int hpci_download_fetch(const struct hpci_download *req, char **ret_path, char *
 	t.total = -1;
 	t.next_progress_us = g_get_monotonic_time() + PROGRESS_INTERVAL_US;
 	if ((ret = download(&t, tmp_path, &sha)) < 0)
-		goto done;
+		return ret;
 	if (expected && strcmp(sha, expected) != 0) {
 		if (from_record)
-			ret = hpci_error(EBADMSG, "content of '%s' changed since first fetch: recorded "
-					 "sha256 %s, now %s; pass --sha256 to pin the new content "
-					 "or remove '%s'", req->url, expected, sha, record);
-		else
-			ret = hpci_error(EBADMSG, "download of '%s' has sha256 %s, expected %s; check "
-					 "the --sha256 pin or the URL", req->url, sha, expected);
-		goto done;
+			return hpci_error(EBADMSG, "content of '%s' changed since first fetch: "
+					  "recorded sha256 %s, now %s; pass --sha256 to pin the "
+					  "new content or remove '%s'", req->url, expected, sha,
+					  record);
+		return hpci_error(EBADMSG, "download of '%s' has sha256 %s, expected %s; check "
+				  "the --sha256 pin or the URL", req->url, sha, expected);
 	}
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
-		ret = hpci_error_errno(errno, "cannot write '%s'", tmp_path);
-		goto done;
-	}
+	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0)
+		return hpci_error_errno(errno, "cannot write '%s'", tmp_path);
 	final_dir = g_build_filename(dir, "sha256", sha, NULL);
 	final = g_build_filename(final_dir, name, NULL);
 	if ((ret = hpci_mkdir_p(final_dir, 0755)) < 0)
-		goto done;
-	if (rename(tmp_path, final) < 0) {
-		ret = hpci_error_errno(errno, "cannot move '%s' into the download cache as '%s'",
-				       tmp_path, final);
-		goto done;
-	}
-	g_clear_pointer(&tmp_path, g_free);
-	if (!hpci_is_file(record))
-		ret = write_record(record, req->url, sha, t.written);
-	g_clear_pointer(&expected, g_free);
-	expected = g_steal_pointer(&sha);
-
-done:
-	if (fd >= 0)
-		close(fd);
-	if (tmp_path)
-		(void)unlink(tmp_path);   /* nothing half-written may stay */
-	if (lock_fd >= 0)
-		close(lock_fd);
-	if (ret < 0)
 		return ret;
-	*ret_path = g_steal_pointer(&final);
-	*ret_sha256 = g_steal_pointer(&expected);
-	return 0;
+	if (rename(tmp_path, final) < 0)
+		return hpci_error_errno(errno, "cannot move '%s' into the download cache as '%s'",
+					tmp_path, final);
+	g_clear_pointer(&tmp_path, g_free);   /* in the cache now: not to be removed */
+	if (!hpci_is_file(record) && (ret = write_record(record, req->url, sha, t.written)) < 0)
+		return ret;
+	return found(&final, &sha, ret_path, ret_sha256);
 }

@@ -36,40 +36,57 @@ int hpci_rm_rf(const char *path)
 	return 0;
 }
 
+void hpci_close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+
+		close(*fd);
+		errno = saved;
+		*fd = -1;
+	}
+}
+
+void hpci_unlink_and_free(char **path)
+{
+	if (*path) {
+		int saved = errno;
+
+		(void)unlink(*path);
+		errno = saved;
+		g_clear_pointer(path, g_free);
+	}
+}
+
 int hpci_copy_file(const char *src, const char *dst, int mode)
 {
 	char buf[1 << 16];
-	int in = -1, out = -1, ret = 0;
+	hpci_autofd int in = open(src, O_RDONLY | O_CLOEXEC);
+	hpci_autofd int out = -1;
 	ssize_t n;
+	int rc;
 
-	in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return hpci_error_errno(errno, "cannot open '%s'", src);
 	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (out < 0) {
-		ret = hpci_error_errno(errno, "cannot create '%s'", dst);
-		goto cleanup;
-	}
+	if (out < 0)
+		return hpci_error_errno(errno, "cannot create '%s'", dst);
 	while ((n = read(in, buf, sizeof(buf))) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			ret = hpci_error_errno(errno, "cannot read '%s'", src);
-			goto cleanup;
+			return hpci_error_errno(errno, "cannot read '%s'", src);
 		}
-		if (write(out, buf, n) != n) {
-			ret = hpci_error_errno(errno ? errno : ENOSPC, "cannot write '%s'", dst);
-			goto cleanup;
-		}
+		if (write(out, buf, n) != n)
+			return hpci_error_errno(errno ? errno : ENOSPC, "cannot write '%s'", dst);
 	}
 	if (fchmod(out, mode) < 0)
-		ret = hpci_error_errno(errno, "cannot set the mode of '%s'", dst);
-cleanup:
-	if (in >= 0)
-		close(in);
-	if (out >= 0 && close(out) < 0 && ret == 0)
-		ret = hpci_error_errno(errno, "cannot write '%s'", dst);
-	return ret;
+		return hpci_error_errno(errno, "cannot set the mode of '%s'", dst);
+	/* The last write errors show up at close. */
+	rc = close(hpci_steal_fd(&out));
+	if (rc < 0)
+		return hpci_error_errno(errno, "cannot write '%s'", dst);
+	return 0;
 }
 
 int hpci_read_file(const char *path, char **ret_data, gsize *ret_len)
@@ -110,7 +127,7 @@ static int checksum_file(GChecksum *sum, const char *path)
 {
 	char buf[1 << 16];
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	hpci_autofd int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return hpci_error_errno(errno, "cannot open '%s'", path);
@@ -118,13 +135,10 @@ static int checksum_file(GChecksum *sum, const char *path)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			int saved = errno;
-			close(fd);
-			return hpci_error_errno(saved, "cannot read '%s'", path);
+			return hpci_error_errno(errno, "cannot read '%s'", path);
 		}
 		g_checksum_update(sum, (const guchar *)buf, n);
 	}
-	close(fd);
 	return 0;
 }
 
@@ -171,7 +185,11 @@ char *hpci_hash_finish(struct hpci_hash *h)
 {
 	char *hex = g_strdup(g_checksum_get_string(h->sum));
 
-	g_checksum_free(h->sum);
-	h->sum = NULL;
+	hpci_hash_release(h);
 	return hex;
+}
+
+void hpci_hash_release(struct hpci_hash *h)
+{
+	g_clear_pointer(&h->sum, g_checksum_free);
 }

@@ -2,6 +2,7 @@
 #ifndef HPCI_MANIFEST_H
 #define HPCI_MANIFEST_H
 
+#include "json-reader.h"
 #include "patch-queue.h"
 #include "source.h"
 
@@ -13,6 +14,8 @@
  * firmware-build/ share: what was built (format, kind, key), from what
  * (source, patch queue), when and by which hotplug-ci.  Each builder adds
  * its own fields and writes the object with hpci_json_write_file().
+ * hpci_manifest_new() and hpci_manifest_read() hand the caller a reference,
+ * held as g_autoptr(json_object) (declared in json-reader.h).
  */
 json_object *hpci_manifest_new(const char *format, const char *kind, const char *key,
 			       const struct hpci_source *source,

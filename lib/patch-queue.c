@@ -2,6 +2,7 @@
 #include "patch-queue.h"
 #include "cmd.h"
 #include "error.h"
+#include "own.h"
 
 #include <errno.h>
 #include <string.h>
@@ -56,24 +57,22 @@ static char *subject_of(const char *text, const char *fallback)
 
 int hpci_patch_queue_load(const char *dir, struct hpci_patch_queue *ret)
 {
-	struct hpci_patch_queue q = { 0 };
+	g_auto(hpci_patch_queue) q = { 0 };
 	g_autoptr(GDir) d = NULL;
 	g_autoptr(GError) gerr = NULL;
 	const char *name;
-	int rc = 0;
+	int rc;
 
 	q.patches = g_ptr_array_new_with_free_func(patch_free);
 	if (!dir) {
-		*ret = q;
+		*ret = HPCI_STEAL_STRUCT(q);
 		return 0;
 	}
 	q.dir = g_canonicalize_filename(dir, NULL);
 	d = g_dir_open(q.dir, 0, &gerr);
-	if (!d) {
-		rc = hpci_error(ENOENT, "patch queue '%s' cannot be read: %s; give a directory "
-				"of *.patch files", q.dir, gerr->message);
-		goto out;
-	}
+	if (!d)
+		return hpci_error(ENOENT, "patch queue '%s' cannot be read: %s; give a directory "
+				  "of *.patch files", q.dir, gerr->message);
 	while ((name = g_dir_read_name(d))) {
 		struct hpci_patch *patch;
 		g_autofree char *text = NULL;
@@ -85,26 +84,19 @@ int hpci_patch_queue_load(const char *dir, struct hpci_patch_queue *ret)
 		patch->path = g_build_filename(q.dir, name, NULL);
 		g_ptr_array_add(q.patches, patch);
 		if ((rc = hpci_read_file(patch->path, &text, NULL)) < 0)
-			goto out;
-		if (!strstr(text, "\n--- ") && !g_str_has_prefix(text, "--- ")) {
-			rc = hpci_error(EINVAL, "patch '%s' holds no diff (no '--- ' line); "
-					"make it with git format-patch", patch->path);
-			goto out;
-		}
+			return rc;
+		if (!strstr(text, "\n--- ") && !g_str_has_prefix(text, "--- "))
+			return hpci_error(EINVAL, "patch '%s' holds no diff (no '--- ' line); "
+					  "make it with git format-patch", patch->path);
 		patch->sha256 = g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
 		patch->subject = subject_of(text, name);
 	}
-	if (q.patches->len == 0) {
-		rc = hpci_error(ENOENT, "patch queue '%s' holds no *.patch file; "
-				"leave the patches out for none", q.dir);
-		goto out;
-	}
+	if (q.patches->len == 0)
+		return hpci_error(ENOENT, "patch queue '%s' holds no *.patch file; "
+				  "leave the patches out for none", q.dir);
 	g_ptr_array_sort(q.patches, by_name);
-	*ret = q;
+	*ret = HPCI_STEAL_STRUCT(q);
 	return 0;
-out:
-	hpci_patch_queue_release(&q);
-	return rc;
 }
 
 void hpci_patch_queue_hash(const struct hpci_patch_queue *queue, struct hpci_hash *h)
@@ -138,8 +130,7 @@ static char *complaints(const char *out)
 static int run_patch(const char *tree, const char *file, bool dry_run, const char *log,
 		     GString *out)
 {
-	struct hpci_cmd cmd;
-	int rc;
+	g_auto(hpci_cmd) cmd = { 0 };
 
 	hpci_cmd_init(&cmd, "patch");
 	hpci_cmd_addl(&cmd, "-p1", "--batch", "--forward", "--no-backup-if-mismatch", NULL);
@@ -149,9 +140,7 @@ static int run_patch(const char *tree, const char *file, bool dry_run, const cha
 	cmd.cwd = g_strdup(tree);
 	cmd.timeout_ms = PATCH_TIMEOUT_MS;
 	cmd.log_path = g_strdup(log);
-	rc = hpci_cmd_run(&cmd, out, out);
-	hpci_cmd_release(&cmd);
-	return rc;
+	return hpci_cmd_run(&cmd, out, out);
 }
 
 int hpci_patch_queue_apply(const struct hpci_patch_queue *queue, const char *tree,

@@ -37,5 +37,7 @@ int hpci_patch_queue_apply(const struct hpci_patch_queue *queue, const char *tre
 			   const char *log);
 
 void hpci_patch_queue_release(struct hpci_patch_queue *queue);
+typedef struct hpci_patch_queue hpci_patch_queue;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_patch_queue, hpci_patch_queue_release)
 
 #endif

@@ -4,6 +4,7 @@
 #include "download.h"
 #include "error.h"
 #include "fsutil.h"
+#include "own.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -84,7 +85,7 @@ static int parse_debian(const char *spec, const char *rev, const char *package,
 int hpci_source_parse(const char *spec, const char *rev, const char *sha256,
 		      const char *package, struct hpci_source *ret)
 {
-	struct hpci_source src = { 0 };
+	g_auto(hpci_source) src = { 0 };
 	int rc;
 
 	if (!spec || !*spec)
@@ -119,12 +120,10 @@ int hpci_source_parse(const char *spec, const char *rev, const char *sha256,
 		src.rev = g_strdup(rev ? rev : "HEAD");
 		rc = 0;
 	}
-	if (rc < 0) {
-		hpci_source_release(&src);
+	if (rc < 0)
 		return rc;
-	}
 	src.spec = g_strdup(spec);
-	*ret = src;
+	*ret = HPCI_STEAL_STRUCT(src);
 	return 0;
 }
 
@@ -134,9 +133,8 @@ static int git(const char *repo, GString *out, const char *log, const char *firs
 	G_GNUC_NULL_TERMINATED;
 static int git(const char *repo, GString *out, const char *log, const char *first, ...)
 {
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	va_list ap;
-	int rc;
 
 	hpci_cmd_init(&cmd, "git");
 	hpci_cmd_addl(&cmd, "-C", repo, NULL);
@@ -146,9 +144,7 @@ static int git(const char *repo, GString *out, const char *log, const char *firs
 	va_end(ap);
 	cmd.timeout_ms = GIT_TIMEOUT_MS;
 	cmd.log_path = g_strdup(log);
-	rc = hpci_cmd_run(&cmd, out, NULL);
-	hpci_cmd_release(&cmd);
-	return rc;
+	return hpci_cmd_run(&cmd, out, NULL);
 }
 
 static int resolve_git(struct hpci_source *src)
@@ -182,16 +178,13 @@ static int resolve_git(struct hpci_source *src)
 
 static int untar(const char *tarball, const char *dest, const char *log)
 {
-	struct hpci_cmd cmd;
-	int rc;
+	g_auto(hpci_cmd) cmd = { 0 };
 
 	hpci_cmd_init(&cmd, "tar");
 	hpci_cmd_addl(&cmd, "-xf", tarball, "-C", dest, "--no-same-owner", NULL);
 	cmd.timeout_ms = TAR_TIMEOUT_MS;
 	cmd.log_path = g_strdup(log);
-	rc = hpci_cmd_run(&cmd, NULL, NULL);
-	hpci_cmd_release(&cmd);
-	return rc;
+	return hpci_cmd_run(&cmd, NULL, NULL);
 }
 
 /* `git archive` of one commit of one repository into dest/prefix. */
@@ -344,7 +337,7 @@ static int add_deb_src(void)
 	g_autoptr(GDir) dir = g_dir_open("/etc/apt/sources.list.d", 0, NULL);
 	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
 	const char *name;
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	int rc;
 
 	g_ptr_array_add(files, g_strdup("/etc/apt/sources.list"));
@@ -383,24 +376,19 @@ static int add_deb_src(void)
 	hpci_cmd_init(&cmd, "apt-get");
 	hpci_cmd_addl(&cmd, "update", "-q", NULL);
 	cmd.timeout_ms = APT_TIMEOUT_MS;
-	rc = hpci_cmd_run(&cmd, NULL, NULL);
-	hpci_cmd_release(&cmd);
-	return rc;
+	return hpci_cmd_run(&cmd, NULL, NULL);
 }
 
 static int apt_print_uris(const char *want, GString *out, GString *err)
 {
-	struct hpci_cmd cmd;
-	int rc;
+	g_auto(hpci_cmd) cmd = { 0 };
 
 	g_string_truncate(out, 0);
 	g_string_truncate(err, 0);
 	hpci_cmd_init(&cmd, "apt-get");
 	hpci_cmd_addl(&cmd, "source", "--print-uris", "-qq", want, NULL);
 	cmd.timeout_ms = APT_TIMEOUT_MS;
-	rc = hpci_cmd_run(&cmd, out, err);
-	hpci_cmd_release(&cmd);
-	return rc;
+	return hpci_cmd_run(&cmd, out, err);
 }
 
 static int resolve_debian(struct hpci_source *src)
@@ -468,7 +456,7 @@ static int export_debian(const struct hpci_source *src, const char *dest, const 
 	 * against it below. */
 	g_autofree char *want = src->rev ? g_strdup_printf("%s=%s", src->location, src->rev)
 					 : g_strdup(src->location);
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	int rc;
 
 	if ((rc = hpci_rm_rf(scratch)) < 0 || (rc = hpci_mkdir_p(scratch, 0755)) < 0)
@@ -480,7 +468,6 @@ static int export_debian(const struct hpci_source *src, const char *dest, const 
 	cmd.timeout_ms = APT_TIMEOUT_MS;
 	cmd.log_path = g_strdup(log);
 	rc = hpci_cmd_run(&cmd, NULL, NULL);
-	hpci_cmd_release(&cmd);
 	if (rc < 0)
 		return rc;
 	/* Only the unpacked tree is wanted; the .dsc and tarballs go. */

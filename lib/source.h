@@ -57,5 +57,7 @@ int hpci_source_resolve(struct hpci_source *src);
 int hpci_source_export(const struct hpci_source *src, const char *dest, const char *log);
 
 void hpci_source_release(struct hpci_source *src);
+typedef struct hpci_source hpci_source;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_source, hpci_source_release)
 
 #endif

@@ -633,7 +633,7 @@ static int parse_smi(const struct matrix_parser *p, const char *path, json_objec
 			m.given |= sw->bit;
 	}
 	/* Checked on the effective values: QEMU refuses to start this way
-	 * whether the matrix or the machine type set them (facts, section 6). */
+	 * whether the matrix or the machine type set them (docs/facts.md §2, §3). */
 	if (m.cpu_hotunplug && !m.cpu_hotplug) {
 		unplug_origin = smi_origin(machine, m.given, HPCI_SMI_CPU_HOTUNPLUG);
 		plug_origin = smi_origin(machine, m.given, HPCI_SMI_CPU_HOTPLUG);
@@ -1955,7 +1955,7 @@ static int check_firmware_facts(const struct matrix_parser *p, const struct rule
 
 /*
  * With mch.smbase-smram off the guest can plant code at the default SMBASE
- * and a hot-added CPU runs it in SMM (facts file, section 6): the barrier the
+ * and a hot-added CPU runs it in SMM (docs/facts.md §1): the barrier the
  * feature exists for is gone whatever the guest then sees, so such a cell is
  * never expected to pass.  `r` is the cell's expect rule, or NULL.
  */

@@ -10,7 +10,9 @@
 #include "cmd.h"
 #include "error.h"
 #include "fsutil.h"
+#include "json-reader.h"
 #include "manifest.h"
+#include "own.h"
 #include "patch-queue.h"
 #include "source.h"
 
@@ -92,6 +94,8 @@ static void plan_release(struct plan *plan)
 	g_free(plan->key);
 	memset(plan, 0, sizeof(*plan));
 }
+typedef struct plan build_plan;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(build_plan, plan_release)
 
 static int check_configure(const GPtrArray *configure)
 {
@@ -113,18 +117,14 @@ static int check_configure(const GPtrArray *configure)
 
 int hpci_qemu_check(const struct hpci_qemu_request *req)
 {
-	struct hpci_source src = { 0 };
-	struct hpci_patch_queue queue = { 0 };
+	g_auto(hpci_source) src = { 0 };
+	g_auto(hpci_patch_queue) queue = { 0 };
 	int rc;
 
 	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "qemu", &src)) < 0 ||
-	    (rc = hpci_patch_queue_load(req->patches, &queue)) < 0 ||
-	    (rc = check_configure(req->configure)) < 0)
-		goto out;
-out:
-	hpci_source_release(&src);
-	hpci_patch_queue_release(&queue);
-	return rc;
+	    (rc = hpci_patch_queue_load(req->patches, &queue)) < 0)
+		return rc;
+	return check_configure(req->configure);
 }
 
 /* configure's --enable-sanitizers: AddressSanitizer and UBSan. */
@@ -236,13 +236,13 @@ static int make_plan(const struct hpci_qemu_request *req, struct plan *plan)
 
 int hpci_qemu_key(const struct hpci_qemu_request *req, char **ret_key)
 {
-	struct plan plan;
-	int rc = make_plan(req, &plan);
+	g_auto(build_plan) plan = { 0 };
+	int rc;
 
-	if (rc == 0)
-		*ret_key = g_steal_pointer(&plan.key);
-	plan_release(&plan);
-	return rc;
+	if ((rc = make_plan(req, &plan)) < 0)
+		return rc;
+	*ret_key = g_steal_pointer(&plan.key);
+	return 0;
 }
 
 /* ---- the build ------------------------------------------------------------ */
@@ -263,7 +263,7 @@ static int configure(const struct plan *plan, const char *src, const char *build
 		     const char *work_dir, const char *log)
 {
 	g_autofree char *script = g_build_filename(src, "configure", NULL);
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	int rc;
 
 	if (!hpci_is_file(script))
@@ -281,7 +281,6 @@ static int configure(const struct plan *plan, const char *src, const char *build
 	cmd.log_path = g_strdup(log);
 	add_ccache_env(&cmd, work_dir);
 	rc = hpci_cmd_run(&cmd, NULL, NULL);
-	hpci_cmd_release(&cmd);
 	if (rc < 0)
 		hpci_error_prefix("configure failed");
 	return rc;
@@ -305,7 +304,7 @@ static void on_ninja_line(const char *line, void *opaque)
 static int compile(const char *build, const char *work_dir, const char *log)
 {
 	gint64 next_progress_us = g_get_monotonic_time() + PROGRESS_PERIOD_US;
-	struct hpci_cmd cmd;
+	g_auto(hpci_cmd) cmd = { 0 };
 	gint64 start = g_get_monotonic_time();
 	unsigned jobs = g_get_num_processors();
 	int rc;
@@ -321,7 +320,6 @@ static int compile(const char *build, const char *work_dir, const char *log)
 	cmd.opaque = &next_progress_us;
 	add_ccache_env(&cmd, work_dir);
 	rc = hpci_cmd_run(&cmd, NULL, NULL);
-	hpci_cmd_release(&cmd);
 	if (rc < 0)
 		hpci_error_prefix("compiling QEMU failed");
 	else
@@ -333,9 +331,8 @@ static int write_manifest(const struct plan *plan, const char *dir, const char *
 			  gint64 duration_ms)
 {
 	g_autofree char *path = g_build_filename(dir, "manifest.json", NULL);
-	json_object *root = hpci_manifest_new(BUILD_FORMAT, CACHE_KIND, plan->key, &plan->source,
-					      &plan->queue);
-	int rc;
+	g_autoptr(json_object) root = hpci_manifest_new(BUILD_FORMAT, CACHE_KIND, plan->key,
+							&plan->source, &plan->queue);
 
 	json_object_object_add(root, "configure", hpci_json_strings(plan->configure));
 	json_object_object_add(root, "cc", json_object_new_string(plan->cc));
@@ -344,9 +341,7 @@ static int write_manifest(const struct plan *plan, const char *dir, const char *
 	json_object_object_add(root, "version", json_object_new_string(version));
 	json_object_object_add(root, "log", json_object_new_string("build.log"));
 	json_object_object_add(root, "duration_ms", json_object_new_int64(duration_ms));
-	rc = hpci_json_write_file(path, root);
-	json_object_put(root);
-	return rc;
+	return hpci_json_write_file(path, root);
 }
 
 static int build_entry(const struct plan *plan, const char *dir)
@@ -383,7 +378,7 @@ static int build_entry(const struct plan *plan, const char *dir)
 
 static int read_manifest(const char *dir, struct hpci_qemu_build *ret)
 {
-	json_object *root;
+	g_autoptr(json_object) root = NULL;
 	int rc;
 
 	if ((rc = hpci_manifest_read(dir, &root)) < 0)
@@ -391,13 +386,12 @@ static int read_manifest(const char *dir, struct hpci_qemu_build *ret)
 	ret->version = g_strdup(hpci_json_get_string(root, "version"));
 	ret->source = g_strdup(hpci_json_get_string(root, "source.describe"));
 	ret->patches = hpci_manifest_patch_names(root);
-	json_object_put(root);
 	return 0;
 }
 
 static int fill_build(const char *key, const char *dir, bool hit, struct hpci_qemu_build *ret)
 {
-	struct hpci_qemu_build b = { 0 };
+	g_auto(hpci_qemu_build_result) b = { 0 };
 	int rc;
 
 	b.key = g_strdup(key);
@@ -407,15 +401,11 @@ static int fill_build(const char *key, const char *dir, bool hit, struct hpci_qe
 	b.log = g_build_filename(dir, "build.log", NULL);
 	b.cache_hit = hit;
 	if (!hpci_is_file(b.emulator))
-		rc = hpci_error(ENOENT, "cache entry '%s' has no bin/" EMULATOR "; remove the "
-				"directory to rebuild it", dir);
-	else
-		rc = read_manifest(dir, &b);
-	if (rc < 0) {
-		hpci_qemu_build_release(&b);
+		return hpci_error(ENOENT, "cache entry '%s' has no bin/" EMULATOR "; remove the "
+				  "directory to rebuild it", dir);
+	if ((rc = read_manifest(dir, &b)) < 0)
 		return rc;
-	}
-	*ret = b;
+	*ret = HPCI_STEAL_STRUCT(b);
 	return 0;
 }
 
@@ -428,14 +418,13 @@ static int build_entry_cb(const char *work_dir, const char *final_dir, void *pla
 int hpci_qemu_build(const struct hpci_qemu_request *req, struct hpci_qemu_build *ret)
 {
 	g_autofree char *dir = NULL;
-	struct plan plan;
+	g_auto(build_plan) plan = { 0 };
 	bool hit = false;
 	int rc;
 
-	if ((rc = make_plan(req, &plan)) == 0 &&
+	if ((rc = make_plan(req, &plan)) < 0 ||
 	    (rc = hpci_cache_build(CACHE_KIND, plan.key, "QEMU", build_entry_cb, &plan, &dir,
-				   &hit)) == 0)
-		rc = fill_build(plan.key, dir, hit, ret);
-	plan_release(&plan);
-	return rc;
+				   &hit)) < 0)
+		return rc;
+	return fill_build(plan.key, dir, hit, ret);
 }

@@ -55,6 +55,9 @@ int hpci_qemu_key(const struct hpci_qemu_request *req, char **ret_key);
 int hpci_qemu_build(const struct hpci_qemu_request *req, struct hpci_qemu_build *ret);
 
 void hpci_qemu_build_release(struct hpci_qemu_build *build);
+/* hpci_qemu_build() is the function; the result type is spelled apart. */
+typedef struct hpci_qemu_build hpci_qemu_build_result;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_qemu_build_result, hpci_qemu_build_release)
 
 /* Our patch queue: <source root>/qemu-build/patches. */
 char *hpci_qemu_default_patches(void);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Runs matrix/smoke.json as real VMs through libvirtd and checks each cell's
- * classification against what the facts file predicts for this host, how fast
+ * classification against what docs/facts.md §6 predicts for this host, how fast
  * the classification came, and that nothing is left behind.
  */
 #include <stdarg.h>

@@ -91,6 +91,37 @@ static void test_usage_errors(void **state)
 	result_free(&r);
 }
 
+/* Every command-line error is one line that says where to look. */
+static void test_usage_errors_point_at_help(void **state)
+{
+	static const struct {
+		const char *args[5];
+		const char *expected;
+	} cases[] = {
+		{ { "frobnicate" }, "unknown command 'frobnicate' (see 'hotplug-ci --help')" },
+		{ { "build" }, "(see 'hotplug-ci build --help')" },
+		{ { "build", "qemu" }, "needs --source SRC" },
+		{ { "build", "list", "--kind", "nope" }, "--kind 'nope' is not a cache kind" },
+		{ { "gc", "extra" }, "gc takes no arguments (see 'hotplug-ci gc --help')" },
+		{ { "image" }, "(see 'hotplug-ci image --help')" },
+		{ { "list" }, "--matrix FILE is required" },
+		{ { "report" }, "(see 'hotplug-ci report --help')" },
+		{ { "report", "diff", "--nope" }, "(see 'hotplug-ci report diff --help')" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct result r = run(cases[i].args);
+
+		if (r.status != 2 || !strstr(r.err->str, cases[i].expected) ||
+		    !g_str_has_prefix(r.err->str, "hotplug-ci: error: ") ||
+		    strchr(r.err->str, '\n') != r.err->str + r.err->len - 1)
+			fail_msg("case %zu: status %d, stderr:\n%s\nexpected: %s", i, r.status,
+				 r.err->str, cases[i].expected);
+		result_free(&r);
+	}
+}
+
 static void test_bad_matrix_is_refused_before_any_vm(void **state)
 {
 	g_autofree char *path = g_build_filename(g_getenv("HPCI_FIXTURES"), "cli",
@@ -183,6 +214,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_command_has_help),
 		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_usage_errors_point_at_help),
 		cmocka_unit_test(test_bad_matrix_is_refused_before_any_vm),
 		cmocka_unit_test(test_list_smoke),
 		cmocka_unit_test(test_bad_run_settings),

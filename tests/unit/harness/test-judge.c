@@ -123,7 +123,7 @@ static void test_refusal_message_is_refused(void **state)
 			  "QEMU command 'device_add': cpu hotplug with SMI wasn't enabled by "
 			  "firmware";
 
-	/* virt.c types QEMU's refusal (docs/facts.md); the judge goes by the kind. */
+	/* virt.c types QEMU's refusal (docs/facts.md §4); the judge goes by the kind. */
 	assert_int_equal(judge_kind(f, HPCI_FAIL_REQUEST, HPCI_ERR_REFUSED, err, NULL),
 			 HPCI_OUTCOME_REFUSED);
 	assert_int_equal(judge_kind(f, HPCI_FAIL_REQUEST, HPCI_ERR_REQUEST,

@@ -8,10 +8,13 @@
 #include "cmd.h"
 #include "error.h"
 #include "fsutil.h"
+#include "own.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 static int run_sh(const char *script, int timeout_ms, GString *out, GString *err, int *status)
 {
@@ -145,6 +148,52 @@ static void test_hash_is_unambiguous(void **state)
 	assert_string_not_equal(ka, kb);
 }
 
+/* The cleanup helpers of lib/fsutil.h and lib/own.h: what goes out of scope
+ * is released, what was moved out is not. */
+static void test_owned_locals(void **state)
+{
+	g_autofree char *dir = g_dir_make_tmp("hpci-own-XXXXXX", NULL);
+	g_autofree char *dropped = g_build_filename(dir, "dropped", NULL);
+	g_autofree char *kept = g_build_filename(dir, "kept", NULL);
+	g_auto(hpci_cmd) moved = { 0 };
+	int fd_seen;
+
+	(void)state;
+	{
+		hpci_autofd int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		assert_true(fd >= 0);
+		fd_seen = fd;
+	}
+	assert_int_equal(fcntl(fd_seen, F_GETFD), -1);
+	assert_int_equal(errno, EBADF);
+	{
+		hpci_autounlink char *a = g_strdup(dropped);
+		hpci_autounlink char *b = g_strdup(kept);
+
+		assert_int_equal(hpci_write_file(a, "x", 1), 0);
+		assert_int_equal(hpci_write_file(b, "x", 1), 0);
+		g_free(g_steal_pointer(&b));
+	}
+	assert_false(hpci_is_file(dropped));
+	assert_true(hpci_is_file(kept));
+	{
+		g_auto(hpci_cmd) cmd = { 0 };
+
+		hpci_cmd_init(&cmd, "true");
+		moved = HPCI_STEAL_STRUCT(cmd);
+		assert_null(cmd.argv);
+	}
+	assert_int_equal(moved.argv->len, 1);
+	{
+		g_auto(hpci_hash) h = { 0 };
+
+		hpci_hash_init(&h);
+		hpci_hash_str(&h, "x", "unfinished"); /* released without a digest */
+	}
+	assert_int_equal(hpci_rm_rf(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +204,7 @@ int main(void)
 		cmocka_unit_test(test_cmd_stdin_data),
 		cmocka_unit_test(test_cache_txn),
 		cmocka_unit_test(test_hash_is_unambiguous),
+		cmocka_unit_test(test_owned_locals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
