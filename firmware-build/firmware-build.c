@@ -8,6 +8,7 @@
  * and the manifest, and drops the tree.
  */
 #include "firmware-build.h"
+#include "descriptor.h"
 #include "cache.h"
 #include "cmd.h"
 #include "error.h"
@@ -118,38 +119,57 @@ static const char *request_build_type(const struct hpci_firmware_request *req)
 	return req->build_type ? req->build_type : "DEBUG";
 }
 
-static int check_request(const struct hpci_firmware_request *req)
+/* The build type, then every -D and PCD: *field and *index name the one rejected. */
+static int check_request(const struct hpci_firmware_request *req, const char **field,
+			 guint *index)
 {
 	int rc;
 
+	*field = "build_type";
 	if ((rc = check_build_type(request_build_type(req))) < 0)
 		return rc;
-	for (guint i = 0; req->defines && i < req->defines->len; i++)
+	*field = "defines";
+	for (*index = 0; req->defines && *index < req->defines->len; (*index)++)
 		if ((rc = check_assignment("define", "NAME=VALUE (e.g. SECURE_BOOT_ENABLE=TRUE)",
-					   req->defines->pdata[i], false)) < 0)
+					   req->defines->pdata[*index], false)) < 0)
 			return rc;
-	for (guint i = 0; req->pcds && i < req->pcds->len; i++)
+	*field = "pcds";
+	for (*index = 0; req->pcds && *index < req->pcds->len; (*index)++)
 		if ((rc = check_assignment("PCD", "TokenSpaceGuid.PcdName=VALUE (e.g. "
 					   "gEfiMdePkgTokenSpaceGuid.PcdDebugPrintErrorLevel="
-					   "0x8000004F)", req->pcds->pdata[i], true)) < 0)
+					   "0x8000004F)", req->pcds->pdata[*index], true)) < 0)
 			return rc;
 	return 0;
 }
 
-int hpci_firmware_check(const struct hpci_firmware_request *req)
+int hpci_firmware_check_field(const struct hpci_firmware_request *req, const char **ret_field,
+			      guint *ret_index)
 {
 	struct hpci_source src = { 0 };
 	struct hpci_patch_queue queue = { 0 };
+	const char *field = "source";
+	guint index = 0;
 	int rc;
 
-	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "edk2", &src)) < 0 ||
-	    (rc = hpci_patch_queue_load(req->patches, &queue)) < 0 ||
-	    (rc = check_request(req)) < 0)
+	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "edk2", &src)) < 0)
+		goto out;
+	field = "patches";
+	if ((rc = hpci_patch_queue_load(req->patches, &queue)) < 0 ||
+	    (rc = check_request(req, &field, &index)) < 0)
 		goto out;
 out:
 	hpci_source_release(&src);
 	hpci_patch_queue_release(&queue);
+	if (rc < 0 && ret_field)
+		*ret_field = field;
+	if (rc < 0 && ret_index)
+		*ret_index = index;
 	return rc;
+}
+
+int hpci_firmware_check(const struct hpci_firmware_request *req)
+{
+	return hpci_firmware_check_field(req, NULL, NULL);
 }
 
 /*
@@ -330,6 +350,8 @@ static int make_plan(const struct hpci_firmware_request *req, struct plan *plan)
 {
 	g_autofree char *basetools = NULL;
 	struct hpci_hash h;
+	const char *field;
+	guint bad;
 	int rc;
 
 	memset(plan, 0, sizeof(*plan));
@@ -339,7 +361,7 @@ static int make_plan(const struct hpci_firmware_request *req, struct plan *plan)
 	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "edk2",
 				    &plan->source)) < 0 ||
 	    (rc = hpci_patch_queue_load(req->patches, &plan->queue)) < 0 ||
-	    (rc = check_request(req)) < 0 || (rc = probe_tools(plan)) < 0 ||
+	    (rc = check_request(req, &field, &bad)) < 0 || (rc = probe_tools(plan)) < 0 ||
 	    (rc = hpci_source_resolve(&plan->source)) < 0)
 		return rc;
 
@@ -524,66 +546,23 @@ static int run_edk2_build(const struct plan *plan, const char *tree, const char 
 	return rc;
 }
 
-static json_object *json_strings_of(const char *const *strings)
-{
-	json_object *a = json_object_new_array();
-
-	for (const char *const *s = strings; *s; s++)
-		json_object_array_add(a, json_object_new_string(*s));
-	return a;
-}
-
-static json_object *flash_file_json(const char *path)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "filename", json_object_new_string(path));
-	json_object_object_add(o, "format", json_object_new_string("raw"));
-	return o;
-}
-
 /* QEMU's docs/interop/firmware.json: what libvirt and QEMU tools read. */
 static int write_descriptor(const struct plan *plan, const char *work_dir, const char *final_dir)
 {
 	g_autofree char *path = g_build_filename(work_dir, DESCRIPTOR, NULL);
-	g_autofree char *code = g_build_filename(final_dir, CODE_IMAGE, NULL);
-	g_autofree char *vars = g_build_filename(final_dir, VARS_IMAGE, NULL);
 	g_autofree char *description = g_strdup_printf(
 		"OVMF %s (IA32 PEI, X64 DXE)%s, built by hotplug-ci from %s", plan->build_type,
 		defines_smm(plan->defines) ? " with SMM" : "", plan->source.describe);
-	static const char *const machines[] = { "pc-q35-*", NULL };
-	static const char *const uefi[] = { "uefi", NULL };
-	json_object *root = json_object_new_object();
-	json_object *mapping = json_object_new_object();
-	json_object *target = json_object_new_object();
-	json_object *targets = json_object_new_array();
-	json_object *features = json_object_new_array();
-	int rc;
+	g_autofree char *code = g_build_filename(final_dir, CODE_IMAGE, NULL);
+	g_autofree char *vars = g_build_filename(final_dir, VARS_IMAGE, NULL);
+	struct hpci_firmware_descriptor d = {
+		.code = code, .vars = vars, .smm = defines_smm(plan->defines),
+		/* DEBUG and NOOPT builds print to the debug console unconditionally. */
+		.verbose = strcmp(plan->build_type, "RELEASE") != 0,
+	};
 
-	json_object_object_add(root, "description", json_object_new_string(description));
-	json_object_object_add(root, "interface-types", json_strings_of(uefi));
-	json_object_object_add(mapping, "device", json_object_new_string("flash"));
-	json_object_object_add(mapping, "mode", json_object_new_string("split"));
-	json_object_object_add(mapping, "executable", flash_file_json(code));
-	json_object_object_add(mapping, "nvram-template", flash_file_json(vars));
-	json_object_object_add(root, "mapping", mapping);
-	json_object_object_add(target, "architecture", json_object_new_string("x86_64"));
-	json_object_object_add(target, "machines", json_strings_of(machines));
-	json_object_array_add(targets, target);
-	json_object_object_add(root, "targets", targets);
-	json_object_array_add(features, json_object_new_string("acpi-s3"));
-	if (defines_smm(plan->defines))
-		json_object_array_add(features, json_object_new_string("requires-smm"));
-	if (defines_true(plan->defines, "SECURE_BOOT_ENABLE"))
-		json_object_array_add(features, json_object_new_string("secure-boot"));
-	/* DEBUG and NOOPT builds print to the debug console unconditionally. */
-	if (strcmp(plan->build_type, "RELEASE") != 0)
-		json_object_array_add(features, json_object_new_string("verbose-static"));
-	json_object_object_add(root, "features", features);
-	json_object_object_add(root, "tags", json_object_new_array());
-	rc = hpci_json_write_file(path, root);
-	json_object_put(root);
-	return rc;
+	return hpci_firmware_descriptor_write(path, &d, description,
+					      defines_true(plan->defines, "SECURE_BOOT_ENABLE"));
 }
 
 static int write_manifest(const struct plan *plan, const char *dir, gint64 duration_ms)

@@ -52,6 +52,11 @@ extern const char *const hpci_firmware_default_pcds[];
 /* Checks the request's form (source, build type, -D and PCD syntax, patch
  * queue present) without I/O beyond the patch directory. */
 int hpci_firmware_check(const struct hpci_firmware_request *req);
+/* Same; on failure *ret_field names the request member rejected ("source" for
+ * source, rev and sha256 together, "patches", "build_type", "defines" or
+ * "pcds") and *ret_index the element of a list (0 for the others). */
+int hpci_firmware_check_field(const struct hpci_firmware_request *req, const char **ret_field,
+			      guint *ret_index);
 
 /* True when the request, after defaults, builds with SMM_REQUIRE=TRUE. */
 bool hpci_firmware_request_smm(const struct hpci_firmware_request *req);

@@ -93,10 +93,11 @@ static void plan_release(struct plan *plan)
 	memset(plan, 0, sizeof(*plan));
 }
 
-static int check_configure(const GPtrArray *configure)
+/* *index: the argument rejected. */
+static int check_configure(const GPtrArray *configure, guint *index)
 {
-	for (guint i = 0; configure && i < configure->len; i++) {
-		const char *arg = configure->pdata[i];
+	for (*index = 0; configure && *index < configure->len; (*index)++) {
+		const char *arg = configure->pdata[*index];
 
 		if (!g_str_has_prefix(arg, "--"))
 			return hpci_error(EINVAL, "configure argument '%s' does not start with '--'; "
@@ -111,20 +112,35 @@ static int check_configure(const GPtrArray *configure)
 	return 0;
 }
 
-int hpci_qemu_check(const struct hpci_qemu_request *req)
+int hpci_qemu_check_field(const struct hpci_qemu_request *req, const char **ret_field,
+			  guint *ret_index)
 {
 	struct hpci_source src = { 0 };
 	struct hpci_patch_queue queue = { 0 };
+	const char *field = "source";
+	guint index = 0;
 	int rc;
 
-	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "qemu", &src)) < 0 ||
-	    (rc = hpci_patch_queue_load(req->patches, &queue)) < 0 ||
-	    (rc = check_configure(req->configure)) < 0)
+	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "qemu", &src)) < 0)
 		goto out;
+	field = "patches";
+	if ((rc = hpci_patch_queue_load(req->patches, &queue)) < 0)
+		goto out;
+	field = "configure";
+	rc = check_configure(req->configure, &index);
 out:
 	hpci_source_release(&src);
 	hpci_patch_queue_release(&queue);
+	if (rc < 0 && ret_field)
+		*ret_field = field;
+	if (rc < 0 && ret_index)
+		*ret_index = index;
 	return rc;
+}
+
+int hpci_qemu_check(const struct hpci_qemu_request *req)
+{
+	return hpci_qemu_check_field(req, NULL, NULL);
 }
 
 /* configure's --enable-sanitizers: AddressSanitizer and UBSan. */
@@ -197,6 +213,7 @@ static int make_plan(const struct hpci_qemu_request *req, struct plan *plan)
 {
 	struct hpci_hash h;
 	g_autofree char *ccache = g_find_program_in_path("ccache");
+	guint bad;
 	int rc;
 
 	memset(plan, 0, sizeof(*plan));
@@ -210,7 +227,7 @@ static int make_plan(const struct hpci_qemu_request *req, struct plan *plan)
 	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "qemu",
 				    &plan->source)) < 0 ||
 	    (rc = hpci_patch_queue_load(req->patches, &plan->queue)) < 0 ||
-	    (rc = check_configure(req->configure)) < 0)
+	    (rc = check_configure(req->configure, &bad)) < 0)
 		return rc;
 	/* Before the source, which may mean a download. */
 	if ((rc = hpci_cmd_version("gcc", PROBE_TIMEOUT_MS, &plan->compiler)) < 0) {

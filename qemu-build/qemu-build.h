@@ -41,6 +41,11 @@ extern const char *const hpci_qemu_default_configure[];
 /* Checks the request's form (source, options, patch queue present) without
  * building anything; for matrices and the command line. */
 int hpci_qemu_check(const struct hpci_qemu_request *req);
+/* Same; on failure *ret_field names the request member rejected ("source" for
+ * source, rev and sha256 together, "patches" or "configure") and *ret_index
+ * the configure argument (0 for the others). */
+int hpci_qemu_check_field(const struct hpci_qemu_request *req, const char **ret_field,
+			  guint *ret_index);
 
 /*
  * Works out the cache key without building: resolves the source (which
