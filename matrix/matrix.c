@@ -10,13 +10,13 @@
  */
 #include "matrix.h"
 #include "firmware-build.h"
+#include "descriptor.h"
 #include "qemu-build.h"
 #include "error.h"
 #include "fsutil.h"
 #include "json-reader.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -26,9 +26,7 @@
 #define MAX_TIMEOUT_S 86400            /* one day */
 #define MAX_SWEEPS 1000
 #define MAX_COMBINATIONS 100000        /* cartesian product before the rules */
-#define MAX_FILE_BYTES (16u << 20)
 #define DEFAULT_SWEEPS 2
-#define KVM_MIN_TIMEOUT_MS 5000
 
 enum axis_id {
 	AXIS_TOPOLOGY,
@@ -94,16 +92,6 @@ static const unsigned default_timeouts_s[] = { 120, 60, 60, 90, 120 };
 #define DEFAULT_FW_VARS "/usr/share/OVMF/OVMF_VARS_4M.fd"
 #define DEFAULT_EMULATOR "/usr/bin/qemu-system-x86_64"
 #define IMPLICIT_NAME "default"
-/* A firmware descriptor's x86_64 target must list a glob matching this. */
-#define DESCRIPTOR_MACHINE "pc-q35-7.2"
-
-/* Where QEMU looks up a firmware descriptor by file name, first match wins
- * (docs/interop/firmware.json; the per-user directory is left out, as a CI
- * run must not depend on who runs it). */
-static const char *const descriptor_dirs[] = {
-	"/etc/qemu/firmware", "/usr/share/qemu/firmware", NULL
-};
-
 /* One value of one axis; only the member of its axis is used. */
 struct axis_value {
 	char *name;
@@ -133,7 +121,7 @@ struct matrix_parser {
 	const char *file;
 	const struct hpci_matrix_host *host;
 	char *image;
-	struct hpci_timeouts timeouts;   /* scaled for the host */
+	struct hpci_timeouts timeouts;   /* as written, unscaled (matrix/cell.h) */
 	GPtrArray *axes[AXIS__N];        /* struct axis_value * */
 	GPtrArray *include;              /* struct rule *; NULL when absent */
 	GPtrArray *exclude;
@@ -205,47 +193,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(rule, rule_free)
 
 /* ---- messages ---------------------------------------------------------- */
 
-static int fail(const struct matrix_parser *p, const char *path, const char *fmt, ...)
-	G_GNUC_PRINTF(3, 4);
-
-static int fail(const struct matrix_parser *p, const char *path, const char *fmt, ...)
-{
-	g_autofree char *problem = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	problem = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	return hpci_error(EINVAL, "%s: %s: %s", p->file, path, problem);
-}
-
-static bool name_chars_ok(const char *s, const char *extra)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		if (!g_ascii_isalnum(*s) && !strchr(extra, *s))
-			return false;
-	}
-	return true;
-}
-
-/* $.a.b for plain keys, $.a["b c"] for the others. */
-static char *path_key(const char *parent, const char *key)
-{
-	g_autofree char *escaped = NULL;
-
-	if (name_chars_ok(key, "._+-"))
-		return g_strdup_printf("%s.%s", parent, key);
-	escaped = g_strescape(key, NULL);
-	return g_strdup_printf("%s[\"%s\"]", parent, escaped);
-}
-
-static char *path_index(const char *parent, size_t index)
-{
-	return g_strdup_printf("%s[%zu]", parent, index);
-}
-
 static char *join(const char *const *list)
 {
 	return g_strjoinv(", ", (char **)list);
@@ -263,219 +210,6 @@ static char *value_names(const GPtrArray *values)
 	return g_string_free(g_steal_pointer(&s), FALSE);
 }
 
-/* "array", "string \"2\"", "number 0", "boolean true", "null". */
-static char *describe(json_object *v)
-{
-	switch (json_object_get_type(v)) {
-	case json_type_null:
-		return g_strdup("null");
-	case json_type_boolean:
-		return g_strdup_printf("boolean %s", json_object_get_boolean(v) ? "true" : "false");
-	case json_type_int:
-	case json_type_double:
-		return g_strdup_printf("number %s",
-				       json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
-	case json_type_string: {
-		const char *s = json_object_get_string(v);
-		gsize len = strlen(s);
-		g_autofree char *head = g_strndup(s, MIN(len, 40));
-		g_autofree char *escaped = g_strescape(head, NULL);
-
-		return g_strdup_printf("string \"%s\"%s", escaped, len > 40 ? "..." : "");
-	}
-	case json_type_object:
-		return g_strdup("object");
-	case json_type_array:
-		return g_strdup("array");
-	}
-	return g_strdup("unknown");
-}
-
-static int type_error(const struct matrix_parser *p, const char *path, const char *expected,
-		      json_object *v)
-{
-	g_autofree char *got = describe(v);
-
-	return fail(p, path, "expected %s, got %s", expected, got);
-}
-
-static int missing(const struct matrix_parser *p, const char *path, const char *key)
-{
-	return fail(p, path, "missing required key '%s'", key);
-}
-
-/* ---- typed access ------------------------------------------------------ */
-
-static int check_object(const struct matrix_parser *p, const char *path, json_object *v)
-{
-	if (!json_object_is_type(v, json_type_object))
-		return type_error(p, path, "an object", v);
-	return 0;
-}
-
-static int check_array(const struct matrix_parser *p, const char *path, json_object *v)
-{
-	if (!json_object_is_type(v, json_type_array))
-		return type_error(p, path, "an array", v);
-	return 0;
-}
-
-static bool in_list(const char *const *list, const char *s)
-{
-	for (; *list; list++) {
-		if (strcmp(*list, s) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* The object at `path` may only hold the keys in `allowed`. */
-static int check_keys(const struct matrix_parser *p, const char *path, json_object *obj,
-		      const char *const *allowed)
-{
-	struct json_object_iterator it = json_object_iter_begin(obj);
-	struct json_object_iterator end = json_object_iter_end(obj);
-
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-		const char *key = json_object_iter_peek_name(&it);
-
-		if (!in_list(allowed, key)) {
-			g_autofree char *list = join(allowed);
-			g_autofree char *escaped = g_strescape(key, NULL);
-
-			return fail(p, path, "unknown key '%s'; allowed keys are %s", escaped, list);
-		}
-	}
-	return 0;
-}
-
-static int as_string(const struct matrix_parser *p, const char *path, json_object *v,
-		     const char **ret)
-{
-	const char *s;
-
-	if (!json_object_is_type(v, json_type_string))
-		return type_error(p, path, "a string", v);
-	s = json_object_get_string(v);
-	if (strlen(s) != (size_t)json_object_get_string_len(v))
-		return fail(p, path, "the string contains a NUL character; remove it");
-	*ret = s;
-	return 0;
-}
-
-static int as_bool(const struct matrix_parser *p, const char *path, json_object *v, bool *ret)
-{
-	if (!json_object_is_type(v, json_type_boolean))
-		return type_error(p, path, "a boolean", v);
-	*ret = json_object_get_boolean(v);
-	return 0;
-}
-
-/* A positive integer up to `limit`; `what` names it in the limit message. */
-static int as_uint(const struct matrix_parser *p, const char *path, const char *what,
-		   json_object *v, unsigned limit, unsigned *ret)
-{
-	int64_t n;
-
-	if (!json_object_is_type(v, json_type_int))
-		return type_error(p, path, "a positive integer", v);
-	n = json_object_get_int64(v);
-	if (n <= 0)
-		return type_error(p, path, "a positive integer", v);
-	if ((uint64_t)n > limit)
-		return fail(p, path, "%s %s exceeds the limit of %u", what,
-			    json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN), limit);
-	*ret = (unsigned)n;
-	return 0;
-}
-
-/* Optional members: 0 when absent, 1 when read, negative on error. */
-static int opt_string(const struct matrix_parser *p, const char *path, json_object *obj,
-		      const char *key, const char **ret)
-{
-	g_autofree char *kpath = NULL;
-	json_object *v;
-	int rc;
-
-	if (!json_object_object_get_ex(obj, key, &v))
-		return 0;
-	kpath = path_key(path, key);
-	if ((rc = as_string(p, kpath, v, ret)) < 0)
-		return rc;
-	return 1;
-}
-
-static int opt_bool(const struct matrix_parser *p, const char *path, json_object *obj,
-		    const char *key, bool *ret)
-{
-	g_autofree char *kpath = NULL;
-	json_object *v;
-	int rc;
-
-	if (!json_object_object_get_ex(obj, key, &v))
-		return 0;
-	kpath = path_key(path, key);
-	if ((rc = as_bool(p, kpath, v, ret)) < 0)
-		return rc;
-	return 1;
-}
-
-static int opt_uint(const struct matrix_parser *p, const char *path, json_object *obj,
-		    const char *key, unsigned limit, unsigned *ret)
-{
-	g_autofree char *kpath = NULL;
-	json_object *v;
-	int rc;
-
-	if (!json_object_object_get_ex(obj, key, &v))
-		return 0;
-	kpath = path_key(path, key);
-	if ((rc = as_uint(p, kpath, key, v, limit, ret)) < 0)
-		return rc;
-	return 1;
-}
-
-static int req_string(const struct matrix_parser *p, const char *path, json_object *obj,
-		      const char *key, const char **ret)
-{
-	int rc = opt_string(p, path, obj, key, ret);
-
-	return rc == 0 ? missing(p, path, key) : rc;
-}
-
-static int req_bool(const struct matrix_parser *p, const char *path, json_object *obj,
-		    const char *key, bool *ret)
-{
-	int rc = opt_bool(p, path, obj, key, ret);
-
-	return rc == 0 ? missing(p, path, key) : rc;
-}
-
-static int req_uint(const struct matrix_parser *p, const char *path, json_object *obj,
-		    const char *key, unsigned limit, unsigned *ret)
-{
-	int rc = opt_uint(p, path, obj, key, limit, ret);
-
-	return rc == 0 ? missing(p, path, key) : rc;
-}
-
-static int req_abs_path(const struct matrix_parser *p, const char *path, json_object *obj,
-			const char *key, char **ret)
-{
-	g_autofree char *kpath = NULL;
-	const char *s;
-	int rc;
-
-	if ((rc = req_string(p, path, obj, key, &s)) < 0)
-		return rc;
-	if (!g_path_is_absolute(s)) {
-		kpath = path_key(path, key);
-		return fail(p, kpath, "'%s' is not an absolute path; give the full path", s);
-	}
-	*ret = g_strdup(s);
-	return 0;
-}
-
 /* ---- axis values ------------------------------------------------------- */
 
 static int parse_topology(const struct matrix_parser *p, const char *path, json_object *spec,
@@ -485,29 +219,29 @@ static int parse_topology(const struct matrix_parser *p, const char *path, json_
 	guint64 product;
 	int rc, has_max;
 
-	if ((rc = check_object(p, path, spec)) < 0 ||
-	    (rc = check_keys(p, path, spec, topology_keys)) < 0 ||
-	    (rc = req_uint(p, path, spec, "sockets", MAX_VCPUS, &t.sockets)) < 0 ||
-	    (rc = opt_uint(p, path, spec, "dies", MAX_VCPUS, &t.dies)) < 0 ||
-	    (rc = req_uint(p, path, spec, "cores", MAX_VCPUS, &t.cores)) < 0 ||
-	    (rc = opt_uint(p, path, spec, "threads", MAX_VCPUS, &t.threads)) < 0 ||
-	    (rc = req_uint(p, path, spec, "boot", MAX_VCPUS, &t.boot)) < 0 ||
-	    (rc = has_max = opt_uint(p, path, spec, "max", MAX_VCPUS, &t.max)) < 0)
+	if ((rc = hpci_json_object(p->file, path, spec)) < 0 ||
+	    (rc = hpci_json_keys(p->file, path, spec, topology_keys)) < 0 ||
+	    (rc = hpci_json_req_uint(p->file, path, spec, "sockets", MAX_VCPUS, &t.sockets)) < 0 ||
+	    (rc = hpci_json_opt_uint(p->file, path, spec, "dies", MAX_VCPUS, &t.dies)) < 0 ||
+	    (rc = hpci_json_req_uint(p->file, path, spec, "cores", MAX_VCPUS, &t.cores)) < 0 ||
+	    (rc = hpci_json_opt_uint(p->file, path, spec, "threads", MAX_VCPUS, &t.threads)) < 0 ||
+	    (rc = hpci_json_req_uint(p->file, path, spec, "boot", MAX_VCPUS, &t.boot)) < 0 ||
+	    (rc = has_max = hpci_json_opt_uint(p->file, path, spec, "max", MAX_VCPUS, &t.max)) < 0)
 		return rc;
 
 	product = (guint64)t.sockets * t.dies * t.cores * t.threads;
 	if (has_max && product != t.max)
-		return fail(p, path, "sockets*dies*cores*threads is %" G_GUINT64_FORMAT
+		return hpci_json_fail(p->file, path, "sockets*dies*cores*threads is %" G_GUINT64_FORMAT
 			    " but max is %u; make max equal the product", product, t.max);
 	if (!has_max && product > MAX_VCPUS)
-		return fail(p, path, "sockets*dies*cores*threads is %" G_GUINT64_FORMAT
+		return hpci_json_fail(p->file, path, "sockets*dies*cores*threads is %" G_GUINT64_FORMAT
 			    ", over the limit of %u vCPUs; use a smaller topology",
 			    product, MAX_VCPUS);
 	t.max = (unsigned)product;
 	if (t.boot > t.max) {
-		g_autofree char *bpath = path_key(path, "boot");
+		g_autofree char *bpath = hpci_json_path_key(path, "boot");
 
-		return fail(p, bpath, "boot %u exceeds max %u; boot at most max vCPUs",
+		return hpci_json_fail(p->file, bpath, "boot %u exceeds max %u; boot at most max vCPUs",
 			    t.boot, t.max);
 	}
 	v->topology = t;
@@ -613,21 +347,21 @@ static int parse_smi(const struct matrix_parser *p, const char *path, json_objec
 	struct machine_version version;
 	int rc;
 
-	if ((rc = check_object(p, path, spec)) < 0 ||
-	    (rc = check_keys(p, path, spec, smi_keys)) < 0 ||
-	    (rc = opt_string(p, path, spec, "machine", &machine)) < 0)
+	if ((rc = hpci_json_object(p->file, path, spec)) < 0 ||
+	    (rc = hpci_json_keys(p->file, path, spec, smi_keys)) < 0 ||
+	    (rc = hpci_json_opt_string(p->file, path, spec, "machine", &machine)) < 0)
 		return rc;
 	if (!parse_machine(machine, &version)) {
-		g_autofree char *mpath = path_key(path, "machine");
+		g_autofree char *mpath = hpci_json_path_key(path, "machine");
 
-		return fail(p, mpath, "machine '%s' is not q35 or pc-q35-<major>.<minor>; "
+		return hpci_json_fail(p->file, mpath, "machine '%s' is not q35 or pc-q35-<major>.<minor>; "
 			    "CPU hotplug with SMM needs a q35 machine type", machine);
 	}
 	smi_machine_defaults(&version, &m);
 	for (size_t i = 0; i < G_N_ELEMENTS(smi_switches); i++) {
 		const struct smi_switch *sw = &smi_switches[i];
 
-		if ((rc = opt_bool(p, path, spec, sw->key, smi_value(&m, sw->bit))) < 0)
+		if ((rc = hpci_json_opt_bool(p->file, path, spec, sw->key, smi_value(&m, sw->bit))) < 0)
 			return rc;
 		if (rc)
 			m.given |= sw->bit;
@@ -637,7 +371,7 @@ static int parse_smi(const struct matrix_parser *p, const char *path, json_objec
 	if (m.cpu_hotunplug && !m.cpu_hotplug) {
 		unplug_origin = smi_origin(machine, m.given, HPCI_SMI_CPU_HOTUNPLUG);
 		plug_origin = smi_origin(machine, m.given, HPCI_SMI_CPU_HOTPLUG);
-		return fail(p, path, "cpu_hotunplug is true%s while cpu_hotplug is false%s, which "
+		return hpci_json_fail(p->file, path, "cpu_hotunplug is true%s while cpu_hotplug is false%s, which "
 			    "QEMU refuses to start with (\"cpu hot-unplug requires cpu hot-plug\"); "
 			    "set cpu_hotunplug to false or cpu_hotplug to true", unplug_origin,
 			    plug_origin);
@@ -647,22 +381,28 @@ static int parse_smi(const struct matrix_parser *p, const char *path, json_objec
 	return 0;
 }
 
+/* The matrix file's directory, absolute. */
+static char *matrix_dir(const struct matrix_parser *p)
+{
+	g_autofree char *base = g_path_get_dirname(p->file);
+	g_autofree char *cwd = NULL;
+
+	if (g_path_is_absolute(base))
+		return g_steal_pointer(&base);
+	cwd = g_get_current_dir();
+	return g_build_filename(cwd, base, NULL);
+}
+
 /* A path in the matrix relative to the matrix file's directory, so a matrix
  * under matrix/ names our queue as "../qemu-build/patches". */
 static char *resolve_relative(const struct matrix_parser *p, const char *rel)
 {
-	g_autofree char *base = NULL;
+	g_autofree char *dir = NULL;
 
 	if (g_path_is_absolute(rel))
 		return g_strdup(rel);
-	base = g_path_get_dirname(p->file);
-	if (!g_path_is_absolute(base)) {
-		g_autofree char *cwd = g_get_current_dir();
-		g_autofree char *abs = g_build_filename(cwd, base, NULL);
-
-		return g_build_filename(abs, rel, NULL);
-	}
-	return g_build_filename(base, rel, NULL);
+	dir = matrix_dir(p);
+	return g_build_filename(dir, rel, NULL);
 }
 
 /* What a build recipe (qemu or firmware) builds from: "source", and the
@@ -673,51 +413,22 @@ static int parse_recipe_source(const struct matrix_parser *p, const char *path, 
 	const char *s = NULL;
 	int rc;
 
-	if ((rc = req_string(p, path, spec, "source", &s)) < 0)
+	if ((rc = hpci_json_req_string(p->file, path, spec, "source", &s)) < 0)
 		return rc;
 	*source = g_strdup(s);
-	if ((rc = opt_string(p, path, spec, "rev", &s)) < 0)
+	if ((rc = hpci_json_opt_string(p->file, path, spec, "rev", &s)) < 0)
 		return rc;
 	*rev = rc ? g_strdup(s) : NULL;
-	if ((rc = opt_string(p, path, spec, "sha256", &s)) < 0)
+	if ((rc = hpci_json_opt_string(p->file, path, spec, "sha256", &s)) < 0)
 		return rc;
 	*sha256 = rc ? g_strdup(s) : NULL;
-	if ((rc = opt_string(p, path, spec, "patches", &s)) < 0)
+	if ((rc = hpci_json_opt_string(p->file, path, spec, "patches", &s)) < 0)
 		return rc;
 	*patches = rc ? resolve_relative(p, s) : NULL;
 	return 0;
 }
 
-/* An optional array of strings; *ret gets an empty array when it is absent. */
-static int opt_string_list(const struct matrix_parser *p, const char *path, json_object *obj,
-			   const char *key, GPtrArray **ret)
-{
-	g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
-	g_autofree char *kpath = path_key(path, key);
-	json_object *v;
-	const char *s;
-	int rc;
-
-	if (json_object_object_get_ex(obj, key, &v)) {
-		if (!json_object_is_type(v, json_type_array))
-			return fail(p, kpath, "expected an array of strings, got %s",
-				    json_type_to_name(json_object_get_type(v)));
-		for (size_t i = 0; i < json_object_array_length(v); i++) {
-			g_autofree char *ipath = path_index(kpath, i);
-
-			if ((rc = as_string(p, ipath, json_object_array_get_idx(v, i), &s)) < 0)
-				return rc;
-			g_ptr_array_add(list, g_strdup(s));
-		}
-	}
-	*ret = g_steal_pointer(&list);
-	return 0;
-}
-
 /* ---- firmware ----------------------------------------------------------- */
-
-static int parse_strict_json(const char *what, const char *data, gsize len, json_object **ret,
-			     size_t *ret_line, const char **ret_problem);
 
 /* { "code", "vars", "smm", "verbose" }: images given as they are. */
 static int parse_firmware_images(const struct matrix_parser *p, const char *path,
@@ -725,196 +436,12 @@ static int parse_firmware_images(const struct matrix_parser *p, const char *path
 {
 	int rc;
 
-	if ((rc = req_abs_path(p, path, spec, "code", &fw->code)) < 0 ||
-	    (rc = req_abs_path(p, path, spec, "vars", &fw->vars)) < 0 ||
-	    (rc = req_bool(p, path, spec, "smm", &fw->smm)) < 0 ||
-	    (rc = opt_bool(p, path, spec, "verbose", &fw->verbose)) < 0)
+	if ((rc = hpci_json_req_abs_path(p->file, path, spec, "code", &fw->code)) < 0 ||
+	    (rc = hpci_json_req_abs_path(p->file, path, spec, "vars", &fw->vars)) < 0 ||
+	    (rc = hpci_json_req_bool(p->file, path, spec, "smm", &fw->smm)) < 0 ||
+	    (rc = hpci_json_opt_bool(p->file, path, spec, "verbose", &fw->verbose)) < 0)
 		return rc;
 	return 0;
-}
-
-static int descriptor_fail(const struct matrix_parser *p, const char *path, const char *file,
-			   const char *fmt, ...) G_GNUC_PRINTF(4, 5);
-
-static int descriptor_fail(const struct matrix_parser *p, const char *path, const char *file,
-			   const char *fmt, ...)
-{
-	g_autofree char *problem = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	problem = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	return fail(p, path, "firmware descriptor '%s' %s", file, problem);
-}
-
-/* The member `key` of `obj` when obj is an object that has it, else NULL. */
-static json_object *member(json_object *obj, const char *key)
-{
-	json_object *v = NULL;
-
-	if (!json_object_is_type(obj, json_type_object) ||
-	    !json_object_object_get_ex(obj, key, &v))
-		return NULL;
-	return v;
-}
-
-static const char *member_string(json_object *obj, const char *key)
-{
-	json_object *v = member(obj, key);
-
-	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-static bool array_has_string(json_object *array, const char *s)
-{
-	for (size_t i = 0; json_object_is_type(array, json_type_array) &&
-			   i < json_object_array_length(array); i++) {
-		json_object *e = json_object_array_get_idx(array, i);
-
-		if (json_object_is_type(e, json_type_string) &&
-		    strcmp(json_object_get_string(e), s) == 0)
-			return true;
-	}
-	return false;
-}
-
-static int compare_names(gconstpointer a, gconstpointer b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* The descriptor file names in QEMU's directories, for "no such descriptor". */
-static char *system_descriptors(void)
-{
-	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GString) s = g_string_new(NULL);
-
-	for (const char *const *d = descriptor_dirs; *d; d++) {
-		g_autoptr(GDir) dir = g_dir_open(*d, 0, NULL);
-		const char *name;
-
-		while (dir && (name = g_dir_read_name(dir))) {
-			bool dup = false;
-
-			if (!g_str_has_suffix(name, ".json"))
-				continue;
-			for (guint i = 0; i < names->len && !dup; i++)
-				dup = strcmp(g_ptr_array_index(names, i), name) == 0;
-			if (!dup)
-				g_ptr_array_add(names, g_strdup(name));
-		}
-	}
-	g_ptr_array_sort(names, compare_names);
-	for (guint i = 0; i < names->len; i++)
-		g_string_append_printf(s, "%s%s", i ? ", " : "",
-				       (const char *)g_ptr_array_index(names, i));
-	return g_string_free(g_steal_pointer(&s), FALSE);
-}
-
-/*
- * "descriptor" names a file: absolute, relative to the matrix file's
- * directory when it has a '/', or else a file name looked up QEMU's way, in
- * the first of descriptor_dirs that has it (an empty file in /etc/qemu/firmware
- * hides the one in /usr/share, and then fails as invalid JSON).
- */
-static int find_descriptor(const struct matrix_parser *p, const char *path, const char *name,
-			   char **ret)
-{
-	g_autofree char *dirs = NULL, *known = NULL;
-
-	if (!*name)
-		return fail(p, path, "empty descriptor name; give a file name from "
-			    "/usr/share/qemu/firmware or a path");
-	if (strchr(name, '/')) {
-		g_autofree char *abs = resolve_relative(p, name);
-
-		*ret = g_canonicalize_filename(abs, NULL);
-		return 0;
-	}
-	for (const char *const *d = descriptor_dirs; *d; d++) {
-		g_autofree char *candidate = g_build_filename(*d, name, NULL);
-
-		if (hpci_is_file(candidate)) {
-			*ret = g_steal_pointer(&candidate);
-			return 0;
-		}
-	}
-	dirs = g_strjoinv(" or ", (char **)descriptor_dirs);
-	known = system_descriptors();
-	if (!*known)
-		return fail(p, path, "no firmware descriptor '%s' in %s, which have none; install "
-			    "OVMF (apt-get install ovmf) or give the path of a descriptor", name, dirs);
-	return fail(p, path, "no firmware descriptor '%s' in %s; use one of %s, or give the path "
-		    "of a descriptor", name, dirs, known);
-}
-
-/* One of mapping.executable / mapping.nvram-template: a raw image's absolute path. */
-static int descriptor_image(const struct matrix_parser *p, const char *path, const char *file,
-			    json_object *mapping, const char *key, const char *fix, char **ret)
-{
-	json_object *image = member(mapping, key);
-	const char *filename = member_string(image, "filename");
-	const char *format = member_string(image, "format");
-
-	if (!filename)
-		return descriptor_fail(p, path, file, "has no mapping.%s.filename; %s", key, fix);
-	if (!g_path_is_absolute(filename))
-		return descriptor_fail(p, path, file, "has mapping.%s.filename '%s', which is not "
-				       "an absolute path; fix the descriptor", key, filename);
-	/* The domain's <loader>/<nvram> take raw images. */
-	if (format && strcmp(format, "raw") != 0)
-		return descriptor_fail(p, path, file, "has mapping.%s.format '%s'; hotplug-ci "
-				       "attaches raw flash images, use a descriptor for raw ones",
-				       key, format);
-	*ret = g_strdup(filename);
-	return 0;
-}
-
-/* Some x86_64 target must list a machine glob that matches a q35 machine. */
-static int descriptor_targets(const struct matrix_parser *p, const char *path, const char *file,
-			      json_object *root)
-{
-	json_object *targets = member(root, "targets");
-	g_autoptr(GString) archs = g_string_new(NULL);
-	g_autoptr(GString) machines = g_string_new(NULL);
-	bool x86 = false;
-
-	for (size_t i = 0; json_object_is_type(targets, json_type_array) &&
-			   i < json_object_array_length(targets); i++) {
-		json_object *target = json_object_array_get_idx(targets, i);
-		json_object *globs = member(target, "machines");
-		const char *arch = member_string(target, "architecture");
-
-		if (!arch)
-			continue;
-		if (strcmp(arch, "x86_64") != 0) {
-			g_string_append_printf(archs, "%s%s", archs->len ? ", " : "", arch);
-			continue;
-		}
-		x86 = true;
-		for (size_t j = 0; json_object_is_type(globs, json_type_array) &&
-				   j < json_object_array_length(globs); j++) {
-			json_object *glob = json_object_array_get_idx(globs, j);
-
-			if (!json_object_is_type(glob, json_type_string))
-				continue;
-			if (fnmatch(json_object_get_string(glob), DESCRIPTOR_MACHINE, 0) == 0)
-				return 0;
-			g_string_append_printf(machines, "%s%s", machines->len ? ", " : "",
-					       json_object_get_string(glob));
-		}
-	}
-	if (!x86)
-		return descriptor_fail(p, path, file, "has no x86_64 target (%s%s); hotplug-ci "
-				       "runs x86_64 guests, use an x86_64 OVMF descriptor",
-				       archs->len ? "it is for " : "no targets",
-				       archs->len ? archs->str : "");
-	return descriptor_fail(p, path, file, "has no x86_64 machine pattern matching "
-			       "pc-q35-* (%s%s); hotplug-ci needs a q35 machine, use a descriptor "
-			       "whose x86_64 target lists pc-q35-*",
-			       machines->len ? "it lists " : "it lists none",
-			       machines->str);
 }
 
 /* { "descriptor": NAME-or-PATH }: a firmware descriptor in the format of
@@ -922,100 +449,37 @@ static int descriptor_targets(const struct matrix_parser *p, const char *path, c
 static int parse_firmware_descriptor(const struct matrix_parser *p, const char *path,
 				     json_object *spec, struct hpci_firmware *fw)
 {
-	g_autofree char *dpath = path_key(path, "descriptor");
-	g_autofree char *file = NULL, *data = NULL;
-	g_autoptr(json_object) root = NULL;
-	json_object *mapping, *features;
-	const char *name, *problem = NULL, *device, *mode;
-	size_t line = 0;
-	gsize len = 0;
+	g_autofree char *dpath = hpci_json_path_key(path, "descriptor");
+	g_autofree char *dir = matrix_dir(p);
+	struct hpci_firmware_descriptor d = { 0 };
+	const char *name;
 	int rc;
 
-	if ((rc = req_string(p, path, spec, "descriptor", &name)) < 0 ||
-	    (rc = find_descriptor(p, dpath, name, &file)) < 0)
+	if ((rc = hpci_json_req_string(p->file, path, spec, "descriptor", &name)) < 0)
 		return rc;
-	if (hpci_read_file(file, &data, &len) < 0) {
-		g_autofree char *why = g_strdup(hpci_error_message());
-
-		return fail(p, dpath, "%s; give the name or path of a firmware descriptor", why);
+	if ((rc = hpci_firmware_descriptor_read(name, dir, &d)) < 0) {
+		hpci_error_prefix("%s: %s", p->file, dpath);
+		return rc;
 	}
-	if (len > MAX_FILE_BYTES)
-		return descriptor_fail(p, dpath, file, "has %" G_GSIZE_FORMAT " bytes, more than "
-				       "the %u a descriptor may have; give a real descriptor", len,
-				       MAX_FILE_BYTES);
-	rc = parse_strict_json(file, data, len, &root, &line, &problem);
-	if (rc == -EINVAL)
-		return descriptor_fail(p, dpath, file, "is not valid JSON (near line %zu: %s); "
-				       "give a descriptor in the format of QEMU's "
-				       "docs/interop/firmware.json", line, problem);
-	if (rc < 0)
-		return rc;
-	if (!json_object_is_type(root, json_type_object))
-		return descriptor_fail(p, dpath, file, "holds %s, not a JSON object; give a "
-				       "descriptor in the format of QEMU's docs/interop/firmware.json",
-				       json_type_to_name(json_object_get_type(root)));
-	if (!array_has_string(member(root, "interface-types"), "uefi"))
-		return descriptor_fail(p, dpath, file, "has no \"uefi\" in interface-types; "
-				       "hotplug-ci boots UEFI firmware (OVMF)");
-	mapping = member(root, "mapping");
-	if (!json_object_is_type(mapping, json_type_object))
-		return descriptor_fail(p, dpath, file, "has no mapping object; give a descriptor "
-				       "in the format of QEMU's docs/interop/firmware.json");
-	device = member_string(mapping, "device");
-	if (!device || strcmp(device, "flash") != 0)
-		return descriptor_fail(p, dpath, file, "has mapping.device '%s', not 'flash'; "
-				       "hotplug-ci needs split flash (CODE + VARS)",
-				       device ? device : "(none)");
-	mode = member_string(mapping, "mode");
-	if (mode && strcmp(mode, "split") != 0)
-		return descriptor_fail(p, dpath, file, "has mapping.mode '%s'; hotplug-ci needs "
-				       "split flash (CODE + VARS)", mode);
-	if ((rc = descriptor_image(p, dpath, file, mapping, "executable",
-				   "a flash descriptor must name its CODE image", &fw->code)) < 0 ||
-	    (rc = descriptor_image(p, dpath, file, mapping, "nvram-template",
-				   "hotplug-ci needs split flash (CODE + VARS)", &fw->vars)) < 0 ||
-	    (rc = descriptor_targets(p, dpath, file, root)) < 0)
-		return rc;
-	features = member(root, "features");
-	fw->smm = array_has_string(features, "requires-smm");
-	fw->verbose = array_has_string(features, "verbose-static");
-	fw->descriptor = g_steal_pointer(&file);
+	fw->code = g_steal_pointer(&d.code);
+	fw->vars = g_steal_pointer(&d.vars);
+	fw->descriptor = g_steal_pointer(&d.path);
+	fw->smm = d.smm;
+	fw->verbose = d.verbose;
 	return 0;
 }
 
-/* Where in the recipe hpci_firmware_check's complaint is: checks the parts
- * one by one, in the order it checks them. */
-static char *firmware_check_where(const char *path, const struct hpci_firmware_request *req)
+/* The JSON path of the request member a builder's check rejected. */
+static char *check_where(const char *path, const char *field, guint index)
 {
-	struct hpci_firmware_request part = {
-		.source = req->source, .rev = req->rev, .sha256 = req->sha256,
-		.patches = req->patches,
-	};
-	g_autoptr(GPtrArray) one = g_ptr_array_new();
-	g_autofree char *dpath = path_key(path, "defines");
-	g_autofree char *ppath = path_key(path, "pcds");
+	g_autofree char *fpath = NULL;
 
-	if (hpci_firmware_check(&part) < 0)
+	if (strcmp(field, "source") == 0 || strcmp(field, "patches") == 0)
 		return g_strdup(path);
-	part.build_type = req->build_type;
-	if (hpci_firmware_check(&part) < 0)
-		return path_key(path, "build_type");
-	part.defines = one;
-	for (guint i = 0; req->defines && i < req->defines->len; i++) {
-		g_ptr_array_set_size(one, 0);
-		g_ptr_array_add(one, g_ptr_array_index(req->defines, i));
-		if (hpci_firmware_check(&part) < 0)
-			return path_index(dpath, i);
-	}
-	part.defines = NULL;
-	part.pcds = one;
-	for (guint i = 0; req->pcds && i < req->pcds->len; i++) {
-		g_ptr_array_set_size(one, 0);
-		g_ptr_array_add(one, g_ptr_array_index(req->pcds, i));
-		if (hpci_firmware_check(&part) < 0)
-			return path_index(ppath, i);
-	}
-	return g_strdup(path);
+	fpath = hpci_json_path_key(path, field);
+	if (strcmp(field, "build_type") == 0)
+		return g_steal_pointer(&fpath);
+	return hpci_json_path_index(fpath, index);
 }
 
 /* { "build": {...} }: an OVMF firmware-build/ builds; the run fills in the
@@ -1026,21 +490,22 @@ static int parse_firmware_build(const struct matrix_parser *p, const char *path,
 	g_autoptr(GPtrArray) defines = NULL, pcds = NULL;
 	struct hpci_firmware_recipe *r;
 	struct hpci_firmware_request req;
-	const char *s = NULL;
+	const char *s = NULL, *field;
+	guint index;
 	int rc;
 
-	if ((rc = check_object(p, path, spec)) < 0 ||
-	    (rc = check_keys(p, path, spec, firmware_build_keys)) < 0)
+	if ((rc = hpci_json_object(p->file, path, spec)) < 0 ||
+	    (rc = hpci_json_keys(p->file, path, spec, firmware_build_keys)) < 0)
 		return rc;
 	r = fw->recipe = g_new0(struct hpci_firmware_recipe, 1);
 	if ((rc = parse_recipe_source(p, path, spec, &r->source, &r->rev, &r->sha256,
 				      &r->patches)) < 0)
 		return rc;
-	if ((rc = opt_string(p, path, spec, "build_type", &s)) < 0)
+	if ((rc = hpci_json_opt_string(p->file, path, spec, "build_type", &s)) < 0)
 		return rc;
 	r->build_type = g_strdup(rc ? s : "DEBUG");
-	if ((rc = opt_string_list(p, path, spec, "defines", &r->defines)) < 0 ||
-	    (rc = opt_string_list(p, path, spec, "pcds", &r->pcds)) < 0)
+	if ((rc = hpci_json_opt_string_list(p->file, path, spec, "defines", &r->defines)) < 0 ||
+	    (rc = hpci_json_opt_string_list(p->file, path, spec, "pcds", &r->pcds)) < 0)
 		return rc;
 	/* The source's form, the build type, -D and PCD syntax and the patch
 	 * queue, before anything is built. */
@@ -1048,11 +513,11 @@ static int parse_firmware_build(const struct matrix_parser *p, const char *path,
 		.source = r->source, .rev = r->rev, .sha256 = r->sha256, .patches = r->patches,
 		.build_type = r->build_type, .defines = r->defines, .pcds = r->pcds,
 	};
-	if (hpci_firmware_check(&req) < 0) {
+	if (hpci_firmware_check_field(&req, &field, &index) < 0) {
 		g_autofree char *why = g_strdup(hpci_error_message());
-		g_autofree char *where = firmware_check_where(path, &req);
+		g_autofree char *where = check_where(path, field, index);
 
-		return fail(p, where, "%s", why);
+		return hpci_json_fail(p->file, where, "%s", why);
 	}
 	fw->smm = hpci_firmware_request_smm(&req);
 	fw->verbose = strcmp(r->build_type, "RELEASE") != 0;
@@ -1082,7 +547,7 @@ static int parse_firmware(const struct matrix_parser *p, const char *path, json_
 	const char *found[G_N_ELEMENTS(form_keys)];
 	int rc, forms = 0, form = -1;
 
-	if ((rc = check_object(p, path, spec)) < 0)
+	if ((rc = hpci_json_object(p->file, path, spec)) < 0)
 		return rc;
 	for (size_t f = 0; f < G_N_ELEMENTS(form_keys); f++) {
 		if ((found[f] = first_key(spec, form_keys[f]))) {
@@ -1096,10 +561,10 @@ static int parse_firmware(const struct matrix_parser *p, const char *path, json_
 
 		for (size_t f = (size_t)form + 1; !second && f < G_N_ELEMENTS(form_keys); f++)
 			second = found[f];
-		return fail(p, path, "'%s' and '%s' belong to different forms; give exactly one "
+		return hpci_json_fail(p->file, path, "'%s' and '%s' belong to different forms; give exactly one "
 			    "of " FIRMWARE_FORMS, found[form], second);
 	}
-	if ((rc = check_keys(p, path, spec, form < 0 ? firmware_keys : form_keys[form])) < 0)
+	if ((rc = hpci_json_keys(p->file, path, spec, form < 0 ? firmware_keys : form_keys[form])) < 0)
 		return rc;
 	switch (form) {
 	case 0:
@@ -1107,14 +572,14 @@ static int parse_firmware(const struct matrix_parser *p, const char *path, json_
 	case 1:
 		return parse_firmware_descriptor(p, path, spec, &v->firmware);
 	case 2: {
-		g_autofree char *bpath = path_key(path, "build");
+		g_autofree char *bpath = hpci_json_path_key(path, "build");
 		json_object *build = NULL;
 
 		json_object_object_get_ex(spec, "build", &build);
 		return parse_firmware_build(p, bpath, build, &v->firmware);
 	}
 	default:
-		return fail(p, path, "no firmware given; give exactly one of " FIRMWARE_FORMS);
+		return hpci_json_fail(p->file, path, "no firmware given; give exactly one of " FIRMWARE_FORMS);
 	}
 }
 
@@ -1123,12 +588,12 @@ static int parse_qemu_build(const struct matrix_parser *p, const char *path, jso
 {
 	int rc;
 
-	if ((rc = check_object(p, path, spec)) < 0 ||
-	    (rc = check_keys(p, path, spec, qemu_build_keys)) < 0 ||
+	if ((rc = hpci_json_object(p->file, path, spec)) < 0 ||
+	    (rc = hpci_json_keys(p->file, path, spec, qemu_build_keys)) < 0 ||
 	    (rc = parse_recipe_source(p, path, spec, &r->source, &r->rev, &r->sha256,
 				      &r->patches)) < 0)
 		return rc;
-	if ((rc = opt_string_list(p, path, spec, "configure", &r->configure)) < 0)
+	if ((rc = hpci_json_opt_string_list(p->file, path, spec, "configure", &r->configure)) < 0)
 		return rc;
 	/* The source's form and the patch queue, before anything is built. */
 	{
@@ -1137,10 +602,14 @@ static int parse_qemu_build(const struct matrix_parser *p, const char *path, jso
 			.patches = r->patches, .configure = r->configure,
 		};
 
-		if (hpci_qemu_check(&req) < 0) {
-			g_autofree char *why = g_strdup(hpci_error_message());
+		const char *field;
+		guint index;
 
-			return fail(p, path, "%s", why);
+		if (hpci_qemu_check_field(&req, &field, &index) < 0) {
+			g_autofree char *why = g_strdup(hpci_error_message());
+			g_autofree char *where = check_where(path, field, index);
+
+			return hpci_json_fail(p->file, where, "%s", why);
 		}
 	}
 	return 0;
@@ -1153,18 +622,18 @@ static int parse_qemu(const struct matrix_parser *p, const char *path, json_obje
 	json_object *build;
 	int rc;
 
-	if ((rc = check_object(p, path, spec)) < 0 ||
-	    (rc = check_keys(p, path, spec, qemu_keys)) < 0)
+	if ((rc = hpci_json_object(p->file, path, spec)) < 0 ||
+	    (rc = hpci_json_keys(p->file, path, spec, qemu_keys)) < 0)
 		return rc;
 	has_emulator = json_object_object_get_ex(spec, "emulator", NULL);
 	has_build = json_object_object_get_ex(spec, "build", &build);
 	if (has_emulator == has_build)
-		return fail(p, path, "give exactly one of 'emulator' (a QEMU binary) or 'build' "
+		return hpci_json_fail(p->file, path, "give exactly one of 'emulator' (a QEMU binary) or 'build' "
 			    "(a recipe qemu-build/ builds)");
 	if (has_emulator)
-		return req_abs_path(p, path, spec, "emulator", &v->qemu.emulator);
+		return hpci_json_req_abs_path(p->file, path, spec, "emulator", &v->qemu.emulator);
 	{
-		g_autofree char *bpath = path_key(path, "build");
+		g_autofree char *bpath = hpci_json_path_key(path, "build");
 
 		v->qemu.recipe = g_new0(struct hpci_qemu_recipe, 1);
 		return parse_qemu_build(p, bpath, build, v->qemu.recipe);
@@ -1184,16 +653,16 @@ static int parse_step(const struct matrix_parser *p, const char *path, json_obje
 	int rc;
 
 	if (json_object_is_type(spec, json_type_string)) {
-		if ((rc = as_string(p, path, spec, &op)) < 0)
+		if ((rc = hpci_json_string(p->file, path, spec, &op)) < 0)
 			return rc;
 		opath = g_strdup(path);
 	} else if (json_object_is_type(spec, json_type_object)) {
-		if ((rc = check_keys(p, path, spec, step_keys)) < 0 ||
-		    (rc = req_string(p, path, spec, "op", &op)) < 0)
+		if ((rc = hpci_json_keys(p->file, path, spec, step_keys)) < 0 ||
+		    (rc = hpci_json_req_string(p->file, path, spec, "op", &op)) < 0)
 			return rc;
-		opath = path_key(path, "op");
+		opath = hpci_json_path_key(path, "op");
 	} else {
-		return type_error(p, path, "a step name or an object with \"op\"", spec);
+		return hpci_json_type_error(p->file, path, "a step name or an object with \"op\"", spec);
 	}
 	for (int k = HPCI_STEP_PLUG_EACH; k <= HPCI_STEP_SMI; k++) {
 		if (strcmp(op, hpci_step_name(k)) == 0) {
@@ -1204,18 +673,18 @@ static int parse_step(const struct matrix_parser *p, const char *path, json_obje
 	if (!found) {
 		g_autofree char *list = join(step_names);
 
-		return fail(p, opath, "unknown step '%s'; steps are %s", op, list);
+		return hpci_json_fail(p->file, opath, "unknown step '%s'; steps are %s", op, list);
 	}
 	if (step.kind == HPCI_STEP_SMI)
 		step.sweeps = DEFAULT_SWEEPS;
 	if (json_object_is_type(spec, json_type_object) &&
 	    json_object_object_get_ex(spec, "sweeps", &sweeps)) {
-		g_autofree char *spath = path_key(path, "sweeps");
+		g_autofree char *spath = hpci_json_path_key(path, "sweeps");
 
 		if (step.kind != HPCI_STEP_SMI)
-			return fail(p, spath, "sweeps only applies to step 'smi', not '%s'; remove it",
+			return hpci_json_fail(p->file, spath, "sweeps only applies to step 'smi', not '%s'; remove it",
 				    op);
-		if ((rc = as_uint(p, spath, "sweeps", sweeps, MAX_SWEEPS, &step.sweeps)) < 0)
+		if ((rc = hpci_json_uint(p->file, spath, "sweeps", sweeps, MAX_SWEEPS, &step.sweeps)) < 0)
 			return rc;
 	}
 	*ret = step;
@@ -1229,17 +698,17 @@ static int parse_ops(const struct matrix_parser *p, const char *path, json_objec
 	size_t n;
 	int rc;
 
-	if ((rc = check_array(p, path, spec)) < 0)
+	if ((rc = hpci_json_array(p->file, path, spec)) < 0)
 		return rc;
 	n = json_object_array_length(spec);
 	if (n == 0) {
 		g_autofree char *list = join(step_names);
 
-		return fail(p, path, "no steps; list at least one of %s", list);
+		return hpci_json_fail(p->file, path, "no steps; list at least one of %s", list);
 	}
 	steps = g_array_sized_new(FALSE, TRUE, sizeof(struct hpci_step), n);
 	for (size_t i = 0; i < n; i++) {
-		g_autofree char *spath = path_index(path, i);
+		g_autofree char *spath = hpci_json_path_index(path, i);
 		struct hpci_step step;
 
 		if ((rc = parse_step(p, spath, json_object_array_get_idx(spec, i), &step)) < 0)
@@ -1279,20 +748,20 @@ static int parse_named_axis(struct matrix_parser *p, enum axis_id a, const char 
 	struct json_object_iterator it, end;
 	int rc;
 
-	if ((rc = check_object(p, path, axis)) < 0)
+	if ((rc = hpci_json_object(p->file, path, axis)) < 0)
 		return rc;
 	it = json_object_iter_begin(axis);
 	end = json_object_iter_end(axis);
 	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
 		const char *name = json_object_iter_peek_name(&it);
-		g_autofree char *vpath = path_key(path, name);
+		g_autofree char *vpath = hpci_json_path_key(path, name);
 		g_autoptr(axis_value) v = NULL;
 
 		if (!*name)
-			return fail(p, vpath, "empty value name; name it with letters, digits "
+			return hpci_json_fail(p->file, vpath, "empty value name; name it with letters, digits "
 				    "and . _ + -");
-		if (!name_chars_ok(name, "._+-"))
-			return fail(p, vpath, "value name '%s' may only contain letters, digits "
+		if (!hpci_json_name_ok(name, "._+-"))
+			return hpci_json_fail(p->file, vpath, "value name '%s' may only contain letters, digits "
 				    "and . _ + -", name);
 		v = axis_value_new(name, vpath);
 		if ((rc = spec_parsers[a](p, vpath, json_object_iter_peek_value(&it), v)) < 0)
@@ -1307,18 +776,18 @@ static int parse_count_axis(struct matrix_parser *p, const char *path, json_obje
 {
 	int rc;
 
-	if ((rc = check_array(p, path, axis)) < 0)
+	if ((rc = hpci_json_array(p->file, path, axis)) < 0)
 		return rc;
 	for (size_t i = 0; i < json_object_array_length(axis); i++) {
 		json_object *e = json_object_array_get_idx(axis, i);
-		g_autofree char *epath = path_index(path, i);
+		g_autofree char *epath = hpci_json_path_index(path, i);
 		g_autofree char *name = NULL;
 		g_autoptr(axis_value) v = NULL;
 		unsigned count = 0;
 		int dup;
 
 		if (json_object_is_type(e, json_type_int) && json_object_get_int64(e) > 0) {
-			if ((rc = as_uint(p, epath, "count", e, MAX_VCPUS, &count)) < 0)
+			if ((rc = hpci_json_uint(p->file, epath, "count", e, MAX_VCPUS, &count)) < 0)
 				return rc;
 			name = g_strdup_printf("%u", count);
 		} else if (json_object_is_type(e, json_type_string) &&
@@ -1326,12 +795,12 @@ static int parse_count_axis(struct matrix_parser *p, const char *path, json_obje
 			   json_object_get_string_len(e) == 3) {
 			name = g_strdup("all");
 		} else {
-			return type_error(p, epath, "a positive integer or \"all\"", e);
+			return hpci_json_type_error(p->file, epath, "a positive integer or \"all\"", e);
 		}
 		if ((dup = find_value(p->axes[AXIS_COUNT], name)) >= 0) {
 			const struct axis_value *first = g_ptr_array_index(p->axes[AXIS_COUNT], dup);
 
-			return fail(p, epath, "count '%s' is already listed at %s; remove one",
+			return hpci_json_fail(p->file, epath, "count '%s' is already listed at %s; remove one",
 				    name, first->path);
 		}
 		v = axis_value_new(name, epath);
@@ -1398,28 +867,28 @@ static int parse_axes(struct matrix_parser *p, json_object *axes)
 	struct json_object_iterator it, end;
 	int rc;
 
-	if ((rc = check_object(p, "$.axes", axes)) < 0)
+	if ((rc = hpci_json_object(p->file, "$.axes", axes)) < 0)
 		return rc;
 	it = json_object_iter_begin(axes);
 	end = json_object_iter_end(axes);
 	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
 		const char *name = json_object_iter_peek_name(&it);
 		json_object *axis = json_object_iter_peek_value(&it);
-		g_autofree char *path = path_key("$.axes", name);
+		g_autofree char *path = hpci_json_path_key("$.axes", name);
 		int a = axis_lookup(name);
 
 		if (a < 0) {
 			g_autofree char *list = join(axis_names);
 			g_autofree char *escaped = g_strescape(name, NULL);
 
-			return fail(p, "$.axes", "unknown axis '%s'; axes are %s", escaped, list);
+			return hpci_json_fail(p->file, "$.axes", "unknown axis '%s'; axes are %s", escaped, list);
 		}
 		rc = a == AXIS_COUNT ? parse_count_axis(p, path, axis)
 				     : parse_named_axis(p, a, path, axis);
 		if (rc < 0)
 			return rc;
 		if (p->axes[a]->len == 0)
-			return fail(p, path, "axis '%s' has no values; add one, or remove the axis "
+			return hpci_json_fail(p->file, path, "axis '%s' has no values; add one, or remove the axis "
 				    "to get its default", name);
 	}
 	for (int a = 0; a < AXIS__N; a++) {
@@ -1431,17 +900,6 @@ static int parse_axes(struct matrix_parser *p, json_object *axes)
 
 /* ---- defaults ---------------------------------------------------------- */
 
-static unsigned scale_timeout(const struct matrix_parser *p, unsigned seconds)
-{
-	unsigned ms = seconds * 1000;
-
-	/* KVM runs the guest several times faster than TCG, which the numbers
-	 * in a matrix are written for; never go below 5 s (or the given value). */
-	if (p->host && g_strcmp0(p->host->accel, "kvm") == 0)
-		return MAX(ms / 4, MIN(ms, KVM_MIN_TIMEOUT_MS));
-	return ms;
-}
-
 static int parse_defaults(struct matrix_parser *p, json_object *root)
 {
 	unsigned secs[G_N_ELEMENTS(default_timeouts_s)];
@@ -1451,21 +909,21 @@ static int parse_defaults(struct matrix_parser *p, json_object *root)
 
 	memcpy(secs, default_timeouts_s, sizeof(secs));
 	if (json_object_object_get_ex(root, "defaults", &defaults)) {
-		if ((rc = check_object(p, "$.defaults", defaults)) < 0 ||
-		    (rc = check_keys(p, "$.defaults", defaults, defaults_keys)) < 0 ||
-		    (rc = opt_string(p, "$.defaults", defaults, "image", &image)) < 0)
+		if ((rc = hpci_json_object(p->file, "$.defaults", defaults)) < 0 ||
+		    (rc = hpci_json_keys(p->file, "$.defaults", defaults, defaults_keys)) < 0 ||
+		    (rc = hpci_json_opt_string(p->file, "$.defaults", defaults, "image", &image)) < 0)
 			return rc;
-		if (!name_chars_ok(image, "._-"))
-			return fail(p, "$.defaults.image", "'%s' is not an image recipe name; use "
+		if (!hpci_json_name_ok(image, "._-"))
+			return hpci_json_fail(p->file, "$.defaults.image", "'%s' is not an image recipe name; use "
 				    "the name of a directory under images/, e.g. 'minimal'", image);
 		if (json_object_object_get_ex(defaults, "timeouts", &timeouts)) {
 			const char *tpath = "$.defaults.timeouts";
 
-			if ((rc = check_object(p, tpath, timeouts)) < 0 ||
-			    (rc = check_keys(p, tpath, timeouts, timeout_keys)) < 0)
+			if ((rc = hpci_json_object(p->file, tpath, timeouts)) < 0 ||
+			    (rc = hpci_json_keys(p->file, tpath, timeouts, timeout_keys)) < 0)
 				return rc;
 			for (size_t i = 0; i < G_N_ELEMENTS(secs); i++) {
-				if ((rc = opt_uint(p, tpath, timeouts, timeout_keys[i],
+				if ((rc = hpci_json_opt_uint(p->file, tpath, timeouts, timeout_keys[i],
 						   MAX_TIMEOUT_S, &secs[i])) < 0)
 					return rc;
 			}
@@ -1473,11 +931,11 @@ static int parse_defaults(struct matrix_parser *p, json_object *root)
 	}
 	p->image = g_strdup(image);
 	p->timeouts = (struct hpci_timeouts){
-		.boot_ms = scale_timeout(p, secs[0]),
-		.plug_ms = scale_timeout(p, secs[1]),
-		.online_ms = scale_timeout(p, secs[2]),
-		.unplug_ms = scale_timeout(p, secs[3]),
-		.smi_ms = scale_timeout(p, secs[4]),
+		.boot_ms = secs[0] * 1000,
+		.plug_ms = secs[1] * 1000,
+		.online_ms = secs[2] * 1000,
+		.unplug_ms = secs[3] * 1000,
+		.smi_ms = secs[4] * 1000,
 	};
 	return 0;
 }
@@ -1496,16 +954,16 @@ static int rule_value(const struct matrix_parser *p, const char *path, enum axis
 		g_snprintf(number, sizeof(number), "%" PRId64, json_object_get_int64(v));
 		name = number;
 	} else if (json_object_is_type(v, json_type_string)) {
-		if ((rc = as_string(p, path, v, &name)) < 0)
+		if ((rc = hpci_json_string(p->file, path, v, &name)) < 0)
 			return rc;
 	} else {
-		return type_error(p, path, in_list_form ? "a value name"
+		return hpci_json_type_error(p->file, path, in_list_form ? "a value name"
 					   : "a value name or an array of value names", v);
 	}
 	if ((index = find_value(values, name)) < 0) {
 		g_autofree char *list = value_names(values);
 
-		return fail(p, path, "unknown %s value '%s'; values are %s", axis_names[a], name,
+		return hpci_json_fail(p->file, path, "unknown %s value '%s'; values are %s", axis_names[a], name,
 			    list);
 	}
 	allowed[index] = true;
@@ -1519,21 +977,21 @@ static int parse_when(const struct matrix_parser *p, const char *path, json_obje
 	struct json_object_iterator it, end;
 	int rc;
 
-	if ((rc = check_object(p, path, when)) < 0)
+	if ((rc = hpci_json_object(p->file, path, when)) < 0)
 		return rc;
 	it = json_object_iter_begin(when);
 	end = json_object_iter_end(when);
 	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
 		const char *key = json_object_iter_peek_name(&it);
 		json_object *v = json_object_iter_peek_value(&it);
-		g_autofree char *apath = path_key(path, key);
+		g_autofree char *apath = hpci_json_path_key(path, key);
 		int a = axis_lookup(key);
 
 		if (a < 0) {
 			g_autofree char *list = join(axis_names);
 			g_autofree char *escaped = g_strescape(key, NULL);
 
-			return fail(p, path, "unknown axis '%s'; axes are %s", escaped, list);
+			return hpci_json_fail(p->file, path, "unknown axis '%s'; axes are %s", escaped, list);
 		}
 		g_free(r->allowed[a]);
 		r->allowed[a] = g_new0(bool, p->axes[a]->len);
@@ -1543,10 +1001,10 @@ static int parse_when(const struct matrix_parser *p, const char *path, json_obje
 			continue;
 		}
 		if (json_object_array_length(v) == 0)
-			return fail(p, apath, "an empty list matches no cell; list at least one "
+			return hpci_json_fail(p->file, apath, "an empty list matches no cell; list at least one "
 				    "value or drop '%s'", key);
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
-			g_autofree char *epath = path_index(apath, i);
+			g_autofree char *epath = hpci_json_path_index(apath, i);
 
 			if ((rc = rule_value(p, epath, a, json_object_array_get_idx(v, i), true,
 					     r->allowed[a])) < 0)
@@ -1561,7 +1019,7 @@ static int opt_fact(const struct matrix_parser *p, const char *path, json_object
 		    const char *key, int *ret)
 {
 	bool b;
-	int rc = opt_bool(p, path, obj, key, &b);
+	int rc = hpci_json_opt_bool(p->file, path, obj, key, &b);
 
 	if (rc > 0)
 		*ret = b;
@@ -1572,7 +1030,7 @@ static int opt_fact(const struct matrix_parser *p, const char *path, json_object
 static int parse_expect_firmware(const struct matrix_parser *p, const char *path,
 				 json_object *spec, struct hpci_firmware_expect *ret)
 {
-	g_autofree char *fpath = path_key(path, "firmware");
+	g_autofree char *fpath = hpci_json_path_key(path, "firmware");
 	g_autofree char *npath = NULL;
 	json_object *fw, *negotiated;
 	int rc;
@@ -1581,16 +1039,16 @@ static int parse_expect_firmware(const struct matrix_parser *p, const char *path
 					      HPCI_FACT_ANY };
 	if (!json_object_object_get_ex(spec, "firmware", &fw))
 		return 0;
-	if ((rc = check_object(p, fpath, fw)) < 0 ||
-	    (rc = check_keys(p, fpath, fw, expect_firmware_keys)) < 0 ||
+	if ((rc = hpci_json_object(p->file, fpath, fw)) < 0 ||
+	    (rc = hpci_json_keys(p->file, fpath, fw, expect_firmware_keys)) < 0 ||
 	    (rc = opt_fact(p, fpath, fw, "smram_at_default_smbase",
 			   &ret->smram_at_default_smbase)) < 0)
 		return rc;
 	if (!json_object_object_get_ex(fw, "negotiated", &negotiated))
 		return 0;
-	npath = path_key(fpath, "negotiated");
-	if ((rc = check_object(p, npath, negotiated)) < 0 ||
-	    (rc = check_keys(p, npath, negotiated, negotiated_keys)) < 0 ||
+	npath = hpci_json_path_key(fpath, "negotiated");
+	if ((rc = hpci_json_object(p->file, npath, negotiated)) < 0 ||
+	    (rc = hpci_json_keys(p->file, npath, negotiated, negotiated_keys)) < 0 ||
 	    (rc = opt_fact(p, npath, negotiated, "broadcast", &ret->broadcast)) < 0 ||
 	    (rc = opt_fact(p, npath, negotiated, "cpu_hotplug", &ret->cpu_hotplug)) < 0 ||
 	    (rc = opt_fact(p, npath, negotiated, "cpu_hotunplug", &ret->cpu_hotunplug)) < 0)
@@ -1604,15 +1062,15 @@ static int parse_outcome(const struct matrix_parser *p, const char *path, json_o
 	const char *outcome;
 	int rc;
 
-	if ((rc = req_string(p, path, spec, "outcome", &outcome)) < 0)
+	if ((rc = hpci_json_req_string(p->file, path, spec, "outcome", &outcome)) < 0)
 		return rc;
 	if (hpci_outcome_parse(outcome, ret) < 0) {
-		g_autofree char *opath = path_key(path, "outcome");
+		g_autofree char *opath = hpci_json_path_key(path, "outcome");
 		g_autoptr(GString) list = g_string_new(NULL);
 
 		for (int o = 0; o < HPCI_OUTCOME__COUNT; o++)
 			g_string_append_printf(list, "%s%s", o ? ", " : "", hpci_outcome_name(o));
-		return fail(p, opath, "unknown outcome '%s'; outcomes are %s", outcome, list->str);
+		return hpci_json_fail(p->file, opath, "unknown outcome '%s'; outcomes are %s", outcome, list->str);
 	}
 	return 0;
 }
@@ -1621,13 +1079,13 @@ static int parse_outcome(const struct matrix_parser *p, const char *path, json_o
 static int parse_component(const struct matrix_parser *p, const char *kpath, json_object *known,
 			   enum hpci_known_component *ret)
 {
-	g_autofree char *cpath = path_key(kpath, "component");
+	g_autofree char *cpath = hpci_json_path_key(kpath, "component");
 	const char *name;
 	int rc;
 
 	g_autoptr(GString) list = g_string_new(NULL);
 
-	if ((rc = req_string(p, kpath, known, "component", &name)) < 0)
+	if ((rc = hpci_json_req_string(p->file, kpath, known, "component", &name)) < 0)
 		return rc;
 	for (int c = 0; c < HPCI_COMPONENT__N; c++) {
 		if (strcmp(name, hpci_known_component_name(c)) == 0) {
@@ -1637,7 +1095,7 @@ static int parse_component(const struct matrix_parser *p, const char *kpath, jso
 		g_string_append_printf(list, "%s%s", !c ? "" : c + 1 < HPCI_COMPONENT__N ? ", " :
 				       " or ", hpci_known_component_name(c));
 	}
-	return fail(p, cpath, "'%s' is not a component a known issue may name: use %s.  A bug "
+	return hpci_json_fail(p->file, cpath, "'%s' is not a component a known issue may name: use %s.  A bug "
 		    "in QEMU or OVMF that hotplug-ci builds or patches, or in its guest image, is "
 		    "fixed in its patch queue, not declared", name, list->str);
 }
@@ -1649,7 +1107,7 @@ static int parse_component(const struct matrix_parser *p, const char *kpath, jso
 static int check_known_issue_components(const struct matrix_parser *p, const struct rule *r,
 					const struct axis_value *const *v, const char *id)
 {
-	g_autofree char *kpath = path_key(r->path, "known_issue");
+	g_autofree char *kpath = hpci_json_path_key(r->path, "known_issue");
 
 	for (guint i = 0; r->known_issues && i < r->known_issues->len; i++) {
 		const struct hpci_known_issue *ki =
@@ -1662,7 +1120,7 @@ static int check_known_issue_components(const struct matrix_parser *p, const str
 			 v[AXIS_FIRMWARE]->firmware.recipe)
 			ours = AXIS_FIRMWARE;
 		if (ours >= 0)
-			return fail(p, kpath, "cell '%s' runs %s '%s', which hotplug-ci builds (%s.build), "
+			return hpci_json_fail(p->file, kpath, "cell '%s' runs %s '%s', which hotplug-ci builds (%s.build), "
 				    "but its known issue names the %s: a bug in what we build is "
 				    "fixed in its patch queue, not declared; narrow the rule's "
 				    "'when' to the system build", id, axis_names[ours], v[ours]->name,
@@ -1675,33 +1133,33 @@ static int check_known_issue_components(const struct matrix_parser *p, const str
 static int parse_known_issue(const struct matrix_parser *p, const char *kpath, json_object *known,
 			     struct rule *r)
 {
-	g_autofree char *opath = path_key(kpath, "outcome");
-	g_autofree char *epath = path_key(kpath, "evidence");
+	g_autofree char *opath = hpci_json_path_key(kpath, "outcome");
+	g_autofree char *epath = hpci_json_path_key(kpath, "evidence");
 	g_autofree char *evidence_path = NULL;
 	struct hpci_known_issue ki = { .note = NULL };
 	const char *note, *evidence, *upstream;
 	int rc;
 
-	if ((rc = check_object(p, kpath, known)) < 0 ||
-	    (rc = check_keys(p, kpath, known, known_issue_keys)) < 0 ||
+	if ((rc = hpci_json_object(p->file, kpath, known)) < 0 ||
+	    (rc = hpci_json_keys(p->file, kpath, known, known_issue_keys)) < 0 ||
 	    (rc = parse_outcome(p, kpath, known, &ki.outcome)) < 0 ||
 	    (rc = parse_component(p, kpath, known, &ki.component)) < 0 ||
-	    (rc = req_string(p, kpath, known, "upstream", &upstream)) < 0 ||
-	    (rc = req_string(p, kpath, known, "note", &note)) < 0 ||
-	    (rc = req_string(p, kpath, known, "evidence", &evidence)) < 0)
+	    (rc = hpci_json_req_string(p->file, kpath, known, "upstream", &upstream)) < 0 ||
+	    (rc = hpci_json_req_string(p->file, kpath, known, "note", &note)) < 0 ||
+	    (rc = hpci_json_req_string(p->file, kpath, known, "evidence", &evidence)) < 0)
 		return rc;
 	if (ki.outcome == r->outcome || ki.outcome == HPCI_OUTCOME_PASS ||
 	    ki.outcome == HPCI_OUTCOME_INFRA_ERROR)
-		return fail(p, opath, "a known issue is a product failure other than the expected "
+		return hpci_json_fail(p->file, opath, "a known issue is a product failure other than the expected "
 			    "outcome '%s'; '%s' cannot be one", hpci_outcome_name(r->outcome),
 			    hpci_outcome_name(ki.outcome));
 	if (hpci_known_issue_find(r->known_issues, ki.outcome))
-		return fail(p, opath, "an earlier known issue of this rule has outcome '%s' too, so "
+		return hpci_json_fail(p->file, opath, "an earlier known issue of this rule has outcome '%s' too, so "
 			    "a cell ending in it would match both; merge them into one",
 			    hpci_outcome_name(ki.outcome));
 	evidence_path = resolve_relative(p, evidence);
 	if (!g_file_test(evidence_path, G_FILE_TEST_EXISTS))
-		return fail(p, epath, "evidence '%s' does not exist; keep the logs and register "
+		return hpci_json_fail(p->file, epath, "evidence '%s' does not exist; keep the logs and register "
 			    "dumps of the failure there (a path relative to the matrix file)",
 			    evidence_path);
 	ki.note = g_strdup_printf("%s; upstream: %s (evidence: %s)", note, upstream, evidence_path);
@@ -1713,7 +1171,7 @@ static int parse_known_issue(const struct matrix_parser *p, const char *kpath, j
 static int parse_known_issues(const struct matrix_parser *p, const char *path, json_object *spec,
 			      struct rule *r)
 {
-	g_autofree char *kpath = path_key(path, "known_issue");
+	g_autofree char *kpath = hpci_json_path_key(path, "known_issue");
 	json_object *known;
 	size_t n;
 	int rc;
@@ -1724,13 +1182,13 @@ static int parse_known_issues(const struct matrix_parser *p, const char *path, j
 	if (json_object_is_type(known, json_type_object))
 		return parse_known_issue(p, kpath, known, r);
 	if (!json_object_is_type(known, json_type_array))
-		return type_error(p, kpath, "an object or an array of objects", known);
+		return hpci_json_type_error(p->file, kpath, "an object or an array of objects", known);
 	n = json_object_array_length(known);
 	if (n == 0)
-		return fail(p, kpath, "empty list of known issues; name at least one, or remove "
+		return hpci_json_fail(p->file, kpath, "empty list of known issues; name at least one, or remove "
 			    "the key");
 	for (size_t j = 0; j < n; j++) {
-		g_autofree char *ipath = path_index(kpath, j);
+		g_autofree char *ipath = hpci_json_path_index(kpath, j);
 
 		if ((rc = parse_known_issue(p, ipath, json_object_array_get_idx(known, j), r)) < 0)
 			return rc;
@@ -1741,48 +1199,48 @@ static int parse_known_issues(const struct matrix_parser *p, const char *path, j
 static int parse_expect_rule(const struct matrix_parser *p, const char *path, json_object *spec,
 			     struct rule *r)
 {
-	g_autofree char *wpath = path_key(path, "when");
+	g_autofree char *wpath = hpci_json_path_key(path, "when");
 	const char *outcome, *message = NULL, *reason = NULL;
 	json_object *when, *host;
 	int rc;
 
-	if ((rc = check_object(p, path, spec)) < 0 ||
-	    (rc = check_keys(p, path, spec, expect_keys)) < 0)
+	if ((rc = hpci_json_object(p->file, path, spec)) < 0 ||
+	    (rc = hpci_json_keys(p->file, path, spec, expect_keys)) < 0)
 		return rc;
 	if (!json_object_object_get_ex(spec, "when", &when))
-		return fail(p, path, "missing required key 'when'; use \"when\": {} to match "
+		return hpci_json_fail(p->file, path, "missing required key 'when'; use \"when\": {} to match "
 			    "every cell");
 	if ((rc = parse_when(p, wpath, when, r)) < 0)
 		return rc;
 	if (json_object_object_get_ex(spec, "host", &host)) {
-		g_autofree char *hpath = path_key(path, "host");
+		g_autofree char *hpath = hpci_json_path_key(path, "host");
 		const char *accel;
 
-		if ((rc = check_object(p, hpath, host)) < 0 ||
-		    (rc = check_keys(p, hpath, host, host_keys)) < 0 ||
-		    (rc = req_string(p, hpath, host, "accel", &accel)) < 0)
+		if ((rc = hpci_json_object(p->file, hpath, host)) < 0 ||
+		    (rc = hpci_json_keys(p->file, hpath, host, host_keys)) < 0 ||
+		    (rc = hpci_json_req_string(p->file, hpath, host, "accel", &accel)) < 0)
 			return rc;
 		if (strcmp(accel, "tcg") != 0 && strcmp(accel, "kvm") != 0) {
-			g_autofree char *apath = path_key(hpath, "accel");
+			g_autofree char *apath = hpci_json_path_key(hpath, "accel");
 
-			return fail(p, apath, "unknown accelerator '%s'; use tcg or kvm", accel);
+			return hpci_json_fail(p->file, apath, "unknown accelerator '%s'; use tcg or kvm", accel);
 		}
 		r->accel = g_strdup(accel);
 	}
 	if ((rc = parse_outcome(p, path, spec, &r->outcome)) < 0)
 		return rc;
 	outcome = hpci_outcome_name(r->outcome);
-	if ((rc = opt_string(p, path, spec, "message", &message)) < 0 ||
-	    (rc = opt_string(p, path, spec, "reason", &reason)) < 0)
+	if ((rc = hpci_json_opt_string(p->file, path, spec, "message", &message)) < 0 ||
+	    (rc = hpci_json_opt_string(p->file, path, spec, "reason", &reason)) < 0)
 		return rc;
 	if (message) {
-		g_autofree char *mpath = path_key(path, "message");
+		g_autofree char *mpath = hpci_json_path_key(path, "message");
 
 		if (r->outcome != HPCI_OUTCOME_REFUSED)
-			return fail(p, mpath, "message only applies to outcome 'refused', not '%s'; "
+			return hpci_json_fail(p->file, mpath, "message only applies to outcome 'refused', not '%s'; "
 				    "remove it", outcome);
 		if (!*message)
-			return fail(p, mpath, "empty message matches every error; give the text "
+			return hpci_json_fail(p->file, mpath, "empty message matches every error; give the text "
 				    "the refusal must contain, or remove it");
 	}
 	r->message = g_strdup(message);
@@ -1796,21 +1254,21 @@ static int parse_expect_rule(const struct matrix_parser *p, const char *path, js
 static int parse_rules(struct matrix_parser *p, json_object *root, const char *key,
 		       GPtrArray **ret)
 {
-	g_autofree char *path = path_key("$", key);
+	g_autofree char *path = hpci_json_path_key("$", key);
 	g_autoptr(GPtrArray) rules = NULL;
 	json_object *list;
 	int rc;
 
 	if (!json_object_object_get_ex(root, key, &list))
 		return 0;
-	if ((rc = check_array(p, path, list)) < 0)
+	if ((rc = hpci_json_array(p->file, path, list)) < 0)
 		return rc;
 	rules = g_ptr_array_new_with_free_func((GDestroyNotify)rule_free);
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *spec = json_object_array_get_idx(list, i);
 		g_autoptr(rule) r = g_new0(struct rule, 1);
 
-		r->path = path_index(path, i);
+		r->path = hpci_json_path_index(path, i);
 		if (strcmp(key, "expect") == 0)
 			rc = parse_expect_rule(p, r->path, spec, r);
 		else
@@ -1884,15 +1342,15 @@ static int resolve_count(const struct matrix_parser *p, const struct axis_value 
 					   : g_strdup_printf("'all' (%u)", count);
 
 	if (count == 0)
-		return fail(p, cv->path, "count 'all' has no free vCPU slot to plug: topology '%s' "
+		return hpci_json_fail(p->file, cv->path, "count 'all' has no free vCPU slot to plug: topology '%s' "
 			    "boots all %u of its vCPUs (cell '%s'); exclude the pair or raise max "
 			    "in %s", topo->name, topo->topology.max, id, topo->path);
 	if (runs <= 1 && count > free_slots)
-		return fail(p, cv->path, "count %u exceeds the %u free vCPU slot(s) of topology "
+		return hpci_json_fail(p->file, cv->path, "count %u exceeds the %u free vCPU slot(s) of topology "
 			    "'%s' (cell '%s'); exclude the pair or raise max in %s",
 			    count, free_slots, topo->name, id, topo->path);
 	if (runs > 1 && (guint64)count * runs > free_slots)
-		return fail(p, cv->path, "count %s needs %" G_GUINT64_FORMAT " free vCPU slots for "
+		return hpci_json_fail(p->file, cv->path, "count %s needs %" G_GUINT64_FORMAT " free vCPU slots for "
 			    "the %u plug steps of ops '%s' that no unplug separates, but topology "
 			    "'%s' has %u (cell '%s'); exclude the combination, add an unplug step "
 			    "in %s, or raise max in %s", shown, (guint64)count * runs, runs,
@@ -1928,7 +1386,7 @@ static bool expects_firmware_facts(const struct hpci_firmware_expect *e)
 static int check_firmware_facts(const struct matrix_parser *p, const struct rule *r,
 				const struct axis_value *fw, const char *id)
 {
-	g_autofree char *rpath = path_key(r->path, "firmware");
+	g_autofree char *rpath = hpci_json_path_key(r->path, "firmware");
 	g_autofree char *why = NULL, *fix = NULL;
 
 	if (!expects_firmware_facts(&r->firmware) || fw->firmware.verbose)
@@ -1949,7 +1407,7 @@ static int check_firmware_facts(const struct matrix_parser *p, const struct rule
 		why = g_strdup_printf("verbose is false in %s", fw->path);
 		fix = g_strdup("use a DEBUG build (and set verbose to true)");
 	}
-	return fail(p, rpath, "cell '%s' expects firmware facts but firmware '%s' writes no debug "
+	return hpci_json_fail(p->file, rpath, "cell '%s' expects firmware facts but firmware '%s' writes no debug "
 		    "log (%s); %s or drop the expectation", id, fw->name, why, fix);
 }
 
@@ -1968,7 +1426,7 @@ static int check_smbase_smram(const struct matrix_parser *p, const struct rule *
 		return 0;
 	origin = smi_origin(cell->smi.machine, cell->smi.given, HPCI_SMI_SMBASE_SMRAM);
 	by = r ? g_strdup_printf("by %s", r->path) : g_strdup("as no expect rule matches it");
-	return fail(p, r ? r->path : smi->path, "cell '%s' is expected to pass (%s) but smi '%s' "
+	return hpci_json_fail(p->file, r ? r->path : smi->path, "cell '%s' is expected to pass (%s) but smi '%s' "
 		    "has smbase_smram false%s, so the guest can plant code at the default SMBASE "
 		    "that a hot-added CPU runs in SMM and the cell must never count as a pass; "
 		    "give it an expect rule, ahead of any that expects pass, with the outcome it "
@@ -2040,7 +1498,7 @@ static int expand(const struct matrix_parser *p, GPtrArray *cells)
 		n[a] = p->axes[a]->len;
 		total *= n[a];
 		if (total > MAX_COMBINATIONS)
-			return fail(p, "$.axes", "the axes combine into more than %u cells; split the "
+			return hpci_json_fail(p->file, "$.axes", "the axes combine into more than %u cells; split the "
 				    "matrix into several files", MAX_COMBINATIONS);
 	}
 	for (guint64 k = 0; k < total; k++) {
@@ -2059,69 +1517,18 @@ static int expand(const struct matrix_parser *p, GPtrArray *cells)
 		g_ptr_array_add(cells, cell);
 	}
 	if (cells->len == 0)
-		return fail(p, "$", "no cells left after include/exclude rules (of %" G_GUINT64_FORMAT
+		return hpci_json_fail(p->file, "$", "no cells left after include/exclude rules (of %" G_GUINT64_FORMAT
 			    " combinations); loosen $.include or $.exclude", total);
 	return 0;
 }
 
 /* ---- entry points ------------------------------------------------------ */
 
-/*
- * Strict JSON: no comments, no trailing commas, nothing after the value.
- * On a syntax error returns -EINVAL with the line and a description of the
- * problem, and records nothing; -ENOMEM is recorded.
- */
-static int parse_strict_json(const char *what, const char *data, gsize len, json_object **ret,
-			     size_t *ret_line, const char **ret_problem)
+static int too_large(const char *path, gsize len)
 {
-	g_autoptr(json_tokener) tok = json_tokener_new();
-	g_autoptr(json_object) root = NULL;
-	enum json_tokener_error jerr;
-	const char *problem;
-	size_t end, line = 1;
-
-	if (!tok)
-		return hpci_error(ENOMEM, "%s: cannot allocate a JSON parser", what);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	/* The terminating NUL goes in too, so json-c knows the input ends. */
-	root = json_tokener_parse_ex(tok, data, (int)len + 1);
-	jerr = json_tokener_get_error(tok);
-	end = MIN(json_tokener_get_parse_end(tok), len);
-	problem = json_tokener_error_desc(jerr);
-	if (jerr == json_tokener_success) {
-		/* json-c stops quietly at a NUL byte inside the file. */
-		for (size_t i = end; i < len; i++) {
-			if (!g_ascii_isspace(data[i])) {
-				end = i;
-				jerr = json_tokener_error_parse_unexpected;
-				problem = data[i] ? "unexpected text after the top-level value"
-						  : "NUL byte in the file";
-				break;
-			}
-		}
-	} else if (jerr == json_tokener_continue) {
-		problem = "unexpected end of data";
-	}
-	if (jerr != json_tokener_success) {
-		for (size_t i = 0; i < end; i++)
-			line += data[i] == '\n';
-		*ret_line = line;
-		*ret_problem = problem;
-		return -EINVAL;
-	}
-	*ret = g_steal_pointer(&root);
-	return 0;
-}
-
-static int parse_json(const char *file, const char *data, gsize len, json_object **ret)
-{
-	const char *problem = NULL;
-	size_t line = 0;
-	int rc = parse_strict_json(file, data, len, ret, &line, &problem);
-
-	if (rc == -EINVAL)
-		return hpci_error(EINVAL, "%s: invalid JSON near line %zu: %s", file, line, problem);
-	return rc;
+	return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "%s: the file has %" G_GSIZE_FORMAT
+			       " bytes; a matrix file may have at most %u", path, len,
+			       HPCI_JSON_MAX_BYTES);
 }
 
 static int parse_matrix(const char *path, const char *data, gsize len,
@@ -2134,26 +1541,25 @@ static int parse_matrix(const char *path, const char *data, gsize len,
 	json_object *axes;
 	int rc;
 
-	if (len > MAX_FILE_BYTES)
-		return hpci_error(EINVAL, "%s: the file has %" G_GSIZE_FORMAT " bytes; a matrix "
-				  "file may have at most %u", path, len, MAX_FILE_BYTES);
-	if ((rc = parse_json(path, data, len, &root)) < 0)
+	if (len > HPCI_JSON_MAX_BYTES)
+		return too_large(path, len);
+	if ((rc = hpci_json_parse(path, data, len, &root)) < 0)
 		return rc;
 	for (int a = 0; a < AXIS__N; a++)
 		p.axes[a] = g_ptr_array_new_with_free_func((GDestroyNotify)axis_value_free);
 
-	if ((rc = check_object(&p, "$", root)) < 0 ||
-	    (rc = check_keys(&p, "$", root, top_keys)) < 0 ||
-	    (rc = req_string(&p, "$", root, "name", &name)) < 0)
+	if ((rc = hpci_json_object(p.file, "$", root)) < 0 ||
+	    (rc = hpci_json_keys(p.file, "$", root, top_keys)) < 0 ||
+	    (rc = hpci_json_req_string(p.file, "$", root, "name", &name)) < 0)
 		return rc;
-	if (!name_chars_ok(name, "._-"))
-		return fail(&p, "$.name", "name '%s' may only contain letters, digits and . _ -",
+	if (!hpci_json_name_ok(name, "._-"))
+		return hpci_json_fail(p.file, "$.name", "name '%s' may only contain letters, digits and . _ -",
 			    name);
-	if ((rc = opt_string(&p, "$", root, "description", &description)) < 0 ||
+	if ((rc = hpci_json_opt_string(p.file, "$", root, "description", &description)) < 0 ||
 	    (rc = parse_defaults(&p, root)) < 0)
 		return rc;
 	if (!json_object_object_get_ex(root, "axes", &axes))
-		return missing(&p, "$", "axes");
+		return hpci_json_missing(p.file, "$", "axes");
 	if ((rc = parse_axes(&p, axes)) < 0 ||
 	    (rc = parse_rules(&p, root, "include", &p.include)) < 0 ||
 	    (rc = parse_rules(&p, root, "exclude", &p.exclude)) < 0 ||
@@ -2178,7 +1584,10 @@ int hpci_matrix_load(const char *path, const struct hpci_matrix_host *host,
 	gsize len = 0;
 	int rc;
 
-	if ((rc = hpci_read_file(path, &data, &len)) < 0)
+	rc = hpci_json_read_bytes(path, HPCI_JSON_MAX_BYTES, &data, &len);
+	if (rc == -EFBIG)
+		return too_large(path, len);
+	if (rc < 0)
 		return rc;
 	return parse_matrix(path, data, len, host, ret);
 }
