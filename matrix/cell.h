@@ -175,7 +175,12 @@ const char *hpci_known_issue_find(const GArray *issues, enum hpci_outcome outcom
 /* The note of e's known issue with this outcome, or NULL. */
 const char *hpci_expect_known_issue(const struct hpci_expect *e, enum hpci_outcome outcome);
 
-/* Per-step time limits in milliseconds, already scaled for the accelerator. */
+/*
+ * Per-step time limits in milliseconds.  In a cell from the matrix they are
+ * unscaled: the matrix's values (written for TCG) exactly as written.  The
+ * harness's prepare stage scales them before a run (KVM: MAX(ms / 4,
+ * MIN(ms, 5000)); more jobs than cores: ms * jobs / cores).
+ */
 struct hpci_timeouts {
 	unsigned boot_ms;     /* domain start to the guest's ready line */
 	unsigned plug_ms;     /* plug request to the guest seeing the CPU */
