@@ -144,8 +144,8 @@ static int find_descriptor(const char *name, const char *relative_to, char **ret
 	g_autofree char *dirs = NULL, *known = NULL;
 
 	if (!*name)
-		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "empty descriptor name; give a file "
-				       "name from /usr/share/qemu/firmware or a path");
+		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "empty descriptor name; give a "
+				       "file name from /usr/share/qemu/firmware or a path");
 	if (strchr(name, '/')) {
 		*ret = g_canonicalize_filename(name, relative_to);
 		return 0;
@@ -161,9 +161,9 @@ static int find_descriptor(const char *name, const char *relative_to, char **ret
 	dirs = g_strjoinv(" or ", (char **)descriptor_dirs);
 	known = system_descriptors();
 	if (!*known)
-		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "no firmware descriptor '%s' in %s, "
-				       "which have none; install OVMF (apt-get install ovmf) or "
-				       "give the path of a descriptor", name, dirs);
+		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "no firmware descriptor '%s' in "
+				       "%s, which have none; install OVMF (apt-get install "
+				       "ovmf) or give the path of a descriptor", name, dirs);
 	return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "no firmware descriptor '%s' in %s; use "
 			       "one of %s, or give the path of a descriptor", name, dirs, known);
 }
@@ -183,8 +183,9 @@ static int descriptor_image(const char *file, json_object *mapping, const char *
 				       "absolute path; fix the descriptor", key, filename);
 	/* The domain's <loader>/<nvram> take raw images. */
 	if (format && strcmp(format, "raw") != 0)
-		return descriptor_fail(file, "has mapping.%s.format '%s'; hotplug-ci attaches raw "
-				       "flash images, use a descriptor for raw ones", key, format);
+		return descriptor_fail(file, "has mapping.%s.format '%s'; hotplug-ci attaches "
+				       "raw flash images, use a descriptor for raw ones", key,
+				       format);
 	*ret = g_strdup(filename);
 	return 0;
 }
@@ -223,14 +224,14 @@ static int descriptor_targets(const char *file, json_object *root)
 		}
 	}
 	if (!x86)
-		return descriptor_fail(file, "has no x86_64 target (%s%s); hotplug-ci runs x86_64 "
-				       "guests, use an x86_64 OVMF descriptor",
+		return descriptor_fail(file, "has no x86_64 target (%s%s); hotplug-ci runs "
+				       "x86_64 guests, use an x86_64 OVMF descriptor",
 				       archs->len ? "it is for " : "no targets",
 				       archs->len ? archs->str : "");
 	return descriptor_fail(file, "has no x86_64 machine pattern matching pc-q35-* (%s%s); "
 			       "hotplug-ci needs a q35 machine, use a descriptor whose x86_64 "
-			       "target lists pc-q35-*", machines->len ? "it lists " : "it lists none",
-			       machines->str);
+			       "target lists pc-q35-*",
+			       machines->len ? "it lists " : "it lists none", machines->str);
 }
 
 /* The file's bytes as a JSON object, in the descriptor's own words. */
@@ -287,12 +288,13 @@ int hpci_firmware_descriptor_read(const char *name, const char *relative_to,
 		return descriptor_fail(d.path, "has no mapping object; " FORMAT_FIX);
 	device = hpci_json_member_string(mapping, "device");
 	if (!device || strcmp(device, "flash") != 0)
-		return descriptor_fail(d.path, "has mapping.device '%s', not 'flash'; hotplug-ci "
-				       "needs split flash (CODE + VARS)", device ? device : "(none)");
+		return descriptor_fail(d.path, "has mapping.device '%s', not 'flash'; "
+				       "hotplug-ci needs split flash (CODE + VARS)",
+				       device ? device : "(none)");
 	mode = hpci_json_member_string(mapping, "mode");
 	if (mode && strcmp(mode, "split") != 0)
-		return descriptor_fail(d.path, "has mapping.mode '%s'; hotplug-ci needs split flash "
-				       "(CODE + VARS)", mode);
+		return descriptor_fail(d.path, "has mapping.mode '%s'; hotplug-ci needs split "
+				       "flash (CODE + VARS)", mode);
 	if ((rc = descriptor_image(d.path, mapping, "executable",
 				   "a flash descriptor must name its CODE image", &d.code)) < 0 ||
 	    (rc = descriptor_image(d.path, mapping, "nvram-template",

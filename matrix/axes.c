@@ -80,18 +80,19 @@ static int parse_topology(const struct matrix_parser *p, const char *path, json_
 
 	product = (guint64)t.sockets * t.dies * t.cores * t.threads;
 	if (has_max && product != t.max)
-		return hpci_json_fail(p->file, path, "sockets*dies*cores*threads is %" G_GUINT64_FORMAT
-			    " but max is %u; make max equal the product", product, t.max);
+		return hpci_json_fail(p->file, path, "sockets*dies*cores*threads is %"
+				      G_GUINT64_FORMAT " but max is %u; make max equal the "
+				      "product", product, t.max);
 	if (!has_max && product > MAX_VCPUS)
-		return hpci_json_fail(p->file, path, "sockets*dies*cores*threads is %" G_GUINT64_FORMAT
-			    ", over the limit of %u vCPUs; use a smaller topology",
-			    product, MAX_VCPUS);
+		return hpci_json_fail(p->file, path, "sockets*dies*cores*threads is %"
+				      G_GUINT64_FORMAT ", over the limit of %u vCPUs; use a "
+				      "smaller topology", product, MAX_VCPUS);
 	t.max = (unsigned)product;
 	if (t.boot > t.max) {
 		g_autofree char *bpath = hpci_json_path_key(path, "boot");
 
-		return hpci_json_fail(p->file, bpath, "boot %u exceeds max %u; boot at most max vCPUs",
-			    t.boot, t.max);
+		return hpci_json_fail(p->file, bpath, "boot %u exceeds max %u; boot at most max "
+				      "vCPUs", t.boot, t.max);
 	}
 	v->topology = t;
 	return 0;
@@ -203,14 +204,16 @@ static int parse_smi(const struct matrix_parser *p, const char *path, json_objec
 	if (!parse_machine(machine, &version)) {
 		g_autofree char *mpath = hpci_json_path_key(path, "machine");
 
-		return hpci_json_fail(p->file, mpath, "machine '%s' is not q35 or pc-q35-<major>.<minor>; "
-			    "CPU hotplug with SMM needs a q35 machine type", machine);
+		return hpci_json_fail(p->file, mpath, "machine '%s' is not q35 or "
+				      "pc-q35-<major>.<minor>; CPU hotplug with SMM needs a q35 "
+				      "machine type", machine);
 	}
 	smi_machine_defaults(&version, &m);
 	for (size_t i = 0; i < G_N_ELEMENTS(smi_switches); i++) {
 		const struct smi_switch *sw = &smi_switches[i];
 
-		if ((rc = hpci_json_opt_bool(p->file, path, spec, sw->key, smi_value(&m, sw->bit))) < 0)
+		if ((rc = hpci_json_opt_bool(p->file, path, spec, sw->key,
+					     smi_value(&m, sw->bit))) < 0)
 			return rc;
 		if (rc)
 			m.given |= sw->bit;
@@ -220,10 +223,11 @@ static int parse_smi(const struct matrix_parser *p, const char *path, json_objec
 	if (m.cpu_hotunplug && !m.cpu_hotplug) {
 		unplug_origin = matrix_smi_origin(machine, m.given, HPCI_SMI_CPU_HOTUNPLUG);
 		plug_origin = matrix_smi_origin(machine, m.given, HPCI_SMI_CPU_HOTPLUG);
-		return hpci_json_fail(p->file, path, "cpu_hotunplug is true%s while cpu_hotplug is false%s, which "
-			    "QEMU refuses to start with (\"cpu hot-unplug requires cpu hot-plug\"); "
-			    "set cpu_hotunplug to false or cpu_hotplug to true", unplug_origin,
-			    plug_origin);
+		return hpci_json_fail(p->file, path, "cpu_hotunplug is true%s while cpu_hotplug "
+				      "is false%s, which QEMU refuses to start with (\"cpu "
+				      "hot-unplug requires cpu hot-plug\"); set cpu_hotunplug "
+				      "to false or cpu_hotplug to true", unplug_origin,
+				      plug_origin);
 	}
 	m.machine = g_strdup(machine);
 	v->smi = m;
@@ -252,7 +256,8 @@ static int parse_step(const struct matrix_parser *p, const char *path, json_obje
 			return rc;
 		opath = hpci_json_path_key(path, "op");
 	} else {
-		return hpci_json_type_error(p->file, path, "a step name or an object with \"op\"", spec);
+		return hpci_json_type_error(p->file, path, "a step name or an object with \"op\"",
+					    spec);
 	}
 	for (int k = HPCI_STEP_PLUG_EACH; k <= HPCI_STEP_SMI; k++) {
 		if (strcmp(op, hpci_step_name(k)) == 0) {
@@ -272,9 +277,10 @@ static int parse_step(const struct matrix_parser *p, const char *path, json_obje
 		g_autofree char *spath = hpci_json_path_key(path, "sweeps");
 
 		if (step.kind != HPCI_STEP_SMI)
-			return hpci_json_fail(p->file, spath, "sweeps only applies to step 'smi', not '%s'; remove it",
-				    op);
-		if ((rc = hpci_json_uint(p->file, spath, "sweeps", sweeps, MAX_SWEEPS, &step.sweeps)) < 0)
+			return hpci_json_fail(p->file, spath, "sweeps only applies to step "
+					      "'smi', not '%s'; remove it", op);
+		if ((rc = hpci_json_uint(p->file, spath, "sweeps", sweeps, MAX_SWEEPS,
+					 &step.sweeps)) < 0)
 			return rc;
 	}
 	*ret = step;
@@ -348,11 +354,11 @@ static int parse_named_axis(struct matrix_parser *p, enum axis_id a, const char 
 		g_autoptr(axis_value) v = NULL;
 
 		if (!*name)
-			return hpci_json_fail(p->file, vpath, "empty value name; name it with letters, digits "
-				    "and . _ + -");
+			return hpci_json_fail(p->file, vpath, "empty value name; name it with "
+					      "letters, digits and . _ + -");
 		if (!hpci_json_name_ok(name, "._+-"))
-			return hpci_json_fail(p->file, vpath, "value name '%s' may only contain letters, digits "
-				    "and . _ + -", name);
+			return hpci_json_fail(p->file, vpath, "value name '%s' may only contain "
+					      "letters, digits and . _ + -", name);
 		v = axis_value_new(name, vpath);
 		if ((rc = spec_parsers[a](p, vpath, json_object_iter_peek_value(&it), v)) < 0)
 			return rc;
@@ -377,7 +383,8 @@ static int parse_count_axis(struct matrix_parser *p, const char *path, json_obje
 		int dup;
 
 		if (json_object_is_type(e, json_type_int) && json_object_get_int64(e) > 0) {
-			if ((rc = hpci_json_uint(p->file, epath, "count", e, MAX_VCPUS, &count)) < 0)
+			if ((rc = hpci_json_uint(p->file, epath, "count", e, MAX_VCPUS,
+						 &count)) < 0)
 				return rc;
 			name = g_strdup_printf("%u", count);
 		} else if (json_object_is_type(e, json_type_string) &&
@@ -385,13 +392,14 @@ static int parse_count_axis(struct matrix_parser *p, const char *path, json_obje
 			   json_object_get_string_len(e) == 3) {
 			name = g_strdup("all");
 		} else {
-			return hpci_json_type_error(p->file, epath, "a positive integer or \"all\"", e);
+			return hpci_json_type_error(p->file, epath, "a positive integer or \"all\"",
+						    e);
 		}
 		if ((dup = matrix_find_value(p->axes[AXIS_COUNT], name)) >= 0) {
 			const struct axis_value *first = g_ptr_array_index(p->axes[AXIS_COUNT], dup);
 
-			return hpci_json_fail(p->file, epath, "count '%s' is already listed at %s; remove one",
-				    name, first->path);
+			return hpci_json_fail(p->file, epath, "count '%s' is already listed at "
+					      "%s; remove one", name, first->path);
 		}
 		v = axis_value_new(name, epath);
 		v->count = count;
@@ -471,15 +479,16 @@ int matrix_parse_axes(struct matrix_parser *p, json_object *axes)
 			g_autofree char *list = matrix_join(matrix_axis_names);
 			g_autofree char *escaped = g_strescape(name, NULL);
 
-			return hpci_json_fail(p->file, "$.axes", "unknown axis '%s'; axes are %s", escaped, list);
+			return hpci_json_fail(p->file, "$.axes", "unknown axis '%s'; axes are %s",
+					      escaped, list);
 		}
 		rc = a == AXIS_COUNT ? parse_count_axis(p, path, axis)
 				     : parse_named_axis(p, a, path, axis);
 		if (rc < 0)
 			return rc;
 		if (p->axes[a]->len == 0)
-			return hpci_json_fail(p->file, path, "axis '%s' has no values; add one, or remove the axis "
-				    "to get its default", name);
+			return hpci_json_fail(p->file, path, "axis '%s' has no values; add one, "
+					      "or remove the axis to get its default", name);
 	}
 	for (int a = 0; a < AXIS__N; a++) {
 		if (p->axes[a]->len == 0)

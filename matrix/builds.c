@@ -184,10 +184,11 @@ int matrix_parse_firmware(const struct matrix_parser *p, const char *path, json_
 
 		for (size_t f = (size_t)form + 1; !second && f < G_N_ELEMENTS(form_keys); f++)
 			second = found[f];
-		return hpci_json_fail(p->file, path, "'%s' and '%s' belong to different forms; give exactly one "
-			    "of " FIRMWARE_FORMS, found[form], second);
+		return hpci_json_fail(p->file, path, "'%s' and '%s' belong to different forms; "
+				      "give exactly one of " FIRMWARE_FORMS, found[form], second);
 	}
-	if ((rc = hpci_json_keys(p->file, path, spec, form < 0 ? firmware_keys : form_keys[form])) < 0)
+	if ((rc = hpci_json_keys(p->file, path, spec,
+				 form < 0 ? firmware_keys : form_keys[form])) < 0)
 		return rc;
 	switch (form) {
 	case 0:
@@ -202,7 +203,8 @@ int matrix_parse_firmware(const struct matrix_parser *p, const char *path, json_
 		return parse_firmware_build(p, bpath, build, &v->firmware);
 	}
 	default:
-		return hpci_json_fail(p->file, path, "no firmware given; give exactly one of " FIRMWARE_FORMS);
+		return hpci_json_fail(p->file, path, "no firmware given; give exactly one of "
+				      FIRMWARE_FORMS);
 	}
 }
 
@@ -251,8 +253,8 @@ int matrix_parse_qemu(const struct matrix_parser *p, const char *path, json_obje
 	has_emulator = json_object_object_get_ex(spec, "emulator", NULL);
 	has_build = json_object_object_get_ex(spec, "build", &build);
 	if (has_emulator == has_build)
-		return hpci_json_fail(p->file, path, "give exactly one of 'emulator' (a QEMU binary) or 'build' "
-			    "(a recipe qemu-build/ builds)");
+		return hpci_json_fail(p->file, path, "give exactly one of 'emulator' (a QEMU "
+				      "binary) or 'build' (a recipe qemu-build/ builds)");
 	if (has_emulator)
 		return hpci_json_req_abs_path(p->file, path, spec, "emulator", &v->qemu.emulator);
 	{

@@ -74,20 +74,23 @@ static int resolve_count(const struct matrix_parser *p, const struct axis_value 
 					   : g_strdup_printf("'all' (%u)", count);
 
 	if (count == 0)
-		return hpci_json_fail(p->file, cv->path, "count 'all' has no free vCPU slot to plug: topology '%s' "
-			    "boots all %u of its vCPUs (cell '%s'); exclude the pair or raise max "
-			    "in %s", topo->name, topo->topology.max, id, topo->path);
+		return hpci_json_fail(p->file, cv->path, "count 'all' has no free vCPU slot to "
+				      "plug: topology '%s' boots all %u of its vCPUs (cell "
+				      "'%s'); exclude the pair or raise max in %s", topo->name,
+				      topo->topology.max, id, topo->path);
 	if (runs <= 1 && count > free_slots)
-		return hpci_json_fail(p->file, cv->path, "count %u exceeds the %u free vCPU slot(s) of topology "
-			    "'%s' (cell '%s'); exclude the pair or raise max in %s",
-			    count, free_slots, topo->name, id, topo->path);
+		return hpci_json_fail(p->file, cv->path, "count %u exceeds the %u free vCPU "
+				      "slot(s) of topology '%s' (cell '%s'); exclude the pair "
+				      "or raise max in %s", count, free_slots, topo->name, id,
+				      topo->path);
 	if (runs > 1 && (guint64)count * runs > free_slots)
-		return hpci_json_fail(p->file, cv->path, "count %s needs %" G_GUINT64_FORMAT " free vCPU slots for "
-			    "the %u plug steps of ops '%s' that no unplug separates, but topology "
-			    "'%s' has %u (cell '%s'); exclude the combination, add an unplug step "
-			    "in %s, or raise max in %s", shown, (guint64)count * runs, runs,
-			    v[AXIS_OPS]->name, topo->name, free_slots, id, v[AXIS_OPS]->path,
-			    topo->path);
+		return hpci_json_fail(p->file, cv->path, "count %s needs %" G_GUINT64_FORMAT " "
+				      "free vCPU slots for the %u plug steps of ops '%s' that "
+				      "no unplug separates, but topology '%s' has %u (cell "
+				      "'%s'); exclude the combination, add an unplug step in "
+				      "%s, or raise max in %s", shown, (guint64)count * runs, runs,
+				      v[AXIS_OPS]->name, topo->name, free_slots, id,
+				      v[AXIS_OPS]->path, topo->path);
 	*ret = count;
 	return 0;
 }
@@ -139,8 +142,9 @@ static int check_firmware_facts(const struct matrix_parser *p, const struct rule
 		why = g_strdup_printf("verbose is false in %s", fw->path);
 		fix = g_strdup("use a DEBUG build (and set verbose to true)");
 	}
-	return hpci_json_fail(p->file, rpath, "cell '%s' expects firmware facts but firmware '%s' writes no debug "
-		    "log (%s); %s or drop the expectation", id, fw->name, why, fix);
+	return hpci_json_fail(p->file, rpath, "cell '%s' expects firmware facts but firmware "
+			      "'%s' writes no debug log (%s); %s or drop the expectation", id,
+			      fw->name, why, fix);
 }
 
 /*
@@ -158,11 +162,13 @@ static int check_smbase_smram(const struct matrix_parser *p, const struct rule *
 		return 0;
 	origin = matrix_smi_origin(cell->smi.machine, cell->smi.given, HPCI_SMI_SMBASE_SMRAM);
 	by = r ? g_strdup_printf("by %s", r->path) : g_strdup("as no expect rule matches it");
-	return hpci_json_fail(p->file, r ? r->path : smi->path, "cell '%s' is expected to pass (%s) but smi '%s' "
-		    "has smbase_smram false%s, so the guest can plant code at the default SMBASE "
-		    "that a hot-added CPU runs in SMM and the cell must never count as a pass; "
-		    "give it an expect rule, ahead of any that expects pass, with the outcome it "
-		    "actually shows (e.g. hang-smm or guest-crash)", cell->id, by, smi->name, origin);
+	return hpci_json_fail(p->file, r ? r->path : smi->path, "cell '%s' is expected to pass "
+			      "(%s) but smi '%s' has smbase_smram false%s, so the guest can "
+			      "plant code at the default SMBASE that a hot-added CPU runs in "
+			      "SMM and the cell must never count as a pass; give it an expect "
+			      "rule, ahead of any that expects pass, with the outcome it "
+			      "actually shows (e.g. hang-smm or guest-crash)", cell->id, by,
+			      smi->name, origin);
 }
 
 static int make_cell(const struct matrix_parser *p, const guint *idx, struct hpci_cell **ret)
@@ -230,8 +236,9 @@ int matrix_expand(const struct matrix_parser *p, GPtrArray *cells)
 		n[a] = p->axes[a]->len;
 		total *= n[a];
 		if (total > MAX_COMBINATIONS)
-			return hpci_json_fail(p->file, "$.axes", "the axes combine into more than %u cells; split the "
-				    "matrix into several files", MAX_COMBINATIONS);
+			return hpci_json_fail(p->file, "$.axes", "the axes combine into more "
+					      "than %u cells; split the matrix into several "
+					      "files", MAX_COMBINATIONS);
 	}
 	for (guint64 k = 0; k < total; k++) {
 		guint idx[AXIS__N];
@@ -249,8 +256,9 @@ int matrix_expand(const struct matrix_parser *p, GPtrArray *cells)
 		g_ptr_array_add(cells, cell);
 	}
 	if (cells->len == 0)
-		return hpci_json_fail(p->file, "$", "no cells left after include/exclude rules (of %" G_GUINT64_FORMAT
-			    " combinations); loosen $.include or $.exclude", total);
+		return hpci_json_fail(p->file, "$", "no cells left after include/exclude rules "
+				      "(of %" G_GUINT64_FORMAT " combinations); loosen "
+				      "$.include or $.exclude", total);
 	return 0;
 }
 

@@ -86,11 +86,13 @@ static int parse_defaults(struct matrix_parser *p, json_object *root)
 	if (json_object_object_get_ex(root, "defaults", &defaults)) {
 		if ((rc = hpci_json_object(p->file, "$.defaults", defaults)) < 0 ||
 		    (rc = hpci_json_keys(p->file, "$.defaults", defaults, defaults_keys)) < 0 ||
-		    (rc = hpci_json_opt_string(p->file, "$.defaults", defaults, "image", &image)) < 0)
+		    (rc = hpci_json_opt_string(p->file, "$.defaults", defaults, "image",
+					       &image)) < 0)
 			return rc;
 		if (!hpci_json_name_ok(image, "._-"))
-			return hpci_json_fail(p->file, "$.defaults.image", "'%s' is not an image recipe name; use "
-				    "the name of a directory under images/, e.g. 'minimal'", image);
+			return hpci_json_fail(p->file, "$.defaults.image", "'%s' is not an "
+					      "image recipe name; use the name of a directory "
+					      "under images/, e.g. 'minimal'", image);
 		if (json_object_object_get_ex(defaults, "timeouts", &timeouts)) {
 			const char *tpath = "$.defaults.timeouts";
 
@@ -98,8 +100,9 @@ static int parse_defaults(struct matrix_parser *p, json_object *root)
 			    (rc = hpci_json_keys(p->file, tpath, timeouts, timeout_keys)) < 0)
 				return rc;
 			for (size_t i = 0; i < G_N_ELEMENTS(secs); i++) {
-				if ((rc = hpci_json_opt_uint(p->file, tpath, timeouts, timeout_keys[i],
-						   MAX_TIMEOUT_S, &secs[i])) < 0)
+				if ((rc = hpci_json_opt_uint(p->file, tpath, timeouts,
+							     timeout_keys[i], MAX_TIMEOUT_S,
+							     &secs[i])) < 0)
 					return rc;
 			}
 		}
@@ -119,8 +122,8 @@ static int parse_defaults(struct matrix_parser *p, json_object *root)
 
 static int too_large(const char *path, gsize len)
 {
-	return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "%s: the file has %" G_GSIZE_FORMAT
-			       " bytes; a matrix file may have at most %u", path, len,
+	return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "%s: the file has %" G_GSIZE_FORMAT " "
+			       "bytes; a matrix file may have at most %u", path, len,
 			       HPCI_JSON_MAX_BYTES);
 }
 
@@ -146,8 +149,8 @@ static int parse_matrix(const char *path, const char *data, gsize len,
 	    (rc = hpci_json_req_string(p.file, "$", root, "name", &name)) < 0)
 		return rc;
 	if (!hpci_json_name_ok(name, "._-"))
-		return hpci_json_fail(p.file, "$.name", "name '%s' may only contain letters, digits and . _ -",
-			    name);
+		return hpci_json_fail(p.file, "$.name", "name '%s' may only contain letters, "
+				      "digits and . _ -", name);
 	if ((rc = hpci_json_opt_string(p.file, "$", root, "description", &description)) < 0 ||
 	    (rc = parse_defaults(&p, root)) < 0)
 		return rc;

@@ -40,7 +40,6 @@ void matrix_rule_free(struct rule *r)
 	g_free(r);
 }
 
-
 static char *value_names(const GPtrArray *values)
 {
 	g_autoptr(GString) s = g_string_new(NULL);
@@ -71,13 +70,13 @@ static int rule_value(const struct matrix_parser *p, const char *path, enum axis
 			return rc;
 	} else {
 		return hpci_json_type_error(p->file, path, in_list_form ? "a value name"
-					   : "a value name or an array of value names", v);
+					    : "a value name or an array of value names", v);
 	}
 	if ((index = matrix_find_value(values, name)) < 0) {
 		g_autofree char *list = value_names(values);
 
-		return hpci_json_fail(p->file, path, "unknown %s value '%s'; values are %s", matrix_axis_names[a], name,
-			    list);
+		return hpci_json_fail(p->file, path, "unknown %s value '%s'; values are %s",
+				      matrix_axis_names[a], name, list);
 	}
 	allowed[index] = true;
 	return 0;
@@ -104,7 +103,8 @@ static int parse_when(const struct matrix_parser *p, const char *path, json_obje
 			g_autofree char *list = matrix_join(matrix_axis_names);
 			g_autofree char *escaped = g_strescape(key, NULL);
 
-			return hpci_json_fail(p->file, path, "unknown axis '%s'; axes are %s", escaped, list);
+			return hpci_json_fail(p->file, path, "unknown axis '%s'; axes are %s",
+					      escaped, list);
 		}
 		g_free(r->allowed[a]);
 		r->allowed[a] = g_new0(bool, p->axes[a]->len);
@@ -114,8 +114,8 @@ static int parse_when(const struct matrix_parser *p, const char *path, json_obje
 			continue;
 		}
 		if (json_object_array_length(v) == 0)
-			return hpci_json_fail(p->file, apath, "an empty list matches no cell; list at least one "
-				    "value or drop '%s'", key);
+			return hpci_json_fail(p->file, apath, "an empty list matches no cell; "
+					      "list at least one value or drop '%s'", key);
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
 			g_autofree char *epath = hpci_json_path_index(apath, i);
 
@@ -183,7 +183,8 @@ static int parse_outcome(const struct matrix_parser *p, const char *path, json_o
 
 		for (int o = 0; o < HPCI_OUTCOME__COUNT; o++)
 			g_string_append_printf(list, "%s%s", o ? ", " : "", hpci_outcome_name(o));
-		return hpci_json_fail(p->file, opath, "unknown outcome '%s'; outcomes are %s", outcome, list->str);
+		return hpci_json_fail(p->file, opath, "unknown outcome '%s'; outcomes are %s",
+				      outcome, list->str);
 	}
 	return 0;
 }
@@ -208,9 +209,10 @@ static int parse_component(const struct matrix_parser *p, const char *kpath, jso
 		g_string_append_printf(list, "%s%s", !c ? "" : c + 1 < HPCI_COMPONENT__N ? ", " :
 				       " or ", hpci_known_component_name(c));
 	}
-	return hpci_json_fail(p->file, cpath, "'%s' is not a component a known issue may name: use %s.  A bug "
-		    "in QEMU or OVMF that hotplug-ci builds or patches, or in its guest image, is "
-		    "fixed in its patch queue, not declared", name, list->str);
+	return hpci_json_fail(p->file, cpath, "'%s' is not a component a known issue may name: "
+			      "use %s.  A bug in QEMU or OVMF that hotplug-ci builds or "
+			      "patches, or in its guest image, is fixed in its patch queue, not "
+			      "declared", name, list->str);
 }
 
 /*
@@ -233,11 +235,13 @@ int matrix_check_known_issue_components(const struct matrix_parser *p, const str
 			 v[AXIS_FIRMWARE]->firmware.recipe)
 			ours = AXIS_FIRMWARE;
 		if (ours >= 0)
-			return hpci_json_fail(p->file, kpath, "cell '%s' runs %s '%s', which hotplug-ci builds (%s.build), "
-				    "but its known issue names the %s: a bug in what we build is "
-				    "fixed in its patch queue, not declared; narrow the rule's "
-				    "'when' to the system build", id, matrix_axis_names[ours], v[ours]->name,
-				    v[ours]->path, hpci_known_component_name(ki->component));
+			return hpci_json_fail(p->file, kpath, "cell '%s' runs %s '%s', which "
+					      "hotplug-ci builds (%s.build), but its known "
+					      "issue names the %s: a bug in what we build is "
+					      "fixed in its patch queue, not declared; narrow "
+					      "the rule's 'when' to the system build", id,
+					      matrix_axis_names[ours], v[ours]->name, v[ours]->path,
+					      hpci_known_component_name(ki->component));
 	}
 	return 0;
 }
@@ -263,18 +267,18 @@ static int parse_known_issue(const struct matrix_parser *p, const char *kpath, j
 		return rc;
 	if (ki.outcome == r->outcome || ki.outcome == HPCI_OUTCOME_PASS ||
 	    ki.outcome == HPCI_OUTCOME_INFRA_ERROR)
-		return hpci_json_fail(p->file, opath, "a known issue is a product failure other than the expected "
-			    "outcome '%s'; '%s' cannot be one", hpci_outcome_name(r->outcome),
-			    hpci_outcome_name(ki.outcome));
+		return hpci_json_fail(p->file, opath, "a known issue is a product failure other "
+				      "than the expected outcome '%s'; '%s' cannot be one",
+				      hpci_outcome_name(r->outcome), hpci_outcome_name(ki.outcome));
 	if (hpci_known_issue_find(r->known_issues, ki.outcome))
-		return hpci_json_fail(p->file, opath, "an earlier known issue of this rule has outcome '%s' too, so "
-			    "a cell ending in it would match both; merge them into one",
-			    hpci_outcome_name(ki.outcome));
+		return hpci_json_fail(p->file, opath, "an earlier known issue of this rule has "
+				      "outcome '%s' too, so a cell ending in it would match "
+				      "both; merge them into one", hpci_outcome_name(ki.outcome));
 	evidence_path = matrix_resolve_relative(p, evidence);
 	if (!g_file_test(evidence_path, G_FILE_TEST_EXISTS))
-		return hpci_json_fail(p->file, epath, "evidence '%s' does not exist; keep the logs and register "
-			    "dumps of the failure there (a path relative to the matrix file)",
-			    evidence_path);
+		return hpci_json_fail(p->file, epath, "evidence '%s' does not exist; keep the "
+				      "logs and register dumps of the failure there (a path "
+				      "relative to the matrix file)", evidence_path);
 	ki.note = g_strdup_printf("%s; upstream: %s (evidence: %s)", note, upstream, evidence_path);
 	g_array_append_val(r->known_issues, ki);
 	return 0;
@@ -295,11 +299,12 @@ static int parse_known_issues(const struct matrix_parser *p, const char *path, j
 	if (json_object_is_type(known, json_type_object))
 		return parse_known_issue(p, kpath, known, r);
 	if (!json_object_is_type(known, json_type_array))
-		return hpci_json_type_error(p->file, kpath, "an object or an array of objects", known);
+		return hpci_json_type_error(p->file, kpath, "an object or an array of objects",
+					    known);
 	n = json_object_array_length(known);
 	if (n == 0)
-		return hpci_json_fail(p->file, kpath, "empty list of known issues; name at least one, or remove "
-			    "the key");
+		return hpci_json_fail(p->file, kpath, "empty list of known issues; name at "
+				      "least one, or remove the key");
 	for (size_t j = 0; j < n; j++) {
 		g_autofree char *ipath = hpci_json_path_index(kpath, j);
 
@@ -321,8 +326,8 @@ static int parse_expect_rule(const struct matrix_parser *p, const char *path, js
 	    (rc = hpci_json_keys(p->file, path, spec, expect_keys)) < 0)
 		return rc;
 	if (!json_object_object_get_ex(spec, "when", &when))
-		return hpci_json_fail(p->file, path, "missing required key 'when'; use \"when\": {} to match "
-			    "every cell");
+		return hpci_json_fail(p->file, path, "missing required key 'when'; use "
+				      "\"when\": {} to match every cell");
 	if ((rc = parse_when(p, wpath, when, r)) < 0)
 		return rc;
 	if (json_object_object_get_ex(spec, "host", &host)) {
@@ -336,7 +341,8 @@ static int parse_expect_rule(const struct matrix_parser *p, const char *path, js
 		if (strcmp(accel, "tcg") != 0 && strcmp(accel, "kvm") != 0) {
 			g_autofree char *apath = hpci_json_path_key(hpath, "accel");
 
-			return hpci_json_fail(p->file, apath, "unknown accelerator '%s'; use tcg or kvm", accel);
+			return hpci_json_fail(p->file, apath, "unknown accelerator '%s'; use "
+					      "tcg or kvm", accel);
 		}
 		r->accel = g_strdup(accel);
 	}
@@ -350,11 +356,12 @@ static int parse_expect_rule(const struct matrix_parser *p, const char *path, js
 		g_autofree char *mpath = hpci_json_path_key(path, "message");
 
 		if (r->outcome != HPCI_OUTCOME_REFUSED)
-			return hpci_json_fail(p->file, mpath, "message only applies to outcome 'refused', not '%s'; "
-				    "remove it", outcome);
+			return hpci_json_fail(p->file, mpath, "message only applies to outcome "
+					      "'refused', not '%s'; remove it", outcome);
 		if (!*message)
-			return hpci_json_fail(p->file, mpath, "empty message matches every error; give the text "
-				    "the refusal must contain, or remove it");
+			return hpci_json_fail(p->file, mpath, "empty message matches every "
+					      "error; give the text the refusal must contain, "
+					      "or remove it");
 	}
 	r->message = g_strdup(message);
 	r->reason = g_strdup(reason);
