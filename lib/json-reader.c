@@ -90,6 +90,24 @@ int hpci_json_read_bytes(const char *path, gsize max, char **ret_data, gsize *re
 
 /* ---- parsing -------------------------------------------------------------- */
 
+/* Whether data[0..end) is one whole JSON value: json-c reports text after
+ * the top-level value as an "unexpected character" at `end`. */
+static bool whole_value(const char *data, size_t end)
+{
+	g_autoptr(json_tokener) tok = json_tokener_new();
+	g_autoptr(json_object) v = NULL;
+
+	if (!tok || end == 0)
+		return false;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	v = json_tokener_parse_ex(tok, data, (int)end);
+	if (json_tokener_get_error(tok) == json_tokener_continue)
+		v = json_tokener_parse_ex(tok, "", 1);
+	return json_tokener_get_error(tok) == json_tokener_success;
+}
+
+#define TRAILING "trailing text after the top-level value"
+
 int hpci_json_parse_strict(const char *data, gsize len, json_object **ret, size_t *ret_line,
 			   const char **ret_problem)
 {
@@ -116,13 +134,14 @@ int hpci_json_parse_strict(const char *data, gsize len, json_object **ret, size_
 			if (!g_ascii_isspace(data[i])) {
 				end = i;
 				jerr = json_tokener_error_parse_unexpected;
-				problem = data[i] ? "unexpected text after the top-level value"
-						  : "NUL byte in the file";
+				problem = data[i] ? TRAILING : "NUL byte in the file";
 				break;
 			}
 		}
 	} else if (jerr == json_tokener_continue) {
 		problem = "unexpected end of data";
+	} else if (jerr == json_tokener_error_parse_unexpected && whole_value(data, end)) {
+		problem = TRAILING;
 	}
 	if (jerr != json_tokener_success) {
 		for (size_t i = 0; i < end; i++)
