@@ -3,9 +3,9 @@
 #include "image-private.h"
 #include "error.h"
 #include "fsutil.h"
+#include "json-reader.h"
 
 #include <errno.h>
-#include <json-c/json.h>
 #include <string.h>
 
 #define DEFAULT_DISK_MIB 128
@@ -61,16 +61,6 @@ static int cmp_recipe_file(gconstpointer a, gconstpointer b)
 	return strcmp(fa->guest, fb->guest);
 }
 
-static bool is_name(const char *s, const char *extra)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!g_ascii_isalnum(*s) && !strchr(extra, *s))
-			return false;
-	return true;
-}
-
 /* An absolute path without empty, "." or ".." components. */
 static bool is_clean_abs_path(const char *p)
 {
@@ -96,9 +86,15 @@ struct parser {
 	struct hpci_recipe *r;
 };
 
+static const char *const recipe_keys[] = {
+	"description", "kernel", "cmdline", "modules", "busybox", "binaries", "files",
+	"bootloader", "disk_mib", "compression", NULL
+};
+
 static int bad(const struct parser *ps, const char *key, const char *what)
 {
-	return hpci_error(EINVAL, "invalid recipe '%s': '%s' %s", ps->path, key, what);
+	return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "invalid recipe '%s': '%s' %s", ps->path,
+			       key, what);
 }
 
 static int get_string(const struct parser *ps, const char *key, json_object *val, char **out)
@@ -134,7 +130,7 @@ static int get_string_array(const struct parser *ps, const char *key, json_objec
 		if (paths && !is_clean_abs_path(s))
 			return hpci_error(EINVAL, "invalid recipe '%s': '%s' entry '%s' is not an "
 					  "absolute path", ps->path, key, s);
-		if (!paths && !is_name(s, "_-"))
+		if (!paths && !hpci_json_name_ok(s, "_-"))
 			return hpci_error(EINVAL, "invalid recipe '%s': '%s' entry '%s' is not a "
 					  "module name", ps->path, key, s);
 		for (guint j = 0; j < out->len; j++)
@@ -186,7 +182,7 @@ static int parse_key(struct parser *ps, const char *key, json_object *val)
 	if (strcmp(key, "kernel") == 0) {
 		int ret = get_string(ps, key, val, &r->kernel);
 
-		if (ret == 0 && !is_name(r->kernel, "._+-"))
+		if (ret == 0 && !hpci_json_name_ok(r->kernel, "._+-"))
 			return bad(ps, key, "must be \"newest\" or a kernel version");
 		return ret;
 	}
@@ -234,20 +230,39 @@ static int parse_key(struct parser *ps, const char *key, json_object *val)
 			return bad(ps, key, "must be \"none\", \"gzip\" or \"zstd\"");
 		return 0;
 	}
-	return hpci_error(EINVAL, "invalid recipe '%s': unknown key '%s'", ps->path, key);
+	g_assert_not_reached();   /* hpci_json_keys() let only recipe_keys through */
+}
+
+typedef struct hpci_recipe hpci_recipe;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_recipe, hpci_recipe_release)
+
+/* The required keys, and a file for /init. */
+static int check_complete(const struct hpci_recipe *r)
+{
+	if (!r->cmdline)
+		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "invalid recipe '%s': 'cmdline' is "
+				       "missing", r->path);
+	if (!r->busybox)
+		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "invalid recipe '%s': 'busybox' is "
+				       "missing", r->path);
+	if (!r->bootloader)
+		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "invalid recipe '%s': 'bootloader' "
+				       "is missing", r->path);
+	for (guint i = 0; i < r->files->len; i++)
+		if (strcmp(((struct hpci_recipe_file *)r->files->pdata[i])->guest, "/init") == 0)
+			return 0;
+	return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "invalid recipe '%s': 'files' must "
+			       "provide '/init'", r->path);
 }
 
 int hpci_recipe_load(const char *recipes_dir, const char *name, struct hpci_recipe *ret)
 {
-	struct hpci_recipe r = { 0 };
+	g_auto(hpci_recipe) r = { 0 };
+	g_autoptr(json_object) root = NULL;
 	struct parser ps = { 0 };
-	g_autofree char *text = NULL;
-	json_tokener *tok = NULL;
-	json_object *root = NULL;
-	gsize len = 0;
-	int rc = 0;
+	int rc;
 
-	if (!is_name(name, "_-"))
+	if (!hpci_json_name_ok(name, "_-"))
 		return hpci_error(EINVAL, "invalid recipe name '%s': use letters, digits, '-' and "
 				  "'_'", name);
 	r.name = g_strdup(name);
@@ -262,61 +277,20 @@ int hpci_recipe_load(const char *recipes_dir, const char *name, struct hpci_reci
 	ps.path = r.path;
 	ps.r = &r;
 
-	if (!hpci_is_dir(r.dir)) {
-		rc = hpci_error(ENOENT, "no recipe '%s': '%s' is not a directory", name, r.dir);
-		goto out;
-	}
-	if ((rc = hpci_read_file(r.path, &text, &len)) < 0)
-		goto out;
-	tok = json_tokener_new();
-	root = json_tokener_parse_ex(tok, text, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
-		enum json_tokener_error jerr = json_tokener_get_error(tok);
-
-		rc = hpci_error(EINVAL, "invalid recipe '%s': %s at byte %d", r.path,
-				jerr == json_tokener_success	? "trailing data"
-				: jerr == json_tokener_continue ? "unexpected end of the file"
-								: json_tokener_error_desc(jerr),
-				(int)json_tokener_get_parse_end(tok));
-		goto out;
-	}
-	if (!json_object_is_type(root, json_type_object)) {
-		rc = hpci_error(EINVAL, "invalid recipe '%s': the top level must be an object",
-				r.path);
-		goto out;
-	}
+	if (!hpci_is_dir(r.dir))
+		return hpci_error(ENOENT, "no recipe '%s': '%s' is not a directory", name, r.dir);
+	if ((rc = hpci_json_load(r.path, &root)) < 0 ||
+	    (rc = hpci_json_object(r.path, "$", root)) < 0 ||
+	    (rc = hpci_json_keys(r.path, "$", root, recipe_keys)) < 0)
+		return rc;
 	json_object_object_foreach(root, key, val)
 	{
 		if ((rc = parse_key(&ps, key, val)) < 0)
-			goto out;
+			return rc;
 	}
-	if (!r.cmdline)
-		rc = hpci_error(EINVAL, "invalid recipe '%s': 'cmdline' is missing", r.path);
-	else if (!r.busybox)
-		rc = hpci_error(EINVAL, "invalid recipe '%s': 'busybox' is missing", r.path);
-	else if (!r.bootloader)
-		rc = hpci_error(EINVAL, "invalid recipe '%s': 'bootloader' is missing", r.path);
-	else {
-		bool has_init = false;
-
-		for (guint i = 0; i < r.files->len; i++)
-			has_init |= strcmp(((struct hpci_recipe_file *)r.files->pdata[i])->guest,
-					   "/init") == 0;
-		if (!has_init)
-			rc = hpci_error(EINVAL, "invalid recipe '%s': 'files' must provide '/init'",
-					r.path);
-	}
-
-out:
-	if (root)
-		json_object_put(root);
-	if (tok)
-		json_tokener_free(tok);
-	if (rc < 0) {
-		hpci_recipe_release(&r);
+	if ((rc = check_complete(&r)) < 0)
 		return rc;
-	}
 	*ret = r;
+	memset(&r, 0, sizeof(r));
 	return 0;
 }
