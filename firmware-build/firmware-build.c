@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "error.h"
 #include "fsutil.h"
+#include "json-reader.h"
 #include "manifest.h"
 #include "patch-queue.h"
 #include "source.h"
@@ -446,14 +447,12 @@ static int make_basetools(const char *tree, const char *log)
 static int write_basetools_manifest(const struct plan *plan, const char *dir)
 {
 	g_autofree char *path = g_build_filename(dir, "manifest.json", NULL);
-	json_object *root = hpci_manifest_new(BASETOOLS_FORMAT, BASETOOLS_KIND,
-					      plan->basetools_key, &plan->source, &plan->queue);
-	int rc;
+	g_autoptr(json_object) root = hpci_manifest_new(BASETOOLS_FORMAT, BASETOOLS_KIND,
+							plan->basetools_key, &plan->source,
+							&plan->queue);
 
 	json_object_object_add(root, "compiler", json_object_new_string(plan->compiler));
-	rc = hpci_json_write_file(path, root);
-	json_object_put(root);
-	return rc;
+	return hpci_json_write_file(path, root);
 }
 
 /* Puts built BaseTools into `tree`: from the cache, or built there and kept. */
@@ -568,9 +567,8 @@ static int write_descriptor(const struct plan *plan, const char *work_dir, const
 static int write_manifest(const struct plan *plan, const char *dir, gint64 duration_ms)
 {
 	g_autofree char *path = g_build_filename(dir, "manifest.json", NULL);
-	json_object *root = hpci_manifest_new(BUILD_FORMAT, CACHE_KIND, plan->key, &plan->source,
-					      &plan->queue);
-	int rc;
+	g_autoptr(json_object) root = hpci_manifest_new(BUILD_FORMAT, CACHE_KIND, plan->key,
+							&plan->source, &plan->queue);
 
 	if (plan->source.kind == HPCI_SOURCE_GIT)
 		json_object_object_add(root, "edk2_commit",
@@ -591,9 +589,7 @@ static int write_manifest(const struct plan *plan, const char *dir, gint64 durat
 	json_object_object_add(root, "descriptor", json_object_new_string(DESCRIPTOR));
 	json_object_object_add(root, "log", json_object_new_string("build.log"));
 	json_object_object_add(root, "duration_ms", json_object_new_int64(duration_ms));
-	rc = hpci_json_write_file(path, root);
-	json_object_put(root);
-	return rc;
+	return hpci_json_write_file(path, root);
 }
 
 static int keep_images(const struct plan *plan, const char *tree, const char *dir)
@@ -650,7 +646,8 @@ static int build_entry(const struct plan *plan, const char *dir, const char *fin
 static int fill_build(const char *key, const char *dir, bool hit, struct hpci_firmware_build *ret)
 {
 	struct hpci_firmware_build b = { 0 };
-	json_object *manifest = NULL, *smm;
+	g_autoptr(json_object) manifest = NULL;
+	json_object *smm;
 	int rc;
 
 	b.key = g_strdup(key);
@@ -676,7 +673,6 @@ static int fill_build(const char *key, const char *dir, bool hit, struct hpci_fi
 	b.smm = json_object_object_get_ex(manifest, "smm", &smm) && json_object_get_boolean(smm);
 	b.version = g_strdup_printf("OVMF %s%s (build %.12s of %s)", b.build_type,
 				    b.smm ? " SMM" : "", key, b.source);
-	json_object_put(manifest);
 	*ret = b;
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "error.h"
 #include "fsutil.h"
+#include "json-reader.h"
 #include "manifest.h"
 #include "patch-queue.h"
 #include "source.h"
@@ -350,9 +351,8 @@ static int write_manifest(const struct plan *plan, const char *dir, const char *
 			  gint64 duration_ms)
 {
 	g_autofree char *path = g_build_filename(dir, "manifest.json", NULL);
-	json_object *root = hpci_manifest_new(BUILD_FORMAT, CACHE_KIND, plan->key, &plan->source,
-					      &plan->queue);
-	int rc;
+	g_autoptr(json_object) root = hpci_manifest_new(BUILD_FORMAT, CACHE_KIND, plan->key,
+							&plan->source, &plan->queue);
 
 	json_object_object_add(root, "configure", hpci_json_strings(plan->configure));
 	json_object_object_add(root, "cc", json_object_new_string(plan->cc));
@@ -361,9 +361,7 @@ static int write_manifest(const struct plan *plan, const char *dir, const char *
 	json_object_object_add(root, "version", json_object_new_string(version));
 	json_object_object_add(root, "log", json_object_new_string("build.log"));
 	json_object_object_add(root, "duration_ms", json_object_new_int64(duration_ms));
-	rc = hpci_json_write_file(path, root);
-	json_object_put(root);
-	return rc;
+	return hpci_json_write_file(path, root);
 }
 
 static int build_entry(const struct plan *plan, const char *dir)
@@ -400,7 +398,7 @@ static int build_entry(const struct plan *plan, const char *dir)
 
 static int read_manifest(const char *dir, struct hpci_qemu_build *ret)
 {
-	json_object *root;
+	g_autoptr(json_object) root = NULL;
 	int rc;
 
 	if ((rc = hpci_manifest_read(dir, &root)) < 0)
@@ -408,7 +406,6 @@ static int read_manifest(const char *dir, struct hpci_qemu_build *ret)
 	ret->version = g_strdup(hpci_json_get_string(root, "version"));
 	ret->source = g_strdup(hpci_json_get_string(root, "source.describe"));
 	ret->patches = hpci_manifest_patch_names(root);
-	json_object_put(root);
 	return 0;
 }
 
