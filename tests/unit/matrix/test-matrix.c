@@ -1043,6 +1043,11 @@ ERROR_TEST(test_err_qemu_build_no_source, "{'name':'x','axes':{'qemu':{'q':{'bui
 ERROR_TEST(test_err_qemu_build_configure_type, "{'name':'x','axes':{'qemu':{'q':{'build':{'source':'debian:qemu','configure':'--enable-x'}}}}}",
 	   BAD ": $.axes.qemu.q.build.configure: expected an array of strings, got string")
 
+/* The builder names the configure argument it rejects; the message names its path. */
+ERROR_TEST(test_err_qemu_build_configure_arg, "{'name':'x','axes':{'qemu':{'q':{'build':{'source':'debian:qemu','configure':['--enable-debug','--prefix=/x']}}}}}",
+	   BAD ": $.axes.qemu.q.build.configure[1]: configure argument '--prefix=/x' is the "
+	   "builder's to set; leave it out")
+
 ERROR_TEST(test_err_qemu_build_bad_source, "{'name':'x','axes':{'qemu':{'q':{'build':{'source':'debian:edk2'}}}}}",
 	   BAD ": $.axes.qemu.q.build: source 'debian:edk2': this build takes the Debian package 'qemu', not 'edk2'; write debian:qemu")
 ERROR_TEST(test_err_qemu_build_missing_patches, "{'name':'x','axes':{'qemu':{'q':{'build':{'source':'debian:qemu','patches':'/nonexistent/queue'}}}}}",
@@ -1777,6 +1782,7 @@ int main(void)
 		cmocka_unit_test(test_err_qemu_build_unknown_key),
 		cmocka_unit_test(test_err_qemu_build_no_source),
 		cmocka_unit_test(test_err_qemu_build_configure_type),
+		cmocka_unit_test(test_err_qemu_build_configure_arg),
 		cmocka_unit_test(test_err_qemu_build_bad_source),
 		cmocka_unit_test(test_err_qemu_build_missing_patches),
 		cmocka_unit_test(test_err_qemu_build_rev_on_tarball),
