@@ -17,6 +17,7 @@
 #include "manifest.h"
 #include "patch-queue.h"
 #include "source.h"
+#include "strlist.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -141,6 +142,39 @@ static int check_request(const struct hpci_firmware_request *req, const char **f
 					   "0x8000004F)", req->pcds->pdata[*index], true)) < 0)
 			return rc;
 	return 0;
+}
+
+struct hpci_firmware_request *hpci_firmware_request_copy(const struct hpci_firmware_request *req)
+{
+	struct hpci_firmware_request *copy;
+
+	if (!req)
+		return NULL;
+	copy = g_new0(struct hpci_firmware_request, 1);
+	copy->source = g_strdup(req->source);
+	copy->rev = g_strdup(req->rev);
+	copy->sha256 = g_strdup(req->sha256);
+	copy->patches = g_strdup(req->patches);
+	copy->build_type = g_strdup(req->build_type);
+	copy->defines = hpci_strings_copy(req->defines);
+	copy->pcds = hpci_strings_copy(req->pcds);
+	return copy;
+}
+
+void hpci_firmware_request_free(struct hpci_firmware_request *req)
+{
+	if (!req)
+		return;
+	g_free(req->source);
+	g_free(req->rev);
+	g_free(req->sha256);
+	g_free(req->patches);
+	g_free(req->build_type);
+	if (req->defines)
+		g_ptr_array_unref(req->defines);
+	if (req->pcds)
+		g_ptr_array_unref(req->pcds);
+	g_free(req);
 }
 
 int hpci_firmware_check_field(const struct hpci_firmware_request *req, const char **ret_field,

@@ -200,7 +200,7 @@ typedef char **built_paths;
 static int build_qemu(const struct hpci_cell *cell, struct hpci_run_report *report,
 		      struct hpci_virt *virt, built_paths *ret)
 {
-	const struct hpci_qemu_recipe *r = cell->qemu.recipe;
+	const struct hpci_qemu_request *r = cell->qemu.recipe;
 	struct hpci_qemu_request req = {
 		.source = r->source, .rev = r->rev, .sha256 = r->sha256, .patches = r->patches,
 		.configure = r->configure,
@@ -231,7 +231,7 @@ static int build_qemu(const struct hpci_cell *cell, struct hpci_run_report *repo
 static int build_firmware(const struct hpci_cell *cell, struct hpci_run_report *report,
 			  struct hpci_virt *virt, built_paths *ret)
 {
-	const struct hpci_firmware_recipe *r = cell->firmware.recipe;
+	const struct hpci_firmware_request *r = cell->firmware.recipe;
 	struct hpci_firmware_request req = {
 		.source = r->source, .rev = r->rev, .sha256 = r->sha256, .patches = r->patches,
 		.build_type = r->build_type, .defines = r->defines, .pcds = r->pcds,
@@ -266,7 +266,7 @@ struct recipe_kind {
 
 static char *qemu_recipe_id(const struct hpci_cell *cell)
 {
-	const struct hpci_qemu_recipe *r = cell->qemu.recipe;
+	const struct hpci_qemu_request *r = cell->qemu.recipe;
 
 	if (!r || cell->qemu.emulator)
 		return NULL;
@@ -281,7 +281,7 @@ static void use_qemu(struct hpci_cell *cell, char **paths)
 
 static char *firmware_recipe_id(const struct hpci_cell *cell)
 {
-	const struct hpci_firmware_recipe *r = cell->firmware.recipe;
+	const struct hpci_firmware_request *r = cell->firmware.recipe;
 
 	if (!r || cell->firmware.code)
 		return NULL;

@@ -41,9 +41,9 @@ void matrix_axis_value_free(struct axis_value *v)
 	g_free(v->firmware.code);
 	g_free(v->firmware.vars);
 	g_free(v->firmware.descriptor);
-	hpci_firmware_recipe_free(v->firmware.recipe);
+	hpci_firmware_request_free(v->firmware.recipe);
 	g_free(v->qemu.emulator);
-	hpci_qemu_recipe_free(v->qemu.recipe);
+	hpci_qemu_request_free(v->qemu.recipe);
 	if (v->steps)
 		g_array_unref(v->steps);
 	g_free(v);

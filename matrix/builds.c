@@ -8,8 +8,6 @@
 #include "matrix-private.h"
 #include "descriptor.h"
 #include "error.h"
-#include "firmware-build.h"
-#include "qemu-build.h"
 
 #include <errno.h>
 #include <string.h>
@@ -110,9 +108,7 @@ static char *check_where(const char *path, const char *field, guint index)
 static int parse_firmware_build(const struct matrix_parser *p, const char *path,
 				json_object *spec, struct hpci_firmware *fw)
 {
-	g_autoptr(GPtrArray) defines = NULL, pcds = NULL;
-	struct hpci_firmware_recipe *r;
-	struct hpci_firmware_request req;
+	struct hpci_firmware_request *r;
 	const char *s = NULL, *field;
 	guint index;
 	int rc;
@@ -120,7 +116,7 @@ static int parse_firmware_build(const struct matrix_parser *p, const char *path,
 	if ((rc = hpci_json_object(p->file, path, spec)) < 0 ||
 	    (rc = hpci_json_keys(p->file, path, spec, firmware_build_keys)) < 0)
 		return rc;
-	r = fw->recipe = g_new0(struct hpci_firmware_recipe, 1);
+	r = fw->recipe = g_new0(struct hpci_firmware_request, 1);
 	if ((rc = parse_recipe_source(p, path, spec, &r->source, &r->rev, &r->sha256,
 				      &r->patches)) < 0)
 		return rc;
@@ -132,17 +128,13 @@ static int parse_firmware_build(const struct matrix_parser *p, const char *path,
 		return rc;
 	/* The source's form, the build type, -D and PCD syntax and the patch
 	 * queue, before anything is built. */
-	req = (struct hpci_firmware_request){
-		.source = r->source, .rev = r->rev, .sha256 = r->sha256, .patches = r->patches,
-		.build_type = r->build_type, .defines = r->defines, .pcds = r->pcds,
-	};
-	if (hpci_firmware_check_field(&req, &field, &index) < 0) {
+	if (hpci_firmware_check_field(r, &field, &index) < 0) {
 		g_autofree char *why = g_strdup(hpci_error_message());
 		g_autofree char *where = check_where(path, field, index);
 
 		return hpci_json_fail(p->file, where, "%s", why);
 	}
-	fw->smm = hpci_firmware_request_smm(&req);
+	fw->smm = hpci_firmware_request_smm(r);
 	fw->verbose = strcmp(r->build_type, "RELEASE") != 0;
 	return 0;
 }
@@ -209,8 +201,10 @@ int matrix_parse_firmware(const struct matrix_parser *p, const char *path, json_
 }
 
 static int parse_qemu_build(const struct matrix_parser *p, const char *path, json_object *spec,
-			    struct hpci_qemu_recipe *r)
+			    struct hpci_qemu_request *r)
 {
+	const char *field;
+	guint index;
 	int rc;
 
 	if ((rc = hpci_json_object(p->file, path, spec)) < 0 ||
@@ -220,22 +214,13 @@ static int parse_qemu_build(const struct matrix_parser *p, const char *path, jso
 		return rc;
 	if ((rc = hpci_json_opt_string_list(p->file, path, spec, "configure", &r->configure)) < 0)
 		return rc;
-	/* The source's form and the patch queue, before anything is built. */
-	{
-		struct hpci_qemu_request req = {
-			.source = r->source, .rev = r->rev, .sha256 = r->sha256,
-			.patches = r->patches, .configure = r->configure,
-		};
+	/* The source's form, the configure arguments and the patch queue,
+	 * before anything is built. */
+	if (hpci_qemu_check_field(r, &field, &index) < 0) {
+		g_autofree char *why = g_strdup(hpci_error_message());
+		g_autofree char *where = check_where(path, field, index);
 
-		const char *field;
-		guint index;
-
-		if (hpci_qemu_check_field(&req, &field, &index) < 0) {
-			g_autofree char *why = g_strdup(hpci_error_message());
-			g_autofree char *where = check_where(path, field, index);
-
-			return hpci_json_fail(p->file, where, "%s", why);
-		}
+		return hpci_json_fail(p->file, where, "%s", why);
 	}
 	return 0;
 }
@@ -260,7 +245,7 @@ int matrix_parse_qemu(const struct matrix_parser *p, const char *path, json_obje
 	{
 		g_autofree char *bpath = hpci_json_path_key(path, "build");
 
-		v->qemu.recipe = g_new0(struct hpci_qemu_recipe, 1);
+		v->qemu.recipe = g_new0(struct hpci_qemu_request, 1);
 		return parse_qemu_build(p, bpath, build, v->qemu.recipe);
 	}
 }

@@ -200,9 +200,9 @@ static int make_cell(const struct matrix_parser *p, const guint *idx, struct hpc
 	cell->firmware.smm = v[AXIS_FIRMWARE]->firmware.smm;
 	cell->firmware.verbose = v[AXIS_FIRMWARE]->firmware.verbose;
 	cell->firmware.descriptor = g_strdup(v[AXIS_FIRMWARE]->firmware.descriptor);
-	cell->firmware.recipe = hpci_firmware_recipe_copy(v[AXIS_FIRMWARE]->firmware.recipe);
+	cell->firmware.recipe = hpci_firmware_request_copy(v[AXIS_FIRMWARE]->firmware.recipe);
 	cell->qemu.emulator = g_strdup(v[AXIS_QEMU]->qemu.emulator);
-	cell->qemu.recipe = hpci_qemu_recipe_copy(v[AXIS_QEMU]->qemu.recipe);
+	cell->qemu.recipe = hpci_qemu_request_copy(v[AXIS_QEMU]->qemu.recipe);
 	cell->image = g_strdup(p->image);
 	cell->steps = g_array_copy(v[AXIS_OPS]->steps);
 	cell->timeouts = p->timeouts;

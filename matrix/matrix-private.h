@@ -12,7 +12,9 @@
  * Only matrix/ includes this header.
  */
 #include "matrix.h"
+#include "firmware-build.h"
 #include "json-reader.h"
+#include "qemu-build.h"
 
 enum axis_id {
 	AXIS_TOPOLOGY,

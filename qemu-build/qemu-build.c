@@ -14,6 +14,7 @@
 #include "manifest.h"
 #include "patch-queue.h"
 #include "source.h"
+#include "strlist.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -111,6 +112,34 @@ static int check_configure(const GPtrArray *configure, guint *index)
 					  "leave it out", arg);
 	}
 	return 0;
+}
+
+struct hpci_qemu_request *hpci_qemu_request_copy(const struct hpci_qemu_request *req)
+{
+	struct hpci_qemu_request *copy;
+
+	if (!req)
+		return NULL;
+	copy = g_new0(struct hpci_qemu_request, 1);
+	copy->source = g_strdup(req->source);
+	copy->rev = g_strdup(req->rev);
+	copy->sha256 = g_strdup(req->sha256);
+	copy->patches = g_strdup(req->patches);
+	copy->configure = hpci_strings_copy(req->configure);
+	return copy;
+}
+
+void hpci_qemu_request_free(struct hpci_qemu_request *req)
+{
+	if (!req)
+		return;
+	g_free(req->source);
+	g_free(req->rev);
+	g_free(req->sha256);
+	g_free(req->patches);
+	if (req->configure)
+		g_ptr_array_unref(req->configure);
+	g_free(req);
 }
 
 int hpci_qemu_check_field(const struct hpci_qemu_request *req, const char **ret_field,

@@ -6,6 +6,8 @@
 
 #include "matrix.h"
 #include "error.h"
+#include "firmware-build.h"
+#include "qemu-build.h"
 #include "fixture.h"
 
 #include <errno.h>
@@ -1367,7 +1369,7 @@ static void test_firmware_build_recipe(void **state)
 	struct hpci_matrix_host host = { "tcg" };
 	g_autoptr(hpci_matrix) m = NULL;
 	const struct hpci_cell *noopt, *nosmm, *plain;
-	const struct hpci_firmware_recipe *r;
+	const struct hpci_firmware_request *r;
 
 	(void)state;
 	if (hpci_matrix_load(matrix, &host, &m) < 0)
@@ -1413,20 +1415,20 @@ static void test_firmware_build_recipe(void **state)
 
 static void test_firmware_recipe_copy(void **state)
 {
-	struct hpci_firmware_recipe r = { .source = "debian:edk2", .build_type = "DEBUG" };
-	struct hpci_firmware_recipe *copy;
+	struct hpci_firmware_request r = { .source = "debian:edk2", .build_type = "DEBUG" };
+	struct hpci_firmware_request *copy;
 
 	(void)state;
-	assert_null(hpci_firmware_recipe_copy(NULL));
-	hpci_firmware_recipe_free(NULL);
-	copy = hpci_firmware_recipe_copy(&r);
+	assert_null(hpci_firmware_request_copy(NULL));
+	hpci_firmware_request_free(NULL);
+	copy = hpci_firmware_request_copy(&r);
 	assert_string_equal(copy->source, "debian:edk2");
 	assert_string_equal(copy->build_type, "DEBUG");
 	assert_null(copy->rev);
 	assert_non_null(copy->defines);
 	assert_int_equal(copy->defines->len, 0);
 	assert_int_equal(copy->pcds->len, 0);
-	hpci_firmware_recipe_free(copy);
+	hpci_firmware_request_free(copy);
 }
 
 #define FWB(build) "{'name':'x','axes':{'firmware':{'f':{'build':" build "}}}}"
