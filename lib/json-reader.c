@@ -29,21 +29,24 @@ static const char *file_type_name(mode_t mode)
 	return "not a regular file";
 }
 
-static void close_fd(int *fd)
+/* A file descriptor closed when it goes out of scope (g_autofd needs glib 2.76). */
+typedef int hpci_fd;
+
+static void fd_close(hpci_fd fd)
 {
-	if (*fd >= 0)
-		close(*fd);
+	close(fd);
 }
+
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC(hpci_fd, fd_close, -1)
 
 int hpci_json_read_bytes(const char *path, gsize max, char **ret_data, gsize *ret_len)
 {
-	__attribute__((cleanup(close_fd))) int fd = -1;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	g_auto(hpci_fd) fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	g_autofree char *data = NULL;
 	struct stat st;
 	gsize len = 0;
 
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		int err = errno;
 
@@ -63,7 +66,7 @@ int hpci_json_read_bytes(const char *path, gsize max, char **ret_data, gsize *re
 				       " bytes; a JSON input may have at most %" G_GSIZE_FORMAT,
 				       path, (guint64)st.st_size, max);
 	}
-	/* One byte more than allowed, to notice a file that grew since fstat. */
+	/* One byte more than fstat said, to notice a file that grows meanwhile. */
 	data = g_malloc((gsize)st.st_size + 2);
 	while (len <= (gsize)st.st_size) {
 		ssize_t n = read(fd, data + len, (gsize)st.st_size + 1 - len);
@@ -76,12 +79,9 @@ int hpci_json_read_bytes(const char *path, gsize max, char **ret_data, gsize *re
 			break;
 		len += (gsize)n;
 	}
-	if (len > max) {
-		*ret_len = len;
-		return hpci_error_kind(HPCI_ERR_INPUT, EFBIG, "%s: the file has more than %"
-				       G_GSIZE_FORMAT " bytes; a JSON input may have at most %"
-				       G_GSIZE_FORMAT, path, max, max);
-	}
+	if (len > (gsize)st.st_size)
+		return hpci_error_kind(HPCI_ERR_INPUT, EIO, "%s: the file grew while it was read; "
+				       "read it when nothing writes to it", path);
 	data[len] = '\0';
 	*ret_data = g_steal_pointer(&data);
 	*ret_len = len;

@@ -30,7 +30,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_tokener, json_tokener_free)
  * Reads a regular file of at most `max` bytes (NUL-terminated).  A device,
  * FIFO or directory is refused without reading it (-EINVAL); a larger file
  * is refused with -EFBIG and *ret_len set to its size, so a caller may word
- * the error its own way; a missing file is -ENOENT ("cannot read '<path>': ...").
+ * the error its own way; a missing file is -ENOENT ("cannot read '<path>': ..."),
+ * one that grows while it is read -EIO.
  */
 int hpci_json_read_bytes(const char *path, gsize max, char **ret_data, gsize *ret_len);
 
