@@ -171,6 +171,52 @@ static int check_smbase_smram(const struct matrix_parser *p, const struct rule *
 			      smi->name, origin);
 }
 
+/* What the cell takes from its axis values and the matrix's defaults, copied. */
+static void copy_values(const struct matrix_parser *p, const struct axis_value *const *v,
+			struct hpci_cell *cell)
+{
+	const struct hpci_firmware *fw = &v[AXIS_FIRMWARE]->firmware;
+
+	cell->topology = v[AXIS_TOPOLOGY]->topology;
+	cell->smi = v[AXIS_SMI]->smi;
+	cell->smi.machine = g_strdup(v[AXIS_SMI]->smi.machine);
+	cell->firmware = (struct hpci_firmware){
+		.code = g_strdup(fw->code), .vars = g_strdup(fw->vars), .smm = fw->smm,
+		.verbose = fw->verbose, .descriptor = g_strdup(fw->descriptor),
+		.recipe = hpci_firmware_request_copy(fw->recipe),
+	};
+	cell->qemu.emulator = g_strdup(v[AXIS_QEMU]->qemu.emulator);
+	cell->qemu.recipe = hpci_qemu_request_copy(v[AXIS_QEMU]->qemu.recipe);
+	cell->image = g_strdup(p->image);
+	cell->steps = g_array_copy(v[AXIS_OPS]->steps);
+	cell->timeouts = p->timeouts;
+}
+
+/* The first matching expect rule's expectation, or pass. */
+static int set_expectation(const struct matrix_parser *p, const guint *idx,
+			   const struct axis_value *const *v, struct hpci_cell *cell,
+			   const struct rule **ret)
+{
+	const struct rule *expect = expectation(p, idx);
+	int rc;
+
+	*ret = expect;
+	cell->expect.outcome = HPCI_OUTCOME_PASS;
+	cell->expect.firmware = (struct hpci_firmware_expect){ HPCI_FACT_ANY, HPCI_FACT_ANY,
+							       HPCI_FACT_ANY, HPCI_FACT_ANY };
+	if (!expect)
+		return 0;
+	if ((rc = check_firmware_facts(p, expect, v[AXIS_FIRMWARE], cell->id)) < 0 ||
+	    (rc = matrix_check_known_issue_components(p, expect, v, cell->id)) < 0)
+		return rc;
+	cell->expect.outcome = expect->outcome;
+	cell->expect.message = g_strdup(expect->message);
+	cell->expect.reason = g_strdup(expect->reason);
+	cell->expect.firmware = expect->firmware;
+	cell->expect.known_issues = hpci_known_issues_copy(expect->known_issues);
+	return 0;
+}
+
 static int make_cell(const struct matrix_parser *p, const guint *idx, struct hpci_cell **ret)
 {
 	g_autoptr(hpci_cell) cell = g_new0(struct hpci_cell, 1);
@@ -192,34 +238,9 @@ static int make_cell(const struct matrix_parser *p, const guint *idx, struct hpc
 	if ((rc = resolve_count(p, v, id->str, &cell->count)) < 0)
 		return rc;
 	cell->id = g_string_free(g_steal_pointer(&id), FALSE);
-	cell->topology = v[AXIS_TOPOLOGY]->topology;
-	cell->smi = v[AXIS_SMI]->smi;
-	cell->smi.machine = g_strdup(v[AXIS_SMI]->smi.machine);
-	cell->firmware.code = g_strdup(v[AXIS_FIRMWARE]->firmware.code);
-	cell->firmware.vars = g_strdup(v[AXIS_FIRMWARE]->firmware.vars);
-	cell->firmware.smm = v[AXIS_FIRMWARE]->firmware.smm;
-	cell->firmware.verbose = v[AXIS_FIRMWARE]->firmware.verbose;
-	cell->firmware.descriptor = g_strdup(v[AXIS_FIRMWARE]->firmware.descriptor);
-	cell->firmware.recipe = hpci_firmware_request_copy(v[AXIS_FIRMWARE]->firmware.recipe);
-	cell->qemu.emulator = g_strdup(v[AXIS_QEMU]->qemu.emulator);
-	cell->qemu.recipe = hpci_qemu_request_copy(v[AXIS_QEMU]->qemu.recipe);
-	cell->image = g_strdup(p->image);
-	cell->steps = g_array_copy(v[AXIS_OPS]->steps);
-	cell->timeouts = p->timeouts;
-	cell->expect.outcome = HPCI_OUTCOME_PASS;
-	cell->expect.firmware = (struct hpci_firmware_expect){ HPCI_FACT_ANY, HPCI_FACT_ANY,
-							       HPCI_FACT_ANY, HPCI_FACT_ANY };
-	if ((expect = expectation(p, idx))) {
-		if ((rc = check_firmware_facts(p, expect, v[AXIS_FIRMWARE], cell->id)) < 0 ||
-		    (rc = matrix_check_known_issue_components(p, expect, v, cell->id)) < 0)
-			return rc;
-		cell->expect.outcome = expect->outcome;
-		cell->expect.message = g_strdup(expect->message);
-		cell->expect.reason = g_strdup(expect->reason);
-		cell->expect.firmware = expect->firmware;
-		cell->expect.known_issues = hpci_known_issues_copy(expect->known_issues);
-	}
-	if ((rc = check_smbase_smram(p, expect, v[AXIS_SMI], cell)) < 0)
+	copy_values(p, v, cell);
+	if ((rc = set_expectation(p, idx, v, cell, &expect)) < 0 ||
+	    (rc = check_smbase_smram(p, expect, v[AXIS_SMI], cell)) < 0)
 		return rc;
 	*ret = g_steal_pointer(&cell);
 	return 0;

@@ -314,41 +314,38 @@ static int parse_known_issues(const struct matrix_parser *p, const char *path, j
 	return 0;
 }
 
-static int parse_expect_rule(const struct matrix_parser *p, const char *path, json_object *spec,
-			     struct rule *r)
+/* "host": {"accel": "tcg" or "kvm"}: the rule applies on that accelerator only. */
+static int parse_host(const struct matrix_parser *p, const char *path, json_object *spec,
+		      struct rule *r)
 {
-	g_autofree char *wpath = hpci_json_path_key(path, "when");
-	const char *outcome, *message = NULL, *reason = NULL;
-	json_object *when, *host;
+	g_autofree char *hpath = hpci_json_path_key(path, "host");
+	const char *accel;
+	json_object *host;
 	int rc;
 
-	if ((rc = hpci_json_object(p->file, path, spec)) < 0 ||
-	    (rc = hpci_json_keys(p->file, path, spec, expect_keys)) < 0)
+	if (!json_object_object_get_ex(spec, "host", &host))
+		return 0;
+	if ((rc = hpci_json_object(p->file, hpath, host)) < 0 ||
+	    (rc = hpci_json_keys(p->file, hpath, host, host_keys)) < 0 ||
+	    (rc = hpci_json_req_string(p->file, hpath, host, "accel", &accel)) < 0)
 		return rc;
-	if (!json_object_object_get_ex(spec, "when", &when))
-		return hpci_json_fail(p->file, path, "missing required key 'when'; use "
-				      "\"when\": {} to match every cell");
-	if ((rc = parse_when(p, wpath, when, r)) < 0)
-		return rc;
-	if (json_object_object_get_ex(spec, "host", &host)) {
-		g_autofree char *hpath = hpci_json_path_key(path, "host");
-		const char *accel;
+	if (strcmp(accel, "tcg") != 0 && strcmp(accel, "kvm") != 0) {
+		g_autofree char *apath = hpci_json_path_key(hpath, "accel");
 
-		if ((rc = hpci_json_object(p->file, hpath, host)) < 0 ||
-		    (rc = hpci_json_keys(p->file, hpath, host, host_keys)) < 0 ||
-		    (rc = hpci_json_req_string(p->file, hpath, host, "accel", &accel)) < 0)
-			return rc;
-		if (strcmp(accel, "tcg") != 0 && strcmp(accel, "kvm") != 0) {
-			g_autofree char *apath = hpci_json_path_key(hpath, "accel");
-
-			return hpci_json_fail(p->file, apath, "unknown accelerator '%s'; use "
-					      "tcg or kvm", accel);
-		}
-		r->accel = g_strdup(accel);
+		return hpci_json_fail(p->file, apath, "unknown accelerator '%s'; use tcg or kvm",
+				      accel);
 	}
-	if ((rc = parse_outcome(p, path, spec, &r->outcome)) < 0)
-		return rc;
-	outcome = hpci_outcome_name(r->outcome);
+	r->accel = g_strdup(accel);
+	return 0;
+}
+
+/* "message" (refused only: what the refusal must contain) and "reason". */
+static int parse_message(const struct matrix_parser *p, const char *path, json_object *spec,
+			 struct rule *r)
+{
+	const char *message = NULL, *reason = NULL;
+	int rc;
+
 	if ((rc = hpci_json_opt_string(p->file, path, spec, "message", &message)) < 0 ||
 	    (rc = hpci_json_opt_string(p->file, path, spec, "reason", &reason)) < 0)
 		return rc;
@@ -357,7 +354,8 @@ static int parse_expect_rule(const struct matrix_parser *p, const char *path, js
 
 		if (r->outcome != HPCI_OUTCOME_REFUSED)
 			return hpci_json_fail(p->file, mpath, "message only applies to outcome "
-					      "'refused', not '%s'; remove it", outcome);
+					      "'refused', not '%s'; remove it",
+					      hpci_outcome_name(r->outcome));
 		if (!*message)
 			return hpci_json_fail(p->file, mpath, "empty message matches every "
 					      "error; give the text the refusal must contain, "
@@ -365,7 +363,27 @@ static int parse_expect_rule(const struct matrix_parser *p, const char *path, js
 	}
 	r->message = g_strdup(message);
 	r->reason = g_strdup(reason);
-	if ((rc = parse_known_issues(p, path, spec, r)) < 0)
+	return 0;
+}
+
+static int parse_expect_rule(const struct matrix_parser *p, const char *path, json_object *spec,
+			     struct rule *r)
+{
+	g_autofree char *wpath = hpci_json_path_key(path, "when");
+	json_object *when;
+	int rc;
+
+	if ((rc = hpci_json_object(p->file, path, spec)) < 0 ||
+	    (rc = hpci_json_keys(p->file, path, spec, expect_keys)) < 0)
+		return rc;
+	if (!json_object_object_get_ex(spec, "when", &when))
+		return hpci_json_fail(p->file, path, "missing required key 'when'; use "
+				      "\"when\": {} to match every cell");
+	if ((rc = parse_when(p, wpath, when, r)) < 0 ||
+	    (rc = parse_host(p, path, spec, r)) < 0 ||
+	    (rc = parse_outcome(p, path, spec, &r->outcome)) < 0 ||
+	    (rc = parse_message(p, path, spec, r)) < 0 ||
+	    (rc = parse_known_issues(p, path, spec, r)) < 0)
 		return rc;
 	return parse_expect_firmware(p, path, spec, &r->firmware);
 }
