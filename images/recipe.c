@@ -6,6 +6,7 @@
 #include "json-reader.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
 #define DEFAULT_DISK_MIB 128
@@ -91,10 +92,23 @@ static const char *const recipe_keys[] = {
 	"bootloader", "disk_mib", "compression", NULL
 };
 
+/* "invalid recipe '<path>': <problem>", an HPCI_ERR_INPUT error; returns -code. */
+static int recipe_fail(const char *path, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static int recipe_fail(const char *path, int code, const char *fmt, ...)
+{
+	g_autofree char *problem = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	problem = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	return hpci_error_kind(HPCI_ERR_INPUT, code, "invalid recipe '%s': %s", path, problem);
+}
+
 static int bad(const struct parser *ps, const char *key, const char *what)
 {
-	return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "invalid recipe '%s': '%s' %s", ps->path,
-			       key, what);
+	return recipe_fail(ps->path, EINVAL, "'%s' %s", key, what);
 }
 
 static int get_string(const struct parser *ps, const char *key, json_object *val, char **out)
@@ -128,15 +142,14 @@ static int get_string_array(const struct parser *ps, const char *key, json_objec
 			return bad(ps, key, "must be an array of strings");
 		s = json_object_get_string(item);
 		if (paths && !is_clean_abs_path(s))
-			return hpci_error(EINVAL, "invalid recipe '%s': '%s' entry '%s' is not an "
-					  "absolute path", ps->path, key, s);
+			return recipe_fail(ps->path, EINVAL, "'%s' entry '%s' is not an absolute "
+					   "path", key, s);
 		if (!paths && !hpci_json_name_ok(s, "_-"))
-			return hpci_error(EINVAL, "invalid recipe '%s': '%s' entry '%s' is not a "
-					  "module name", ps->path, key, s);
+			return recipe_fail(ps->path, EINVAL, "'%s' entry '%s' is not a module name",
+					   key, s);
 		for (guint j = 0; j < out->len; j++)
 			if (strcmp(g_ptr_array_index(out, j), s) == 0)
-				return hpci_error(EINVAL, "invalid recipe '%s': '%s' lists '%s' twice",
-						  ps->path, key, s);
+				return recipe_fail(ps->path, EINVAL, "'%s' lists '%s' twice", key, s);
 		g_ptr_array_add(out, g_strdup(s));
 	}
 	return 0;
@@ -152,22 +165,22 @@ static int get_files(const struct parser *ps, const char *key, json_object *val)
 		const char *name;
 
 		if (!is_clean_abs_path(guest))
-			return hpci_error(EINVAL, "invalid recipe '%s': '%s' key '%s' is not an "
-					  "absolute guest path", ps->path, key, guest);
+			return recipe_fail(ps->path, EINVAL, "'%s' key '%s' is not an absolute guest "
+					   "path", key, guest);
 		if (!json_object_is_type(src, json_type_string))
-			return hpci_error(EINVAL, "invalid recipe '%s': '%s' value for '%s' must be "
-					  "a file name", ps->path, key, guest);
+			return recipe_fail(ps->path, EINVAL, "'%s' value for '%s' must be a file name",
+					   key, guest);
 		name = json_object_get_string(src);
 		if (!is_recipe_file_name(name))
-			return hpci_error(EINVAL, "invalid recipe '%s': '%s' value '%s' must name a "
-					  "file in the recipe directory", ps->path, key, name);
+			return recipe_fail(ps->path, EINVAL, "'%s' value '%s' must name a file in the "
+					   "recipe directory", key, name);
 		f = g_new0(struct hpci_recipe_file, 1);
 		f->guest = g_strdup(guest);
 		f->source = g_build_filename(ps->r->dir, name, NULL);
 		g_ptr_array_add(ps->r->files, f);
 		if (!hpci_is_file(f->source))
-			return hpci_error(ENOENT, "invalid recipe '%s': '%s' names '%s', which is "
-					  "not a file in '%s'", ps->path, key, name, ps->r->dir);
+			return recipe_fail(ps->path, ENOENT, "'%s' names '%s', which is not a file in "
+					   "'%s'", key, name, ps->r->dir);
 	}
 	g_ptr_array_sort(ps->r->files, cmp_recipe_file);
 	return 0;
@@ -239,20 +252,16 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_recipe, hpci_recipe_release)
 /* The required keys, and a file for /init. */
 static int check_complete(const struct hpci_recipe *r)
 {
-	if (!r->cmdline)
-		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "invalid recipe '%s': 'cmdline' is "
-				       "missing", r->path);
-	if (!r->busybox)
-		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "invalid recipe '%s': 'busybox' is "
-				       "missing", r->path);
-	if (!r->bootloader)
-		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "invalid recipe '%s': 'bootloader' "
-				       "is missing", r->path);
+	static const char *const required[] = { "cmdline", "busybox", "bootloader" };
+	const char *const given[] = { r->cmdline, r->busybox, r->bootloader };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(required); i++)
+		if (!given[i])
+			return recipe_fail(r->path, EINVAL, "'%s' is missing", required[i]);
 	for (guint i = 0; i < r->files->len; i++)
 		if (strcmp(((struct hpci_recipe_file *)r->files->pdata[i])->guest, "/init") == 0)
 			return 0;
-	return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "invalid recipe '%s': 'files' must "
-			       "provide '/init'", r->path);
+	return recipe_fail(r->path, EINVAL, "'files' must provide '/init'");
 }
 
 int hpci_recipe_load(const char *recipes_dir, const char *name, struct hpci_recipe *ret)
