@@ -8,6 +8,7 @@
  * and the manifest, and drops the tree.
  */
 #include "firmware-build.h"
+#include "descriptor.h"
 #include "cache.h"
 #include "cmd.h"
 #include "error.h"
@@ -17,6 +18,7 @@
 #include "own.h"
 #include "patch-queue.h"
 #include "source.h"
+#include "strlist.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -120,34 +122,86 @@ static const char *request_build_type(const struct hpci_firmware_request *req)
 	return req->build_type ? req->build_type : "DEBUG";
 }
 
-static int check_request(const struct hpci_firmware_request *req)
+/* The build type, then every -D and PCD: *field and *index name the one rejected. */
+static int check_request(const struct hpci_firmware_request *req, const char **field,
+			 guint *index)
 {
 	int rc;
 
+	*field = "build_type";
 	if ((rc = check_build_type(request_build_type(req))) < 0)
 		return rc;
-	for (guint i = 0; req->defines && i < req->defines->len; i++)
+	*field = "defines";
+	for (*index = 0; req->defines && *index < req->defines->len; (*index)++)
 		if ((rc = check_assignment("define", "NAME=VALUE (e.g. SECURE_BOOT_ENABLE=TRUE)",
-					   req->defines->pdata[i], false)) < 0)
+					   req->defines->pdata[*index], false)) < 0)
 			return rc;
-	for (guint i = 0; req->pcds && i < req->pcds->len; i++)
+	*field = "pcds";
+	for (*index = 0; req->pcds && *index < req->pcds->len; (*index)++)
 		if ((rc = check_assignment("PCD", "TokenSpaceGuid.PcdName=VALUE (e.g. "
 					   "gEfiMdePkgTokenSpaceGuid.PcdDebugPrintErrorLevel="
-					   "0x8000004F)", req->pcds->pdata[i], true)) < 0)
+					   "0x8000004F)", req->pcds->pdata[*index], true)) < 0)
 			return rc;
 	return 0;
 }
 
-int hpci_firmware_check(const struct hpci_firmware_request *req)
+struct hpci_firmware_request *hpci_firmware_request_copy(const struct hpci_firmware_request *req)
+{
+	struct hpci_firmware_request *copy;
+
+	if (!req)
+		return NULL;
+	copy = g_new0(struct hpci_firmware_request, 1);
+	copy->source = g_strdup(req->source);
+	copy->rev = g_strdup(req->rev);
+	copy->sha256 = g_strdup(req->sha256);
+	copy->patches = g_strdup(req->patches);
+	copy->build_type = g_strdup(req->build_type);
+	copy->defines = hpci_strings_copy(req->defines);
+	copy->pcds = hpci_strings_copy(req->pcds);
+	return copy;
+}
+
+void hpci_firmware_request_free(struct hpci_firmware_request *req)
+{
+	if (!req)
+		return;
+	g_free(req->source);
+	g_free(req->rev);
+	g_free(req->sha256);
+	g_free(req->patches);
+	g_free(req->build_type);
+	if (req->defines)
+		g_ptr_array_unref(req->defines);
+	if (req->pcds)
+		g_ptr_array_unref(req->pcds);
+	g_free(req);
+}
+
+int hpci_firmware_check_field(const struct hpci_firmware_request *req, const char **ret_field,
+			      guint *ret_index)
 {
 	g_auto(hpci_source) src = { 0 };
 	g_auto(hpci_patch_queue) queue = { 0 };
+	const char *field = "source";
+	guint index = 0;
 	int rc;
 
-	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "edk2", &src)) < 0 ||
-	    (rc = hpci_patch_queue_load(req->patches, &queue)) < 0)
-		return rc;
-	return check_request(req);
+	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "edk2", &src)) == 0) {
+		field = "patches";
+		if ((rc = hpci_patch_queue_load(req->patches, &queue)) == 0)
+			rc = check_request(req, &field, &index);
+	}
+	if (rc < 0 && ret_field)
+		*ret_field = field;
+	if (rc < 0 && ret_index)
+		*ret_index = index;
+	return rc;
+}
+
+int hpci_firmware_check(const struct hpci_firmware_request *req)
+{
+	return hpci_firmware_check_field(req, NULL, NULL);
 }
 
 /*
@@ -328,6 +382,8 @@ static int make_plan(const struct hpci_firmware_request *req, struct plan *plan)
 {
 	g_autofree char *basetools = NULL;
 	struct hpci_hash h;
+	const char *field;
+	guint bad;
 	int rc;
 
 	memset(plan, 0, sizeof(*plan));
@@ -337,7 +393,7 @@ static int make_plan(const struct hpci_firmware_request *req, struct plan *plan)
 	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "edk2",
 				    &plan->source)) < 0 ||
 	    (rc = hpci_patch_queue_load(req->patches, &plan->queue)) < 0 ||
-	    (rc = check_request(req)) < 0 || (rc = probe_tools(plan)) < 0 ||
+	    (rc = check_request(req, &field, &bad)) < 0 || (rc = probe_tools(plan)) < 0 ||
 	    (rc = hpci_source_resolve(&plan->source)) < 0)
 		return rc;
 
@@ -512,66 +568,23 @@ static int run_edk2_build(const struct plan *plan, const char *tree, const char 
 	return rc;
 }
 
-static json_object *json_strings_of(const char *const *strings)
-{
-	json_object *a = json_object_new_array();
-
-	for (const char *const *s = strings; *s; s++)
-		json_object_array_add(a, json_object_new_string(*s));
-	return a;
-}
-
-static json_object *flash_file_json(const char *path)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "filename", json_object_new_string(path));
-	json_object_object_add(o, "format", json_object_new_string("raw"));
-	return o;
-}
-
 /* QEMU's docs/interop/firmware.json: what libvirt and QEMU tools read. */
 static int write_descriptor(const struct plan *plan, const char *work_dir, const char *final_dir)
 {
 	g_autofree char *path = g_build_filename(work_dir, DESCRIPTOR, NULL);
-	g_autofree char *code = g_build_filename(final_dir, CODE_IMAGE, NULL);
-	g_autofree char *vars = g_build_filename(final_dir, VARS_IMAGE, NULL);
 	g_autofree char *description = g_strdup_printf(
 		"OVMF %s (IA32 PEI, X64 DXE)%s, built by hotplug-ci from %s", plan->build_type,
 		defines_smm(plan->defines) ? " with SMM" : "", plan->source.describe);
-	static const char *const machines[] = { "pc-q35-*", NULL };
-	static const char *const uefi[] = { "uefi", NULL };
-	json_object *root = json_object_new_object();
-	json_object *mapping = json_object_new_object();
-	json_object *target = json_object_new_object();
-	json_object *targets = json_object_new_array();
-	json_object *features = json_object_new_array();
-	int rc;
+	g_autofree char *code = g_build_filename(final_dir, CODE_IMAGE, NULL);
+	g_autofree char *vars = g_build_filename(final_dir, VARS_IMAGE, NULL);
+	struct hpci_firmware_descriptor d = {
+		.code = code, .vars = vars, .smm = defines_smm(plan->defines),
+		/* DEBUG and NOOPT builds print to the debug console unconditionally. */
+		.verbose = strcmp(plan->build_type, "RELEASE") != 0,
+	};
 
-	json_object_object_add(root, "description", json_object_new_string(description));
-	json_object_object_add(root, "interface-types", json_strings_of(uefi));
-	json_object_object_add(mapping, "device", json_object_new_string("flash"));
-	json_object_object_add(mapping, "mode", json_object_new_string("split"));
-	json_object_object_add(mapping, "executable", flash_file_json(code));
-	json_object_object_add(mapping, "nvram-template", flash_file_json(vars));
-	json_object_object_add(root, "mapping", mapping);
-	json_object_object_add(target, "architecture", json_object_new_string("x86_64"));
-	json_object_object_add(target, "machines", json_strings_of(machines));
-	json_object_array_add(targets, target);
-	json_object_object_add(root, "targets", targets);
-	json_object_array_add(features, json_object_new_string("acpi-s3"));
-	if (defines_smm(plan->defines))
-		json_object_array_add(features, json_object_new_string("requires-smm"));
-	if (defines_true(plan->defines, "SECURE_BOOT_ENABLE"))
-		json_object_array_add(features, json_object_new_string("secure-boot"));
-	/* DEBUG and NOOPT builds print to the debug console unconditionally. */
-	if (strcmp(plan->build_type, "RELEASE") != 0)
-		json_object_array_add(features, json_object_new_string("verbose-static"));
-	json_object_object_add(root, "features", features);
-	json_object_object_add(root, "tags", json_object_new_array());
-	rc = hpci_json_write_file(path, root);
-	json_object_put(root);
-	return rc;
+	return hpci_firmware_descriptor_write(path, &d, description,
+					      defines_true(plan->defines, "SECURE_BOOT_ENABLE"));
 }
 
 static int write_manifest(const struct plan *plan, const char *dir, gint64 duration_ms)

@@ -19,15 +19,29 @@
  * manifest.json (source, patches, build type, every -D and PCD, toolchain,
  * compiler, duration).
  */
+/*
+ * What to build; the one request type of the CLI, the matrix (a cell's
+ * recipe) and the builder.  A request on the stack may point at strings its
+ * caller owns; one from hpci_firmware_request_copy() owns its strings and
+ * arrays, and hpci_firmware_request_free() releases them.
+ */
 struct hpci_firmware_request {
-	const char *source;          /* "/src/edk2", "https://…/edk2.tar.gz", "debian:edk2" */
-	const char *rev;             /* git only; default HEAD */
-	const char *sha256;          /* tarball pin */
-	const char *patches;         /* directory of *.patch applied in name order; NULL: none */
-	const char *build_type;      /* DEBUG (default), RELEASE or NOOPT */
-	const GPtrArray *defines;    /* "NAME=VALUE" (char *), over the defaults */
-	const GPtrArray *pcds;       /* "TokenSpaceGuid.PcdName=VALUE" (char *), over the defaults */
+	char *source;          /* "/src/edk2", "https://…/edk2.tar.gz", "debian:edk2" */
+	char *rev;             /* git only; default HEAD */
+	char *sha256;          /* tarball pin */
+	char *patches;         /* directory of *.patch applied in name order; NULL: none */
+	char *build_type;      /* DEBUG (default), RELEASE or NOOPT */
+	GPtrArray *defines;    /* "NAME=VALUE" (char *), over the defaults */
+	GPtrArray *pcds;       /* "TokenSpaceGuid.PcdName=VALUE" (char *), over the defaults */
 };
+
+/* A deep copy that owns everything (defines and pcds are never NULL in it);
+ * NULL for NULL. */
+struct hpci_firmware_request *hpci_firmware_request_copy(const struct hpci_firmware_request *req);
+/* Frees an owning request (from hpci_firmware_request_copy or built the same way). */
+void hpci_firmware_request_free(struct hpci_firmware_request *req);
+typedef struct hpci_firmware_request hpci_firmware_request;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(hpci_firmware_request, hpci_firmware_request_free)
 
 struct hpci_firmware_build {
 	char *key;
@@ -52,6 +66,11 @@ extern const char *const hpci_firmware_default_pcds[];
 /* Checks the request's form (source, build type, -D and PCD syntax, patch
  * queue present) without I/O beyond the patch directory. */
 int hpci_firmware_check(const struct hpci_firmware_request *req);
+/* Same; on failure *ret_field names the request member rejected ("source" for
+ * source, rev and sha256 together, "patches", "build_type", "defines" or
+ * "pcds") and *ret_index the element of a list (0 for the others). */
+int hpci_firmware_check_field(const struct hpci_firmware_request *req, const char **ret_field,
+			      guint *ret_index);
 
 /* True when the request, after defaults, builds with SMM_REQUIRE=TRUE. */
 bool hpci_firmware_request_smm(const struct hpci_firmware_request *req);

@@ -209,17 +209,12 @@ typedef char **built_paths;
 static int build_qemu(const struct hpci_cell *cell, GPtrArray *identities,
 		      struct hpci_virt *virt, built_paths *ret)
 {
-	const struct hpci_qemu_recipe *r = cell->qemu.recipe;
-	struct hpci_qemu_request req = {
-		.source = r->source, .rev = r->rev, .sha256 = r->sha256, .patches = r->patches,
-		.configure = r->configure,
-	};
 	struct hpci_qemu_build build = { 0 };
 	g_autofree char *version = NULL;
 	g_autofree char *patches = NULL;
 	int rc;
 
-	if ((rc = hpci_qemu_build(&req, &build)) < 0)
+	if ((rc = hpci_qemu_build(cell->qemu.recipe, &build)) < 0)
 		return rc;
 	if ((rc = hpci_virt_check_emulator(virt, build.emulator)) < 0) {
 		hpci_qemu_build_release(&build);
@@ -240,18 +235,13 @@ static int build_qemu(const struct hpci_cell *cell, GPtrArray *identities,
 static int build_firmware(const struct hpci_cell *cell, GPtrArray *identities,
 			  struct hpci_virt *virt, built_paths *ret)
 {
-	const struct hpci_firmware_recipe *r = cell->firmware.recipe;
-	struct hpci_firmware_request req = {
-		.source = r->source, .rev = r->rev, .sha256 = r->sha256, .patches = r->patches,
-		.build_type = r->build_type, .defines = r->defines, .pcds = r->pcds,
-	};
 	struct hpci_firmware_build build = { 0 };
 	g_autofree char *version = NULL;
 	g_autofree char *patches = NULL;
 	int rc;
 
 	(void)virt;
-	if ((rc = hpci_firmware_build(&req, &build)) < 0)
+	if ((rc = hpci_firmware_build(cell->firmware.recipe, &build)) < 0)
 		return rc;
 	hpci_info("firmware: %s, key %.12s (%s)", build.version, build.key,
 		  build.cache_hit ? "cache hit" : "built");
@@ -275,7 +265,7 @@ struct recipe_kind {
 
 static char *qemu_recipe_id(const struct hpci_cell *cell)
 {
-	const struct hpci_qemu_recipe *r = cell->qemu.recipe;
+	const struct hpci_qemu_request *r = cell->qemu.recipe;
 
 	if (!r || cell->qemu.emulator)
 		return NULL;
@@ -291,7 +281,7 @@ static void use_qemu(struct hpci_plan *plan, char **paths)
 
 static char *firmware_recipe_id(const struct hpci_cell *cell)
 {
-	const struct hpci_firmware_recipe *r = cell->firmware.recipe;
+	const struct hpci_firmware_request *r = cell->firmware.recipe;
 
 	if (!r || cell->firmware.code)
 		return NULL;

@@ -7,7 +7,7 @@
 #include "own.h"
 
 #include <errno.h>
-#include <json-c/json.h>
+#include <stdarg.h>
 #include <string.h>
 
 #define DEFAULT_DISK_MIB 128
@@ -63,16 +63,6 @@ static int cmp_recipe_file(gconstpointer a, gconstpointer b)
 	return strcmp(fa->guest, fb->guest);
 }
 
-static bool is_name(const char *s, const char *extra)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!g_ascii_isalnum(*s) && !strchr(extra, *s))
-			return false;
-	return true;
-}
-
 /* An absolute path without empty, "." or ".." components. */
 static bool is_clean_abs_path(const char *p)
 {
@@ -98,9 +88,28 @@ struct parser {
 	struct hpci_recipe *r;
 };
 
+static const char *const recipe_keys[] = {
+	"description", "kernel", "cmdline", "modules", "busybox", "binaries", "files",
+	"bootloader", "disk_mib", "compression", NULL
+};
+
+/* "invalid recipe '<path>': <problem>", an HPCI_ERR_INPUT error; returns -code. */
+static int recipe_fail(const char *path, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static int recipe_fail(const char *path, int code, const char *fmt, ...)
+{
+	g_autofree char *problem = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	problem = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	return hpci_error_kind(HPCI_ERR_INPUT, code, "invalid recipe '%s': %s", path, problem);
+}
+
 static int bad(const struct parser *ps, const char *key, const char *what)
 {
-	return hpci_error(EINVAL, "invalid recipe '%s': '%s' %s", ps->path, key, what);
+	return recipe_fail(ps->path, EINVAL, "'%s' %s", key, what);
 }
 
 static int get_string(const struct parser *ps, const char *key, json_object *val, char **out)
@@ -134,15 +143,14 @@ static int get_string_array(const struct parser *ps, const char *key, json_objec
 			return bad(ps, key, "must be an array of strings");
 		s = json_object_get_string(item);
 		if (paths && !is_clean_abs_path(s))
-			return hpci_error(EINVAL, "invalid recipe '%s': '%s' entry '%s' is not an "
-					  "absolute path", ps->path, key, s);
-		if (!paths && !is_name(s, "_-"))
-			return hpci_error(EINVAL, "invalid recipe '%s': '%s' entry '%s' is not a "
-					  "module name", ps->path, key, s);
+			return recipe_fail(ps->path, EINVAL, "'%s' entry '%s' is not an absolute "
+					   "path", key, s);
+		if (!paths && !hpci_json_name_ok(s, "_-"))
+			return recipe_fail(ps->path, EINVAL, "'%s' entry '%s' is not a module name",
+					   key, s);
 		for (guint j = 0; j < out->len; j++)
 			if (strcmp(g_ptr_array_index(out, j), s) == 0)
-				return hpci_error(EINVAL, "invalid recipe '%s': '%s' lists '%s' twice",
-						  ps->path, key, s);
+				return recipe_fail(ps->path, EINVAL, "'%s' lists '%s' twice", key, s);
 		g_ptr_array_add(out, g_strdup(s));
 	}
 	return 0;
@@ -158,22 +166,22 @@ static int get_files(const struct parser *ps, const char *key, json_object *val)
 		const char *name;
 
 		if (!is_clean_abs_path(guest))
-			return hpci_error(EINVAL, "invalid recipe '%s': '%s' key '%s' is not an "
-					  "absolute guest path", ps->path, key, guest);
+			return recipe_fail(ps->path, EINVAL, "'%s' key '%s' is not an absolute guest "
+					   "path", key, guest);
 		if (!json_object_is_type(src, json_type_string))
-			return hpci_error(EINVAL, "invalid recipe '%s': '%s' value for '%s' must be "
-					  "a file name", ps->path, key, guest);
+			return recipe_fail(ps->path, EINVAL, "'%s' value for '%s' must be a file name",
+					   key, guest);
 		name = json_object_get_string(src);
 		if (!is_recipe_file_name(name))
-			return hpci_error(EINVAL, "invalid recipe '%s': '%s' value '%s' must name a "
-					  "file in the recipe directory", ps->path, key, name);
+			return recipe_fail(ps->path, EINVAL, "'%s' value '%s' must name a file in the "
+					   "recipe directory", key, name);
 		f = g_new0(struct hpci_recipe_file, 1);
 		f->guest = g_strdup(guest);
 		f->source = g_build_filename(ps->r->dir, name, NULL);
 		g_ptr_array_add(ps->r->files, f);
 		if (!hpci_is_file(f->source))
-			return hpci_error(ENOENT, "invalid recipe '%s': '%s' names '%s', which is "
-					  "not a file in '%s'", ps->path, key, name, ps->r->dir);
+			return recipe_fail(ps->path, ENOENT, "'%s' names '%s', which is not a file in "
+					   "'%s'", key, name, ps->r->dir);
 	}
 	g_ptr_array_sort(ps->r->files, cmp_recipe_file);
 	return 0;
@@ -188,7 +196,7 @@ static int parse_key(struct parser *ps, const char *key, json_object *val)
 	if (strcmp(key, "kernel") == 0) {
 		int ret = get_string(ps, key, val, &r->kernel);
 
-		if (ret == 0 && !is_name(r->kernel, "._+-"))
+		if (ret == 0 && !hpci_json_name_ok(r->kernel, "._+-"))
 			return bad(ps, key, "must be \"newest\" or a kernel version");
 		return ret;
 	}
@@ -236,21 +244,32 @@ static int parse_key(struct parser *ps, const char *key, json_object *val)
 			return bad(ps, key, "must be \"none\", \"gzip\" or \"zstd\"");
 		return 0;
 	}
-	return hpci_error(EINVAL, "invalid recipe '%s': unknown key '%s'", ps->path, key);
+	g_assert_not_reached();   /* hpci_json_keys() let only recipe_keys through */
+}
+
+/* The required keys, and a file for /init. */
+static int check_complete(const struct hpci_recipe *r)
+{
+	static const char *const required[] = { "cmdline", "busybox", "bootloader" };
+	const char *const given[] = { r->cmdline, r->busybox, r->bootloader };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(required); i++)
+		if (!given[i])
+			return recipe_fail(r->path, EINVAL, "'%s' is missing", required[i]);
+	for (guint i = 0; i < r->files->len; i++)
+		if (strcmp(((struct hpci_recipe_file *)r->files->pdata[i])->guest, "/init") == 0)
+			return 0;
+	return recipe_fail(r->path, EINVAL, "'files' must provide '/init'");
 }
 
 int hpci_recipe_load(const char *recipes_dir, const char *name, struct hpci_recipe *ret)
 {
 	g_auto(hpci_recipe) r = { 0 };
-	struct parser ps = { 0 };
-	g_autofree char *text = NULL;
-	g_autoptr(json_tokener) tok = NULL;
 	g_autoptr(json_object) root = NULL;
-	gsize len = 0;
-	bool has_init = false;
+	struct parser ps = { 0 };
 	int rc;
 
-	if (!is_name(name, "_-"))
+	if (!hpci_json_name_ok(name, "_-"))
 		return hpci_error(EINVAL, "invalid recipe name '%s': use letters, digits, '-' and "
 				  "'_'", name);
 	r.name = g_strdup(name);
@@ -267,41 +286,17 @@ int hpci_recipe_load(const char *recipes_dir, const char *name, struct hpci_reci
 
 	if (!hpci_is_dir(r.dir))
 		return hpci_error(ENOENT, "no recipe '%s': '%s' is not a directory", name, r.dir);
-	if ((rc = hpci_read_file(r.path, &text, &len)) < 0)
+	if ((rc = hpci_json_load(r.path, &root)) < 0 ||
+	    (rc = hpci_json_object(r.path, "$", root)) < 0 ||
+	    (rc = hpci_json_keys(r.path, "$", root, recipe_keys)) < 0)
 		return rc;
-	tok = json_tokener_new();
-	root = json_tokener_parse_ex(tok, text, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
-		enum json_tokener_error jerr = json_tokener_get_error(tok);
-
-		return hpci_error(EINVAL, "invalid recipe '%s': %s at byte %d", r.path,
-				  jerr == json_tokener_success	  ? "trailing data"
-				  : jerr == json_tokener_continue ? "unexpected end of the file"
-								  : json_tokener_error_desc(jerr),
-				  (int)json_tokener_get_parse_end(tok));
-	}
-	if (!json_object_is_type(root, json_type_object))
-		return hpci_error(EINVAL, "invalid recipe '%s': the top level must be an object",
-				  r.path);
 	json_object_object_foreach(root, key, val)
 	{
 		if ((rc = parse_key(&ps, key, val)) < 0)
 			return rc;
 	}
-	if (!r.cmdline)
-		return hpci_error(EINVAL, "invalid recipe '%s': 'cmdline' is missing", r.path);
-	if (!r.busybox)
-		return hpci_error(EINVAL, "invalid recipe '%s': 'busybox' is missing", r.path);
-	if (!r.bootloader)
-		return hpci_error(EINVAL, "invalid recipe '%s': 'bootloader' is missing", r.path);
-	for (guint i = 0; i < r.files->len; i++) {
-		const struct hpci_recipe_file *f = r.files->pdata[i];
-
-		has_init |= strcmp(f->guest, "/init") == 0;
-	}
-	if (!has_init)
-		return hpci_error(EINVAL, "invalid recipe '%s': 'files' must provide '/init'", r.path);
+	if ((rc = check_complete(&r)) < 0)
+		return rc;
 	*ret = HPCI_STEAL_STRUCT(r);
 	return 0;
 }

@@ -79,9 +79,9 @@ int hpci_json_write_file(const char *path, json_object *o)
 int hpci_manifest_read(const char *dir, json_object **ret)
 {
 	g_autofree char *path = g_build_filename(dir, "manifest.json", NULL);
-	g_autoptr(json_object) root = json_object_from_file(path);
+	g_autoptr(json_object) root = NULL;
 
-	if (!root || !json_object_is_type(root, json_type_object))
+	if (hpci_json_load(path, &root) < 0 || !json_object_is_type(root, json_type_object))
 		return hpci_error(EIO, "cache entry '%s' has no readable manifest.json; remove "
 				  "the directory to rebuild it", dir);
 	*ret = g_steal_pointer(&root);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "cell.h"
-#include "strlist.h"
+#include "firmware-build.h"
+#include "qemu-build.h"
 
 #include <errno.h>
 #include <string.h>
@@ -61,67 +62,6 @@ const char *hpci_cell_axis(const struct hpci_cell *cell, const char *axis)
 			return av->value;
 	}
 	return NULL;
-}
-
-void hpci_qemu_recipe_free(struct hpci_qemu_recipe *recipe)
-{
-	if (!recipe)
-		return;
-	g_free(recipe->source);
-	g_free(recipe->rev);
-	g_free(recipe->sha256);
-	g_free(recipe->patches);
-	if (recipe->configure)
-		g_ptr_array_unref(recipe->configure);
-	g_free(recipe);
-}
-
-struct hpci_qemu_recipe *hpci_qemu_recipe_copy(const struct hpci_qemu_recipe *recipe)
-{
-	struct hpci_qemu_recipe *copy;
-
-	if (!recipe)
-		return NULL;
-	copy = g_new0(struct hpci_qemu_recipe, 1);
-	copy->source = g_strdup(recipe->source);
-	copy->rev = g_strdup(recipe->rev);
-	copy->sha256 = g_strdup(recipe->sha256);
-	copy->patches = g_strdup(recipe->patches);
-	copy->configure = hpci_strings_copy(recipe->configure);
-	return copy;
-}
-
-void hpci_firmware_recipe_free(struct hpci_firmware_recipe *recipe)
-{
-	if (!recipe)
-		return;
-	g_free(recipe->source);
-	g_free(recipe->rev);
-	g_free(recipe->sha256);
-	g_free(recipe->patches);
-	g_free(recipe->build_type);
-	if (recipe->defines)
-		g_ptr_array_unref(recipe->defines);
-	if (recipe->pcds)
-		g_ptr_array_unref(recipe->pcds);
-	g_free(recipe);
-}
-
-struct hpci_firmware_recipe *hpci_firmware_recipe_copy(const struct hpci_firmware_recipe *recipe)
-{
-	struct hpci_firmware_recipe *copy;
-
-	if (!recipe)
-		return NULL;
-	copy = g_new0(struct hpci_firmware_recipe, 1);
-	copy->source = g_strdup(recipe->source);
-	copy->rev = g_strdup(recipe->rev);
-	copy->sha256 = g_strdup(recipe->sha256);
-	copy->patches = g_strdup(recipe->patches);
-	copy->build_type = g_strdup(recipe->build_type);
-	copy->defines = hpci_strings_copy(recipe->defines);
-	copy->pcds = hpci_strings_copy(recipe->pcds);
-	return copy;
 }
 
 const char *hpci_known_component_name(enum hpci_known_component c)
@@ -206,9 +146,9 @@ void hpci_cell_free(struct hpci_cell *cell)
 	g_free(cell->firmware.code);
 	g_free(cell->firmware.vars);
 	g_free(cell->firmware.descriptor);
-	hpci_firmware_recipe_free(cell->firmware.recipe);
+	hpci_firmware_request_free(cell->firmware.recipe);
 	g_free(cell->qemu.emulator);
-	hpci_qemu_recipe_free(cell->qemu.recipe);
+	hpci_qemu_request_free(cell->qemu.recipe);
 	g_free(cell->image);
 	g_free(cell->expect.message);
 	g_free(cell->expect.reason);

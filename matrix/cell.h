@@ -5,6 +5,10 @@
 #include <glib.h>
 #include <stdbool.h>
 
+/* The builders' requests (firmware-build.h, qemu-build.h): a cell's recipes. */
+struct hpci_firmware_request;
+struct hpci_qemu_request;
+
 /*
  * A cell: one fully resolved combination of axis values, the unit the harness
  * runs and reports.  Cells own all their strings; hpci_cell_free releases them.
@@ -61,17 +65,6 @@ struct hpci_smi_mode {
 	unsigned given;
 };
 
-/* An OVMF the harness builds itself (firmware-build/): what to build. */
-struct hpci_firmware_recipe {
-	char *source;          /* edk2 git checkout path, tarball URL or "debian:edk2" */
-	char *rev;             /* git revision, or NULL */
-	char *sha256;          /* tarball pin, or NULL */
-	char *patches;         /* absolute patch-queue directory, or NULL for none */
-	char *build_type;      /* "DEBUG", "RELEASE" or "NOOPT" */
-	GPtrArray *defines;    /* extra "NAME=VALUE" (char *) */
-	GPtrArray *pcds;       /* extra "Guid.Pcd=VALUE" (char *) */
-};
-
 struct hpci_firmware {
 	/* pflash CODE image and VARS template (copied per cell); for a recipe,
 	 * NULL until the run has built it and filled them in. */
@@ -81,30 +74,19 @@ struct hpci_firmware {
 	bool verbose;     /* writes a debug log to the debug console (a DEBUG or
 			   * NOOPT build; descriptor feature verbose-static) */
 	char *descriptor; /* the firmware descriptor it was read from, or NULL */
-	struct hpci_firmware_recipe *recipe;   /* NULL: the images are given */
-};
-
-void hpci_firmware_recipe_free(struct hpci_firmware_recipe *recipe);
-struct hpci_firmware_recipe *hpci_firmware_recipe_copy(const struct hpci_firmware_recipe *recipe);
-
-/* A QEMU the harness builds itself (qemu-build/): what to build. */
-struct hpci_qemu_recipe {
-	char *source;          /* git checkout path, tarball URL or "debian:qemu" */
-	char *rev;             /* git revision, or NULL */
-	char *sha256;          /* tarball pin, or NULL */
-	char *patches;         /* absolute patch-queue directory, or NULL for none */
-	GPtrArray *configure;  /* extra configure arguments (char *) */
+	/* An OVMF the harness builds itself (firmware-build/), owned; NULL: the
+	 * images are given.  Its patches directory is absolute. */
+	struct hpci_firmware_request *recipe;
 };
 
 struct hpci_qemu {
 	/* Absolute path of qemu-system-x86_64; for a recipe, NULL until the run
 	 * has built it (or found it in the cache) and filled it in. */
 	char *emulator;
-	struct hpci_qemu_recipe *recipe;   /* NULL: the emulator is given */
+	/* A QEMU the harness builds itself (qemu-build/), owned; NULL: the
+	 * emulator is given.  Its patches directory is absolute. */
+	struct hpci_qemu_request *recipe;
 };
-
-void hpci_qemu_recipe_free(struct hpci_qemu_recipe *recipe);
-struct hpci_qemu_recipe *hpci_qemu_recipe_copy(const struct hpci_qemu_recipe *recipe);
 
 enum hpci_step_kind {
 	HPCI_STEP_PLUG_EACH,    /* plug `count` vCPUs one call each, online each */
@@ -175,7 +157,12 @@ const char *hpci_known_issue_find(const GArray *issues, enum hpci_outcome outcom
 /* The note of e's known issue with this outcome, or NULL. */
 const char *hpci_expect_known_issue(const struct hpci_expect *e, enum hpci_outcome outcome);
 
-/* Per-step time limits in milliseconds, already scaled for the accelerator. */
+/*
+ * Per-step time limits in milliseconds.  In a cell from the matrix they are
+ * unscaled: the matrix's values (written for TCG) exactly as written.  The
+ * harness's prepare stage scales them before a run (KVM: MAX(ms / 4,
+ * MIN(ms, 5000)); more jobs than cores: ms * jobs / cores).
+ */
 struct hpci_timeouts {
 	unsigned boot_ms;     /* domain start to the guest's ready line */
 	unsigned plug_ms;     /* plug request to the guest seeing the CPU */

@@ -15,6 +15,7 @@
 #include "own.h"
 #include "patch-queue.h"
 #include "source.h"
+#include "strlist.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -97,10 +98,11 @@ static void plan_release(struct plan *plan)
 typedef struct plan build_plan;
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(build_plan, plan_release)
 
-static int check_configure(const GPtrArray *configure)
+/* *index: the argument rejected. */
+static int check_configure(const GPtrArray *configure, guint *index)
 {
-	for (guint i = 0; configure && i < configure->len; i++) {
-		const char *arg = configure->pdata[i];
+	for (*index = 0; configure && *index < configure->len; (*index)++) {
+		const char *arg = configure->pdata[*index];
 
 		if (!g_str_has_prefix(arg, "--"))
 			return hpci_error(EINVAL, "configure argument '%s' does not start with '--'; "
@@ -115,16 +117,60 @@ static int check_configure(const GPtrArray *configure)
 	return 0;
 }
 
-int hpci_qemu_check(const struct hpci_qemu_request *req)
+struct hpci_qemu_request *hpci_qemu_request_copy(const struct hpci_qemu_request *req)
+{
+	struct hpci_qemu_request *copy;
+
+	if (!req)
+		return NULL;
+	copy = g_new0(struct hpci_qemu_request, 1);
+	copy->source = g_strdup(req->source);
+	copy->rev = g_strdup(req->rev);
+	copy->sha256 = g_strdup(req->sha256);
+	copy->patches = g_strdup(req->patches);
+	copy->configure = hpci_strings_copy(req->configure);
+	return copy;
+}
+
+void hpci_qemu_request_free(struct hpci_qemu_request *req)
+{
+	if (!req)
+		return;
+	g_free(req->source);
+	g_free(req->rev);
+	g_free(req->sha256);
+	g_free(req->patches);
+	if (req->configure)
+		g_ptr_array_unref(req->configure);
+	g_free(req);
+}
+
+int hpci_qemu_check_field(const struct hpci_qemu_request *req, const char **ret_field,
+			  guint *ret_index)
 {
 	g_auto(hpci_source) src = { 0 };
 	g_auto(hpci_patch_queue) queue = { 0 };
+	const char *field = "source";
+	guint index = 0;
 	int rc;
 
-	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "qemu", &src)) < 0 ||
-	    (rc = hpci_patch_queue_load(req->patches, &queue)) < 0)
-		return rc;
-	return check_configure(req->configure);
+	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "qemu", &src)) == 0) {
+		field = "patches";
+		if ((rc = hpci_patch_queue_load(req->patches, &queue)) == 0) {
+			field = "configure";
+			rc = check_configure(req->configure, &index);
+		}
+	}
+	if (rc < 0 && ret_field)
+		*ret_field = field;
+	if (rc < 0 && ret_index)
+		*ret_index = index;
+	return rc;
+}
+
+int hpci_qemu_check(const struct hpci_qemu_request *req)
+{
+	return hpci_qemu_check_field(req, NULL, NULL);
 }
 
 /* configure's --enable-sanitizers: AddressSanitizer and UBSan. */
@@ -197,6 +243,7 @@ static int make_plan(const struct hpci_qemu_request *req, struct plan *plan)
 {
 	struct hpci_hash h;
 	g_autofree char *ccache = g_find_program_in_path("ccache");
+	guint bad;
 	int rc;
 
 	memset(plan, 0, sizeof(*plan));
@@ -210,7 +257,7 @@ static int make_plan(const struct hpci_qemu_request *req, struct plan *plan)
 	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "qemu",
 				    &plan->source)) < 0 ||
 	    (rc = hpci_patch_queue_load(req->patches, &plan->queue)) < 0 ||
-	    (rc = check_configure(req->configure)) < 0)
+	    (rc = check_configure(req->configure, &bad)) < 0)
 		return rc;
 	/* Before the source, which may mean a download. */
 	if ((rc = hpci_cmd_version("gcc", PROBE_TIMEOUT_MS, &plan->compiler)) < 0) {

@@ -14,13 +14,26 @@
  * arguments and the compiler version.  A cache entry holds
  * bin/qemu-system-x86_64, build.log and manifest.json.
  */
+/*
+ * What to build; the one request type of the CLI, the matrix (a cell's
+ * recipe) and the builder.  A request on the stack may point at strings its
+ * caller owns; one from hpci_qemu_request_copy() owns its strings and
+ * array, and hpci_qemu_request_free() releases them.
+ */
 struct hpci_qemu_request {
-	const char *source;            /* "/src/qemu", "https://…/qemu-8.2.0.tar.xz", "debian:qemu" */
-	const char *rev;               /* git only; default HEAD */
-	const char *sha256;            /* tarball pin; NULL: recorded on first fetch, checked after */
-	const char *patches;           /* directory of *.patch applied in name order; NULL: none */
-	const GPtrArray *configure;    /* extra configure arguments (char *), may be NULL */
+	char *source;            /* "/src/qemu", "https://…/qemu-8.2.0.tar.xz", "debian:qemu" */
+	char *rev;               /* git only; default HEAD */
+	char *sha256;            /* tarball pin; NULL: recorded on first fetch, checked after */
+	char *patches;           /* directory of *.patch applied in name order; NULL: none */
+	GPtrArray *configure;    /* extra configure arguments (char *), may be NULL */
 };
+
+/* A deep copy that owns everything (configure is never NULL in it); NULL for NULL. */
+struct hpci_qemu_request *hpci_qemu_request_copy(const struct hpci_qemu_request *req);
+/* Frees an owning request (from hpci_qemu_request_copy or built the same way). */
+void hpci_qemu_request_free(struct hpci_qemu_request *req);
+typedef struct hpci_qemu_request hpci_qemu_request;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(hpci_qemu_request, hpci_qemu_request_free)
 
 struct hpci_qemu_build {
 	char *key;                 /* cache key, sha256 hex */
@@ -41,6 +54,11 @@ extern const char *const hpci_qemu_default_configure[];
 /* Checks the request's form (source, options, patch queue present) without
  * building anything; for matrices and the command line. */
 int hpci_qemu_check(const struct hpci_qemu_request *req);
+/* Same; on failure *ret_field names the request member rejected ("source" for
+ * source, rev and sha256 together, "patches" or "configure") and *ret_index
+ * the configure argument (0 for the others). */
+int hpci_qemu_check_field(const struct hpci_qemu_request *req, const char **ret_field,
+			  guint *ret_index);
 
 /*
  * Works out the cache key without building: resolves the source (which

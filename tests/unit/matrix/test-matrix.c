@@ -6,6 +6,8 @@
 
 #include "matrix.h"
 #include "error.h"
+#include "firmware-build.h"
+#include "qemu-build.h"
 #include "fixture.h"
 
 #include <errno.h>
@@ -235,12 +237,10 @@ static void test_fixture_timeouts_tcg_kvm(void **state)
 	assert_int_equal(t->online_ms, 8000);
 	assert_int_equal(t->unplug_ms, 60000);
 	assert_int_equal(t->smi_ms, 120000);
+	/* Unscaled whatever the host: the harness's prepare stage scales for KVM. */
 	t = &((const struct hpci_cell *)g_ptr_array_index(kvm->cells, 5))->timeouts;
-	assert_int_equal(t->boot_ms, 25000);
-	assert_int_equal(t->plug_ms, 15000);
-	assert_int_equal(t->online_ms, 5000);   /* 8 s / 4 = 2 s, raised to the 5 s floor */
-	assert_int_equal(t->unplug_ms, 15000);
-	assert_int_equal(t->smi_ms, 30000);
+	assert_int_equal(t->boot_ms, 100000);
+	assert_int_equal(t->online_ms, 8000);
 	t = &((const struct hpci_cell *)g_ptr_array_index(unknown->cells, 5))->timeouts;
 	assert_int_equal(t->boot_ms, 100000);
 }
@@ -260,10 +260,10 @@ static void test_default_timeouts_and_floor(void **state)
 	assert_int_equal(t->unplug_ms, 90000);
 	assert_int_equal(t->smi_ms, 120000);
 	t = &((const struct hpci_cell *)g_ptr_array_index(kvm->cells, 0))->timeouts;
-	assert_int_equal(t->boot_ms, 30000);
-	assert_int_equal(t->unplug_ms, 22500);
-	assert_int_equal(t->online_ms, 3000);   /* below the floor already: kept */
-	assert_int_equal(t->smi_ms, 7500);
+	assert_int_equal(t->boot_ms, 120000);
+	assert_int_equal(t->unplug_ms, 90000);
+	assert_int_equal(t->online_ms, 3000);
+	assert_int_equal(t->smi_ms, 30000);
 }
 
 struct want_expect {
@@ -1045,6 +1045,11 @@ ERROR_TEST(test_err_qemu_build_no_source, "{'name':'x','axes':{'qemu':{'q':{'bui
 ERROR_TEST(test_err_qemu_build_configure_type, "{'name':'x','axes':{'qemu':{'q':{'build':{'source':'debian:qemu','configure':'--enable-x'}}}}}",
 	   BAD ": $.axes.qemu.q.build.configure: expected an array of strings, got string")
 
+/* The builder names the configure argument it rejects; the message names its path. */
+ERROR_TEST(test_err_qemu_build_configure_arg, "{'name':'x','axes':{'qemu':{'q':{'build':{'source':'debian:qemu','configure':['--enable-debug','--prefix=/x']}}}}}",
+	   BAD ": $.axes.qemu.q.build.configure[1]: configure argument '--prefix=/x' is the "
+	   "builder's to set; leave it out")
+
 ERROR_TEST(test_err_qemu_build_bad_source, "{'name':'x','axes':{'qemu':{'q':{'build':{'source':'debian:edk2'}}}}}",
 	   BAD ": $.axes.qemu.q.build: source 'debian:edk2': this build takes the Debian package 'qemu', not 'edk2'; write debian:qemu")
 ERROR_TEST(test_err_qemu_build_missing_patches, "{'name':'x','axes':{'qemu':{'q':{'build':{'source':'debian:qemu','patches':'/nonexistent/queue'}}}}}",
@@ -1364,7 +1369,7 @@ static void test_firmware_build_recipe(void **state)
 	struct hpci_matrix_host host = { "tcg" };
 	g_autoptr(hpci_matrix) m = NULL;
 	const struct hpci_cell *noopt, *nosmm, *plain;
-	const struct hpci_firmware_recipe *r;
+	const struct hpci_firmware_request *r;
 
 	(void)state;
 	if (hpci_matrix_load(matrix, &host, &m) < 0)
@@ -1410,20 +1415,20 @@ static void test_firmware_build_recipe(void **state)
 
 static void test_firmware_recipe_copy(void **state)
 {
-	struct hpci_firmware_recipe r = { .source = "debian:edk2", .build_type = "DEBUG" };
-	struct hpci_firmware_recipe *copy;
+	struct hpci_firmware_request r = { .source = "debian:edk2", .build_type = "DEBUG" };
+	struct hpci_firmware_request *copy;
 
 	(void)state;
-	assert_null(hpci_firmware_recipe_copy(NULL));
-	hpci_firmware_recipe_free(NULL);
-	copy = hpci_firmware_recipe_copy(&r);
+	assert_null(hpci_firmware_request_copy(NULL));
+	hpci_firmware_request_free(NULL);
+	copy = hpci_firmware_request_copy(&r);
 	assert_string_equal(copy->source, "debian:edk2");
 	assert_string_equal(copy->build_type, "DEBUG");
 	assert_null(copy->rev);
 	assert_non_null(copy->defines);
 	assert_int_equal(copy->defines->len, 0);
 	assert_int_equal(copy->pcds->len, 0);
-	hpci_firmware_recipe_free(copy);
+	hpci_firmware_request_free(copy);
 }
 
 #define FWB(build) "{'name':'x','axes':{'firmware':{'f':{'build':" build "}}}}"
@@ -1779,6 +1784,7 @@ int main(void)
 		cmocka_unit_test(test_err_qemu_build_unknown_key),
 		cmocka_unit_test(test_err_qemu_build_no_source),
 		cmocka_unit_test(test_err_qemu_build_configure_type),
+		cmocka_unit_test(test_err_qemu_build_configure_arg),
 		cmocka_unit_test(test_err_qemu_build_bad_source),
 		cmocka_unit_test(test_err_qemu_build_missing_patches),
 		cmocka_unit_test(test_err_qemu_build_rev_on_tarball),

@@ -335,7 +335,8 @@ static char *key_of(const char *source, const char *rev, const char *patches,
 {
 	g_autoptr(GPtrArray) configure = g_ptr_array_new();
 	struct hpci_qemu_request req = {
-		.source = source, .rev = rev, .patches = patches, .configure = configure,
+		.source = (char *)source, .rev = (char *)rev, .patches = (char *)patches,
+		.configure = configure,
 	};
 	char *key = NULL;
 
@@ -490,7 +491,7 @@ static void test_tarball_source(void **state)
 						  tarball);
 	g_autofree char *url = g_strdup_printf("file://%s", tarball);
 	g_autofree char *sha = NULL;
-	const char *wrong = "0000000000000000000000000000000000000000000000000000000000000000";
+	char wrong[] = "0000000000000000000000000000000000000000000000000000000000000000";
 	struct hpci_qemu_request req = { .source = url, .patches = f->patches };
 	struct hpci_qemu_build b = { 0 };
 	g_autofree char *manifest = NULL;
