@@ -53,15 +53,13 @@ static int load_or_fail(const char *path, json_object **ret)
 
 static void print_merge_summary(const char *out_path, int n_inputs, json_object *merged)
 {
-	json_object *cells = hpci_report_cells(merged);
-	unsigned counts[HPCI_REPORT_VERDICTS];
+	struct hpci_verdict_counts counts;
+	g_autofree char *text = NULL;
 
-	hpci_report_count_verdicts(cells, counts);
-	printf("merged %d report%s into %s: %zu cells", n_inputs, n_inputs == 1 ? "" : "s",
-	       out_path, json_object_array_length(cells));
-	for (size_t v = 0; v < HPCI_REPORT_VERDICTS; v++)
-		printf(", %u %s", counts[v], hpci_report_verdicts[v].words);
-	printf("\n");
+	hpci_report_count_verdicts(hpci_report_cells(merged), &counts);
+	text = hpci_verdict_counts_text(&counts);
+	printf("merged %d report%s into %s: %s\n", n_inputs, n_inputs == 1 ? "" : "s", out_path,
+	       text);
 }
 
 static int report_merge(int argc, char **argv)

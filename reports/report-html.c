@@ -271,15 +271,14 @@ static void add_run_info(xmlNodePtr body, json_object *report)
 static void add_summary(xmlNodePtr body, json_object *cells, bool interrupted)
 {
 	xmlNodePtr p = add_element(body, "p", NULL);
-	unsigned counts[HPCI_REPORT_VERDICTS];
+	struct hpci_verdict_counts counts;
 
 	set_attr(p, "id", "summary");
-	hpci_report_count_verdicts(cells, counts);
-	for (size_t v = 0; v < HPCI_REPORT_VERDICTS; v++) {
-		g_autofree char *cls = verdict_class(hpci_report_verdicts[v].name);
+	hpci_report_count_verdicts(cells, &counts);
+	for (unsigned v = 0; v < HPCI_VERDICT__COUNT; v++) {
+		g_autofree char *cls = verdict_class(hpci_verdict_name(v));
 		g_autofree char *full_cls = g_strconcat("count ", cls, NULL);
-		g_autofree char *text = g_strdup_printf("%u %s", counts[v],
-							hpci_report_verdicts[v].name);
+		g_autofree char *text = g_strdup_printf("%u %s", counts.of[v], hpci_verdict_name(v));
 
 		add_text_element(p, "span", full_cls, text);
 	}
@@ -425,7 +424,7 @@ static void add_attempts(xmlNodePtr parent, const struct page *page, json_object
 		json_object *a = json_object_array_get_idx(attempts, i);
 		const char *outcome = hpci_json_get_string(a, "outcome");
 		const char *dir = hpci_json_get_string(a, "dir");
-		g_autofree char *cls = verdict_class(hpci_report_verdict(a));
+		g_autofree char *cls = verdict_class(hpci_report_verdict_name(a));
 		g_autofree char *li_cls = g_strconcat("attempt ", cls, NULL);
 		g_autofree char *duration = duration_text(hpci_report_ms(a, "duration_ms"));
 		g_autofree char *text = g_strdup_printf(" (%s)", duration);
@@ -444,7 +443,7 @@ static void add_attempts(xmlNodePtr parent, const struct page *page, json_object
 static void add_grid_cell(xmlNodePtr tr, json_object *cell, size_t index,
 			  const struct page *page)
 {
-	const char *verdict = hpci_report_verdict(cell);
+	const char *verdict = hpci_report_verdict_name(cell);
 	const char *outcome = hpci_json_get_string(cell, "outcome");
 	const char *expected = hpci_json_get_string(cell, "expected.outcome");
 	const char *dir = hpci_json_get_string(cell, "dir");
@@ -457,7 +456,7 @@ static void add_grid_cell(xmlNodePtr tr, json_object *cell, size_t index,
 	set_attr(td, "data-cell", hpci_json_get_string(cell, "id"));
 	add_outcome(td, page, dir, outcome ? outcome : dir ? verdict : "not run");
 	if (expected && (!outcome || strcmp(outcome, expected) != 0)) {
-		bool known = strcmp(verdict, "known-issue") == 0;
+		bool known = hpci_report_verdict_is(cell, HPCI_VERDICT_KNOWN_ISSUE);
 		g_autofree char *text = g_strdup_printf("expected %s%s", expected,
 							known ? "; known issue" : "");
 
@@ -557,8 +556,8 @@ static void add_problem_row(xmlNodePtr tbody, json_object *cell, size_t index,
 }
 
 /* The cells with one verdict, as a table with id table_id. */
-static void add_problem_table(xmlNodePtr body, json_object *cells, const char *verdict,
-			      const char *table_id, const char *title, const struct page *page)
+static void add_problem_table(xmlNodePtr body, json_object *cells,
+			      enum hpci_verdict verdict, const char *table_id, const char *title, const struct page *page)
 {
 	static const char *const heads[] = {
 		"cell", "outcome", "expected", "attempts", "error", "evidence",
@@ -673,7 +672,7 @@ static xmlNodePtr add_bar(xmlNodePtr svg, guint row, json_object *cell, const ch
 			  gint64 ms, gint64 max_ms, const char *value, const char *title)
 {
 	gint64 y = CHART_TOP + (gint64)row * CHART_ROW_H;
-	g_autofree char *cls = verdict_class(hpci_report_verdict(cell));
+	g_autofree char *cls = verdict_class(hpci_report_verdict_name(cell));
 	g_autofree char *bar_cls = g_strconcat("bar ", cls, NULL);
 	xmlNodePtr g = add_element(svg, "g", "bar-row");
 	xmlNodePtr rect;
@@ -826,11 +825,12 @@ int hpci_report_html(json_object *report, const char *report_dir, const char *re
 	body = add_element(html, "body", NULL);
 	add_header(body, report);
 	add_grid(body, report, &page);
-	add_problem_table(body, cells, "fail", "failures", "Failures", &page);
-	add_problem_table(body, cells, "flaky", "flaky", "Flaky", &page);
-	add_problem_table(body, cells, "infra-error", "infra-errors", "Infrastructure errors",
+	add_problem_table(body, cells, HPCI_VERDICT_FAIL, "failures", "Failures", &page);
+	add_problem_table(body, cells, HPCI_VERDICT_FLAKY, "flaky", "Flaky", &page);
+	add_problem_table(body, cells, HPCI_VERDICT_INFRA_ERROR, "infra-errors",
+			  "Infrastructure errors", &page);
+	add_problem_table(body, cells, HPCI_VERDICT_KNOWN_ISSUE, "known-issues", "Known issues",
 			  &page);
-	add_problem_table(body, cells, "known-issue", "known-issues", "Known issues", &page);
 	add_boot_chart(body, cells);
 	add_plug_chart(body, cells);
 	htmlDocDumpMemoryFormat(doc, &mem, &len, 1);

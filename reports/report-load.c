@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Reading report.json files back, for the `report` verbs. */
 #include "report-load.h"
+#include "report-json.h"
 #include "error.h"
 #include "fsutil.h"
 #include "manifest.h"
@@ -12,15 +13,6 @@
 
 const char *const hpci_report_axis_names[HPCI_REPORT_AXES] = {
 	"topology", "smi", "firmware", "qemu", "count", "ops",
-};
-
-const struct hpci_verdict_info hpci_report_verdicts[HPCI_REPORT_VERDICTS] = {
-	{ "pass", "pass", "pass" },
-	{ "fail", "fail", "fail" },
-	{ "flaky", "flaky", "flaky" },
-	{ "known-issue", "known_issue", "known issue" },
-	{ "infra-error", "infra_error", "infra error" },
-	{ "not-run", "not_run", "not run" },
 };
 
 /* ---- reading reports ---------------------------------------------------- */
@@ -145,42 +137,37 @@ json_object *hpci_report_array(json_object *o, const char *path)
 	return json_object_is_type(value, json_type_array) ? value : NULL;
 }
 
-const char *hpci_report_verdict(json_object *cell)
+const char *hpci_report_verdict_name(json_object *cell)
 {
 	const char *verdict = hpci_json_get_string(cell, "verdict");
 
-	return verdict ? verdict : "not-run";
+	return verdict ? verdict : hpci_verdict_name(HPCI_VERDICT_NOT_RUN);
 }
 
-bool hpci_report_verdict_is(json_object *cell, const char *verdict)
+enum hpci_verdict hpci_report_verdict(json_object *cell)
 {
-	return strcmp(hpci_report_verdict(cell), verdict) == 0;
+	return hpci_verdict_parse(hpci_report_verdict_name(cell));
 }
 
-void hpci_report_count_verdicts(json_object *cells, unsigned counts[HPCI_REPORT_VERDICTS])
+bool hpci_report_verdict_is(json_object *cell, enum hpci_verdict verdict)
 {
-	for (size_t v = 0; v < HPCI_REPORT_VERDICTS; v++)
-		counts[v] = 0;
-	for (size_t i = 0; i < json_object_array_length(cells); i++) {
-		json_object *cell = json_object_array_get_idx(cells, i);
+	return hpci_report_verdict(cell) == verdict;
+}
 
-		for (size_t v = 0; v < HPCI_REPORT_VERDICTS; v++)
-			counts[v] += hpci_report_verdict_is(cell, hpci_report_verdicts[v].name);
-	}
+void hpci_report_count_verdicts(json_object *cells, struct hpci_verdict_counts *counts)
+{
+	*counts = (struct hpci_verdict_counts){ 0 };
+	for (size_t i = 0; i < json_object_array_length(cells); i++)
+		hpci_verdict_counts_add(counts,
+					hpci_report_verdict(json_object_array_get_idx(cells, i)));
 }
 
 json_object *hpci_report_summary(json_object *cells)
 {
-	unsigned counts[HPCI_REPORT_VERDICTS];
-	json_object *summary = json_object_new_object();
+	struct hpci_verdict_counts counts;
 
-	hpci_report_count_verdicts(cells, counts);
-	json_object_object_add(summary, "cells",
-			       json_object_new_int64((gint64)json_object_array_length(cells)));
-	for (size_t v = 0; v < HPCI_REPORT_VERDICTS; v++)
-		json_object_object_add(summary, hpci_report_verdicts[v].summary_key,
-				       json_object_new_int64(counts[v]));
-	return summary;
+	hpci_report_count_verdicts(cells, &counts);
+	return hpci_report_summary_json(&counts);
 }
 
 json_object *hpci_report_attempts(json_object *cell)

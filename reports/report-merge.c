@@ -138,7 +138,7 @@ static int check_shard(const struct shard *shards, guint i)
 
 static bool cell_ran(json_object *cell)
 {
-	return !hpci_report_verdict_is(cell, "not-run");
+	return !hpci_report_verdict_is(cell, HPCI_VERDICT_NOT_RUN);
 }
 
 /* Each id once: a cell that ran beats one that did not; two that ran are

@@ -140,11 +140,53 @@ static void test_report_known_issues(void **state)
 	hpci_cell_free(plain);
 }
 
+/* One table: each verdict's name parses back to it, with its summary key,
+ * words and progress tag; the counter counts unknown words as cells only. */
+static void test_verdict_table_and_counts(void **state)
+{
+	static const struct {
+		enum hpci_verdict verdict;
+		const char *name, *key, *words, *tag;
+	} want[] = {
+		{ HPCI_VERDICT_PASS, "pass", "pass", "pass", "ok" },
+		{ HPCI_VERDICT_FAIL, "fail", "fail", "fail", "FAIL" },
+		{ HPCI_VERDICT_FLAKY, "flaky", "flaky", "flaky", "FLAKY" },
+		{ HPCI_VERDICT_KNOWN_ISSUE, "known-issue", "known_issue", "known issue", "KNOWN" },
+		{ HPCI_VERDICT_INFRA_ERROR, "infra-error", "infra_error", "infra error", "INFRA" },
+		{ HPCI_VERDICT_NOT_RUN, "not-run", "not_run", "not run", "-" },
+	};
+	struct hpci_verdict_counts counts = { 0 };
+	g_autofree char *text = NULL;
+
+	(void)state;
+	assert_int_equal(G_N_ELEMENTS(want), HPCI_VERDICT__COUNT);
+	for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
+		assert_int_equal(want[i].verdict, i);   /* the summaries' order */
+		assert_string_equal(hpci_verdict_name(want[i].verdict), want[i].name);
+		assert_int_equal(hpci_verdict_parse(want[i].name), want[i].verdict);
+		assert_string_equal(hpci_verdict_summary_key(want[i].verdict), want[i].key);
+		assert_string_equal(hpci_verdict_words(want[i].verdict), want[i].words);
+		assert_string_equal(hpci_verdict_tag(want[i].verdict), want[i].tag);
+	}
+	assert_int_equal(hpci_verdict_parse("known_issue"), HPCI_VERDICT__COUNT);
+	assert_int_equal(hpci_verdict_parse(NULL), HPCI_VERDICT__COUNT);
+	assert_string_equal(hpci_verdict_name(HPCI_VERDICT__COUNT), "invalid");
+
+	hpci_verdict_counts_add(&counts, HPCI_VERDICT_PASS);
+	hpci_verdict_counts_add(&counts, HPCI_VERDICT_PASS);
+	hpci_verdict_counts_add(&counts, HPCI_VERDICT_KNOWN_ISSUE);
+	hpci_verdict_counts_add(&counts, hpci_verdict_parse("someday"));
+	text = hpci_verdict_counts_text(&counts);
+	assert_string_equal(text, "4 cells, 2 pass, 0 fail, 0 flaky, 1 known issue, "
+				  "0 infra error, 0 not run");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_report_round_trip),
 		cmocka_unit_test(test_report_known_issues),
+		cmocka_unit_test(test_verdict_table_and_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

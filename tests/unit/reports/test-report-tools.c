@@ -284,7 +284,7 @@ static void test_merge_ran_beats_not_run(void **state)
 	assert_int_equal(hpci_report_merge(out, forward, 2, &merged), 0);
 	assert_matrix_order(merged);
 	assert_summary(merged, (struct summary){ .pass = 4, .fail = 1, .known_issue = 1 });
-	assert_string_equal(hpci_report_verdict(cell_by_id(merged, C6)), "pass");
+	assert_string_equal(hpci_report_verdict_name(cell_by_id(merged, C6)), "pass");
 	assert_string_equal(hpci_json_get_string(cell_by_id(merged, C6), "dir"),
 			    "../retry/cells/" C6);
 	/* full was interrupted */
@@ -295,7 +295,7 @@ static void test_merge_ran_beats_not_run(void **state)
 	/* The one-cell retry first: full's own order still places it. */
 	assert_int_equal(hpci_report_merge(out, backward, 2, &merged), 0);
 	assert_matrix_order(merged);
-	assert_string_equal(hpci_report_verdict(cell_by_id(merged, C6)), "pass");
+	assert_string_equal(hpci_report_verdict_name(cell_by_id(merged, C6)), "pass");
 	json_object_put(merged);
 }
 
@@ -762,7 +762,7 @@ static void test_html_grid_has_one_box_per_cell(void **state)
 		g_autofree char *expr = g_strdup_printf(
 			"//table[@id='grid']//td[@data-cell='%s' and contains(concat(' ', @class, "
 			"' '), ' verdict-%s ')]", hpci_json_get_string(cell, "id"),
-			hpci_report_verdict(cell));
+			hpci_report_verdict_name(cell));
 
 		assert_int_equal(xpath_count(doc, expr), 1);
 	}
