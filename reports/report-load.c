@@ -207,24 +207,6 @@ const char *hpci_report_axis(json_object *cell, unsigned axis)
 	return json_object_get_string(value);
 }
 
-char *hpci_report_xml_text(const char *text)
-{
-	g_autofree char *valid = g_utf8_make_valid(text ? text : "", -1);
-	GString *clean = g_string_sized_new(strlen(valid));
-
-	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-
-		/* XML 1.0 allows tab, newline and carriage return below 0x20, and
-		 * neither of the two non-characters at the top of the BMP. */
-		if ((c < 0x20 && c != '\t' && c != '\n') || c == '\r' || c == 0xfffe || c == 0xffff)
-			g_string_append_c(clean, '?');
-		else
-			g_string_append_unichar(clean, c);
-	}
-	return g_string_free(clean, FALSE);
-}
-
 /* The non-empty components of an absolute path. */
 static GPtrArray *path_components(const char *path)
 {

@@ -67,13 +67,6 @@ const char *hpci_report_known_issue(json_object *cell, const char *outcome);
 const char *hpci_report_axis(json_object *cell, unsigned axis);
 
 /*
- * Text as XML allows it: invalid UTF-8 repaired, control characters other
- * than tab and newline replaced by '?'.  Serial consoles carry terminal
- * escapes and, after a reset, binary noise.
- */
-char *hpci_report_xml_text(const char *text);
-
-/*
  * path relative to base_dir; both relative ones are taken from the current
  * directory.  Lexical (symlinks are not resolved), since the output directory
  * may not exist yet.

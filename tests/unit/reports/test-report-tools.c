@@ -176,14 +176,6 @@ static void test_relative_path(void **state)
 	}
 }
 
-static void test_xml_text_drops_control_characters(void **state)
-{
-	g_autofree char *clean = hpci_report_xml_text("a\x1b[0m\tb\r\nc\x01\xff");
-
-	(void)state;
-	assert_string_equal(clean, "a?[0m\tb?\nc?\xef\xbf\xbd");
-}
-
 /* ---- merge ---------------------------------------------------------------- */
 
 static void assert_matrix_order(json_object *report)
@@ -1396,7 +1388,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load_rejects_what_is_not_a_report),
 		cmocka_unit_test(test_relative_path),
-		cmocka_unit_test(test_xml_text_drops_control_characters),
 		cmocka_unit_test(test_merge_disjoint_shards),
 		cmocka_unit_test(test_merge_rewrites_dirs_so_links_work),
 		cmocka_unit_test(test_merge_ran_beats_not_run),
