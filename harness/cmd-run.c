@@ -414,6 +414,7 @@ static void fill_host(struct hpci_run_report *report, const struct hpci_matrix *
 	report->matrix_path = g_strdup(matrix->path);
 	report->matrix_name = g_strdup(matrix->name);
 	report->matrix_sha256 = g_strdup(matrix->sha256);
+	report->axis_values = matrix->axis_values;
 }
 
 static int exit_status(const struct hpci_run_report *report)

@@ -4,6 +4,8 @@
 #include "json-reader.h"
 #include "manifest.h"
 
+#include <string.h>
+
 static json_object *str_or_null(const char *s)
 {
 	return s ? json_object_new_string(s) : NULL;
@@ -22,6 +24,31 @@ static json_object *axes_json(const struct hpci_cell *cell)
 		const struct hpci_axis_value *av = &g_array_index(cell->axes, struct hpci_axis_value, i);
 
 		json_object_object_add(axes, av->axis, json_object_new_string(av->value));
+	}
+	return axes;
+}
+
+/* "axes": each axis with its values, in the matrix's order, which the
+ * report verbs sort cells by. */
+static json_object *axis_order_json(const GArray *values)
+{
+	json_object *axes = json_object_new_array();
+	json_object *current = NULL;
+	const char *axis = NULL;
+
+	for (guint i = 0; i < values->len; i++) {
+		const struct hpci_axis_value *av = &g_array_index(values, struct hpci_axis_value, i);
+
+		if (!axis || strcmp(axis, av->axis) != 0) {
+			json_object *o = json_object_new_object();
+
+			axis = av->axis;
+			current = json_object_new_array();
+			json_object_object_add(o, "name", json_object_new_string(axis));
+			json_object_object_add(o, "values", current);
+			json_object_array_add(axes, o);
+		}
+		json_object_array_add(current, json_object_new_string(av->value));
 	}
 	return axes;
 }
@@ -222,6 +249,8 @@ char *hpci_report_json(const struct hpci_run_report *report)
 	json_object_object_add(matrix, "name", str_or_null(report->matrix_name));
 	json_object_object_add(matrix, "sha256", str_or_null(report->matrix_sha256));
 	json_object_object_add(root, "matrix", matrix);
+	if (report->axis_values)
+		json_object_object_add(root, "axes", axis_order_json(report->axis_values));
 
 	json_object_object_add(run, "jobs", json_object_new_int(report->run.jobs));
 	json_object_object_add(run, "repeat", json_object_new_int(report->run.repeat));

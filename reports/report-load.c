@@ -249,172 +249,65 @@ static void rank_add(GHashTable *rank, const char *value)
 				    GUINT_TO_POINTER(g_hash_table_size(rank) + 1));
 }
 
-/* The matrix file the report was run from, if it is still there unchanged. */
-static json_object *load_same_matrix(json_object *report)
+static int axis_index(const char *name)
 {
-	const char *path = hpci_json_get_string(report, "matrix.path");
-	const char *sha256 = hpci_json_get_string(report, "matrix.sha256");
-	g_autofree char *text = NULL, *actual = NULL;
-	gsize len = 0;
-
-	if (!path || !sha256 || !g_file_get_contents(path, &text, &len, NULL))
-		return NULL;
-	actual = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)text, len);
-	return strcmp(actual, sha256) == 0 ? json_tokener_parse(text) : NULL;
-}
-
-/* One axis's values as the file lists them; an absent axis is "default". */
-static void rank_matrix_axis(GHashTable *rank, json_object *values)
-{
-	if (!values) {
-		rank_add(rank, "default");
-	} else if (json_object_is_type(values, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(values); i++) {
-			json_object *value = json_object_array_get_idx(values, i);
-
-			rank_add(rank, json_object_get_string(value));
-		}
-	} else if (json_object_is_type(values, json_type_object)) {
-		struct json_object_iterator it = json_object_iter_begin(values);
-		struct json_object_iterator end = json_object_iter_end(values);
-
-		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
-			rank_add(rank, json_object_iter_peek_name(&it));
+	for (unsigned a = 0; name && a < HPCI_REPORT_AXES; a++) {
+		if (strcmp(hpci_report_axis_names[a], name) == 0)
+			return (int)a;
 	}
+	return -1;
 }
 
-static bool order_from_matrix(struct hpci_axis_order *order, json_object *report)
+/* The order the report records in "axes"; false when it records none. */
+static bool rank_recorded(struct hpci_axis_order *order, json_object *report)
 {
-	json_object *matrix = load_same_matrix(report);
-	json_object *axes = NULL;
+	json_object *axes = hpci_report_array(report, "axes");
 
-	if (!matrix || !json_object_object_get_ex(matrix, "axes", &axes) ||
-	    !json_object_is_type(axes, json_type_object)) {
-		json_object_put(matrix);
-		return false;
-	}
-	for (unsigned a = 0; a < HPCI_REPORT_AXES; a++) {
-		json_object *values = NULL;
+	for (size_t i = 0; axes && i < json_object_array_length(axes); i++) {
+		json_object *axis = json_object_array_get_idx(axes, i);
+		json_object *values = hpci_report_array(axis, "values");
+		int a = axis_index(hpci_json_get_string(axis, "name"));
 
-		json_object_object_get_ex(axes, hpci_report_axis_names[a], &values);
-		rank_matrix_axis(order->rank[a], values);
-	}
-	json_object_put(matrix);
-	return true;
-}
+		for (size_t v = 0; a >= 0 && values && v < json_object_array_length(values); v++) {
+			json_object *value = json_object_array_get_idx(values, v);
 
-/* What the reports say about one axis: its values as first seen, and
- * "before comes ahead of after" pairs from neighbouring cells. */
-struct axis_graph {
-	GPtrArray *values;      /* borrowed from the reports */
-	GHashTable *index;      /* value -> index + 1 */
-	GArray *edges;          /* guint pairs: before, after */
-};
-
-static guint graph_value(struct axis_graph *g, const char *value)
-{
-	gpointer found = g_hash_table_lookup(g->index, value);
-
-	if (found)
-		return GPOINTER_TO_UINT(found) - 1;
-	g_ptr_array_add(g->values, (gpointer)value);
-	g_hash_table_insert(g->index, (gpointer)value, GUINT_TO_POINTER(g->values->len));
-	return g->values->len - 1;
-}
-
-/* Two neighbours in a report differ first on one axis; there, the earlier
- * cell's value comes first in the matrix (lexicographic expansion). */
-static void graph_neighbours(struct axis_graph *graphs, json_object *prev, json_object *cell)
-{
-	for (unsigned a = 0; a < HPCI_REPORT_AXES; a++) {
-		guint pair[2] = { graph_value(&graphs[a], hpci_report_axis(prev, a)),
-				  graph_value(&graphs[a], hpci_report_axis(cell, a)) };
-
-		if (pair[0] != pair[1]) {
-			g_array_append_vals(graphs[a].edges, pair, 2);
-			return;
+			if (value)
+				rank_add(order->rank[a], json_object_get_string(value));
 		}
 	}
+	return axes != NULL;
 }
 
-static void graph_report(struct axis_graph *graphs, json_object *report)
+/* Values the record does not rank, all of them in a report from before
+ * "axes": in the order the reports' cells first show them. */
+static void rank_first_seen(struct hpci_axis_order *order, json_object *const *reports,
+			    guint n_reports)
 {
-	json_object *cells = hpci_report_cells(report);
-	json_object *prev = NULL;
+	for (guint r = 0; r < n_reports; r++) {
+		json_object *cells = hpci_report_cells(reports[r]);
 
-	for (size_t i = 0; i < json_object_array_length(cells); i++) {
-		json_object *cell = json_object_array_get_idx(cells, i);
-
-		for (unsigned a = 0; a < HPCI_REPORT_AXES; a++)
-			graph_value(&graphs[a], hpci_report_axis(cell, a));
-		if (prev)
-			graph_neighbours(graphs, prev, cell);
-		prev = cell;
-	}
-}
-
-/* Kahn's topological sort; among values free to go, the first seen goes
- * first, and so does it when contradicting inputs leave a cycle. */
-static void rank_by_precedence(GHashTable *rank, const struct axis_graph *g)
-{
-	guint n = g->values->len;
-	const guint *edges = (const guint *)(const void *)g->edges->data;
-	guint n_edges = g->edges->len / 2;
-	g_autofree guint *indegree = g_new0(guint, n);
-	g_autofree gboolean *placed = g_new0(gboolean, n);
-
-	for (guint e = 0; e < n_edges; e++)
-		indegree[edges[2 * e + 1]]++;
-	for (guint round = 0; round < n; round++) {
-		guint pick = n;
-
-		for (guint i = 0; i < n && pick == n; i++) {
-			if (!placed[i] && indegree[i] == 0)
-				pick = i;
+		for (size_t i = 0; i < json_object_array_length(cells); i++) {
+			for (unsigned a = 0; a < HPCI_REPORT_AXES; a++)
+				rank_add(order->rank[a],
+					 hpci_report_axis(json_object_array_get_idx(cells, i), a));
 		}
-		for (guint i = 0; i < n && pick == n; i++) {
-			if (!placed[i])
-				pick = i;
-		}
-		placed[pick] = TRUE;
-		rank_add(rank, g->values->pdata[pick]);
-		for (guint e = 0; e < n_edges; e++) {
-			if (edges[2 * e] == pick && indegree[edges[2 * e + 1]] > 0)
-				indegree[edges[2 * e + 1]]--;
-		}
-	}
-}
-
-static void order_from_reports(struct hpci_axis_order *order, json_object *const *reports,
-			       guint n_reports)
-{
-	struct axis_graph graphs[HPCI_REPORT_AXES];
-
-	for (unsigned a = 0; a < HPCI_REPORT_AXES; a++) {
-		graphs[a].values = g_ptr_array_new();
-		graphs[a].index = g_hash_table_new(g_str_hash, g_str_equal);
-		graphs[a].edges = g_array_new(FALSE, FALSE, sizeof(guint));
-	}
-	for (guint r = 0; r < n_reports; r++)
-		graph_report(graphs, reports[r]);
-	for (unsigned a = 0; a < HPCI_REPORT_AXES; a++) {
-		rank_by_precedence(order->rank[a], &graphs[a]);
-		g_ptr_array_free(graphs[a].values, TRUE);
-		g_hash_table_destroy(graphs[a].index);
-		g_array_free(graphs[a].edges, TRUE);
 	}
 }
 
 void hpci_axis_order_init(struct hpci_axis_order *order, json_object *const *reports,
 			  guint n_reports)
 {
+	bool recorded = false;
+
 	for (unsigned a = 0; a < HPCI_REPORT_AXES; a++)
 		order->rank[a] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	if (n_reports > 0 && order_from_matrix(order, reports[0]))
-		return;
-	for (unsigned a = 0; a < HPCI_REPORT_AXES; a++)
-		g_hash_table_remove_all(order->rank[a]);
-	order_from_reports(order, reports, n_reports);
+	for (guint r = 0; r < n_reports && !recorded; r++)
+		recorded = rank_recorded(order, reports[r]);
+	if (!recorded && n_reports > 0)
+		hpci_warn("%s \"axes\" (written before report.json recorded the order of the "
+			  "matrix's axis values): cells go in the order they first appear",
+			  n_reports == 1 ? "the report has no" : "none of the reports has");
+	rank_first_seen(order, reports, n_reports);
 }
 
 void hpci_axis_order_release(struct hpci_axis_order *order)

@@ -83,9 +83,11 @@ struct hpci_axis_order {
 };
 
 /*
- * From the matrix file the report names, when it is still there with the
- * same sha256; otherwise inferred from the reports' own cell order (each
- * lists its cells in matrix order), ties going to the value seen first.
+ * From the "axes" the first of the reports that has one records
+ * (reports/README.md).  Reports written before "axes" have their values
+ * ranked in the order their cells first show them, with a warning; that
+ * is the matrix's order unless include/exclude rules hid a value's first
+ * combinations.
  */
 void hpci_axis_order_init(struct hpci_axis_order *order, json_object *const *reports,
 			  guint n_reports);

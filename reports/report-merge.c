@@ -350,6 +350,16 @@ static json_object *merged_run(const struct shard *shards, guint n)
 	return run;
 }
 
+/* The first input that has key (the first input when none has). */
+static json_object *first_with(const struct shard *shards, guint n, const char *key)
+{
+	for (guint i = 0; i < n; i++) {
+		if (json_object_object_get_ex(shards[i].report, key, NULL))
+			return shards[i].report;
+	}
+	return shards[0].report;
+}
+
 static json_object *merged_report(const struct shard *shards, guint n, GPtrArray *picked,
 				  const char *out_dir)
 {
@@ -369,6 +379,9 @@ static json_object *merged_report(const struct shard *shards, guint n, GPtrArray
 		json_object_object_add(root, "run", run);
 	copy_key(root, first, "host");
 	copy_key(root, first, "matrix");
+	/* Inputs from before "axes" may come first; shards of one matrix
+	 * record the same. */
+	copy_key(root, first_with(shards, n, "axes"), "axes");
 	json_object_object_add(root, "identities", merged_identities(shards, n));
 	json_object_object_add(root, "summary", hpci_report_summary(cells));
 	json_object_object_add(root, "cells", cells);

@@ -132,6 +132,9 @@ struct hpci_run_report {
 	char *matrix_path;
 	char *matrix_name;
 	char *matrix_sha256;
+	/* The matrix's axis_values (struct hpci_matrix), borrowed like the
+	 * results' cells; NULL when unknown. */
+	const GArray *axis_values;
 	char *started_at;        /* ISO 8601, UTC */
 	gint64 duration_ms;
 	bool interrupted;

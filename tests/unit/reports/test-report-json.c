@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "matrix.h"
 #include "report-json.h"
 
 #include <json-c/json.h>
@@ -140,6 +141,46 @@ static void test_report_known_issues(void **state)
 	hpci_cell_free(plain);
 }
 
+/* "axes" records the matrix's axis order: canonical axes, each with its
+ * values as the file lists them; absent when the writer does not know. */
+static void test_report_records_axes(void **state)
+{
+	static const char matrix_text[] =
+		"{ \"name\": \"m\", \"axes\": { \"ops\": { \"z\": [\"smi\"], "
+		"\"a\": [\"plug-each\"] }, \"count\": [2, 1], \"topology\": "
+		"{ \"big\": { \"sockets\": 1, \"cores\": 4, \"boot\": 1 } } } }";
+	static const char want[] =
+		"[{\"name\":\"topology\",\"values\":[\"big\"]},"
+		"{\"name\":\"smi\",\"values\":[\"default\"]},"
+		"{\"name\":\"firmware\",\"values\":[\"default\"]},"
+		"{\"name\":\"qemu\",\"values\":[\"default\"]},"
+		"{\"name\":\"count\",\"values\":[\"2\",\"1\"]},"
+		"{\"name\":\"ops\",\"values\":[\"z\",\"a\"]}]";
+	struct hpci_matrix_host host = { "tcg" };
+	g_autoptr(hpci_matrix) m = NULL;
+	struct hpci_run_report report;
+	g_autofree char *text = NULL, *without = NULL;
+	json_object *root;
+
+	(void)state;
+	assert_int_equal(hpci_matrix_parse("m.json", matrix_text, &host, &m), 0);
+	hpci_run_report_init(&report);
+	for (guint i = 0; i < m->cells->len; i++)
+		g_ptr_array_add(report.results, hpci_cell_result_new(m->cells->pdata[i]));
+	without = hpci_report_json(&report);
+	root = json_tokener_parse(without);
+	assert_null(get(root, "axes"));
+	json_object_put(root);
+
+	report.axis_values = m->axis_values;
+	text = hpci_report_json(&report);
+	root = json_tokener_parse(text);
+	assert_string_equal(json_object_to_json_string_ext(get(root, "axes"),
+							   JSON_C_TO_STRING_PLAIN), want);
+	json_object_put(root);
+	hpci_run_report_release(&report);
+}
+
 /* One table: each verdict's name parses back to it, with its summary key,
  * words and progress tag; the counter counts unknown words as cells only. */
 static void test_verdict_table_and_counts(void **state)
@@ -186,6 +227,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_report_round_trip),
 		cmocka_unit_test(test_report_known_issues),
+		cmocka_unit_test(test_report_records_axes),
 		cmocka_unit_test(test_verdict_table_and_counts),
 	};
 

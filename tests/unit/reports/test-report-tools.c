@@ -340,8 +340,8 @@ static char *json_text(json_object *o)
 }
 
 /* attempts-1 (shard 1/2: C1 flaky, C3 pass, C5 infra-error) and attempts-2
- * (shard 2/2: C2 known issue, C4 flaky, C6 fail), in either order.  Only
- * shard 1 first shows the matrix order (see test_merge_follows_the_matrix_file). */
+ * (shard 2/2: C2 known issue, C4 flaky, C6 fail), in either order, both in
+ * the matrix order their "axes" record. */
 static void test_merge_shards_with_attempts(void **state)
 {
 	g_autofree char *s1 = fixture("attempts-1/report.json");
@@ -359,8 +359,7 @@ static void test_merge_shards_with_attempts(void **state)
 		g_autofree char *shards = NULL, *connections = NULL, *filters = NULL;
 
 		assert_int_equal(hpci_report_merge(out, orders[o], 2, &merged), 0);
-		if (orders[o] == forward)
-			assert_matrix_order(merged);
+		assert_matrix_order(merged);
 		assert_summary(merged, (struct summary){ .pass = 1, .fail = 1, .flaky = 2,
 							 .known_issue = 1, .infra_error = 1 });
 		assert_true(json_object_object_get_ex(merged, "run", &run));
@@ -492,46 +491,62 @@ static void test_merge_refuses_other_shards(void **state)
 	}
 }
 
-/* With the matrix file still there, its order wins over the inputs' order,
- * which alone cannot place shard-2's "unplug" after shard-1's "each". */
-static void test_merge_follows_the_matrix_file(void **state)
+/* The recorded "axes" order wins over the inputs' order, which alone
+ * cannot place shard-2's "unplug" after shard-1's "each"; the matrix file
+ * (not there) is not read, and the merged report records the order too. */
+static void test_merge_follows_the_recorded_axes(void **state)
 {
-	static const char matrix_text[] =
-		"{ \"name\": \"nightly-smm\", \"axes\": {\n"
-		"  \"topology\": { \"1s4c\": { \"sockets\": 1, \"cores\": 4, \"boot\": 1 } },\n"
-		"  \"smi\": { \"full\": {}, \"hotplug-off\": { \"cpu_hotplug\": false } },\n"
-		"  \"firmware\": { \"debug\": { \"descriptor\": \"x.json\" } },\n"
-		"  \"qemu\": { \"system\": { \"emulator\": \"/usr/bin/qemu-system-x86_64\" },\n"
-		"            \"patched\": { \"emulator\": \"/opt/qemu\" } },\n"
-		"  \"count\": [1, \"all\"],\n"
-		"  \"ops\": { \"each\": [\"plug-each\"],\n"
-		"           \"unplug\": [\"plug-each\", \"unplug\"] } } }\n";
+	g_autofree char *s1 = fixture("shard-1/report.json");
+	g_autofree char *s2 = fixture("shard-2/report.json");
+	g_autofree char *out = fixture("merged/report.json");
+	const char *inputs[] = { s2, s1 };
+	json_object *merged = NULL, *first = load_fixture("shard-2/report.json");
+	json_object *recorded = hpci_report_array(first, "axes");
+
+	(void)state;
+	assert_non_null(recorded);
+	assert_int_equal(hpci_report_merge(out, inputs, 2, &merged), 0);
+	assert_matrix_order(merged);
+	assert_true(json_object_equal(hpci_report_array(merged, "axes"), recorded));
+	json_object_put(merged);
+	json_object_put(first);
+}
+
+/* A fixture report as written before "axes", to dir/rel. */
+static char *without_axes(const char *dir, const char *rel)
+{
+	json_object *report = load_fixture(rel);
+	char *path;
+
+	json_object_object_del(report, "axes");
+	path = write_json(dir, rel, report);
+	json_object_put(report);
+	return path;
+}
+
+/* Reports from before "axes": values go where the cells first show them,
+ * which is the matrix order when shard 1 comes first; an input that has
+ * "axes" gives its order whatever its place. */
+static void test_merge_without_axes(void **state)
+{
 	g_autofree char *dir = tmp_dir();
-	g_autofree char *matrix_path = g_build_filename(dir, "nightly-smm.json", NULL);
-	g_autofree char *sha256 = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
-								matrix_text, -1);
+	g_autofree char *old1 = without_axes(dir, "shard-1/report.json");
+	g_autofree char *old2 = without_axes(dir, "shard-2/report.json");
+	g_autofree char *s1 = fixture("shard-1/report.json");
 	g_autofree char *out = g_build_filename(dir, "merged.json", NULL);
-	char *paths[2] = { NULL, NULL };
-	const char *shards[] = { "shard-2/report.json", "shard-1/report.json" };
+	const char *old_inputs[] = { old1, old2 };
+	const char *mixed[] = { old2, s1 };
 	json_object *merged = NULL;
 
 	(void)state;
-	assert_int_equal(hpci_write_file(matrix_path, matrix_text, -1), 0);
-	for (size_t i = 0; i < 2; i++) {
-		json_object *shard = load_fixture(shards[i]);
-		json_object *matrix = NULL;
-
-		assert_true(json_object_object_get_ex(shard, "matrix", &matrix));
-		set_string(matrix, "path", matrix_path);
-		set_string(matrix, "sha256", sha256);
-		paths[i] = write_json(dir, shards[i], shard);
-		json_object_put(shard);
-	}
-	assert_int_equal(hpci_report_merge(out, (const char *const *)paths, 2, &merged), 0);
+	assert_int_equal(hpci_report_merge(out, old_inputs, 2, &merged), 0);
 	assert_matrix_order(merged);
+	assert_null(hpci_report_array(merged, "axes"));
 	json_object_put(merged);
-	g_free(paths[0]);
-	g_free(paths[1]);
+	assert_int_equal(hpci_report_merge(out, mixed, 2, &merged), 0);
+	assert_matrix_order(merged);
+	assert_non_null(hpci_report_array(merged, "axes"));
+	json_object_put(merged);
 	hpci_rm_rf(dir);
 }
 
@@ -764,6 +779,24 @@ static void test_html_grid_has_one_box_per_cell(void **state)
 	assert_int_equal(xpath_count(doc, "//td[@data-cell='" C6 "']//a"), 0);
 	assert_int_equal(xpath_count(doc, "//table[@id='failures']/tbody/tr[@class='problem']"),
 			 1);
+	xmlFreeDoc(doc);
+	json_object_put(report);
+}
+
+/* A report from before "axes" still gets its grid: all six cells, in
+ * their rows and columns. */
+static void test_html_without_axes(void **state)
+{
+	json_object *report = load_fixture("full/report.json");
+	htmlDocPtr doc;
+
+	(void)state;
+	json_object_object_del(report, "axes");
+	doc = html_doc(report, NULL, NULL);
+	assert_int_equal(xpath_count(doc, "//table[@id='grid']//td[contains(concat(' ', @class, "
+				     "' '), ' verdict ')]"), 6);
+	assert_int_equal(xpath_count(doc, "//table[@id='grid']/tbody/tr"), 4);
+	assert_int_equal(xpath_count(doc, "//table[@id='grid']//td[@class='absent']"), 6);
 	xmlFreeDoc(doc);
 	json_object_put(report);
 }
@@ -1393,7 +1426,8 @@ int main(void)
 		cmocka_unit_test(test_merge_ran_beats_not_run),
 		cmocka_unit_test(test_merge_refuses_a_cell_that_ran_twice),
 		cmocka_unit_test(test_merge_refuses_different_matrices),
-		cmocka_unit_test(test_merge_follows_the_matrix_file),
+		cmocka_unit_test(test_merge_follows_the_recorded_axes),
+		cmocka_unit_test(test_merge_without_axes),
 		cmocka_unit_test(test_merge_shards_with_attempts),
 		cmocka_unit_test(test_merge_refuses_different_filters),
 		cmocka_unit_test(test_merge_filters_are_a_set),
@@ -1405,6 +1439,7 @@ int main(void)
 		cmocka_unit_test(test_junit_flaky_fails_infra_errs),
 		cmocka_unit_test(test_junit_schema_rejects_bad_xml),
 		cmocka_unit_test(test_html_grid_has_one_box_per_cell),
+		cmocka_unit_test(test_html_without_axes),
 		cmocka_unit_test(test_html_charts_have_one_bar_each),
 		cmocka_unit_test(test_html_escapes_everything),
 		cmocka_unit_test(test_html_flaky_infra_and_attempts),
