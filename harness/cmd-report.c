@@ -2,6 +2,7 @@
 #include "builtin.h"
 #include "error.h"
 #include "fsutil.h"
+#include "json-reader.h"
 #include "report-diff.h"
 #include "report-html.h"
 #include "report-junit.h"
@@ -66,7 +67,7 @@ static int report_merge(int argc, char **argv)
 {
 	static const char usage[] = "merge OUT.json IN.json...";
 	GOptionEntry entries[] = { { NULL } };
-	json_object *merged = NULL;
+	g_autoptr(json_object) merged = NULL;
 	const char *json_text;
 	g_autofree char *text = NULL;
 	int rc;
@@ -92,7 +93,6 @@ static int report_merge(int argc, char **argv)
 	rc = emit(argv[1], text);
 	if (rc == HPCI_EXIT_OK)
 		print_merge_summary(argv[1], argc - 2, merged);
-	json_object_put(merged);
 	return rc;
 }
 
@@ -105,7 +105,7 @@ static int report_junit(int argc, char **argv)
 		  "write the XML to FILE (default: standard output)", "FILE" },
 		{ NULL }
 	};
-	json_object *report = NULL;
+	g_autoptr(json_object) report = NULL;
 	int rc;
 
 	if ((rc = hpci_parse_options(&argc, &argv, "REPORT.json",
@@ -127,7 +127,6 @@ static int report_junit(int argc, char **argv)
 	} else {
 		rc = emit(out_path, xml);
 	}
-	json_object_put(report);
 	return rc;
 }
 
@@ -141,7 +140,7 @@ static int report_html(int argc, char **argv)
 		  "(default: standard output, links as from the report's directory)", "FILE" },
 		{ NULL }
 	};
-	json_object *report = NULL;
+	g_autoptr(json_object) report = NULL;
 	int rc;
 
 	if ((rc = hpci_parse_options(&argc, &argv, "REPORT.json",
@@ -168,14 +167,13 @@ static int report_html(int argc, char **argv)
 	} else {
 		rc = emit(out_path, html);
 	}
-	json_object_put(report);
 	return rc;
 }
 
 static void print_diff_json(const char *old_path, const char *new_path,
 			    const struct hpci_diff_thresholds *t, json_object *findings)
 {
-	json_object *out = json_object_new_object();
+	g_autoptr(json_object) out = json_object_new_object();
 
 	json_object_object_add(out, "old", json_object_new_string(old_path));
 	json_object_object_add(out, "new", json_object_new_string(new_path));
@@ -186,7 +184,6 @@ static void print_diff_json(const char *old_path, const char *new_path,
 	json_object_object_add(out, "findings", json_object_get(findings));
 	printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY |
 							      JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(out);
 }
 
 static int report_diff(int argc, char **argv)
@@ -205,7 +202,9 @@ static int report_diff(int argc, char **argv)
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &as_json, "print the findings as JSON", NULL },
 		{ NULL }
 	};
-	json_object *old_report = NULL, *new_report = NULL, *findings;
+	g_autoptr(json_object) old_report = NULL;
+	g_autoptr(json_object) new_report = NULL;
+	g_autoptr(json_object) findings = NULL;
 	struct hpci_diff_thresholds t;
 	int rc;
 
@@ -222,10 +221,8 @@ static int report_diff(int argc, char **argv)
 	if (pct < 0 || ms < 0)
 		return usage_error("thresholds are 0 or more", usage);
 	if ((rc = load_or_fail(argv[1], &old_report)) ||
-	    (rc = load_or_fail(argv[2], &new_report))) {
-		json_object_put(old_report);
+	    (rc = load_or_fail(argv[2], &new_report)))
 		return rc;
-	}
 	t = (struct hpci_diff_thresholds){ .pct = pct, .ms = ms };
 	findings = hpci_report_diff(old_report, new_report, &t);
 	if (as_json) {
@@ -235,11 +232,7 @@ static int report_diff(int argc, char **argv)
 
 		fputs(text, stdout);
 	}
-	rc = hpci_diff_regressions(findings) ? HPCI_EXIT_FAILURES : HPCI_EXIT_OK;
-	json_object_put(findings);
-	json_object_put(old_report);
-	json_object_put(new_report);
-	return rc;
+	return hpci_diff_regressions(findings) ? HPCI_EXIT_FAILURES : HPCI_EXIT_OK;
 }
 
 static const struct report_verb verbs[] = {

@@ -97,7 +97,8 @@ static void add_devices(xmlNodePtr domain, const struct hpci_domain_spec *spec)
 	hpci_xml_attr(node, "type", "usb");
 	hpci_xml_attr(node, "model", "none");
 	hpci_xml_attr(hpci_xml_child(devices, "memballoon", NULL), "model", "none");
-	hpci_xml_attr(hpci_xml_child(hpci_xml_child(devices, "video", NULL), "model", NULL), "type", "none");
+	node = hpci_xml_child(devices, "video", NULL);
+	hpci_xml_attr(hpci_xml_child(node, "model", NULL), "type", "none");
 }
 
 static void qemu_arg(xmlNodePtr cmdline, xmlNsPtr ns, const char *value)

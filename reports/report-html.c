@@ -536,8 +536,8 @@ static void add_problem_row(xmlNodePtr tbody, json_object *cell, size_t index,
 }
 
 /* The cells with one verdict, as a table with id table_id. */
-static void add_problem_table(xmlNodePtr body, json_object *cells,
-			      enum hpci_verdict verdict, const char *table_id, const char *title, const struct page *page)
+static void add_problem_table(xmlNodePtr body, json_object *cells, enum hpci_verdict verdict,
+			      const char *table_id, const char *title, const struct page *page)
 {
 	static const char *const heads[] = {
 		"cell", "outcome", "expected", "attempts", "error", "evidence",

@@ -4,6 +4,7 @@
 #include "report-json.h"
 #include "error.h"
 #include "fsutil.h"
+#include "json-reader.h"
 #include "manifest.h"
 
 #include <errno.h>
@@ -28,28 +29,26 @@ static bool only_whitespace(const char *text, size_t len)
 
 static int parse_json(const char *path, const char *text, gsize len, json_object **ret)
 {
-	json_tokener *tok;
-	json_object *root;
+	g_autoptr(json_tokener) tok = NULL;
+	g_autoptr(json_object) root = NULL;
 	enum json_tokener_error jerr;
 	size_t end;
 
 	if (len > INT_MAX)
-		return hpci_error(EINVAL, "'%s' is too large for a report (%" G_GSIZE_FORMAT
-				  " bytes)", path, len);
+		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "'%s' is too large for a report (%"
+				       G_GSIZE_FORMAT " bytes)", path, len);
 	tok = json_tokener_new();
 	root = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (!root || jerr != json_tokener_success || !only_whitespace(text + end, len - end)) {
-		json_object_put(root);
-		return hpci_error(EINVAL, "'%s' is not JSON: %s at byte %zu", path,
-				  jerr == json_tokener_success	  ? "trailing data"
-				  : jerr == json_tokener_continue ? "unexpected end of the file"
-								  : json_tokener_error_desc(jerr),
-				  end);
-	}
-	*ret = root;
+	if (!root || jerr != json_tokener_success || !only_whitespace(text + end, len - end))
+		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "'%s' is not JSON: %s at byte %zu",
+				       path,
+				       jerr == json_tokener_success    ? "trailing data"
+				       : jerr == json_tokener_continue ? "unexpected end of the file"
+								       : json_tokener_error_desc(jerr),
+				       end);
+	*ret = g_steal_pointer(&root);
 	return 0;
 }
 
@@ -60,8 +59,9 @@ static int check_cells(const char *path, json_object *cells)
 
 		if (!json_object_is_type(cell, json_type_object) ||
 		    !hpci_json_get_string(cell, "id"))
-			return hpci_error(EINVAL, "'%s' is not a hotplug-ci report: $.cells[%zu] "
-					  "is not a cell with an \"id\"", path, i);
+			return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "'%s' is not a hotplug-ci "
+					       "report: $.cells[%zu] is not a cell with an \"id\"",
+					       path, i);
 	}
 	return 0;
 }
@@ -71,34 +71,33 @@ static int check_report(const char *path, json_object *root)
 	json_object *schema = NULL, *cells = NULL;
 
 	if (!json_object_is_type(root, json_type_object))
-		return hpci_error(EINVAL, "'%s' is not a hotplug-ci report: expected a JSON "
-				  "object with \"schema\": 1 and \"cells\"", path);
+		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "'%s' is not a hotplug-ci report: "
+				       "expected a JSON object with \"schema\": 1 and \"cells\"",
+				       path);
 	if (!json_object_object_get_ex(root, "schema", &schema) ||
 	    !json_object_is_type(schema, json_type_int) || json_object_get_int64(schema) != 1)
-		return hpci_error(EINVAL, "'%s' is not a hotplug-ci report: $.schema is not 1 "
-				  "(this hotplug-ci reads report.json schema 1)", path);
+		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "'%s' is not a hotplug-ci report: "
+				       "$.schema is not 1 (this hotplug-ci reads report.json schema 1)",
+				       path);
 	if (!json_object_object_get_ex(root, "cells", &cells) ||
 	    !json_object_is_type(cells, json_type_array))
-		return hpci_error(EINVAL, "'%s' is not a hotplug-ci report: no \"cells\" array",
-				  path);
+		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "'%s' is not a hotplug-ci report: "
+				       "no \"cells\" array", path);
 	return check_cells(path, cells);
 }
 
 int hpci_report_load(const char *path, json_object **ret)
 {
 	g_autofree char *text = NULL;
-	json_object *root = NULL;
+	g_autoptr(json_object) root = NULL;
 	gsize len = 0;
 	int rc;
 
 	if ((rc = hpci_read_file(path, &text, &len)) < 0 ||
-	    (rc = parse_json(path, text, len, &root)) < 0)
+	    (rc = parse_json(path, text, len, &root)) < 0 ||
+	    (rc = check_report(path, root)) < 0)
 		return rc;
-	if ((rc = check_report(path, root)) < 0) {
-		json_object_put(root);
-		return rc;
-	}
-	*ret = root;
+	*ret = g_steal_pointer(&root);
 	return 0;
 }
 
