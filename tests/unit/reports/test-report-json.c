@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "json-reader.h"
 #include "matrix.h"
 #include "report-json.h"
 
@@ -58,7 +59,7 @@ static void test_report_round_trip(void **state)
 					 .returned_ms = 15060, .seen_ms = 15900, .online_ms = -1,
 					 .unplug_request_ms = -1, .unplug_returned_ms = -1, .removed_ms = -1 };
 	g_autofree char *text = NULL;
-	json_object *root;
+	g_autoptr(json_object) root = NULL;
 
 	(void)state;
 	hpci_run_report_init(&report);
@@ -94,7 +95,6 @@ static void test_report_round_trip(void **state)
 	assert_true(json_object_is_type(get(root, "cells.1.outcome"), json_type_null));
 	assert_int_equal(json_object_get_int(get(root, "summary.pass")), 1);
 	assert_int_equal(json_object_get_int(get(root, "summary.not_run")), 1);
-	json_object_put(root);
 
 	hpci_run_report_release(&report);
 	hpci_cell_free(cell);
@@ -110,7 +110,7 @@ static void test_report_known_issues(void **state)
 		{ HPCI_OUTCOME_GUEST_CRASH, HPCI_COMPONENT_GUEST_KERNEL, g_strdup("panic (evidence: /k/panic)") },
 	};
 	g_autofree char *text = NULL;
-	json_object *root;
+	g_autoptr(json_object) root = NULL;
 
 	(void)state;
 	cell->expect.known_issues = hpci_known_issues_new();
@@ -134,7 +134,6 @@ static void test_report_known_issues(void **state)
 	assert_null(get(root, "cells.0.expected.known_issue"));
 	assert_null(get(root, "cells.0.expected.known_outcome"));
 	assert_null(get(root, "cells.1.expected.known_issues"));
-	json_object_put(root);
 
 	hpci_run_report_release(&report);
 	hpci_cell_free(cell);
@@ -160,7 +159,8 @@ static void test_report_records_axes(void **state)
 	g_autoptr(hpci_matrix) m = NULL;
 	struct hpci_run_report report;
 	g_autofree char *text = NULL, *without = NULL;
-	json_object *root;
+	g_autoptr(json_object) bare = NULL;
+	g_autoptr(json_object) root = NULL;
 
 	(void)state;
 	assert_int_equal(hpci_matrix_parse("m.json", matrix_text, &host, &m), 0);
@@ -168,16 +168,14 @@ static void test_report_records_axes(void **state)
 	for (guint i = 0; i < m->cells->len; i++)
 		g_ptr_array_add(report.results, hpci_cell_result_new(m->cells->pdata[i]));
 	without = hpci_report_json(&report);
-	root = json_tokener_parse(without);
-	assert_null(get(root, "axes"));
-	json_object_put(root);
+	bare = json_tokener_parse(without);
+	assert_null(get(bare, "axes"));
 
 	report.axis_values = m->axis_values;
 	text = hpci_report_json(&report);
 	root = json_tokener_parse(text);
 	assert_string_equal(json_object_to_json_string_ext(get(root, "axes"),
 							   JSON_C_TO_STRING_PLAIN), want);
-	json_object_put(root);
 	hpci_run_report_release(&report);
 }
 
