@@ -208,8 +208,8 @@ static void add_failure(xmlNodePtr testcase, json_object *cell, const char *repo
 	g_autofree char *text = failure_text(cell, report_dir, dir);
 
 	hpci_xml_attr(node, "message", message);
-	hpci_xml_attr(node, "type", flaky     ? "flaky"
-				    : infra   ? "infra-error"
+	hpci_xml_attr(node, "type", flaky     ? hpci_verdict_name(HPCI_VERDICT_FLAKY)
+				    : infra   ? hpci_verdict_name(HPCI_VERDICT_INFRA_ERROR)
 				    : outcome ? outcome
 					      : "none");
 	hpci_xml_add_text(node, text);
