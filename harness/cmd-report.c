@@ -2,6 +2,7 @@
 #include "builtin.h"
 #include "error.h"
 #include "fsutil.h"
+#include "json-reader.h"
 #include "report-diff.h"
 #include "report-html.h"
 #include "report-junit.h"
@@ -52,22 +53,20 @@ static int load_or_fail(const char *path, json_object **ret)
 
 static void print_merge_summary(const char *out_path, int n_inputs, json_object *merged)
 {
-	json_object *cells = hpci_report_cells(merged);
-	unsigned counts[HPCI_REPORT_VERDICTS];
+	struct hpci_verdict_counts counts;
+	g_autofree char *text = NULL;
 
-	hpci_report_count_verdicts(cells, counts);
-	printf("merged %d report%s into %s: %zu cells", n_inputs, n_inputs == 1 ? "" : "s",
-	       out_path, json_object_array_length(cells));
-	for (size_t v = 0; v < HPCI_REPORT_VERDICTS; v++)
-		printf(", %u %s", counts[v], hpci_report_verdicts[v].words);
-	printf("\n");
+	hpci_report_count_verdicts(hpci_report_cells(merged), &counts);
+	text = hpci_verdict_counts_text(&counts);
+	printf("merged %d report%s into %s: %s\n", n_inputs, n_inputs == 1 ? "" : "s", out_path,
+	       text);
 }
 
 static int report_merge(int argc, char **argv)
 {
 	static const char usage[] = "merge OUT.json IN.json...";
 	GOptionEntry entries[] = { { NULL } };
-	json_object *merged = NULL;
+	g_autoptr(json_object) merged = NULL;
 	const char *json_text;
 	g_autofree char *text = NULL;
 	int rc;
@@ -93,7 +92,6 @@ static int report_merge(int argc, char **argv)
 	rc = emit(argv[1], text);
 	if (rc == HPCI_EXIT_OK)
 		print_merge_summary(argv[1], argc - 2, merged);
-	json_object_put(merged);
 	return rc;
 }
 
@@ -106,7 +104,7 @@ static int report_junit(int argc, char **argv)
 		  "write the XML to FILE (default: standard output)", "FILE" },
 		{ NULL }
 	};
-	json_object *report = NULL;
+	g_autoptr(json_object) report = NULL;
 	int rc;
 
 	if ((rc = hpci_parse_options(&argc, &argv, "REPORT.json",
@@ -128,7 +126,6 @@ static int report_junit(int argc, char **argv)
 	} else {
 		rc = emit(out_path, xml);
 	}
-	json_object_put(report);
 	return rc;
 }
 
@@ -142,7 +139,7 @@ static int report_html(int argc, char **argv)
 		  "(default: standard output, links as from the report's directory)", "FILE" },
 		{ NULL }
 	};
-	json_object *report = NULL;
+	g_autoptr(json_object) report = NULL;
 	int rc;
 
 	if ((rc = hpci_parse_options(&argc, &argv, "REPORT.json",
@@ -169,14 +166,13 @@ static int report_html(int argc, char **argv)
 	} else {
 		rc = emit(out_path, html);
 	}
-	json_object_put(report);
 	return rc;
 }
 
 static void print_diff_json(const char *old_path, const char *new_path,
 			    const struct hpci_diff_thresholds *t, json_object *findings)
 {
-	json_object *out = json_object_new_object();
+	g_autoptr(json_object) out = json_object_new_object();
 
 	json_object_object_add(out, "old", json_object_new_string(old_path));
 	json_object_object_add(out, "new", json_object_new_string(new_path));
@@ -187,7 +183,6 @@ static void print_diff_json(const char *old_path, const char *new_path,
 	json_object_object_add(out, "findings", json_object_get(findings));
 	printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY |
 							      JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(out);
 }
 
 static int report_diff(int argc, char **argv)
@@ -206,7 +201,9 @@ static int report_diff(int argc, char **argv)
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &as_json, "print the findings as JSON", NULL },
 		{ NULL }
 	};
-	json_object *old_report = NULL, *new_report = NULL, *findings;
+	g_autoptr(json_object) old_report = NULL;
+	g_autoptr(json_object) new_report = NULL;
+	g_autoptr(json_object) findings = NULL;
 	struct hpci_diff_thresholds t;
 	int rc;
 
@@ -223,10 +220,8 @@ static int report_diff(int argc, char **argv)
 	if (pct < 0 || ms < 0)
 		return usage_error("thresholds are 0 or more", usage);
 	if ((rc = load_or_fail(argv[1], &old_report)) ||
-	    (rc = load_or_fail(argv[2], &new_report))) {
-		json_object_put(old_report);
+	    (rc = load_or_fail(argv[2], &new_report)))
 		return rc;
-	}
 	t = (struct hpci_diff_thresholds){ .pct = pct, .ms = ms };
 	findings = hpci_report_diff(old_report, new_report, &t);
 	if (as_json) {
@@ -236,11 +231,7 @@ static int report_diff(int argc, char **argv)
 
 		fputs(text, stdout);
 	}
-	rc = hpci_diff_regressions(findings) ? HPCI_EXIT_FAILURES : HPCI_EXIT_OK;
-	json_object_put(findings);
-	json_object_put(old_report);
-	json_object_put(new_report);
-	return rc;
+	return hpci_diff_regressions(findings) ? HPCI_EXIT_FAILURES : HPCI_EXIT_OK;
 }
 
 static const struct report_verb verbs[] = {

@@ -88,38 +88,32 @@ static void fill_host(struct hpci_run_report *report, const struct hpci_matrix *
 	report->matrix_path = g_strdup(matrix->path);
 	report->matrix_name = g_strdup(matrix->name);
 	report->matrix_sha256 = g_strdup(matrix->sha256);
-}
-
-static void count_verdicts(const struct hpci_run_report *report,
-			  unsigned counts[HPCI_VERDICT__COUNT])
-{
-	for (guint i = 0; i < report->results->len; i++)
-		counts[hpci_cell_verdict(g_ptr_array_index(report->results, i))]++;
+	report->axis_values = matrix->axis_values;
 }
 
 static int exit_status(const struct hpci_run_report *report)
 {
-	unsigned counts[HPCI_VERDICT__COUNT] = { 0 };
+	struct hpci_verdict_counts counts;
 
 	if (report->interrupted)
 		return HPCI_EXIT_INTERRUPTED;
-	count_verdicts(report, counts);
-	if (counts[HPCI_VERDICT_FAIL] || counts[HPCI_VERDICT_FLAKY])
+	hpci_run_report_count(report, &counts);
+	if (counts.of[HPCI_VERDICT_FAIL] || counts.of[HPCI_VERDICT_FLAKY])
 		return HPCI_EXIT_FAILURES;
-	return counts[HPCI_VERDICT_INFRA_ERROR] ? HPCI_EXIT_INFRA : HPCI_EXIT_OK;
+	return counts.of[HPCI_VERDICT_INFRA_ERROR] ? HPCI_EXIT_INFRA : HPCI_EXIT_OK;
 }
 
 static void print_summary(const struct hpci_run_report *report, const char *report_path)
 {
-	unsigned counts[HPCI_VERDICT__COUNT] = { 0 };
+	struct hpci_verdict_counts counts;
 	g_autoptr(GString) s = g_string_new(NULL);
 
-	count_verdicts(report, counts);
-	g_string_append_printf(s, "%u of %u cells as expected", counts[HPCI_VERDICT_PASS],
+	hpci_run_report_count(report, &counts);
+	g_string_append_printf(s, "%u of %u cells as expected", counts.of[HPCI_VERDICT_PASS],
 			       report->results->len);
 	for (unsigned v = 0; v < HPCI_VERDICT__COUNT; v++) {
-		if (v != HPCI_VERDICT_PASS && counts[v])
-			g_string_append_printf(s, ", %u %s", counts[v], hpci_verdict_name(v));
+		if (v != HPCI_VERDICT_PASS && counts.of[v])
+			g_string_append_printf(s, ", %u %s", counts.of[v], hpci_verdict_name(v));
 	}
 	printf("%s%s; report: %s\n", s->str, report->interrupted ? " (interrupted)" : "",
 	       report_path);

@@ -96,24 +96,6 @@ void hpci_progress_started(struct hpci_progress *p, const struct hpci_cell *cell
 	hpci_progress_tick(p, p->running);
 }
 
-static const char *verdict_tag(enum hpci_verdict v)
-{
-	switch (v) {
-	case HPCI_VERDICT_PASS:
-		return "ok";
-	case HPCI_VERDICT_KNOWN_ISSUE:
-		return "KNOWN";
-	case HPCI_VERDICT_FLAKY:
-		return "FLAKY";
-	case HPCI_VERDICT_INFRA_ERROR:
-		return "INFRA";
-	case HPCI_VERDICT_NOT_RUN:
-		return "-";
-	default:
-		return "FAIL";
-	}
-}
-
 static void print_attempts(const struct hpci_cell_result *res)
 {
 	g_autoptr(GString) s = g_string_new(NULL);
@@ -140,9 +122,9 @@ void hpci_progress_cell(struct hpci_progress *p, const struct hpci_cell_result *
 	if (p->verbosity == HPCI_QUIET && as_expected)
 		return;
 	clear_line(p);
-	printf("[%u/%u] %-5s %-15s (expected %s) %5.1f s  %s\n", p->done, p->total, verdict_tag(v),
-	       hpci_outcome_name(res->outcome), hpci_outcome_name(res->cell->expect.outcome),
-	       res->duration_ms / 1000.0, res->cell->id);
+	printf("[%u/%u] %-5s %-15s (expected %s) %5.1f s  %s\n", p->done, p->total,
+	       hpci_verdict_tag(v), hpci_outcome_name(res->outcome),
+	       hpci_outcome_name(res->cell->expect.outcome), res->duration_ms / 1000.0, res->cell->id);
 	if (res->evidence && (!as_expected || p->verbosity == HPCI_VERBOSE))
 		printf("       %s\n", res->evidence);
 	if (res->known_issue)

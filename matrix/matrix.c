@@ -120,6 +120,31 @@ static int parse_defaults(struct matrix_parser *p, json_object *root)
 
 /* ---- entry points ------------------------------------------------------ */
 
+static void axis_value_name_clear(gpointer data)
+{
+	struct hpci_axis_value *av = data;
+
+	g_free(av->axis);
+	g_free(av->value);
+}
+
+/* struct hpci_matrix's axis_values. */
+static GArray *axis_values(const struct matrix_parser *p)
+{
+	GArray *values = g_array_new(FALSE, TRUE, sizeof(struct hpci_axis_value));
+
+	g_array_set_clear_func(values, axis_value_name_clear);
+	for (int a = 0; a < AXIS__N; a++) {
+		for (guint i = 0; i < p->axes[a]->len; i++) {
+			const struct axis_value *v = g_ptr_array_index(p->axes[a], i);
+			struct hpci_axis_value av = { g_strdup(matrix_axis_names[a]), g_strdup(v->name) };
+
+			g_array_append_val(values, av);
+		}
+	}
+	return values;
+}
+
 static int too_large(const char *path, gsize len)
 {
 	return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "%s: the file has %" G_GSIZE_FORMAT " "
@@ -167,6 +192,7 @@ static int parse_matrix(const char *path, const char *data, gsize len,
 	m->name = g_strdup(name);
 	m->sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
 	m->cells = g_ptr_array_new_with_free_func((GDestroyNotify)hpci_cell_free);
+	m->axis_values = axis_values(&p);
 	if ((rc = matrix_expand(&p, m->cells)) < 0)
 		return rc;
 	*ret = g_steal_pointer(&m);
@@ -203,6 +229,8 @@ void hpci_matrix_free(struct hpci_matrix *matrix)
 	g_free(matrix->sha256);
 	if (matrix->cells)
 		g_ptr_array_unref(matrix->cells);
+	if (matrix->axis_values)
+		g_array_unref(matrix->axis_values);
 	g_free(matrix);
 }
 

@@ -17,6 +17,11 @@ struct hpci_matrix {
 	char *name;        /* $.name */
 	char *sha256;      /* of the file's bytes */
 	GPtrArray *cells;  /* struct hpci_cell *, in expansion order */
+	/* Every value of every axis (struct hpci_axis_value): the axes in the
+	 * order of cell->axes, each axis's values in the order the file lists
+	 * them, which is the order cells expand in ("default" for an axis the
+	 * file leaves out).  Reports record it to sort cells by. */
+	GArray *axis_values;
 };
 
 struct hpci_matrix_host {

@@ -52,15 +52,15 @@ static const char *outcome_of(json_object *cell)
 /* The finding a change of verdict is.  An infra-error on either side says
  * nothing about the product, so it is neither a regression nor a recovery;
  * a flaky product failure still is one. */
-static const char *verdict_change(const char *ov, const char *nv)
+static const char *verdict_change(enum hpci_verdict ov, enum hpci_verdict nv)
 {
-	if (strcmp(ov, "infra-error") == 0 || strcmp(nv, "infra-error") == 0)
+	if (ov == HPCI_VERDICT_INFRA_ERROR || nv == HPCI_VERDICT_INFRA_ERROR)
 		return "infra";
-	if (strcmp(ov, "pass") == 0 && strcmp(nv, "fail") == 0)
+	if (ov == HPCI_VERDICT_PASS && nv == HPCI_VERDICT_FAIL)
 		return "regressed";
-	if (strcmp(ov, "pass") == 0 && strcmp(nv, "flaky") == 0)
+	if (ov == HPCI_VERDICT_PASS && nv == HPCI_VERDICT_FLAKY)
 		return "became-flaky";
-	if ((strcmp(ov, "fail") == 0 || strcmp(ov, "flaky") == 0) && strcmp(nv, "pass") == 0)
+	if ((ov == HPCI_VERDICT_FAIL || ov == HPCI_VERDICT_FLAKY) && nv == HPCI_VERDICT_PASS)
 		return "recovered";
 	return "changed";
 }
@@ -68,13 +68,14 @@ static const char *verdict_change(const char *ov, const char *nv)
 static void diff_verdict(json_object *findings, const char *id, json_object *old_cell,
 			 json_object *new_cell)
 {
-	const char *ov = hpci_report_verdict(old_cell), *nv = hpci_report_verdict(new_cell);
+	const char *ov = hpci_report_verdict_name(old_cell);
+	const char *nv = hpci_report_verdict_name(new_cell);
 	const char *oo = outcome_of(old_cell), *no = outcome_of(new_cell);
 	const char *kind;
 	json_object *f;
 
 	if (strcmp(ov, nv) != 0)
-		kind = verdict_change(ov, nv);
+		kind = verdict_change(hpci_report_verdict(old_cell), hpci_report_verdict(new_cell));
 	else if (strcmp(oo, no) != 0)
 		kind = "changed";
 	else
@@ -145,8 +146,8 @@ static void diff_timings(json_object *findings, const char *id, json_object *old
  * nothing about the product. */
 static bool timings_comparable(json_object *cell)
 {
-	return !hpci_report_verdict_is(cell, "not-run") &&
-	       !hpci_report_verdict_is(cell, "infra-error");
+	return !hpci_report_verdict_is(cell, HPCI_VERDICT_NOT_RUN) &&
+	       !hpci_report_verdict_is(cell, HPCI_VERDICT_INFRA_ERROR);
 }
 
 static void add_presence(json_object *findings, const char *kind, json_object *cell)
@@ -154,10 +155,10 @@ static void add_presence(json_object *findings, const char *kind, json_object *c
 	const char *id = hpci_json_get_string(cell, "id");
 	json_object *f = finding_new(kind, id, g_strdup_printf(
 		"%sverdict %s, outcome %s", strcmp(kind, "disappeared") == 0 ? "was " : "",
-		hpci_report_verdict(cell), outcome_of(cell)));
+		hpci_report_verdict_name(cell), outcome_of(cell)));
 
 	add_string(f, strcmp(kind, "appeared") == 0 ? "new_verdict" : "old_verdict",
-		   hpci_report_verdict(cell));
+		   hpci_report_verdict_name(cell));
 	json_object_array_add(findings, f);
 }
 

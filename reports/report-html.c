@@ -4,6 +4,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "manifest.h"
+#include "xml.h"
 
 #include <errno.h>
 #include <libxml/HTMLtree.h>
@@ -68,36 +69,15 @@ static const char page_style[] =
 	"svg.chart line.grid{stroke:#e2e2e2}\n"
 	"svg.chart line.seen{stroke:#111;stroke-width:2}\n";
 
-/* ---- the tree; libxml2 escapes text and attributes on output ------------- */
+/* ---- the tree: lib/xml.h, with the page's classes ----------------------- */
 
 static xmlNodePtr add_element(xmlNodePtr parent, const char *name, const char *cls)
 {
-	xmlNodePtr node = xmlNewChild(parent, NULL, BAD_CAST name, NULL);
+	xmlNodePtr node = hpci_xml_child(parent, name, NULL);
 
 	if (cls)
-		xmlSetProp(node, BAD_CAST "class", BAD_CAST cls);
+		hpci_xml_attr(node, "class", cls);
 	return node;
-}
-
-static void set_attr(xmlNodePtr node, const char *name, const char *value)
-{
-	g_autofree char *clean = hpci_report_xml_text(value);
-
-	xmlSetProp(node, BAD_CAST name, BAD_CAST clean);
-}
-
-static void set_attr_int(xmlNodePtr node, const char *name, gint64 value)
-{
-	g_autofree char *text = g_strdup_printf("%" G_GINT64_FORMAT, value);
-
-	xmlSetProp(node, BAD_CAST name, BAD_CAST text);
-}
-
-static void add_text(xmlNodePtr node, const char *text)
-{
-	g_autofree char *clean = hpci_report_xml_text(text);
-
-	xmlAddChild(node, xmlNewDocText(node->doc, BAD_CAST clean));
 }
 
 static xmlNodePtr add_text_element(xmlNodePtr parent, const char *name, const char *cls,
@@ -105,7 +85,7 @@ static xmlNodePtr add_text_element(xmlNodePtr parent, const char *name, const ch
 {
 	xmlNodePtr node = add_element(parent, name, cls);
 
-	add_text(node, text ? text : "");
+	hpci_xml_add_text(node, text ? text : "");
 	return node;
 }
 
@@ -113,7 +93,7 @@ static xmlNodePtr add_link(xmlNodePtr parent, const char *href, const char *text
 {
 	xmlNodePtr a = add_text_element(parent, "a", NULL, text);
 
-	set_attr(a, "href", href);
+	hpci_xml_attr(a, "href", href);
 	return a;
 }
 
@@ -249,7 +229,7 @@ static void add_run_info(xmlNodePtr body, json_object *report)
 	g_autofree char *duration = duration_text(hpci_report_ms(report, "duration_ms"));
 	json_object *merged = NULL;
 
-	set_attr(table, "id", "run-info");
+	hpci_xml_attr(table, "id", "run-info");
 	add_info_row(table, "matrix", matrix);
 	add_info_row(table, "host", string_or_dash(report, "host.kernel"));
 	add_info_row(table, "cpu", string_or_dash(report, "host.cpu"));
@@ -271,15 +251,14 @@ static void add_run_info(xmlNodePtr body, json_object *report)
 static void add_summary(xmlNodePtr body, json_object *cells, bool interrupted)
 {
 	xmlNodePtr p = add_element(body, "p", NULL);
-	unsigned counts[HPCI_REPORT_VERDICTS];
+	struct hpci_verdict_counts counts;
 
-	set_attr(p, "id", "summary");
-	hpci_report_count_verdicts(cells, counts);
-	for (size_t v = 0; v < HPCI_REPORT_VERDICTS; v++) {
-		g_autofree char *cls = verdict_class(hpci_report_verdicts[v].name);
+	hpci_xml_attr(p, "id", "summary");
+	hpci_report_count_verdicts(cells, &counts);
+	for (unsigned v = 0; v < HPCI_VERDICT__COUNT; v++) {
+		g_autofree char *cls = verdict_class(hpci_verdict_name(v));
 		g_autofree char *full_cls = g_strconcat("count ", cls, NULL);
-		g_autofree char *text = g_strdup_printf("%u %s", counts[v],
-							hpci_report_verdicts[v].name);
+		g_autofree char *text = g_strdup_printf("%u %s", counts.of[v], hpci_verdict_name(v));
 
 		add_text_element(p, "span", full_cls, text);
 	}
@@ -371,7 +350,7 @@ static void add_grid_head(xmlNodePtr table, const struct grid *g)
 
 			if (a > GRID_ROW_AXES)
 				add_element(th, "br", NULL);
-			add_text(th, text);
+			hpci_xml_add_text(th, text);
 		}
 	}
 }
@@ -405,7 +384,7 @@ static void add_outcome(xmlNodePtr parent, const struct page *page, const char *
 	g_autofree char *href = dir ? link_to(page, dir, "") : NULL;
 
 	if (href)
-		xmlSetProp(add_link(parent, href, text), BAD_CAST "class", BAD_CAST "outcome");
+		hpci_xml_attr(add_link(parent, href, text), "class", "outcome");
 	else
 		add_text_element(parent, "span", "outcome", text);
 }
@@ -425,15 +404,15 @@ static void add_attempts(xmlNodePtr parent, const struct page *page, json_object
 		json_object *a = json_object_array_get_idx(attempts, i);
 		const char *outcome = hpci_json_get_string(a, "outcome");
 		const char *dir = hpci_json_get_string(a, "dir");
-		g_autofree char *cls = verdict_class(hpci_report_verdict(a));
+		g_autofree char *cls = verdict_class(hpci_report_verdict_name(a));
 		g_autofree char *li_cls = g_strconcat("attempt ", cls, NULL);
 		g_autofree char *duration = duration_text(hpci_report_ms(a, "duration_ms"));
 		g_autofree char *text = g_strdup_printf(" (%s)", duration);
 		xmlNodePtr li = add_element(ol, "li", li_cls);
 
-		set_attr_int(li, "value", hpci_report_ms(a, "attempt"));
+		hpci_xml_attrf(li, "value", "%" G_GINT64_FORMAT, hpci_report_ms(a, "attempt"));
 		add_outcome(li, page, dir, outcome ? outcome : "none");
-		add_text(li, text);
+		hpci_xml_add_text(li, text);
 		if (dir)
 			add_logs(li, page, dir);
 	}
@@ -444,7 +423,7 @@ static void add_attempts(xmlNodePtr parent, const struct page *page, json_object
 static void add_grid_cell(xmlNodePtr tr, json_object *cell, size_t index,
 			  const struct page *page)
 {
-	const char *verdict = hpci_report_verdict(cell);
+	const char *verdict = hpci_report_verdict_name(cell);
 	const char *outcome = hpci_json_get_string(cell, "outcome");
 	const char *expected = hpci_json_get_string(cell, "expected.outcome");
 	const char *dir = hpci_json_get_string(cell, "dir");
@@ -452,12 +431,12 @@ static void add_grid_cell(xmlNodePtr tr, json_object *cell, size_t index,
 	g_autofree char *anchor = g_strdup_printf("cell-%zu", index + 1);
 	xmlNodePtr td = add_element(tr, "td", cls);
 
-	set_attr(td, "id", anchor);
-	set_attr(td, "title", hpci_json_get_string(cell, "id"));
-	set_attr(td, "data-cell", hpci_json_get_string(cell, "id"));
+	hpci_xml_attr(td, "id", anchor);
+	hpci_xml_attr(td, "title", hpci_json_get_string(cell, "id"));
+	hpci_xml_attr(td, "data-cell", hpci_json_get_string(cell, "id"));
 	add_outcome(td, page, dir, outcome ? outcome : dir ? verdict : "not run");
 	if (expected && (!outcome || strcmp(outcome, expected) != 0)) {
-		bool known = strcmp(verdict, "known-issue") == 0;
+		bool known = hpci_report_verdict_is(cell, HPCI_VERDICT_KNOWN_ISSUE);
 		g_autofree char *text = g_strdup_printf("expected %s%s", expected,
 							known ? "; known issue" : "");
 
@@ -512,7 +491,7 @@ static void add_grid(xmlNodePtr body, json_object *report, const struct page *pa
 			 "count and ops.  Each box links to the cell's directory and logs, and "
 			 "lists the attempts of a cell that ran more than once.");
 	table = add_element(body, "table", NULL);
-	set_attr(table, "id", "grid");
+	hpci_xml_attr(table, "id", "grid");
 	grid_init(&g, report);
 	add_grid_head(table, &g);
 	tbody = add_element(table, "tbody", NULL);
@@ -557,7 +536,7 @@ static void add_problem_row(xmlNodePtr tbody, json_object *cell, size_t index,
 }
 
 /* The cells with one verdict, as a table with id table_id. */
-static void add_problem_table(xmlNodePtr body, json_object *cells, const char *verdict,
+static void add_problem_table(xmlNodePtr body, json_object *cells, enum hpci_verdict verdict,
 			      const char *table_id, const char *title, const struct page *page)
 {
 	static const char *const heads[] = {
@@ -569,7 +548,7 @@ static void add_problem_table(xmlNodePtr body, json_object *cells, const char *v
 
 	add_text_element(body, "h2", NULL, title);
 	table = add_element(body, "table", "problems");
-	set_attr(table, "id", table_id);
+	hpci_xml_attr(table, "id", table_id);
 	tr = add_element(add_element(table, "thead", NULL), "tr", NULL);
 	for (size_t i = 0; i < G_N_ELEMENTS(heads); i++)
 		add_text_element(tr, "th", NULL, heads[i]);
@@ -586,7 +565,7 @@ static void add_problem_table(xmlNodePtr body, json_object *cells, const char *v
 		xmlNodePtr td = add_text_element(add_element(tbody, "tr", "none"), "td", NULL,
 						 "none");
 
-		set_attr_int(td, "colspan", G_N_ELEMENTS(heads));
+		hpci_xml_attrf(td, "colspan", "%zu", G_N_ELEMENTS(heads));
 	}
 }
 
@@ -618,13 +597,13 @@ static xmlNodePtr add_chart(xmlNodePtr body, const char *id, const char *label, 
 	gint64 height = CHART_TOP + (gint64)rows * CHART_ROW_H + CHART_AXIS_H;
 	g_autofree char *view_box = g_strdup_printf("0 0 %d %" G_GINT64_FORMAT, CHART_W, height);
 
-	set_attr(svg, "id", id);
-	set_attr(svg, "xmlns", "http://www.w3.org/2000/svg");
-	set_attr_int(svg, "width", CHART_W);
-	set_attr_int(svg, "height", height);
-	set_attr(svg, "viewBox", view_box);
-	set_attr(svg, "role", "img");
-	set_attr(svg, "aria-label", label);
+	hpci_xml_attr(svg, "id", id);
+	hpci_xml_attr(svg, "xmlns", "http://www.w3.org/2000/svg");
+	hpci_xml_attrf(svg, "width", "%d", CHART_W);
+	hpci_xml_attrf(svg, "height", "%" G_GINT64_FORMAT, height);
+	hpci_xml_attr(svg, "viewBox", view_box);
+	hpci_xml_attr(svg, "role", "img");
+	hpci_xml_attr(svg, "aria-label", label);
 	return svg;
 }
 
@@ -633,10 +612,10 @@ static void add_svg_text(xmlNodePtr parent, gint64 x, gint64 y, const char *anch
 {
 	xmlNodePtr node = add_text_element(parent, "text", cls, text);
 
-	set_attr_int(node, "x", x);
-	set_attr_int(node, "y", y);
+	hpci_xml_attrf(node, "x", "%" G_GINT64_FORMAT, x);
+	hpci_xml_attrf(node, "y", "%" G_GINT64_FORMAT, y);
 	if (anchor)
-		set_attr(node, "text-anchor", anchor);
+		hpci_xml_attr(node, "text-anchor", anchor);
 }
 
 static void add_svg_line(xmlNodePtr parent, const char *cls, gint64 x1, gint64 y1, gint64 x2,
@@ -644,10 +623,10 @@ static void add_svg_line(xmlNodePtr parent, const char *cls, gint64 x1, gint64 y
 {
 	xmlNodePtr line = add_element(parent, "line", cls);
 
-	set_attr_int(line, "x1", x1);
-	set_attr_int(line, "y1", y1);
-	set_attr_int(line, "x2", x2);
-	set_attr_int(line, "y2", y2);
+	hpci_xml_attrf(line, "x1", "%" G_GINT64_FORMAT, x1);
+	hpci_xml_attrf(line, "y1", "%" G_GINT64_FORMAT, y1);
+	hpci_xml_attrf(line, "x2", "%" G_GINT64_FORMAT, x2);
+	hpci_xml_attrf(line, "y2", "%" G_GINT64_FORMAT, y2);
 }
 
 /* Vertical grid lines and their times, drawn before the bars so they
@@ -673,7 +652,7 @@ static xmlNodePtr add_bar(xmlNodePtr svg, guint row, json_object *cell, const ch
 			  gint64 ms, gint64 max_ms, const char *value, const char *title)
 {
 	gint64 y = CHART_TOP + (gint64)row * CHART_ROW_H;
-	g_autofree char *cls = verdict_class(hpci_report_verdict(cell));
+	g_autofree char *cls = verdict_class(hpci_report_verdict_name(cell));
 	g_autofree char *bar_cls = g_strconcat("bar ", cls, NULL);
 	xmlNodePtr g = add_element(svg, "g", "bar-row");
 	xmlNodePtr rect;
@@ -681,10 +660,10 @@ static xmlNodePtr add_bar(xmlNodePtr svg, guint row, json_object *cell, const ch
 	add_text_element(g, "title", NULL, title);
 	add_svg_text(g, CHART_LABEL_W - 6, y + CHART_BAR_H - 2, "end", "label", label);
 	rect = add_element(g, "rect", bar_cls);
-	set_attr_int(rect, "x", CHART_LABEL_W);
-	set_attr_int(rect, "y", y);
-	set_attr_int(rect, "width", bar_width(ms, max_ms));
-	set_attr_int(rect, "height", CHART_BAR_H);
+	hpci_xml_attrf(rect, "x", "%d", CHART_LABEL_W);
+	hpci_xml_attrf(rect, "y", "%" G_GINT64_FORMAT, y);
+	hpci_xml_attrf(rect, "width", "%" G_GINT64_FORMAT, bar_width(ms, max_ms));
+	hpci_xml_attrf(rect, "height", "%d", CHART_BAR_H);
 	add_svg_text(g, CHART_LABEL_W + bar_width(ms, max_ms) + 6, y + CHART_BAR_H - 2, NULL,
 		     "value", value);
 	return g;
@@ -801,7 +780,7 @@ static xmlNodePtr add_head(xmlNodePtr html, json_object *report)
 	const char *name = hpci_json_get_string(report, "matrix.name");
 	g_autofree char *title = g_strdup_printf("hotplug-ci: %s", name ? name : "report");
 
-	set_attr(add_element(head, "meta", NULL), "charset", "utf-8");
+	hpci_xml_attr(add_element(head, "meta", NULL), "charset", "utf-8");
 	add_text_element(head, "title", NULL, title);
 	add_text_element(head, "style", NULL, page_style);
 	return head;
@@ -811,33 +790,27 @@ int hpci_report_html(json_object *report, const char *report_dir, const char *re
 		     char **ret_html)
 {
 	const struct page page = { report_dir, report_link };
-	htmlDocPtr doc = htmlNewDocNoDtD(NULL, NULL);
-	xmlNodePtr html = xmlNewNode(NULL, BAD_CAST "html");
+	g_autoptr(xmlDoc) doc = htmlNewDocNoDtD(NULL, NULL);
 	json_object *cells = hpci_report_cells(report);
-	xmlNodePtr body;
-	xmlChar *mem = NULL;
-	int len = 0;
+	xmlNodePtr html, body;
 
 	/* <!DOCTYPE html>: standards mode. */
 	xmlCreateIntSubset(doc, BAD_CAST "html", NULL, NULL);
-	xmlDocSetRootElement(doc, html);
-	set_attr(html, "lang", "en");
+	html = hpci_xml_root(doc, "html");
+	hpci_xml_attr(html, "lang", "en");
 	add_head(html, report);
 	body = add_element(html, "body", NULL);
 	add_header(body, report);
 	add_grid(body, report, &page);
-	add_problem_table(body, cells, "fail", "failures", "Failures", &page);
-	add_problem_table(body, cells, "flaky", "flaky", "Flaky", &page);
-	add_problem_table(body, cells, "infra-error", "infra-errors", "Infrastructure errors",
+	add_problem_table(body, cells, HPCI_VERDICT_FAIL, "failures", "Failures", &page);
+	add_problem_table(body, cells, HPCI_VERDICT_FLAKY, "flaky", "Flaky", &page);
+	add_problem_table(body, cells, HPCI_VERDICT_INFRA_ERROR, "infra-errors",
+			  "Infrastructure errors", &page);
+	add_problem_table(body, cells, HPCI_VERDICT_KNOWN_ISSUE, "known-issues", "Known issues",
 			  &page);
-	add_problem_table(body, cells, "known-issue", "known-issues", "Known issues", &page);
 	add_boot_chart(body, cells);
 	add_plug_chart(body, cells);
-	htmlDocDumpMemoryFormat(doc, &mem, &len, 1);
-	xmlFreeDoc(doc);
-	if (!mem)
+	if (!(*ret_html = hpci_html_to_string(doc)))
 		return hpci_error(ENOMEM, "cannot serialise the HTML page");
-	*ret_html = g_strndup((const char *)mem, (gsize)len);
-	xmlFree(mem);
 	return 0;
 }

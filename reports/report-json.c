@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "report-json.h"
-#include "manifest.h"
 #include "fsutil.h"
+#include "json-reader.h"
+#include "manifest.h"
 
-#include <json-c/json.h>
+#include <string.h>
 
 static json_object *str_or_null(const char *s)
 {
@@ -23,6 +24,31 @@ static json_object *axes_json(const struct hpci_cell *cell)
 		const struct hpci_axis_value *av = &g_array_index(cell->axes, struct hpci_axis_value, i);
 
 		json_object_object_add(axes, av->axis, json_object_new_string(av->value));
+	}
+	return axes;
+}
+
+/* "axes": each axis with its values, in the matrix's order, which the
+ * report verbs sort cells by. */
+static json_object *axis_order_json(const GArray *values)
+{
+	json_object *axes = json_object_new_array();
+	json_object *current = NULL;
+	const char *axis = NULL;
+
+	for (guint i = 0; i < values->len; i++) {
+		const struct hpci_axis_value *av = &g_array_index(values, struct hpci_axis_value, i);
+
+		if (!axis || strcmp(axis, av->axis) != 0) {
+			json_object *o = json_object_new_object();
+
+			axis = av->axis;
+			current = json_object_new_array();
+			json_object_object_add(o, "name", json_object_new_string(axis));
+			json_object_object_add(o, "values", current);
+			json_object_array_add(axes, o);
+		}
+		json_object_array_add(current, json_object_new_string(av->value));
 	}
 	return axes;
 }
@@ -186,22 +212,25 @@ static json_object *identities_json(GPtrArray *ids)
 	return arr;
 }
 
+json_object *hpci_report_summary_json(const struct hpci_verdict_counts *counts)
+{
+	json_object *summary = json_object_new_object();
+
+	json_object_object_add(summary, "cells", json_object_new_int64(counts->cells));
+	for (unsigned v = 0; v < HPCI_VERDICT__COUNT; v++)
+		json_object_object_add(summary, hpci_verdict_summary_key(v),
+				       json_object_new_int64(counts->of[v]));
+	return summary;
+}
+
 char *hpci_report_json(const struct hpci_run_report *report)
 {
-	json_object *root = json_object_new_object();
+	g_autoptr(json_object) root = json_object_new_object();
 	json_object *host = json_object_new_object();
 	json_object *matrix = json_object_new_object();
 	json_object *cells = json_object_new_array();
-	json_object *summary = json_object_new_object();
 	json_object *run = json_object_new_object();
-	unsigned counts[HPCI_VERDICT__COUNT] = { 0 };
-	static const char *const summary_keys[HPCI_VERDICT__COUNT] = {
-		[HPCI_VERDICT_NOT_RUN] = "not_run", [HPCI_VERDICT_PASS] = "pass",
-		[HPCI_VERDICT_FAIL] = "fail", [HPCI_VERDICT_FLAKY] = "flaky",
-		[HPCI_VERDICT_KNOWN_ISSUE] = "known_issue",
-		[HPCI_VERDICT_INFRA_ERROR] = "infra_error",
-	};
-	char *text;
+	struct hpci_verdict_counts counts;
 
 	json_object_object_add(root, "schema", json_object_new_int(HPCI_REPORT_SCHEMA));
 	json_object_object_add(root, "tool", json_object_new_string("hotplug-ci"));
@@ -220,6 +249,8 @@ char *hpci_report_json(const struct hpci_run_report *report)
 	json_object_object_add(matrix, "name", str_or_null(report->matrix_name));
 	json_object_object_add(matrix, "sha256", str_or_null(report->matrix_sha256));
 	json_object_object_add(root, "matrix", matrix);
+	if (report->axis_values)
+		json_object_object_add(root, "axes", axis_order_json(report->axis_values));
 
 	json_object_object_add(run, "jobs", json_object_new_int(report->run.jobs));
 	json_object_object_add(run, "repeat", json_object_new_int(report->run.repeat));
@@ -231,22 +262,14 @@ char *hpci_report_json(const struct hpci_run_report *report)
 	json_object_object_add(root, "run", run);
 	json_object_object_add(root, "identities", identities_json(report->identities));
 
-	for (guint i = 0; i < report->results->len; i++) {
-		const struct hpci_cell_result *res = g_ptr_array_index(report->results, i);
-
-		counts[hpci_cell_verdict(res)]++;
-		json_object_array_add(cells, cell_json(res));
-	}
-	json_object_object_add(summary, "cells", json_object_new_int(report->results->len));
-	for (unsigned v = 0; v < HPCI_VERDICT__COUNT; v++)
-		json_object_object_add(summary, summary_keys[v], json_object_new_int(counts[v]));
-	json_object_object_add(root, "summary", summary);
+	for (guint i = 0; i < report->results->len; i++)
+		json_object_array_add(cells, cell_json(g_ptr_array_index(report->results, i)));
+	hpci_run_report_count(report, &counts);
+	json_object_object_add(root, "summary", hpci_report_summary_json(&counts));
 	json_object_object_add(root, "cells", cells);
 
-	text = g_strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-								   JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(root);
-	return text;
+	return g_strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+								     JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 int hpci_report_write_json(const struct hpci_run_report *report, const char *path)

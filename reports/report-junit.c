@@ -4,9 +4,9 @@
 #include "error.h"
 #include "fsutil.h"
 #include "manifest.h"
+#include "xml.h"
 
 #include <errno.h>
-#include <libxml/tree.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,29 +17,6 @@
 struct suite_counts {
 	unsigned tests, failures, errors, skipped;
 };
-
-/* ---- XML through libxml2's tree, which escapes on output ---------------- */
-
-static xmlNodePtr add_element(xmlNodePtr parent, const char *name)
-{
-	return xmlNewChild(parent, NULL, BAD_CAST name, NULL);
-}
-
-/* xmlSetProp and xmlNewDocText take their text literally (no entity
- * parsing); the serializer escapes it. */
-static void set_attr(xmlNodePtr node, const char *name, const char *value)
-{
-	g_autofree char *clean = hpci_report_xml_text(value);
-
-	xmlSetProp(node, BAD_CAST name, BAD_CAST clean);
-}
-
-static void set_attr_uint(xmlNodePtr node, const char *name, unsigned value)
-{
-	g_autofree char *text = g_strdup_printf("%u", value);
-
-	set_attr(node, name, text);
-}
 
 /* Seconds with milliseconds, independent of the locale's decimal point. */
 static char *seconds_text(gint64 ms)
@@ -52,14 +29,7 @@ static void set_attr_seconds(xmlNodePtr node, const char *name, gint64 ms)
 {
 	g_autofree char *text = seconds_text(ms);
 
-	set_attr(node, name, text);
-}
-
-static void add_text(xmlNodePtr node, const char *text)
-{
-	g_autofree char *clean = hpci_report_xml_text(text);
-
-	xmlAddChild(node, xmlNewDocText(node->doc, BAD_CAST clean));
+	hpci_xml_attr(node, name, text);
 }
 
 /* ---- a cell's files ----------------------------------------------------- */
@@ -209,10 +179,10 @@ static char *failure_message(json_object *cell)
 	g_autofree char *outcomes = attempt_outcomes(attempts);
 
 	expected = expected ? expected : "unknown";
-	if (hpci_report_verdict_is(cell, "flaky"))
+	if (hpci_report_verdict_is(cell, HPCI_VERDICT_FLAKY))
 		return g_strdup_printf("flaky: attempts disagreed: %s (expected %s)",
 				       *outcomes ? outcomes : "not recorded", expected);
-	if (hpci_report_verdict_is(cell, "infra-error") && n_attempts > 1)
+	if (hpci_report_verdict_is(cell, HPCI_VERDICT_INFRA_ERROR) && n_attempts > 1)
 		return g_strdup_printf("infra-error on all %u attempts (expected %s)", n_attempts,
 				       expected);
 	/* A refusal with the wrong words fails with the expected outcome. */
@@ -229,20 +199,20 @@ static void add_failure(xmlNodePtr testcase, json_object *cell, const char *repo
 			const char *dir, struct suite_counts *counts)
 {
 	const char *outcome = hpci_json_get_string(cell, "outcome");
-	bool flaky = hpci_report_verdict_is(cell, "flaky");
-	bool infra = hpci_report_verdict_is(cell, "infra-error") ||
-		     (hpci_report_verdict_is(cell, "fail") && outcome &&
+	bool flaky = hpci_report_verdict_is(cell, HPCI_VERDICT_FLAKY);
+	bool infra = hpci_report_verdict_is(cell, HPCI_VERDICT_INFRA_ERROR) ||
+		     (hpci_report_verdict_is(cell, HPCI_VERDICT_FAIL) && outcome &&
 		      strcmp(outcome, "infra-error") == 0);
-	xmlNodePtr node = add_element(testcase, infra ? "error" : "failure");
+	xmlNodePtr node = hpci_xml_child(testcase, infra ? "error" : "failure", NULL);
 	g_autofree char *message = failure_message(cell);
 	g_autofree char *text = failure_text(cell, report_dir, dir);
 
-	set_attr(node, "message", message);
-	set_attr(node, "type", flaky	 ? "flaky"
-			       : infra	 ? "infra-error"
-			       : outcome ? outcome
-					 : "none");
-	add_text(node, text);
+	hpci_xml_attr(node, "message", message);
+	hpci_xml_attr(node, "type", flaky     ? hpci_verdict_name(HPCI_VERDICT_FLAKY)
+				    : infra   ? hpci_verdict_name(HPCI_VERDICT_INFRA_ERROR)
+				    : outcome ? outcome
+					      : "none");
+	hpci_xml_add_text(node, text);
 	if (infra)
 		counts->errors++;
 	else
@@ -251,17 +221,17 @@ static void add_failure(xmlNodePtr testcase, json_object *cell, const char *repo
 
 static void add_skipped(xmlNodePtr testcase, json_object *cell, struct suite_counts *counts)
 {
-	xmlNodePtr node = add_element(testcase, "skipped");
+	xmlNodePtr node = hpci_xml_child(testcase, "skipped", NULL);
 	const char *outcome = hpci_json_get_string(cell, "outcome");
 	const char *note = hpci_report_known_issue(cell, outcome);
 	g_autofree char *message = NULL;
 
-	if (hpci_report_verdict_is(cell, "known-issue"))
+	if (hpci_report_verdict_is(cell, HPCI_VERDICT_KNOWN_ISSUE))
 		message = g_strdup_printf("known issue: %s (outcome %s)", note ? note : "(no note)",
 					  outcome ? outcome : "none");
 	else
 		message = g_strdup("not run: the run ended before this cell");
-	set_attr(node, "message", message);
+	hpci_xml_attr(node, "message", message);
 	counts->skipped++;
 }
 
@@ -279,26 +249,31 @@ static void add_system_out(xmlNodePtr testcase, const char *dir)
 		if (hpci_is_file(path))
 			g_string_append_printf(out, "[[ATTACHMENT|%s]]\n", path);
 	}
-	add_text(add_element(testcase, "system-out"), out->str);
+	hpci_xml_child(testcase, "system-out", out->str);
 	g_string_free(out, TRUE);
 }
 
 static void add_testcase(xmlNodePtr suite, json_object *cell, const char *matrix,
 			 const char *report_dir, struct suite_counts *counts)
 {
-	xmlNodePtr testcase = add_element(suite, "testcase");
-	const char *verdict = hpci_report_verdict(cell);
+	xmlNodePtr testcase = hpci_xml_child(suite, "testcase", NULL);
 	g_autofree char *classname = g_strdup_printf("hotplug-ci.%s", matrix);
 	g_autofree char *dir = cell_dir(report_dir, cell);
 
-	set_attr(testcase, "classname", classname);
-	set_attr(testcase, "name", hpci_json_get_string(cell, "id"));
+	hpci_xml_attr(testcase, "classname", classname);
+	hpci_xml_attr(testcase, "name", hpci_json_get_string(cell, "id"));
 	set_attr_seconds(testcase, "time", hpci_report_ms(cell, "timings.duration_ms"));
 	counts->tests++;
-	if (strcmp(verdict, "known-issue") == 0 || strcmp(verdict, "not-run") == 0)
+	switch (hpci_report_verdict(cell)) {
+	case HPCI_VERDICT_PASS:
+		break;
+	case HPCI_VERDICT_KNOWN_ISSUE:
+	case HPCI_VERDICT_NOT_RUN:
 		add_skipped(testcase, cell, counts);
-	else if (strcmp(verdict, "pass") != 0)
-		add_failure(testcase, cell, report_dir, dir, counts); /* fail, flaky, infra-error */
+		break;
+	default:    /* fail, flaky, infra-error, and a word this reader does not know */
+		add_failure(testcase, cell, report_dir, dir, counts);
+	}
 	if (dir)
 		add_system_out(testcase, dir);
 }
@@ -312,7 +287,7 @@ static void add_properties(xmlNodePtr suite, json_object *report)
 		"matrix.path", "matrix.sha256", "host.kernel", "host.cpu", "host.accel",
 		"host.libvirt", "tool_version", "started_at",
 	};
-	xmlNodePtr properties = add_element(suite, "properties");
+	xmlNodePtr properties = hpci_xml_child(suite, "properties", NULL);
 
 	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
 		const char *value = hpci_json_get_string(report, keys[i]);
@@ -320,9 +295,9 @@ static void add_properties(xmlNodePtr suite, json_object *report)
 
 		if (!value)
 			continue;
-		property = add_element(properties, "property");
-		set_attr(property, "name", keys[i]);
-		set_attr(property, "value", value);
+		property = hpci_xml_child(properties, "property", NULL);
+		hpci_xml_attr(property, "name", keys[i]);
+		hpci_xml_attr(property, "value", value);
 	}
 }
 
@@ -335,34 +310,31 @@ static void set_timestamp(xmlNodePtr suite, json_object *report)
 	g_autofree char *text = utc ? g_date_time_format(utc, "%Y-%m-%dT%H:%M:%S") : NULL;
 
 	if (text)
-		set_attr(suite, "timestamp", text);
+		hpci_xml_attr(suite, "timestamp", text);
 }
 
 static void set_counts(xmlNodePtr node, const struct suite_counts *counts, bool with_skipped)
 {
-	set_attr_uint(node, "tests", counts->tests);
-	set_attr_uint(node, "failures", counts->failures);
-	set_attr_uint(node, "errors", counts->errors);
+	hpci_xml_attrf(node, "tests", "%u", counts->tests);
+	hpci_xml_attrf(node, "failures", "%u", counts->failures);
+	hpci_xml_attrf(node, "errors", "%u", counts->errors);
 	if (with_skipped)
-		set_attr_uint(node, "skipped", counts->skipped);
+		hpci_xml_attrf(node, "skipped", "%u", counts->skipped);
 }
 
 int hpci_report_junit(json_object *report, const char *report_dir, char **ret_xml)
 {
 	const char *name = hpci_json_get_string(report, "matrix.name");
 	json_object *cells = hpci_report_cells(report);
-	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-	xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "testsuites");
+	g_autoptr(xmlDoc) doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNodePtr root = hpci_xml_root(doc, "testsuites");
 	xmlNodePtr suite;
 	struct suite_counts counts = { 0 };
-	xmlChar *mem = NULL;
-	int len = 0;
 
 	name = name ? name : "hotplug-ci";
-	xmlDocSetRootElement(doc, root);
-	set_attr(root, "name", "hotplug-ci");
-	suite = add_element(root, "testsuite");
-	set_attr(suite, "name", name);
+	hpci_xml_attr(root, "name", "hotplug-ci");
+	suite = hpci_xml_child(root, "testsuite", NULL);
+	hpci_xml_attr(suite, "name", name);
 	add_properties(suite, report);
 	for (size_t i = 0; i < json_object_array_length(cells); i++)
 		add_testcase(suite, json_object_array_get_idx(cells, i), name, report_dir, &counts);
@@ -371,11 +343,7 @@ int hpci_report_junit(json_object *report, const char *report_dir, char **ret_xm
 	set_counts(suite, &counts, true);
 	set_attr_seconds(suite, "time", hpci_report_ms(report, "duration_ms"));
 	set_timestamp(suite, report);
-	xmlDocDumpFormatMemoryEnc(doc, &mem, &len, "UTF-8", 1);
-	xmlFreeDoc(doc);
-	if (!mem)
+	if (!(*ret_xml = hpci_xml_to_string(doc, "UTF-8")))
 		return hpci_error(ENOMEM, "cannot serialise the JUnit XML");
-	*ret_xml = g_strndup((const char *)mem, (gsize)len);
-	xmlFree(mem);
 	return 0;
 }

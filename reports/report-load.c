@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Reading report.json files back, for the `report` verbs. */
 #include "report-load.h"
+#include "report-json.h"
 #include "error.h"
 #include "fsutil.h"
+#include "json-reader.h"
 #include "manifest.h"
 
 #include <errno.h>
@@ -12,15 +14,6 @@
 
 const char *const hpci_report_axis_names[HPCI_REPORT_AXES] = {
 	"topology", "smi", "firmware", "qemu", "count", "ops",
-};
-
-const struct hpci_verdict_info hpci_report_verdicts[HPCI_REPORT_VERDICTS] = {
-	{ "pass", "pass", "pass" },
-	{ "fail", "fail", "fail" },
-	{ "flaky", "flaky", "flaky" },
-	{ "known-issue", "known_issue", "known issue" },
-	{ "infra-error", "infra_error", "infra error" },
-	{ "not-run", "not_run", "not run" },
 };
 
 /* ---- reading reports ---------------------------------------------------- */
@@ -36,28 +29,26 @@ static bool only_whitespace(const char *text, size_t len)
 
 static int parse_json(const char *path, const char *text, gsize len, json_object **ret)
 {
-	json_tokener *tok;
-	json_object *root;
+	g_autoptr(json_tokener) tok = NULL;
+	g_autoptr(json_object) root = NULL;
 	enum json_tokener_error jerr;
 	size_t end;
 
 	if (len > INT_MAX)
-		return hpci_error(EINVAL, "'%s' is too large for a report (%" G_GSIZE_FORMAT
-				  " bytes)", path, len);
+		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "'%s' is too large for a report (%"
+				       G_GSIZE_FORMAT " bytes)", path, len);
 	tok = json_tokener_new();
 	root = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (!root || jerr != json_tokener_success || !only_whitespace(text + end, len - end)) {
-		json_object_put(root);
-		return hpci_error(EINVAL, "'%s' is not JSON: %s at byte %zu", path,
-				  jerr == json_tokener_success	  ? "trailing data"
-				  : jerr == json_tokener_continue ? "unexpected end of the file"
-								  : json_tokener_error_desc(jerr),
-				  end);
-	}
-	*ret = root;
+	if (!root || jerr != json_tokener_success || !only_whitespace(text + end, len - end))
+		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "'%s' is not JSON: %s at byte %zu",
+				       path,
+				       jerr == json_tokener_success    ? "trailing data"
+				       : jerr == json_tokener_continue ? "unexpected end of the file"
+								       : json_tokener_error_desc(jerr),
+				       end);
+	*ret = g_steal_pointer(&root);
 	return 0;
 }
 
@@ -68,8 +59,9 @@ static int check_cells(const char *path, json_object *cells)
 
 		if (!json_object_is_type(cell, json_type_object) ||
 		    !hpci_json_get_string(cell, "id"))
-			return hpci_error(EINVAL, "'%s' is not a hotplug-ci report: $.cells[%zu] "
-					  "is not a cell with an \"id\"", path, i);
+			return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "'%s' is not a hotplug-ci "
+					       "report: $.cells[%zu] is not a cell with an \"id\"",
+					       path, i);
 	}
 	return 0;
 }
@@ -79,34 +71,33 @@ static int check_report(const char *path, json_object *root)
 	json_object *schema = NULL, *cells = NULL;
 
 	if (!json_object_is_type(root, json_type_object))
-		return hpci_error(EINVAL, "'%s' is not a hotplug-ci report: expected a JSON "
-				  "object with \"schema\": 1 and \"cells\"", path);
+		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "'%s' is not a hotplug-ci report: "
+				       "expected a JSON object with \"schema\": 1 and \"cells\"",
+				       path);
 	if (!json_object_object_get_ex(root, "schema", &schema) ||
 	    !json_object_is_type(schema, json_type_int) || json_object_get_int64(schema) != 1)
-		return hpci_error(EINVAL, "'%s' is not a hotplug-ci report: $.schema is not 1 "
-				  "(this hotplug-ci reads report.json schema 1)", path);
+		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "'%s' is not a hotplug-ci report: "
+				       "$.schema is not 1 (this hotplug-ci reads report.json schema 1)",
+				       path);
 	if (!json_object_object_get_ex(root, "cells", &cells) ||
 	    !json_object_is_type(cells, json_type_array))
-		return hpci_error(EINVAL, "'%s' is not a hotplug-ci report: no \"cells\" array",
-				  path);
+		return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "'%s' is not a hotplug-ci report: "
+				       "no \"cells\" array", path);
 	return check_cells(path, cells);
 }
 
 int hpci_report_load(const char *path, json_object **ret)
 {
 	g_autofree char *text = NULL;
-	json_object *root = NULL;
+	g_autoptr(json_object) root = NULL;
 	gsize len = 0;
 	int rc;
 
 	if ((rc = hpci_read_file(path, &text, &len)) < 0 ||
-	    (rc = parse_json(path, text, len, &root)) < 0)
+	    (rc = parse_json(path, text, len, &root)) < 0 ||
+	    (rc = check_report(path, root)) < 0)
 		return rc;
-	if ((rc = check_report(path, root)) < 0) {
-		json_object_put(root);
-		return rc;
-	}
-	*ret = root;
+	*ret = g_steal_pointer(&root);
 	return 0;
 }
 
@@ -145,42 +136,37 @@ json_object *hpci_report_array(json_object *o, const char *path)
 	return json_object_is_type(value, json_type_array) ? value : NULL;
 }
 
-const char *hpci_report_verdict(json_object *cell)
+const char *hpci_report_verdict_name(json_object *cell)
 {
 	const char *verdict = hpci_json_get_string(cell, "verdict");
 
-	return verdict ? verdict : "not-run";
+	return verdict ? verdict : hpci_verdict_name(HPCI_VERDICT_NOT_RUN);
 }
 
-bool hpci_report_verdict_is(json_object *cell, const char *verdict)
+enum hpci_verdict hpci_report_verdict(json_object *cell)
 {
-	return strcmp(hpci_report_verdict(cell), verdict) == 0;
+	return hpci_verdict_parse(hpci_report_verdict_name(cell));
 }
 
-void hpci_report_count_verdicts(json_object *cells, unsigned counts[HPCI_REPORT_VERDICTS])
+bool hpci_report_verdict_is(json_object *cell, enum hpci_verdict verdict)
 {
-	for (size_t v = 0; v < HPCI_REPORT_VERDICTS; v++)
-		counts[v] = 0;
-	for (size_t i = 0; i < json_object_array_length(cells); i++) {
-		json_object *cell = json_object_array_get_idx(cells, i);
+	return hpci_report_verdict(cell) == verdict;
+}
 
-		for (size_t v = 0; v < HPCI_REPORT_VERDICTS; v++)
-			counts[v] += hpci_report_verdict_is(cell, hpci_report_verdicts[v].name);
-	}
+void hpci_report_count_verdicts(json_object *cells, struct hpci_verdict_counts *counts)
+{
+	*counts = (struct hpci_verdict_counts){ 0 };
+	for (size_t i = 0; i < json_object_array_length(cells); i++)
+		hpci_verdict_counts_add(counts,
+					hpci_report_verdict(json_object_array_get_idx(cells, i)));
 }
 
 json_object *hpci_report_summary(json_object *cells)
 {
-	unsigned counts[HPCI_REPORT_VERDICTS];
-	json_object *summary = json_object_new_object();
+	struct hpci_verdict_counts counts;
 
-	hpci_report_count_verdicts(cells, counts);
-	json_object_object_add(summary, "cells",
-			       json_object_new_int64((gint64)json_object_array_length(cells)));
-	for (size_t v = 0; v < HPCI_REPORT_VERDICTS; v++)
-		json_object_object_add(summary, hpci_report_verdicts[v].summary_key,
-				       json_object_new_int64(counts[v]));
-	return summary;
+	hpci_report_count_verdicts(cells, &counts);
+	return hpci_report_summary_json(&counts);
 }
 
 json_object *hpci_report_attempts(json_object *cell)
@@ -218,24 +204,6 @@ const char *hpci_report_axis(json_object *cell, unsigned axis)
 	    !json_object_object_get_ex(axes, hpci_report_axis_names[axis], &value) || !value)
 		return "";
 	return json_object_get_string(value);
-}
-
-char *hpci_report_xml_text(const char *text)
-{
-	g_autofree char *valid = g_utf8_make_valid(text ? text : "", -1);
-	GString *clean = g_string_sized_new(strlen(valid));
-
-	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-
-		/* XML 1.0 allows tab, newline and carriage return below 0x20, and
-		 * neither of the two non-characters at the top of the BMP. */
-		if ((c < 0x20 && c != '\t' && c != '\n') || c == '\r' || c == 0xfffe || c == 0xffff)
-			g_string_append_c(clean, '?');
-		else
-			g_string_append_unichar(clean, c);
-	}
-	return g_string_free(clean, FALSE);
 }
 
 /* The non-empty components of an absolute path. */
@@ -280,172 +248,65 @@ static void rank_add(GHashTable *rank, const char *value)
 				    GUINT_TO_POINTER(g_hash_table_size(rank) + 1));
 }
 
-/* The matrix file the report was run from, if it is still there unchanged. */
-static json_object *load_same_matrix(json_object *report)
+static int axis_index(const char *name)
 {
-	const char *path = hpci_json_get_string(report, "matrix.path");
-	const char *sha256 = hpci_json_get_string(report, "matrix.sha256");
-	g_autofree char *text = NULL, *actual = NULL;
-	gsize len = 0;
-
-	if (!path || !sha256 || !g_file_get_contents(path, &text, &len, NULL))
-		return NULL;
-	actual = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)text, len);
-	return strcmp(actual, sha256) == 0 ? json_tokener_parse(text) : NULL;
-}
-
-/* One axis's values as the file lists them; an absent axis is "default". */
-static void rank_matrix_axis(GHashTable *rank, json_object *values)
-{
-	if (!values) {
-		rank_add(rank, "default");
-	} else if (json_object_is_type(values, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(values); i++) {
-			json_object *value = json_object_array_get_idx(values, i);
-
-			rank_add(rank, json_object_get_string(value));
-		}
-	} else if (json_object_is_type(values, json_type_object)) {
-		struct json_object_iterator it = json_object_iter_begin(values);
-		struct json_object_iterator end = json_object_iter_end(values);
-
-		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
-			rank_add(rank, json_object_iter_peek_name(&it));
+	for (unsigned a = 0; name && a < HPCI_REPORT_AXES; a++) {
+		if (strcmp(hpci_report_axis_names[a], name) == 0)
+			return (int)a;
 	}
+	return -1;
 }
 
-static bool order_from_matrix(struct hpci_axis_order *order, json_object *report)
+/* The order the report records in "axes"; false when it records none. */
+static bool rank_recorded(struct hpci_axis_order *order, json_object *report)
 {
-	json_object *matrix = load_same_matrix(report);
-	json_object *axes = NULL;
+	json_object *axes = hpci_report_array(report, "axes");
 
-	if (!matrix || !json_object_object_get_ex(matrix, "axes", &axes) ||
-	    !json_object_is_type(axes, json_type_object)) {
-		json_object_put(matrix);
-		return false;
-	}
-	for (unsigned a = 0; a < HPCI_REPORT_AXES; a++) {
-		json_object *values = NULL;
+	for (size_t i = 0; axes && i < json_object_array_length(axes); i++) {
+		json_object *axis = json_object_array_get_idx(axes, i);
+		json_object *values = hpci_report_array(axis, "values");
+		int a = axis_index(hpci_json_get_string(axis, "name"));
 
-		json_object_object_get_ex(axes, hpci_report_axis_names[a], &values);
-		rank_matrix_axis(order->rank[a], values);
-	}
-	json_object_put(matrix);
-	return true;
-}
+		for (size_t v = 0; a >= 0 && values && v < json_object_array_length(values); v++) {
+			json_object *value = json_object_array_get_idx(values, v);
 
-/* What the reports say about one axis: its values as first seen, and
- * "before comes ahead of after" pairs from neighbouring cells. */
-struct axis_graph {
-	GPtrArray *values;      /* borrowed from the reports */
-	GHashTable *index;      /* value -> index + 1 */
-	GArray *edges;          /* guint pairs: before, after */
-};
-
-static guint graph_value(struct axis_graph *g, const char *value)
-{
-	gpointer found = g_hash_table_lookup(g->index, value);
-
-	if (found)
-		return GPOINTER_TO_UINT(found) - 1;
-	g_ptr_array_add(g->values, (gpointer)value);
-	g_hash_table_insert(g->index, (gpointer)value, GUINT_TO_POINTER(g->values->len));
-	return g->values->len - 1;
-}
-
-/* Two neighbours in a report differ first on one axis; there, the earlier
- * cell's value comes first in the matrix (lexicographic expansion). */
-static void graph_neighbours(struct axis_graph *graphs, json_object *prev, json_object *cell)
-{
-	for (unsigned a = 0; a < HPCI_REPORT_AXES; a++) {
-		guint pair[2] = { graph_value(&graphs[a], hpci_report_axis(prev, a)),
-				  graph_value(&graphs[a], hpci_report_axis(cell, a)) };
-
-		if (pair[0] != pair[1]) {
-			g_array_append_vals(graphs[a].edges, pair, 2);
-			return;
+			if (value)
+				rank_add(order->rank[a], json_object_get_string(value));
 		}
 	}
+	return axes != NULL;
 }
 
-static void graph_report(struct axis_graph *graphs, json_object *report)
+/* Values the record does not rank, all of them in a report from before
+ * "axes": in the order the reports' cells first show them. */
+static void rank_first_seen(struct hpci_axis_order *order, json_object *const *reports,
+			    guint n_reports)
 {
-	json_object *cells = hpci_report_cells(report);
-	json_object *prev = NULL;
+	for (guint r = 0; r < n_reports; r++) {
+		json_object *cells = hpci_report_cells(reports[r]);
 
-	for (size_t i = 0; i < json_object_array_length(cells); i++) {
-		json_object *cell = json_object_array_get_idx(cells, i);
-
-		for (unsigned a = 0; a < HPCI_REPORT_AXES; a++)
-			graph_value(&graphs[a], hpci_report_axis(cell, a));
-		if (prev)
-			graph_neighbours(graphs, prev, cell);
-		prev = cell;
-	}
-}
-
-/* Kahn's topological sort; among values free to go, the first seen goes
- * first, and so does it when contradicting inputs leave a cycle. */
-static void rank_by_precedence(GHashTable *rank, const struct axis_graph *g)
-{
-	guint n = g->values->len;
-	const guint *edges = (const guint *)(const void *)g->edges->data;
-	guint n_edges = g->edges->len / 2;
-	g_autofree guint *indegree = g_new0(guint, n);
-	g_autofree gboolean *placed = g_new0(gboolean, n);
-
-	for (guint e = 0; e < n_edges; e++)
-		indegree[edges[2 * e + 1]]++;
-	for (guint round = 0; round < n; round++) {
-		guint pick = n;
-
-		for (guint i = 0; i < n && pick == n; i++) {
-			if (!placed[i] && indegree[i] == 0)
-				pick = i;
+		for (size_t i = 0; i < json_object_array_length(cells); i++) {
+			for (unsigned a = 0; a < HPCI_REPORT_AXES; a++)
+				rank_add(order->rank[a],
+					 hpci_report_axis(json_object_array_get_idx(cells, i), a));
 		}
-		for (guint i = 0; i < n && pick == n; i++) {
-			if (!placed[i])
-				pick = i;
-		}
-		placed[pick] = TRUE;
-		rank_add(rank, g->values->pdata[pick]);
-		for (guint e = 0; e < n_edges; e++) {
-			if (edges[2 * e] == pick && indegree[edges[2 * e + 1]] > 0)
-				indegree[edges[2 * e + 1]]--;
-		}
-	}
-}
-
-static void order_from_reports(struct hpci_axis_order *order, json_object *const *reports,
-			       guint n_reports)
-{
-	struct axis_graph graphs[HPCI_REPORT_AXES];
-
-	for (unsigned a = 0; a < HPCI_REPORT_AXES; a++) {
-		graphs[a].values = g_ptr_array_new();
-		graphs[a].index = g_hash_table_new(g_str_hash, g_str_equal);
-		graphs[a].edges = g_array_new(FALSE, FALSE, sizeof(guint));
-	}
-	for (guint r = 0; r < n_reports; r++)
-		graph_report(graphs, reports[r]);
-	for (unsigned a = 0; a < HPCI_REPORT_AXES; a++) {
-		rank_by_precedence(order->rank[a], &graphs[a]);
-		g_ptr_array_free(graphs[a].values, TRUE);
-		g_hash_table_destroy(graphs[a].index);
-		g_array_free(graphs[a].edges, TRUE);
 	}
 }
 
 void hpci_axis_order_init(struct hpci_axis_order *order, json_object *const *reports,
 			  guint n_reports)
 {
+	bool recorded = false;
+
 	for (unsigned a = 0; a < HPCI_REPORT_AXES; a++)
 		order->rank[a] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	if (n_reports > 0 && order_from_matrix(order, reports[0]))
-		return;
-	for (unsigned a = 0; a < HPCI_REPORT_AXES; a++)
-		g_hash_table_remove_all(order->rank[a]);
-	order_from_reports(order, reports, n_reports);
+	for (guint r = 0; r < n_reports && !recorded; r++)
+		recorded = rank_recorded(order, reports[r]);
+	if (!recorded && n_reports > 0)
+		hpci_warn("%s \"axes\" (written before report.json recorded the order of the "
+			  "matrix's axis values): cells go in the order they first appear",
+			  n_reports == 1 ? "the report has no" : "none of the reports has");
+	rank_first_seen(order, reports, n_reports);
 }
 
 void hpci_axis_order_release(struct hpci_axis_order *order)

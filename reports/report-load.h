@@ -2,6 +2,8 @@
 #ifndef HPCI_REPORT_LOAD_H
 #define HPCI_REPORT_LOAD_H
 
+#include "result.h"
+
 #include <glib.h>
 #include <json-c/json.h>
 #include <stdbool.h>
@@ -32,30 +34,20 @@ gint64 hpci_report_ms(json_object *o, const char *path);
 /* The array at path ("a.b" as above), or NULL when absent or not an array. */
 json_object *hpci_report_array(json_object *o, const char *path);
 
-/*
- * The verdicts a cell can have, in the order summaries list them: each with
- * its key in "summary" and the words a sentence uses for it.
- */
-struct hpci_verdict_info {
-	const char *name;           /* "known-issue" */
-	const char *summary_key;    /* "known_issue" */
-	const char *words;          /* "known issue" */
-};
+/* The cell's verdict: HPCI_VERDICT_NOT_RUN for a cell without one,
+ * HPCI_VERDICT__COUNT for a word this reader does not know. */
+enum hpci_verdict hpci_report_verdict(json_object *cell);
 
-#define HPCI_REPORT_VERDICTS 6
-extern const struct hpci_verdict_info hpci_report_verdicts[HPCI_REPORT_VERDICTS];
-
-/* The cell's verdict; a cell without one counts as "not-run". */
-const char *hpci_report_verdict(json_object *cell);
+/* The cell's verdict as the report spells it ("not-run" without one), for
+ * showing: an unknown word is shown as it is. */
+const char *hpci_report_verdict_name(json_object *cell);
 
 /* Whether the cell's verdict is verdict. */
-bool hpci_report_verdict_is(json_object *cell, const char *verdict);
+bool hpci_report_verdict_is(json_object *cell, enum hpci_verdict verdict);
 
-/*
- * How many cells have each verdict, counts[i] for hpci_report_verdicts[i];
- * a verdict this reader does not know counts nowhere.
- */
-void hpci_report_count_verdicts(json_object *cells, unsigned counts[HPCI_REPORT_VERDICTS]);
+/* How many cells have each verdict; a verdict this reader does not know
+ * counts as a cell only. */
+void hpci_report_count_verdicts(json_object *cells, struct hpci_verdict_counts *counts);
 
 /* A report's "summary" for these cells: "cells" and one count per verdict. */
 json_object *hpci_report_summary(json_object *cells);
@@ -75,13 +67,6 @@ const char *hpci_report_known_issue(json_object *cell, const char *outcome);
 const char *hpci_report_axis(json_object *cell, unsigned axis);
 
 /*
- * Text as XML allows it: invalid UTF-8 repaired, control characters other
- * than tab and newline replaced by '?'.  Serial consoles carry terminal
- * escapes and, after a reset, binary noise.
- */
-char *hpci_report_xml_text(const char *text);
-
-/*
  * path relative to base_dir; both relative ones are taken from the current
  * directory.  Lexical (symlinks are not resolved), since the output directory
  * may not exist yet.
@@ -98,9 +83,11 @@ struct hpci_axis_order {
 };
 
 /*
- * From the matrix file the report names, when it is still there with the
- * same sha256; otherwise inferred from the reports' own cell order (each
- * lists its cells in matrix order), ties going to the value seen first.
+ * From the "axes" the first of the reports that has one records
+ * (reports/README.md).  Reports written before "axes" have their values
+ * ranked in the order their cells first show them, with a warning; that
+ * is the matrix's order unless include/exclude rules hid a value's first
+ * combinations.
  */
 void hpci_axis_order_init(struct hpci_axis_order *order, json_object *const *reports,
 			  guint n_reports);

@@ -21,6 +21,14 @@ struct picked {
 	const struct shard *from;
 };
 
+static void shard_clear(gpointer data)
+{
+	struct shard *s = data;
+
+	g_clear_pointer(&s->report, json_object_put);
+	g_clear_pointer(&s->dir, g_free);
+}
+
 static int load_shard(struct shard *s, const char *path)
 {
 	g_autofree char *dir = g_path_get_dirname(path);
@@ -44,9 +52,10 @@ static int check_same_matrix(const struct shard *first, const struct shard *s)
 
 	if (a && b && strcmp(a, b) == 0)
 		return 0;
-	return hpci_error(EINVAL, "'%s' and '%s' are reports of different matrices "
-			  "(matrix.sha256 %s and %s); merge joins shards of one matrix",
-			  first->path, s->path, a ? a : "missing", b ? b : "missing");
+	return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "'%s' and '%s' are reports of different "
+			       "matrices (matrix.sha256 %s and %s); merge joins shards of one "
+			       "matrix", first->path, s->path, a ? a : "missing",
+			       b ? b : "missing");
 }
 
 static gint compare_strings(gconstpointer a, gconstpointer b)
@@ -92,10 +101,11 @@ static int check_same_filters(const struct shard *first, const struct shard *s)
 		same = strcmp(a->pdata[i], b->pdata[i]) == 0;
 	if (same)
 		return 0;
-	return hpci_error(EINVAL, "'%s' and '%s' ran different filters (run.filters %s and %s); "
-			  "merge joins shards of one selection", first->path, s->path,
-			  json_object_to_json_string_ext(fa, JSON_C_TO_STRING_NOSLASHESCAPE),
-			  json_object_to_json_string_ext(fb, JSON_C_TO_STRING_NOSLASHESCAPE));
+	return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "'%s' and '%s' ran different filters "
+			       "(run.filters %s and %s); merge joins shards of one selection",
+			       first->path, s->path,
+			       json_object_to_json_string_ext(fa, JSON_C_TO_STRING_NOSLASHESCAPE),
+			       json_object_to_json_string_ext(fb, JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 /* Sharded inputs must be distinct shards K/N of one N; an input that ran
@@ -110,13 +120,14 @@ static int check_distinct_shard(const struct shard *shards, guint i)
 		if (!t->n)
 			continue;
 		if (t->n != s->n)
-			return hpci_error(EINVAL, "'%s' and '%s' are shards of different splits "
-					  "(run.shard %u/%u and %u/%u); merge joins shards K/N "
-					  "of one N", t->path, s->path, t->k, t->n, s->k, s->n);
+			return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "'%s' and '%s' are shards "
+					       "of different splits (run.shard %u/%u and %u/%u); "
+					       "merge joins shards K/N of one N", t->path, s->path,
+					       t->k, t->n, s->k, s->n);
 		if (t->k == s->k)
-			return hpci_error(EINVAL, "'%s' and '%s' are the same shard (run.shard "
-					  "%u/%u); merge joins distinct shards", t->path, s->path,
-					  s->k, s->n);
+			return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "'%s' and '%s' are the "
+					       "same shard (run.shard %u/%u); merge joins distinct "
+					       "shards", t->path, s->path, s->k, s->n);
 	}
 	return 0;
 }
@@ -138,7 +149,7 @@ static int check_shard(const struct shard *shards, guint i)
 
 static bool cell_ran(json_object *cell)
 {
-	return !hpci_report_verdict_is(cell, "not-run");
+	return !hpci_report_verdict_is(cell, HPCI_VERDICT_NOT_RUN);
 }
 
 /* Each id once: a cell that ran beats one that did not; two that ran are
@@ -158,9 +169,9 @@ static int pick_cells(const struct shard *s, GPtrArray *picked, GHashTable *by_i
 			g_ptr_array_add(picked, seen);
 			g_hash_table_insert(by_id, (gpointer)id, seen);
 		} else if (cell_ran(seen->cell) && cell_ran(cell)) {
-			return hpci_error(EINVAL, "cell '%s' ran in both '%s' and '%s'; shards to "
-					  "merge must not run the same cell", id, seen->from->path,
-					  s->path);
+			return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "cell '%s' ran in both '%s' "
+					       "and '%s'; shards to merge must not run the same cell",
+					       id, seen->from->path, s->path);
 		} else if (cell_ran(cell)) {
 			*seen = (struct picked){ cell, s };
 		}
@@ -350,6 +361,16 @@ static json_object *merged_run(const struct shard *shards, guint n)
 	return run;
 }
 
+/* The first input that has key (the first input when none has). */
+static json_object *first_with(const struct shard *shards, guint n, const char *key)
+{
+	for (guint i = 0; i < n; i++) {
+		if (json_object_object_get_ex(shards[i].report, key, NULL))
+			return shards[i].report;
+	}
+	return shards[0].report;
+}
+
 static json_object *merged_report(const struct shard *shards, guint n, GPtrArray *picked,
 				  const char *out_dir)
 {
@@ -369,6 +390,9 @@ static json_object *merged_report(const struct shard *shards, guint n, GPtrArray
 		json_object_object_add(root, "run", run);
 	copy_key(root, first, "host");
 	copy_key(root, first, "matrix");
+	/* Inputs from before "axes" may come first; shards of one matrix
+	 * record the same. */
+	copy_key(root, first_with(shards, n, "axes"), "axes");
 	json_object_object_add(root, "identities", merged_identities(shards, n));
 	json_object_object_add(root, "summary", hpci_report_summary(cells));
 	json_object_object_add(root, "cells", cells);
@@ -385,7 +409,8 @@ static json_object *merged_report(const struct shard *shards, guint n, GPtrArray
 int hpci_report_merge(const char *out_path, const char *const *inputs, guint n_inputs,
 		      json_object **ret)
 {
-	g_autofree struct shard *shards = g_new0(struct shard, MAX(n_inputs, 1));
+	g_autoptr(GArray) owned = g_array_sized_new(FALSE, TRUE, sizeof(struct shard), n_inputs);
+	struct shard *shards;
 	g_autoptr(GPtrArray) picked = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GHashTable) by_id = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autofree char *out_dir = g_path_get_dirname(out_path);
@@ -393,6 +418,9 @@ int hpci_report_merge(const char *out_path, const char *const *inputs, guint n_i
 
 	if (n_inputs == 0)
 		return hpci_error(EINVAL, "merge needs at least one report to read");
+	g_array_set_clear_func(owned, shard_clear);
+	g_array_set_size(owned, n_inputs);
+	shards = &g_array_index(owned, struct shard, 0);
 	for (guint i = 0; i < n_inputs && rc == 0; i++) {
 		if ((rc = load_shard(&shards[i], inputs[i])) == 0 && i > 0)
 			rc = check_shard(shards, i);
@@ -402,10 +430,6 @@ int hpci_report_merge(const char *out_path, const char *const *inputs, guint n_i
 	if (rc == 0) {
 		sort_matrix_order(shards, n_inputs, picked);
 		*ret = merged_report(shards, n_inputs, picked, out_dir);
-	}
-	for (guint i = 0; i < n_inputs; i++) {
-		json_object_put(shards[i].report);
-		g_free(shards[i].dir);
 	}
 	return rc;
 }

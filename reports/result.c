@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "result.h"
 
+#include <string.h>
+
 struct hpci_cell_result *hpci_cell_result_new(const struct hpci_cell *cell)
 {
 	struct hpci_cell_result *res = g_new0(struct hpci_cell_result, 1);
@@ -49,23 +51,86 @@ enum hpci_verdict hpci_cell_verdict(const struct hpci_cell_result *res)
 							: HPCI_VERDICT_FAIL;
 }
 
+/* The one table of verdicts: every name, key, word and tag comes from here. */
+static const struct {
+	const char *name;           /* report.json's "verdict" */
+	const char *summary_key;    /* report.json's "summary" */
+	const char *words;          /* in a sentence */
+	const char *tag;            /* on the progress line */
+} verdicts[HPCI_VERDICT__COUNT] = {
+	[HPCI_VERDICT_PASS] = { "pass", "pass", "pass", "ok" },
+	[HPCI_VERDICT_FAIL] = { "fail", "fail", "fail", "FAIL" },
+	[HPCI_VERDICT_FLAKY] = { "flaky", "flaky", "flaky", "FLAKY" },
+	[HPCI_VERDICT_KNOWN_ISSUE] = { "known-issue", "known_issue", "known issue", "KNOWN" },
+	[HPCI_VERDICT_INFRA_ERROR] = { "infra-error", "infra_error", "infra error", "INFRA" },
+	[HPCI_VERDICT_NOT_RUN] = { "not-run", "not_run", "not run", "-" },
+};
+
+static bool verdict_valid(enum hpci_verdict verdict)
+{
+	return (unsigned)verdict < HPCI_VERDICT__COUNT;
+}
+
 const char *hpci_verdict_name(enum hpci_verdict verdict)
 {
-	static const char *const names[HPCI_VERDICT__COUNT] = {
-		[HPCI_VERDICT_NOT_RUN] = "not-run",
-		[HPCI_VERDICT_PASS] = "pass",
-		[HPCI_VERDICT_FAIL] = "fail",
-		[HPCI_VERDICT_FLAKY] = "flaky",
-		[HPCI_VERDICT_KNOWN_ISSUE] = "known-issue",
-		[HPCI_VERDICT_INFRA_ERROR] = "infra-error",
-	};
+	return verdict_valid(verdict) ? verdicts[verdict].name : "invalid";
+}
 
-	return (unsigned)verdict < HPCI_VERDICT__COUNT ? names[verdict] : "invalid";
+enum hpci_verdict hpci_verdict_parse(const char *name)
+{
+	for (unsigned v = 0; name && v < HPCI_VERDICT__COUNT; v++) {
+		if (strcmp(verdicts[v].name, name) == 0)
+			return v;
+	}
+	return HPCI_VERDICT__COUNT;
+}
+
+const char *hpci_verdict_summary_key(enum hpci_verdict verdict)
+{
+	return verdict_valid(verdict) ? verdicts[verdict].summary_key : "invalid";
+}
+
+const char *hpci_verdict_words(enum hpci_verdict verdict)
+{
+	return verdict_valid(verdict) ? verdicts[verdict].words : "invalid";
+}
+
+const char *hpci_verdict_tag(enum hpci_verdict verdict)
+{
+	return verdict_valid(verdict) ? verdicts[verdict].tag : "?";
+}
+
+void hpci_verdict_counts_add(struct hpci_verdict_counts *counts, enum hpci_verdict verdict)
+{
+	counts->cells++;
+	if (verdict_valid(verdict))
+		counts->of[verdict]++;
+}
+
+char *hpci_verdict_counts_text(const struct hpci_verdict_counts *counts)
+{
+	GString *text = g_string_new(NULL);
+
+	g_string_append_printf(text, "%u cells", counts->cells);
+	for (unsigned v = 0; v < HPCI_VERDICT__COUNT; v++)
+		g_string_append_printf(text, ", %u %s", counts->of[v], verdicts[v].words);
+	return g_string_free(text, FALSE);
 }
 
 const char *hpci_cell_verdict_name(const struct hpci_cell_result *res)
 {
 	return hpci_verdict_name(hpci_cell_verdict(res));
+}
+
+void hpci_run_report_count(const struct hpci_run_report *report,
+			   struct hpci_verdict_counts *counts)
+{
+	*counts = (struct hpci_verdict_counts){ 0 };
+	for (guint i = 0; i < report->results->len; i++) {
+		const struct hpci_cell_result *res = g_ptr_array_index(report->results, i);
+
+		hpci_verdict_counts_add(counts, hpci_cell_verdict(res));
+	}
 }
 
 void hpci_identity_free(struct hpci_identity *id)

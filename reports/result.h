@@ -60,15 +60,44 @@ struct hpci_cell_result {
 	bool flaky;
 };
 
+/*
+ * A cell's verdict: its outcome judged against the matrix's expectation.
+ * The enum's order is the order summaries list the verdicts in.
+ */
 enum hpci_verdict {
-	HPCI_VERDICT_NOT_RUN,
 	HPCI_VERDICT_PASS,
 	HPCI_VERDICT_FAIL,          /* product failure: the outcome is not the expected one */
 	HPCI_VERDICT_FLAKY,         /* attempts disagreed: a product failure that comes and goes */
 	HPCI_VERDICT_KNOWN_ISSUE,
 	HPCI_VERDICT_INFRA_ERROR,   /* the harness or the host failed, not the product */
+	HPCI_VERDICT_NOT_RUN,
 	HPCI_VERDICT__COUNT
 };
+
+/* "pass", "fail", "flaky", "known-issue", "infra-error" or "not-run": the
+ * word report.json's "verdict" holds. */
+const char *hpci_verdict_name(enum hpci_verdict verdict);
+/* The verdict a name names; HPCI_VERDICT__COUNT for a word that is none
+ * (a newer report's, or a typo). */
+enum hpci_verdict hpci_verdict_parse(const char *name);
+/* Its key in report.json's "summary": "known_issue". */
+const char *hpci_verdict_summary_key(enum hpci_verdict verdict);
+/* Its words in a sentence: "known issue". */
+const char *hpci_verdict_words(enum hpci_verdict verdict);
+/* Its tag on the progress line: "ok", "FAIL", "KNOWN", ... */
+const char *hpci_verdict_tag(enum hpci_verdict verdict);
+
+/* How many cells have each verdict. */
+struct hpci_verdict_counts {
+	unsigned cells;                         /* every cell counted */
+	unsigned of[HPCI_VERDICT__COUNT];       /* cells with each verdict */
+};
+
+/* Counts one cell; a verdict out of range (what hpci_verdict_parse gives
+ * for an unknown word) counts as a cell with no verdict. */
+void hpci_verdict_counts_add(struct hpci_verdict_counts *counts, enum hpci_verdict verdict);
+/* "6 cells, 4 pass, 1 fail, 0 flaky, 1 known issue, 0 infra error, 0 not run". */
+char *hpci_verdict_counts_text(const struct hpci_verdict_counts *counts);
 
 struct hpci_cell_result *hpci_cell_result_new(const struct hpci_cell *cell);
 void hpci_cell_result_free(struct hpci_cell_result *res);
@@ -103,6 +132,9 @@ struct hpci_run_report {
 	char *matrix_path;
 	char *matrix_name;
 	char *matrix_sha256;
+	/* The matrix's axis_values (struct hpci_matrix), borrowed like the
+	 * results' cells; NULL when unknown. */
+	const GArray *axis_values;
 	char *started_at;        /* ISO 8601, UTC */
 	gint64 duration_ms;
 	bool interrupted;
@@ -112,9 +144,10 @@ struct hpci_run_report {
 };
 
 enum hpci_verdict hpci_cell_verdict(const struct hpci_cell_result *res);
-/* "pass", "fail", "flaky", "known-issue", "infra-error" or "not-run". */
-const char *hpci_verdict_name(enum hpci_verdict verdict);
 const char *hpci_cell_verdict_name(const struct hpci_cell_result *res);
+/* The verdicts of the report's results. */
+void hpci_run_report_count(const struct hpci_run_report *report,
+			   struct hpci_verdict_counts *counts);
 
 void hpci_run_report_init(struct hpci_run_report *report);
 void hpci_run_report_release(struct hpci_run_report *report);

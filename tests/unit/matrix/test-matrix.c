@@ -536,6 +536,32 @@ static void test_include_filter(void **state)
 				    want[i]);
 }
 
+/* axis_values: every axis in canonical order whatever order the file has,
+ * each axis's values as the file lists them, excluded ones too, and
+ * "default" for an absent axis. */
+static void test_axis_values_in_file_order(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok(
+		"{'name':'t','axes':{'ops':{'z':['smi'],'a':['plug-each']},'count':[2,1],"
+		"'topology':{'big':{'sockets':1,'cores':4,'boot':1}}},"
+		"'exclude':[{'ops':'z'}]}", NULL);
+	static const char *const want[][2] = {
+		{ "topology", "big" }, { "smi", "default" }, { "firmware", "default" },
+		{ "qemu", "default" }, { "count", "2" }, { "count", "1" }, { "ops", "z" },
+		{ "ops", "a" },
+	};
+
+	(void)state;
+	assert_int_equal(m->axis_values->len, G_N_ELEMENTS(want));
+	for (guint i = 0; i < m->axis_values->len; i++) {
+		const struct hpci_axis_value *av =
+			&g_array_index(m->axis_values, struct hpci_axis_value, i);
+
+		assert_string_equal(av->axis, want[i][0]);
+		assert_string_equal(av->value, want[i][1]);
+	}
+}
+
 /* count 3 does not fit 'small', but that pair is excluded: no error. */
 static void test_exclude_skips_cell_checks(void **state)
 {
@@ -1775,6 +1801,7 @@ int main(void)
 		cmocka_unit_test(test_smi_machine_defaults),
 		cmocka_unit_test(test_smbase_smram_off_with_expectation),
 		cmocka_unit_test(test_include_filter),
+		cmocka_unit_test(test_axis_values_in_file_order),
 		cmocka_unit_test(test_exclude_skips_cell_checks),
 		cmocka_unit_test(test_unplug_separates_plug_runs),
 		cmocka_unit_test(test_outcome_and_step_names),

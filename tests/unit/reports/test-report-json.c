@@ -4,6 +4,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "json-reader.h"
+#include "matrix.h"
 #include "report-json.h"
 
 #include <json-c/json.h>
@@ -57,7 +59,7 @@ static void test_report_round_trip(void **state)
 					 .returned_ms = 15060, .seen_ms = 15900, .online_ms = -1,
 					 .unplug_request_ms = -1, .unplug_returned_ms = -1, .removed_ms = -1 };
 	g_autofree char *text = NULL;
-	json_object *root;
+	g_autoptr(json_object) root = NULL;
 
 	(void)state;
 	hpci_run_report_init(&report);
@@ -93,7 +95,6 @@ static void test_report_round_trip(void **state)
 	assert_true(json_object_is_type(get(root, "cells.1.outcome"), json_type_null));
 	assert_int_equal(json_object_get_int(get(root, "summary.pass")), 1);
 	assert_int_equal(json_object_get_int(get(root, "summary.not_run")), 1);
-	json_object_put(root);
 
 	hpci_run_report_release(&report);
 	hpci_cell_free(cell);
@@ -109,7 +110,7 @@ static void test_report_known_issues(void **state)
 		{ HPCI_OUTCOME_GUEST_CRASH, HPCI_COMPONENT_GUEST_KERNEL, g_strdup("panic (evidence: /k/panic)") },
 	};
 	g_autofree char *text = NULL;
-	json_object *root;
+	g_autoptr(json_object) root = NULL;
 
 	(void)state;
 	cell->expect.known_issues = hpci_known_issues_new();
@@ -133,11 +134,90 @@ static void test_report_known_issues(void **state)
 	assert_null(get(root, "cells.0.expected.known_issue"));
 	assert_null(get(root, "cells.0.expected.known_outcome"));
 	assert_null(get(root, "cells.1.expected.known_issues"));
-	json_object_put(root);
 
 	hpci_run_report_release(&report);
 	hpci_cell_free(cell);
 	hpci_cell_free(plain);
+}
+
+/* "axes" records the matrix's axis order: canonical axes, each with its
+ * values as the file lists them; absent when the writer does not know. */
+static void test_report_records_axes(void **state)
+{
+	static const char matrix_text[] =
+		"{ \"name\": \"m\", \"axes\": { \"ops\": { \"z\": [\"smi\"], "
+		"\"a\": [\"plug-each\"] }, \"count\": [2, 1], \"topology\": "
+		"{ \"big\": { \"sockets\": 1, \"cores\": 4, \"boot\": 1 } } } }";
+	static const char want[] =
+		"[{\"name\":\"topology\",\"values\":[\"big\"]},"
+		"{\"name\":\"smi\",\"values\":[\"default\"]},"
+		"{\"name\":\"firmware\",\"values\":[\"default\"]},"
+		"{\"name\":\"qemu\",\"values\":[\"default\"]},"
+		"{\"name\":\"count\",\"values\":[\"2\",\"1\"]},"
+		"{\"name\":\"ops\",\"values\":[\"z\",\"a\"]}]";
+	struct hpci_matrix_host host = { "tcg" };
+	g_autoptr(hpci_matrix) m = NULL;
+	struct hpci_run_report report;
+	g_autofree char *text = NULL, *without = NULL;
+	g_autoptr(json_object) bare = NULL;
+	g_autoptr(json_object) root = NULL;
+
+	(void)state;
+	assert_int_equal(hpci_matrix_parse("m.json", matrix_text, &host, &m), 0);
+	hpci_run_report_init(&report);
+	for (guint i = 0; i < m->cells->len; i++)
+		g_ptr_array_add(report.results, hpci_cell_result_new(m->cells->pdata[i]));
+	without = hpci_report_json(&report);
+	bare = json_tokener_parse(without);
+	assert_null(get(bare, "axes"));
+
+	report.axis_values = m->axis_values;
+	text = hpci_report_json(&report);
+	root = json_tokener_parse(text);
+	assert_string_equal(json_object_to_json_string_ext(get(root, "axes"),
+							   JSON_C_TO_STRING_PLAIN), want);
+	hpci_run_report_release(&report);
+}
+
+/* One table: each verdict's name parses back to it, with its summary key,
+ * words and progress tag; the counter counts unknown words as cells only. */
+static void test_verdict_table_and_counts(void **state)
+{
+	static const struct {
+		enum hpci_verdict verdict;
+		const char *name, *key, *words, *tag;
+	} want[] = {
+		{ HPCI_VERDICT_PASS, "pass", "pass", "pass", "ok" },
+		{ HPCI_VERDICT_FAIL, "fail", "fail", "fail", "FAIL" },
+		{ HPCI_VERDICT_FLAKY, "flaky", "flaky", "flaky", "FLAKY" },
+		{ HPCI_VERDICT_KNOWN_ISSUE, "known-issue", "known_issue", "known issue", "KNOWN" },
+		{ HPCI_VERDICT_INFRA_ERROR, "infra-error", "infra_error", "infra error", "INFRA" },
+		{ HPCI_VERDICT_NOT_RUN, "not-run", "not_run", "not run", "-" },
+	};
+	struct hpci_verdict_counts counts = { 0 };
+	g_autofree char *text = NULL;
+
+	(void)state;
+	assert_int_equal(G_N_ELEMENTS(want), HPCI_VERDICT__COUNT);
+	for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
+		assert_int_equal(want[i].verdict, i);   /* the summaries' order */
+		assert_string_equal(hpci_verdict_name(want[i].verdict), want[i].name);
+		assert_int_equal(hpci_verdict_parse(want[i].name), want[i].verdict);
+		assert_string_equal(hpci_verdict_summary_key(want[i].verdict), want[i].key);
+		assert_string_equal(hpci_verdict_words(want[i].verdict), want[i].words);
+		assert_string_equal(hpci_verdict_tag(want[i].verdict), want[i].tag);
+	}
+	assert_int_equal(hpci_verdict_parse("known_issue"), HPCI_VERDICT__COUNT);
+	assert_int_equal(hpci_verdict_parse(NULL), HPCI_VERDICT__COUNT);
+	assert_string_equal(hpci_verdict_name(HPCI_VERDICT__COUNT), "invalid");
+
+	hpci_verdict_counts_add(&counts, HPCI_VERDICT_PASS);
+	hpci_verdict_counts_add(&counts, HPCI_VERDICT_PASS);
+	hpci_verdict_counts_add(&counts, HPCI_VERDICT_KNOWN_ISSUE);
+	hpci_verdict_counts_add(&counts, hpci_verdict_parse("someday"));
+	text = hpci_verdict_counts_text(&counts);
+	assert_string_equal(text, "4 cells, 2 pass, 0 fail, 0 flaky, 1 known issue, "
+				  "0 infra error, 0 not run");
 }
 
 int main(void)
@@ -145,6 +225,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_report_round_trip),
 		cmocka_unit_test(test_report_known_issues),
+		cmocka_unit_test(test_report_records_axes),
+		cmocka_unit_test(test_verdict_table_and_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

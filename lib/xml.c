@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/* Building XML and HTML documents with libxml2. */
+#include "xml.h"
+
+#include <libxml/HTMLtree.h>
+#include <string.h>
+
+char *hpci_xml_text(const char *text)
+{
+	g_autofree char *valid = g_utf8_make_valid(text ? text : "", -1);
+	GString *clean = g_string_sized_new(strlen(valid));
+
+	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		/* XML 1.0 allows tab, newline and carriage return below 0x20, and
+		 * neither of the two non-characters at the top of the BMP. */
+		if ((c < 0x20 && c != '\t' && c != '\n') || c == '\r' || c == 0xfffe || c == 0xffff)
+			g_string_append_c(clean, '?');
+		else
+			g_string_append_unichar(clean, c);
+	}
+	return g_string_free(clean, FALSE);
+}
+
+/* xmlNewDocText and xmlSetProp take their text literally (no entity
+ * parsing); the serializer escapes it. */
+void hpci_xml_add_text(xmlNodePtr node, const char *text)
+{
+	g_autofree char *clean = hpci_xml_text(text);
+
+	xmlAddChild(node, xmlNewDocText(node->doc, BAD_CAST clean));
+}
+
+xmlNodePtr hpci_xml_root(xmlDoc *doc, const char *name)
+{
+	xmlNodePtr root = xmlNewDocNode(doc, NULL, BAD_CAST name, NULL);
+
+	xmlDocSetRootElement(doc, root);
+	return root;
+}
+
+xmlNodePtr hpci_xml_child(xmlNodePtr parent, const char *name, const char *text)
+{
+	xmlNodePtr node = xmlNewChild(parent, NULL, BAD_CAST name, NULL);
+
+	if (text)
+		hpci_xml_add_text(node, text);
+	return node;
+}
+
+xmlNodePtr hpci_xml_childf(xmlNodePtr parent, const char *name, const char *fmt, ...)
+{
+	g_autofree char *text = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	return hpci_xml_child(parent, name, text);
+}
+
+void hpci_xml_attr(xmlNodePtr node, const char *name, const char *value)
+{
+	g_autofree char *clean = hpci_xml_text(value);
+
+	xmlSetProp(node, BAD_CAST name, BAD_CAST clean);
+}
+
+void hpci_xml_attrf(xmlNodePtr node, const char *name, const char *fmt, ...)
+{
+	g_autofree char *value = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	value = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	hpci_xml_attr(node, name, value);
+}
+
+char *hpci_xml_to_string(xmlDoc *doc, const char *encoding)
+{
+	g_autoptr(xmlChar) mem = NULL;
+	int len = 0;
+
+	xmlDocDumpFormatMemoryEnc(doc, &mem, &len, encoding, 1);
+	return mem ? g_strndup((const char *)mem, (gsize)len) : NULL;
+}
+
+char *hpci_html_to_string(xmlDoc *doc)
+{
+	g_autoptr(xmlChar) mem = NULL;
+	int len = 0;
+
+	htmlDocDumpMemoryFormat(doc, &mem, &len, 1);
+	return mem ? g_strndup((const char *)mem, (gsize)len) : NULL;
+}
