@@ -41,7 +41,7 @@ struct run_options {
 	gboolean verbose;
 };
 
-static void run_options_release(struct run_options *o)
+static void run_options_clear(struct run_options *o)
 {
 	g_free(o->matrix);
 	g_free(o->out);
@@ -50,6 +50,8 @@ static void run_options_release(struct run_options *o)
 	g_strfreev(o->filters);
 	g_free(o->shard);
 }
+typedef struct run_options run_options;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(run_options, run_options_clear)
 
 static char *default_out_dir(const char *matrix_name)
 {
@@ -150,6 +152,14 @@ struct run_setup {
 	enum hpci_verbosity verbosity;
 };
 
+static void run_setup_clear(struct run_setup *s)
+{
+	g_free(s->jobs_why);
+	g_free(s->shard);
+}
+typedef struct run_setup run_setup;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(run_setup, run_setup_clear)
+
 /* Hands the cells that still need a VM to the scheduler and reports each as
  * it is decided, writing the report after every cell so that a killed run
  * still leaves a valid one. */
@@ -215,9 +225,8 @@ static int run_matrix(const struct run_options *opt, const struct run_setup *set
 	g_autofree char *report_path = g_build_filename(out_dir, "report.json", NULL);
 	g_autofree char *run_id = g_path_get_basename(out_dir);
 	g_autofree struct hpci_run_ctx *ctxs = NULL;
-	struct hpci_run_report report;
+	g_auto(hpci_run_report) report = { 0 };
 	gint64 t0 = g_get_monotonic_time();
-	int status;
 
 	hpci_run_report_init(&report);
 	fill_host(&report, matrix, accel);
@@ -228,9 +237,7 @@ static int run_matrix(const struct run_options *opt, const struct run_setup *set
 
 	if (open_connections(opt, virts) < 0 ||
 	    hpci_prepare(matrix->cells, virts, &host, &prepared) < 0) {
-		hpci_error_print();
-		hpci_run_report_release(&report);
-		return hpci_interrupted() ? HPCI_EXIT_INTERRUPTED : HPCI_EXIT_INFRA;
+		return hpci_error_exit(hpci_interrupted() ? HPCI_EXIT_INTERRUPTED : HPCI_EXIT_INFRA);
 	}
 	g_ptr_array_extend_and_steal(report.identities, g_steal_pointer(&prepared->identities));
 	prepared->identities = g_ptr_array_new();
@@ -261,9 +268,7 @@ static int run_matrix(const struct run_options *opt, const struct run_setup *set
 	if (hpci_report_write_json(&report, report_path) < 0)
 		hpci_error_print();
 	print_summary(&report, report_path);
-	status = exit_status(&report);
-	hpci_run_report_release(&report);
-	return status;
+	return exit_status(&report);
 }
 
 /* --shard, else GitLab's parallel:N variables (CI_NODE_INDEX is 1-based). */
@@ -329,7 +334,7 @@ static int select_cells(const struct run_options *opt, const struct run_setup *s
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_options opt = {
+	g_auto(run_options) opt = {
 		.memory_mib = DEFAULT_MEMORY_MIB, .repeat = 1, .retries = DEFAULT_RETRIES,
 		.infra_retries = DEFAULT_INFRA_RETRIES,
 	};
@@ -372,7 +377,7 @@ int cmd_run(int argc, char **argv)
 	g_autofree char *out_dir = NULL;
 	g_autofree char *existing = NULL;
 	g_autoptr(hpci_matrix) matrix = NULL;
-	struct run_setup setup = { 0 };
+	g_auto(run_setup) setup = { 0 };
 	struct hpci_matrix_host host;
 	guint total;
 	int status;
@@ -381,23 +386,19 @@ int cmd_run(int argc, char **argv)
 					 "Run the cells of a matrix as real VMs through libvirt, "
 					 "several at a time, and write DIR/report.json plus "
 					 "per-cell logs.", entries)))
-		goto out;
-	status = HPCI_EXIT_USAGE;
-	if (!opt.matrix) {
-		hpci_usage_error("run", "--matrix FILE is required, e.g. matrix/full.json");
-		goto out;
-	}
-	if (check_options(&opt) < 0 || resolve_shard(opt.shard, &setup) < 0)
-		goto error;
-	if (hpci_resolve_accel(opt.accel, &accel, &reason) < 0)
-		goto error;
+		return status;
+	if (!opt.matrix)
+		return hpci_usage_error("run", "--matrix FILE is required, e.g. matrix/full.json");
+	if (check_options(&opt) < 0 || resolve_shard(opt.shard, &setup) < 0 ||
+	    hpci_resolve_accel(opt.accel, &accel, &reason) < 0)
+		return hpci_error_exit(HPCI_EXIT_USAGE);
 	host.accel = accel;
 	if (hpci_matrix_load(opt.matrix, &host, &matrix) < 0)
-		goto error;
+		return hpci_error_exit(HPCI_EXIT_USAGE);
 	total = matrix->cells->len;
 	if (select_cells(&opt, &setup, matrix) < 0 ||
 	    hpci_prepare_preflight(matrix->path, matrix->cells) < 0)
-		goto error;
+		return hpci_error_exit(HPCI_EXIT_USAGE);
 	setup.jobs = opt.jobs > 0 ? (unsigned)opt.jobs
 				 : hpci_host_default_jobs((unsigned)opt.memory_mib, &setup.jobs_why);
 	setup.verbosity = opt.quiet ? HPCI_QUIET : opt.verbose ? HPCI_VERBOSE : HPCI_NORMAL;
@@ -405,26 +406,15 @@ int cmd_run(int argc, char **argv)
 	existing = g_build_filename(out_dir, "report.json", NULL);
 	if (hpci_is_file(existing)) {
 		hpci_error(EEXIST, "'%s' already holds a report; choose another --out", out_dir);
-		goto error;
+		return hpci_error_exit(HPCI_EXIT_USAGE);
 	}
-	if (hpci_mkdir_p(out_dir, 0755) < 0) {
-		status = HPCI_EXIT_INFRA;
-		goto error;
-	}
+	if (hpci_mkdir_p(out_dir, 0755) < 0)
+		return hpci_error_exit(HPCI_EXIT_INFRA);
 	if (reason)
 		hpci_info("accelerator: %s (%s)", accel, reason);
 	if (matrix->cells->len != total)
 		hpci_info("selected %u of the %u cells of '%s'%s%s", matrix->cells->len, total,
 			  matrix->path, setup.shard ? ", shard " : "", setup.shard ? setup.shard : "");
 	hpci_interrupt_install();
-	status = run_matrix(&opt, &setup, matrix, accel, out_dir);
-	goto out;
-
-error:
-	hpci_error_print();
-out:
-	g_free(setup.jobs_why);
-	g_free(setup.shard);
-	run_options_release(&opt);
-	return status;
+	return run_matrix(&opt, &setup, matrix, accel, out_dir);
 }

@@ -151,6 +151,8 @@ void hpci_run_report_count(const struct hpci_run_report *report,
 
 void hpci_run_report_init(struct hpci_run_report *report);
 void hpci_run_report_release(struct hpci_run_report *report);
+typedef struct hpci_run_report hpci_run_report;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_run_report, hpci_run_report_release)
 void hpci_identity_free(struct hpci_identity *id);
 
 #endif
