@@ -144,6 +144,14 @@ static void test_path_messages(void **state)
 	assert_int_equal(hpci_json_opt_string("f.json", "$.a.b[2]", e, "d", &s), 0);
 	assert_int_equal(hpci_json_opt_bool("f.json", "$.a.b[2]", e, "x y", &flag), 1);
 	assert_true(flag);
+	/* Read, a required member is 0, as every function but opt_* returns. */
+	flag = false;
+	assert_int_equal(hpci_json_req_bool("f.json", "$.a.b[2]", e, "x y", &flag), 0);
+	assert_true(flag);
+	assert_int_equal(hpci_json_req_uint("f.json", "$.a.b[2]", e, "big", 5000, &u), 0);
+	assert_int_equal(u, 5000);
+	assert_int_equal(hpci_json_req_string("f.json", "$.a.b[2]", e, "c", &s), 0);
+	assert_string_equal(s, "2");
 	assert_int_equal(hpci_json_opt_string("f.json", "$.a.b[2]", e, "x y", &s), -EINVAL);
 	expect_message("f.json: $.a.b[2][\"x y\"]: expected a string, got boolean true");
 	assert_int_equal(hpci_json_object("f.json", "$.a.b", b), -EINVAL);
