@@ -339,6 +339,13 @@ int hpci_json_uint(const char *file, const char *path, const char *what, json_ob
 	return 0;
 }
 
+bool hpci_json_child(json_object *obj, const char *path, const char *key, json_object **ret,
+		     char **ret_path)
+{
+	*ret_path = hpci_json_path_key(path, key);
+	return json_object_object_get_ex(obj, key, ret);
+}
+
 /*
  * Converts one member's value; `path` is the member's.  One signature for
  * the typed readers, so looking a member up and naming its path is done once
@@ -377,9 +384,8 @@ static int opt_member(const char *file, const char *path, json_object *obj, cons
 	json_object *v;
 	int rc;
 
-	if (!json_object_object_get_ex(obj, key, &v))
+	if (!hpci_json_child(obj, path, key, &v, &kpath))
 		return 0;
-	kpath = hpci_json_path_key(path, key);
 	if ((rc = convert(file, kpath, key, v, limit, ret)) < 0)
 		return rc;
 	return 1;
@@ -418,12 +424,12 @@ int hpci_json_opt_string_list(const char *file, const char *path, json_object *o
 			      const char *key, GPtrArray **ret)
 {
 	g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
-	g_autofree char *kpath = hpci_json_path_key(path, key);
+	g_autofree char *kpath = NULL;
 	json_object *v;
 	const char *s;
 	int rc;
 
-	if (json_object_object_get_ex(obj, key, &v)) {
+	if (hpci_json_child(obj, path, key, &v, &kpath)) {
 		if (!json_object_is_type(v, json_type_array))
 			return hpci_json_fail(file, kpath, "expected an array of strings, got %s",
 					      json_type_to_name(json_object_get_type(v)));
