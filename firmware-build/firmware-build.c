@@ -123,9 +123,9 @@ static const char *request_build_type(const struct hpci_firmware_request *req)
 }
 
 /* The build type, then every -D and PCD: *field and *index name the one rejected. */
-static int check_request(const struct hpci_firmware_request *req, const char **field,
-			 guint *index)
+static int check_request(const void *opaque, const char **field, guint *index)
 {
+	const struct hpci_firmware_request *req = opaque;
 	int rc;
 
 	*field = "build_type";
@@ -175,17 +175,8 @@ void hpci_firmware_request_free(struct hpci_firmware_request *req)
 int hpci_firmware_check_field(const struct hpci_firmware_request *req, const char **ret_field,
 			      guint *ret_index)
 {
-	const char *field = NULL;
-	guint index = 0;
-	int rc;
-
-	if ((rc = hpci_build_source_check(&req->src, "edk2", &field)) == 0)
-		rc = check_request(req, &field, &index);
-	if (rc < 0 && ret_field)
-		*ret_field = field;
-	if (rc < 0 && ret_index)
-		*ret_index = index;
-	return rc;
+	return hpci_build_request_check(&req->src, "edk2", check_request, req, ret_field,
+					ret_index);
 }
 
 int hpci_firmware_check(const struct hpci_firmware_request *req)

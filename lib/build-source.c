@@ -49,3 +49,20 @@ int hpci_build_source_check(const struct hpci_build_source *from, const char *pa
 
 	return hpci_build_source_load(from, package, &src, &queue, ret_field);
 }
+
+int hpci_build_request_check(const struct hpci_build_source *from, const char *package,
+			     hpci_request_check_fn check_rest, const void *req,
+			     const char **ret_field, guint *ret_index)
+{
+	const char *field = NULL;
+	guint index = 0;
+	int rc;
+
+	if ((rc = hpci_build_source_check(from, package, &field)) == 0)
+		rc = check_rest(req, &field, &index);
+	if (rc < 0 && ret_field)
+		*ret_field = field;
+	if (rc < 0 && ret_index)
+		*ret_index = index;
+	return rc;
+}

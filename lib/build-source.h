@@ -42,4 +42,18 @@ int hpci_build_source_load(const struct hpci_build_source *from, const char *pac
 int hpci_build_source_check(const struct hpci_build_source *from, const char *package,
 			    const char **ret_field);
 
+/* A builder's check of its request's own members: on failure *field names the
+ * member rejected and *index its element (left alone for a member that is
+ * not a list). */
+typedef int (*hpci_request_check_fn)(const void *req, const char **field, guint *index);
+
+/*
+ * The whole check of a build request: hpci_build_source_check(), then
+ * check_rest(req, ...).  On failure *ret_field and *ret_index (each when
+ * non-NULL) name the member rejected and its element (0 for the others).
+ */
+int hpci_build_request_check(const struct hpci_build_source *from, const char *package,
+			     hpci_request_check_fn check_rest, const void *req,
+			     const char **ret_field, guint *ret_index);
+
 #endif

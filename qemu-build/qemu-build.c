@@ -139,22 +139,20 @@ void hpci_qemu_request_free(struct hpci_qemu_request *req)
 	g_free(req);
 }
 
+/* The request's own members: the configure arguments. */
+static int check_request(const void *opaque, const char **field, guint *index)
+{
+	const struct hpci_qemu_request *req = opaque;
+
+	*field = "configure";
+	return check_configure(req->configure, index);
+}
+
 int hpci_qemu_check_field(const struct hpci_qemu_request *req, const char **ret_field,
 			  guint *ret_index)
 {
-	const char *field = NULL;
-	guint index = 0;
-	int rc;
-
-	if ((rc = hpci_build_source_check(&req->src, "qemu", &field)) == 0) {
-		field = "configure";
-		rc = check_configure(req->configure, &index);
-	}
-	if (rc < 0 && ret_field)
-		*ret_field = field;
-	if (rc < 0 && ret_index)
-		*ret_index = index;
-	return rc;
+	return hpci_build_request_check(&req->src, "qemu", check_request, req, ret_field,
+					ret_index);
 }
 
 int hpci_qemu_check(const struct hpci_qemu_request *req)
