@@ -380,6 +380,8 @@ static void test_check_rejects_bad_configure(void **state)
 	struct fixture *f = *state;
 	g_autoptr(GPtrArray) configure = g_ptr_array_new();
 	struct hpci_qemu_request req = { .src = { .source = f->repo }, .configure = configure };
+	const char *field = NULL;
+	guint index = 99;
 
 	g_ptr_array_add(configure, "--target-list=aarch64-softmmu");
 	assert_int_equal(hpci_qemu_check(&req), -EINVAL);
@@ -388,9 +390,21 @@ static void test_check_rejects_bad_configure(void **state)
 	g_ptr_array_add(configure, "enable-debug");
 	assert_int_equal(hpci_qemu_check(&req), -EINVAL);
 	assert_non_null(strstr(hpci_error_message(), "'enable-debug' does not start with '--'"));
+	/* The member rejected and its element, for the matrix's JSON path. */
+	g_ptr_array_insert(configure, 0, "--enable-lto");
+	assert_int_equal(hpci_qemu_check_field(&req, &field, &index), -EINVAL);
+	assert_string_equal(field, "configure");
+	assert_int_equal(index, 1);
 	g_ptr_array_set_size(configure, 0);
 	req.src.patches = "/nonexistent/queue";
 	assert_int_equal(hpci_qemu_check(&req), -ENOENT);
+	assert_true(hpci_qemu_check_field(&req, &field, &index) < 0);
+	assert_string_equal(field, "patches");
+	assert_int_equal(index, 0);
+	req.src.source = "debian:edk2";
+	assert_int_equal(hpci_qemu_check_field(&req, &field, &index), -EINVAL);
+	assert_string_equal(field, "source");
+	req.src.source = f->repo;
 	req.src.patches = NULL;
 	assert_int_equal(hpci_qemu_check(&req), 0);
 }
