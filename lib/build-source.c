@@ -13,15 +13,15 @@ struct hpci_build_source hpci_build_source_copy(const struct hpci_build_source *
 	};
 }
 
-void hpci_build_source_clear(struct hpci_build_source *from)
+void hpci_build_source_clear(struct hpci_build_source *src)
 {
-	if (!from)
+	if (!src)
 		return;
-	g_free(from->source);
-	g_free(from->rev);
-	g_free(from->sha256);
-	g_free(from->patches);
-	memset(from, 0, sizeof(*from));
+	g_free(src->source);
+	g_free(src->rev);
+	g_free(src->sha256);
+	g_free(src->patches);
+	memset(src, 0, sizeof(*src));
 }
 
 int hpci_build_source_load(const struct hpci_build_source *from, const char *package,

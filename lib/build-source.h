@@ -24,7 +24,7 @@ struct hpci_build_source {
 /* A copy that owns its strings. */
 struct hpci_build_source hpci_build_source_copy(const struct hpci_build_source *from);
 /* Frees an owning one's strings and zeroes it. */
-void hpci_build_source_clear(struct hpci_build_source *from);
+void hpci_build_source_clear(struct hpci_build_source *src);
 typedef struct hpci_build_source hpci_build_source;
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_build_source, hpci_build_source_clear)
 
