@@ -123,9 +123,9 @@ static const char *request_build_type(const struct hpci_firmware_request *req)
 }
 
 /* The build type, then every -D and PCD: *field and *index name the one rejected. */
-static int check_request(const struct hpci_firmware_request *req, const char **field,
-			 guint *index)
+static int check_request(const void *opaque, const char **field, guint *index)
 {
+	const struct hpci_firmware_request *req = opaque;
 	int rc;
 
 	*field = "build_type";
@@ -152,10 +152,7 @@ struct hpci_firmware_request *hpci_firmware_request_copy(const struct hpci_firmw
 	if (!req)
 		return NULL;
 	copy = g_new0(struct hpci_firmware_request, 1);
-	copy->source = g_strdup(req->source);
-	copy->rev = g_strdup(req->rev);
-	copy->sha256 = g_strdup(req->sha256);
-	copy->patches = g_strdup(req->patches);
+	copy->src = hpci_build_source_copy(&req->src);
 	copy->build_type = g_strdup(req->build_type);
 	copy->defines = hpci_strings_copy(req->defines);
 	copy->pcds = hpci_strings_copy(req->pcds);
@@ -166,10 +163,7 @@ void hpci_firmware_request_free(struct hpci_firmware_request *req)
 {
 	if (!req)
 		return;
-	g_free(req->source);
-	g_free(req->rev);
-	g_free(req->sha256);
-	g_free(req->patches);
+	hpci_build_source_clear(&req->src);
 	g_free(req->build_type);
 	if (req->defines)
 		g_ptr_array_unref(req->defines);
@@ -181,22 +175,8 @@ void hpci_firmware_request_free(struct hpci_firmware_request *req)
 int hpci_firmware_check_field(const struct hpci_firmware_request *req, const char **ret_field,
 			      guint *ret_index)
 {
-	g_auto(hpci_source) src = { 0 };
-	g_auto(hpci_patch_queue) queue = { 0 };
-	const char *field = "source";
-	guint index = 0;
-	int rc;
-
-	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "edk2", &src)) == 0) {
-		field = "patches";
-		if ((rc = hpci_patch_queue_load(req->patches, &queue)) == 0)
-			rc = check_request(req, &field, &index);
-	}
-	if (rc < 0 && ret_field)
-		*ret_field = field;
-	if (rc < 0 && ret_index)
-		*ret_index = index;
-	return rc;
+	return hpci_build_request_check(&req->src, "edk2", check_request, req, ret_field,
+					ret_index);
 }
 
 int hpci_firmware_check(const struct hpci_firmware_request *req)
@@ -390,9 +370,8 @@ static int make_plan(const struct hpci_firmware_request *req, struct plan *plan)
 	plan->build_type = g_strdup(request_build_type(req));
 	plan->defines = merge_assignments(hpci_firmware_default_defines, req->defines);
 	plan->pcds = merge_assignments(hpci_firmware_default_pcds, req->pcds);
-	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "edk2",
-				    &plan->source)) < 0 ||
-	    (rc = hpci_patch_queue_load(req->patches, &plan->queue)) < 0 ||
+	if ((rc = hpci_build_source_load(&req->src, "edk2", &plan->source, &plan->queue,
+					 NULL)) < 0 ||
 	    (rc = check_request(req, &field, &bad)) < 0 || (rc = probe_tools(plan)) < 0 ||
 	    (rc = hpci_source_resolve(&plan->source)) < 0)
 		return rc;

@@ -2,6 +2,8 @@
 #ifndef HPCI_FIRMWARE_BUILD_H
 #define HPCI_FIRMWARE_BUILD_H
 
+#include "build-source.h"
+
 #include <glib.h>
 #include <stdbool.h>
 
@@ -26,10 +28,7 @@
  * arrays, and hpci_firmware_request_free() releases them.
  */
 struct hpci_firmware_request {
-	char *source;          /* "/src/edk2", "https://…/edk2.tar.gz", "debian:edk2" */
-	char *rev;             /* git only; default HEAD */
-	char *sha256;          /* tarball pin */
-	char *patches;         /* directory of *.patch applied in name order; NULL: none */
+	struct hpci_build_source src; /* e.g. "/src/edk2", "debian:edk2" and a patch queue */
 	char *build_type;      /* DEBUG (default), RELEASE or NOOPT */
 	GPtrArray *defines;    /* "NAME=VALUE" (char *), over the defaults */
 	GPtrArray *pcds;       /* "TokenSpaceGuid.PcdName=VALUE" (char *), over the defaults */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "builtin.h"
+#include "build-source.h"
 #include "cache.h"
 #include "error.h"
 #include "firmware-build.h"
@@ -35,10 +36,7 @@
 	"A second build of the same inputs is a cache hit."
 
 struct build_options {
-	char *source;
-	char *rev;
-	char *sha256;
-	char *patches;
+	struct hpci_build_source src;
 	char **configure;
 	char *build_type;
 	char **defines;
@@ -48,10 +46,7 @@ struct build_options {
 
 static void build_options_release(struct build_options *o)
 {
-	g_free(o->source);
-	g_free(o->rev);
-	g_free(o->sha256);
-	g_free(o->patches);
+	hpci_build_source_clear(&o->src);
 	g_strfreev(o->configure);
 	g_free(o->build_type);
 	g_strfreev(o->defines);
@@ -79,14 +74,11 @@ static int split_configure(char **given, GPtrArray *args)
 static int build_qemu(const struct build_options *o)
 {
 	g_autoptr(GPtrArray) configure = g_ptr_array_new_with_free_func(g_free);
-	struct hpci_qemu_request req = {
-		.source = o->source, .rev = o->rev, .sha256 = o->sha256, .patches = o->patches,
-		.configure = configure,
-	};
+	struct hpci_qemu_request req = { .src = o->src, .configure = configure };
 	g_auto(hpci_qemu_build_result) build = { 0 };
 	int rc;
 
-	if (!o->source)
+	if (!o->src.source)
 		return hpci_usage_error("build", "'build qemu' needs --source SRC: a git checkout, "
 					"an https:// or file:// tarball URL, or debian:qemu");
 	if ((rc = split_configure(o->configure, configure)))
@@ -109,12 +101,11 @@ static int build_firmware(const struct build_options *o)
 	g_autoptr(GPtrArray) defines = hpci_strings_from_strv(o->defines);
 	g_autoptr(GPtrArray) pcds = hpci_strings_from_strv(o->pcds);
 	struct hpci_firmware_request req = {
-		.source = o->source, .rev = o->rev, .sha256 = o->sha256, .patches = o->patches,
-		.build_type = o->build_type, .defines = defines, .pcds = pcds,
+		.src = o->src, .build_type = o->build_type, .defines = defines, .pcds = pcds,
 	};
 	g_auto(hpci_firmware_build_result) build = { 0 };
 
-	if (!o->source)
+	if (!o->src.source)
 		return hpci_usage_error("build", "'build firmware' needs --source SRC: an edk2 git "
 					"checkout, an https:// or file:// tarball URL, or "
 					"debian:edk2");
@@ -167,13 +158,13 @@ int cmd_build(int argc, char **argv)
 {
 	g_auto(build_options) o = { 0 };
 	GOptionEntry entries[] = {
-		{ "source", 's', 0, G_OPTION_ARG_STRING, &o.source,
+		{ "source", 's', 0, G_OPTION_ARG_STRING, &o.src.source,
 		  "git checkout, https:// or file:// tarball URL, or debian:PKG[=VERSION]", "SRC" },
-		{ "rev", 'r', 0, G_OPTION_ARG_STRING, &o.rev,
+		{ "rev", 'r', 0, G_OPTION_ARG_STRING, &o.src.rev,
 		  "git revision to build (default: HEAD)", "REV" },
-		{ "sha256", 0, 0, G_OPTION_ARG_STRING, &o.sha256,
+		{ "sha256", 0, 0, G_OPTION_ARG_STRING, &o.src.sha256,
 		  "expected sha256 of the tarball", "HEX" },
-		{ "patches", 'p', 0, G_OPTION_ARG_FILENAME, &o.patches,
+		{ "patches", 'p', 0, G_OPTION_ARG_FILENAME, &o.src.patches,
 		  "patch queue to apply, e.g. qemu-build/patches (default: none)", "DIR" },
 		{ "build-type", 0, 0, G_OPTION_ARG_STRING, &o.build_type,
 		  "firmware: DEBUG (default), RELEASE or NOOPT", "TYPE" },

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "prepare.h"
+#include "build-source.h"
 #include "error.h"
 #include "firmware-build.h"
 #include "host.h"
@@ -181,15 +182,15 @@ static int build_images(GPtrArray *cells, GHashTable *images)
 }
 
 /* A string that is equal for equal recipes, to build each once per run. */
-static char *recipe_id(const char *kind, const char *source, const char *rev, const char *sha256,
-		       const char *patches, const GPtrArray *args1, const GPtrArray *args2,
-		       const char *extra)
+static char *recipe_id(const char *kind, const struct hpci_build_source *src,
+		       const GPtrArray *args1, const GPtrArray *args2, const char *extra)
 {
 	GString *s = g_string_new(kind);
 	const GPtrArray *lists[] = { args1, args2 };
 
-	g_string_append_printf(s, "\n%s\n%s\n%s\n%s\n%s", source, rev ? rev : "",
-			       sha256 ? sha256 : "", patches ? patches : "", extra ? extra : "");
+	g_string_append_printf(s, "\n%s\n%s\n%s\n%s\n%s", src->source, src->rev ? src->rev : "",
+			       src->sha256 ? src->sha256 : "", src->patches ? src->patches : "",
+			       extra ? extra : "");
 	for (size_t l = 0; l < G_N_ELEMENTS(lists); l++) {
 		g_string_append(s, "\n--");
 		for (guint i = 0; lists[l] && i < lists[l]->len; i++)
@@ -269,8 +270,7 @@ static char *qemu_recipe_id(const struct hpci_cell *cell)
 
 	if (!r || cell->qemu.emulator)
 		return NULL;
-	return recipe_id("qemu", r->source, r->rev, r->sha256, r->patches, r->configure, NULL,
-			 NULL);
+	return recipe_id("qemu", &r->src, r->configure, NULL, NULL);
 }
 
 static void use_qemu(struct hpci_plan *plan, char **paths)
@@ -285,8 +285,7 @@ static char *firmware_recipe_id(const struct hpci_cell *cell)
 
 	if (!r || cell->firmware.code)
 		return NULL;
-	return recipe_id("firmware", r->source, r->rev, r->sha256, r->patches, r->defines,
-			 r->pcds, r->build_type);
+	return recipe_id("firmware", &r->src, r->defines, r->pcds, r->build_type);
 }
 
 static void use_firmware(struct hpci_plan *plan, char **paths)

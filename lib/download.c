@@ -140,27 +140,32 @@ int hpci_download_check(const char *url, const char *sha256)
 
 /* ---- the URL record ----------------------------------------------------- */
 
+/* A record is a few hundred bytes; anything near this is not one of ours. */
+#define RECORD_MAX_BYTES (64u << 10)
+
 /* Returns 1 and the recorded digest, 0 when there is no record. */
 static int read_record(const char *path, const char *url, char **ret_sha256)
 {
 	g_autofree char *data = NULL;
-	enum json_tokener_error jerr = json_tokener_success;
 	g_autoptr(json_object) root = NULL;
-	json_object *field;
-	const char *sha = NULL;
-	const char *problem;
+	const char *sha, *problem = NULL;
+	size_t line = 0;
+	gsize len = 0;
 	int ret;
 
 	if (!hpci_is_file(path))
 		return 0;
-	if ((ret = hpci_read_file(path, &data, NULL)) < 0)
+	if ((ret = hpci_json_read_bytes(path, RECORD_MAX_BYTES, &data, &len)) < 0) {
+		hpci_error_prefix("download record of '%s' (remove it to fetch afresh)", url);
 		return ret;
-	root = json_tokener_parse_verbose(data, &jerr);
-	if (root && json_object_object_get_ex(root, "sha256", &field) &&
-	    json_object_is_type(field, json_type_string))
-		sha = json_object_get_string(field);
+	}
+	ret = hpci_json_parse_strict(data, len, &root, &line, &problem);
+	if (ret < 0 && ret != -EINVAL)
+		return ret;
+	sha = hpci_json_member_string(root, "sha256");
 	if (!sha || !is_sha256(sha)) {
-		problem = root ? "no \"sha256\" of 64 lowercase hex digits" : json_tokener_error_desc(jerr);
+		if (!problem)
+			problem = "no \"sha256\" of 64 lowercase hex digits";
 		return hpci_error(EINVAL, "invalid download record '%s': %s; remove it to fetch '%s' afresh",
 				  path, problem, url);
 	}

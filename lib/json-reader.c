@@ -339,61 +339,97 @@ int hpci_json_uint(const char *file, const char *path, const char *what, json_ob
 	return 0;
 }
 
-int hpci_json_opt_string(const char *file, const char *path, json_object *obj, const char *key,
-			 const char **ret)
+bool hpci_json_child(json_object *obj, const char *path, const char *key, json_object **ret,
+		     char **ret_path)
+{
+	*ret_path = hpci_json_path_key(path, key);
+	return json_object_object_get_ex(obj, key, ret);
+}
+
+/*
+ * Converts one member's value; `path` is the member's.  One signature for
+ * the typed readers, so looking a member up and naming its path is done once
+ * (opt_member) for all of them.
+ */
+typedef int (*convert_fn)(const char *file, const char *path, const char *key, json_object *v,
+			  unsigned limit, void *ret);
+
+static int convert_string(const char *file, const char *path, const char *key, json_object *v,
+			  unsigned limit, void *ret)
+{
+	(void)key;
+	(void)limit;
+	return hpci_json_string(file, path, v, ret);
+}
+
+static int convert_bool(const char *file, const char *path, const char *key, json_object *v,
+			unsigned limit, void *ret)
+{
+	(void)key;
+	(void)limit;
+	return hpci_json_bool(file, path, v, ret);
+}
+
+static int convert_uint(const char *file, const char *path, const char *key, json_object *v,
+			unsigned limit, void *ret)
+{
+	return hpci_json_uint(file, path, key, v, limit, ret);
+}
+
+/* 1 when `key` is in `obj` and converted, 0 when it is absent. */
+static int opt_member(const char *file, const char *path, json_object *obj, const char *key,
+		      convert_fn convert, unsigned limit, void *ret)
 {
 	g_autofree char *kpath = NULL;
 	json_object *v;
 	int rc;
 
-	if (!json_object_object_get_ex(obj, key, &v))
+	if (!hpci_json_child(obj, path, key, &v, &kpath))
 		return 0;
-	kpath = hpci_json_path_key(path, key);
-	if ((rc = hpci_json_string(file, kpath, v, ret)) < 0)
+	if ((rc = convert(file, kpath, key, v, limit, ret)) < 0)
 		return rc;
 	return 1;
+}
+
+/* Same, and absent is an error; 0 when converted. */
+static int req_member(const char *file, const char *path, json_object *obj, const char *key,
+		      convert_fn convert, unsigned limit, void *ret)
+{
+	int rc = opt_member(file, path, obj, key, convert, limit, ret);
+
+	if (rc == 0)
+		return hpci_json_missing(file, path, key);
+	return rc < 0 ? rc : 0;
+}
+
+int hpci_json_opt_string(const char *file, const char *path, json_object *obj, const char *key,
+			 const char **ret)
+{
+	return opt_member(file, path, obj, key, convert_string, 0, ret);
 }
 
 int hpci_json_opt_bool(const char *file, const char *path, json_object *obj, const char *key,
 		       bool *ret)
 {
-	g_autofree char *kpath = NULL;
-	json_object *v;
-	int rc;
-
-	if (!json_object_object_get_ex(obj, key, &v))
-		return 0;
-	kpath = hpci_json_path_key(path, key);
-	if ((rc = hpci_json_bool(file, kpath, v, ret)) < 0)
-		return rc;
-	return 1;
+	return opt_member(file, path, obj, key, convert_bool, 0, ret);
 }
 
 int hpci_json_opt_uint(const char *file, const char *path, json_object *obj, const char *key,
 		       unsigned limit, unsigned *ret)
 {
-	g_autofree char *kpath = NULL;
-	json_object *v;
-	int rc;
-
-	if (!json_object_object_get_ex(obj, key, &v))
-		return 0;
-	kpath = hpci_json_path_key(path, key);
-	if ((rc = hpci_json_uint(file, kpath, key, v, limit, ret)) < 0)
-		return rc;
-	return 1;
+	return opt_member(file, path, obj, key, convert_uint, limit, ret);
 }
 
 int hpci_json_opt_string_list(const char *file, const char *path, json_object *obj,
 			      const char *key, GPtrArray **ret)
 {
 	g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
-	g_autofree char *kpath = hpci_json_path_key(path, key);
+	g_autofree char *kpath = NULL;
 	json_object *v;
 	const char *s;
 	int rc;
 
-	if (json_object_object_get_ex(obj, key, &v)) {
+	if (hpci_json_child(obj, path, key, &v, &kpath)) {
 		if (!json_object_is_type(v, json_type_array))
 			return hpci_json_fail(file, kpath, "expected an array of strings, got %s",
 					      json_type_to_name(json_object_get_type(v)));
@@ -413,25 +449,19 @@ int hpci_json_opt_string_list(const char *file, const char *path, json_object *o
 int hpci_json_req_string(const char *file, const char *path, json_object *obj, const char *key,
 			 const char **ret)
 {
-	int rc = hpci_json_opt_string(file, path, obj, key, ret);
-
-	return rc == 0 ? hpci_json_missing(file, path, key) : rc;
+	return req_member(file, path, obj, key, convert_string, 0, ret);
 }
 
 int hpci_json_req_bool(const char *file, const char *path, json_object *obj, const char *key,
 		       bool *ret)
 {
-	int rc = hpci_json_opt_bool(file, path, obj, key, ret);
-
-	return rc == 0 ? hpci_json_missing(file, path, key) : rc;
+	return req_member(file, path, obj, key, convert_bool, 0, ret);
 }
 
 int hpci_json_req_uint(const char *file, const char *path, json_object *obj, const char *key,
 		       unsigned limit, unsigned *ret)
 {
-	int rc = hpci_json_opt_uint(file, path, obj, key, limit, ret);
-
-	return rc == 0 ? hpci_json_missing(file, path, key) : rc;
+	return req_member(file, path, obj, key, convert_uint, limit, ret);
 }
 
 int hpci_json_req_abs_path(const char *file, const char *path, json_object *obj,

@@ -79,6 +79,11 @@ int hpci_json_bool(const char *file, const char *path, json_object *v, bool *ret
 int hpci_json_uint(const char *file, const char *path, const char *what, json_object *v,
 		   unsigned limit, unsigned *ret);
 
+/* Whether the object `obj` at `path` has the member `key`, and *ret its value
+ * (NULL for JSON null); *ret_path gets the member's path either way. */
+bool hpci_json_child(json_object *obj, const char *path, const char *key, json_object **ret,
+		     char **ret_path);
+
 /* Members of the object `obj` at `path`: opt_* return 1 when read, 0 when absent. */
 int hpci_json_opt_string(const char *file, const char *path, json_object *obj, const char *key,
 			 const char **ret);

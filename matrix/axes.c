@@ -38,12 +38,8 @@ void matrix_axis_value_free(struct axis_value *v)
 	g_free(v->name);
 	g_free(v->path);
 	g_free(v->smi.machine);
-	g_free(v->firmware.code);
-	g_free(v->firmware.vars);
-	g_free(v->firmware.descriptor);
-	hpci_firmware_request_free(v->firmware.recipe);
-	g_free(v->qemu.emulator);
-	hpci_qemu_request_free(v->qemu.recipe);
+	hpci_firmware_clear(&v->firmware);
+	hpci_qemu_clear(&v->qemu);
 	if (v->steps)
 		g_array_unref(v->steps);
 	g_free(v);

@@ -29,23 +29,23 @@ static const char *const qemu_build_keys[] = { "source", "rev", "sha256", "patch
 /* What a build recipe (qemu or firmware) builds from: "source", and the
  * optional "rev", "sha256" and "patches" (relative to the matrix file). */
 static int parse_recipe_source(const struct matrix_parser *p, const char *path, json_object *spec,
-			       char **source, char **rev, char **sha256, char **patches)
+			       struct hpci_build_source *src)
 {
 	const char *s = NULL;
 	int rc;
 
 	if ((rc = hpci_json_req_string(p->file, path, spec, "source", &s)) < 0)
 		return rc;
-	*source = g_strdup(s);
+	src->source = g_strdup(s);
 	if ((rc = hpci_json_opt_string(p->file, path, spec, "rev", &s)) < 0)
 		return rc;
-	*rev = rc ? g_strdup(s) : NULL;
+	src->rev = rc ? g_strdup(s) : NULL;
 	if ((rc = hpci_json_opt_string(p->file, path, spec, "sha256", &s)) < 0)
 		return rc;
-	*sha256 = rc ? g_strdup(s) : NULL;
+	src->sha256 = rc ? g_strdup(s) : NULL;
 	if ((rc = hpci_json_opt_string(p->file, path, spec, "patches", &s)) < 0)
 		return rc;
-	*patches = rc ? matrix_resolve_relative(p, s) : NULL;
+	src->patches = rc ? matrix_resolve_relative(p, s) : NULL;
 	return 0;
 }
 
@@ -117,8 +117,7 @@ static int parse_firmware_build(const struct matrix_parser *p, const char *path,
 	    (rc = hpci_json_keys(p->file, path, spec, firmware_build_keys)) < 0)
 		return rc;
 	r = fw->recipe = g_new0(struct hpci_firmware_request, 1);
-	if ((rc = parse_recipe_source(p, path, spec, &r->source, &r->rev, &r->sha256,
-				      &r->patches)) < 0)
+	if ((rc = parse_recipe_source(p, path, spec, &r->src)) < 0)
 		return rc;
 	if ((rc = hpci_json_opt_string(p->file, path, spec, "build_type", &s)) < 0)
 		return rc;
@@ -209,8 +208,7 @@ static int parse_qemu_build(const struct matrix_parser *p, const char *path, jso
 
 	if ((rc = hpci_json_object(p->file, path, spec)) < 0 ||
 	    (rc = hpci_json_keys(p->file, path, spec, qemu_build_keys)) < 0 ||
-	    (rc = parse_recipe_source(p, path, spec, &r->source, &r->rev, &r->sha256,
-				      &r->patches)) < 0)
+	    (rc = parse_recipe_source(p, path, spec, &r->src)) < 0)
 		return rc;
 	if ((rc = hpci_json_opt_string_list(p->file, path, spec, "configure", &r->configure)) < 0)
 		return rc;

@@ -126,6 +126,39 @@ const char *hpci_expect_known_issue(const struct hpci_expect *e, enum hpci_outco
 
 /* The axes array carries no clear function (callers build cells by hand in
  * tests), so the strings it holds are released here. */
+struct hpci_firmware hpci_firmware_copy(const struct hpci_firmware *fw)
+{
+	return (struct hpci_firmware){
+		.code = g_strdup(fw->code), .vars = g_strdup(fw->vars), .smm = fw->smm,
+		.verbose = fw->verbose, .descriptor = g_strdup(fw->descriptor),
+		.recipe = hpci_firmware_request_copy(fw->recipe),
+	};
+}
+
+void hpci_firmware_clear(struct hpci_firmware *fw)
+{
+	g_free(fw->code);
+	g_free(fw->vars);
+	g_free(fw->descriptor);
+	hpci_firmware_request_free(fw->recipe);
+	memset(fw, 0, sizeof(*fw));
+}
+
+struct hpci_qemu hpci_qemu_copy(const struct hpci_qemu *qemu)
+{
+	return (struct hpci_qemu){
+		.emulator = g_strdup(qemu->emulator),
+		.recipe = hpci_qemu_request_copy(qemu->recipe),
+	};
+}
+
+void hpci_qemu_clear(struct hpci_qemu *qemu)
+{
+	g_free(qemu->emulator);
+	hpci_qemu_request_free(qemu->recipe);
+	memset(qemu, 0, sizeof(*qemu));
+}
+
 void hpci_cell_free(struct hpci_cell *cell)
 {
 	if (!cell)
@@ -143,12 +176,8 @@ void hpci_cell_free(struct hpci_cell *cell)
 		g_array_free(cell->steps, TRUE);
 	g_free(cell->id);
 	g_free(cell->smi.machine);
-	g_free(cell->firmware.code);
-	g_free(cell->firmware.vars);
-	g_free(cell->firmware.descriptor);
-	hpci_firmware_request_free(cell->firmware.recipe);
-	g_free(cell->qemu.emulator);
-	hpci_qemu_request_free(cell->qemu.recipe);
+	hpci_firmware_clear(&cell->firmware);
+	hpci_qemu_clear(&cell->qemu);
 	g_free(cell->image);
 	g_free(cell->expect.message);
 	g_free(cell->expect.reason);

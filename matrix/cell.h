@@ -88,6 +88,13 @@ struct hpci_qemu {
 	struct hpci_qemu_request *recipe;
 };
 
+/* Deep copies (recipes included) and the clears that free what they own
+ * and zero them, for the axis values and cells that hold them. */
+struct hpci_firmware hpci_firmware_copy(const struct hpci_firmware *fw);
+void hpci_firmware_clear(struct hpci_firmware *fw);
+struct hpci_qemu hpci_qemu_copy(const struct hpci_qemu *qemu);
+void hpci_qemu_clear(struct hpci_qemu *qemu);
+
 enum hpci_step_kind {
 	HPCI_STEP_PLUG_EACH,    /* plug `count` vCPUs one call each, online each */
 	HPCI_STEP_PLUG_BURST,   /* plug `count` vCPUs in one call, online them */

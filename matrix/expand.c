@@ -175,18 +175,11 @@ static int check_smbase_smram(const struct matrix_parser *p, const struct rule *
 static void copy_values(const struct matrix_parser *p, const struct axis_value *const *v,
 			struct hpci_cell *cell)
 {
-	const struct hpci_firmware *fw = &v[AXIS_FIRMWARE]->firmware;
-
 	cell->topology = v[AXIS_TOPOLOGY]->topology;
 	cell->smi = v[AXIS_SMI]->smi;
 	cell->smi.machine = g_strdup(v[AXIS_SMI]->smi.machine);
-	cell->firmware = (struct hpci_firmware){
-		.code = g_strdup(fw->code), .vars = g_strdup(fw->vars), .smm = fw->smm,
-		.verbose = fw->verbose, .descriptor = g_strdup(fw->descriptor),
-		.recipe = hpci_firmware_request_copy(fw->recipe),
-	};
-	cell->qemu.emulator = g_strdup(v[AXIS_QEMU]->qemu.emulator);
-	cell->qemu.recipe = hpci_qemu_request_copy(v[AXIS_QEMU]->qemu.recipe);
+	cell->firmware = hpci_firmware_copy(&v[AXIS_FIRMWARE]->firmware);
+	cell->qemu = hpci_qemu_copy(&v[AXIS_QEMU]->qemu);
 	cell->image = g_strdup(p->image);
 	cell->steps = g_array_copy(v[AXIS_OPS]->steps);
 	cell->timeouts = p->timeouts;

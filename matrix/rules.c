@@ -143,23 +143,21 @@ static int opt_fact(const struct matrix_parser *p, const char *path, json_object
 static int parse_expect_firmware(const struct matrix_parser *p, const char *path,
 				 json_object *spec, struct hpci_firmware_expect *ret)
 {
-	g_autofree char *fpath = hpci_json_path_key(path, "firmware");
-	g_autofree char *npath = NULL;
+	g_autofree char *fpath = NULL, *npath = NULL;
 	json_object *fw, *negotiated;
 	int rc;
 
 	*ret = (struct hpci_firmware_expect){ HPCI_FACT_ANY, HPCI_FACT_ANY, HPCI_FACT_ANY,
 					      HPCI_FACT_ANY };
-	if (!json_object_object_get_ex(spec, "firmware", &fw))
+	if (!hpci_json_child(spec, path, "firmware", &fw, &fpath))
 		return 0;
 	if ((rc = hpci_json_object(p->file, fpath, fw)) < 0 ||
 	    (rc = hpci_json_keys(p->file, fpath, fw, expect_firmware_keys)) < 0 ||
 	    (rc = opt_fact(p, fpath, fw, "smram_at_default_smbase",
 			   &ret->smram_at_default_smbase)) < 0)
 		return rc;
-	if (!json_object_object_get_ex(fw, "negotiated", &negotiated))
+	if (!hpci_json_child(fw, fpath, "negotiated", &negotiated, &npath))
 		return 0;
-	npath = hpci_json_path_key(fpath, "negotiated");
 	if ((rc = hpci_json_object(p->file, npath, negotiated)) < 0 ||
 	    (rc = hpci_json_keys(p->file, npath, negotiated, negotiated_keys)) < 0 ||
 	    (rc = opt_fact(p, npath, negotiated, "broadcast", &ret->broadcast)) < 0 ||
@@ -288,12 +286,12 @@ static int parse_known_issue(const struct matrix_parser *p, const char *kpath, j
 static int parse_known_issues(const struct matrix_parser *p, const char *path, json_object *spec,
 			      struct rule *r)
 {
-	g_autofree char *kpath = hpci_json_path_key(path, "known_issue");
+	g_autofree char *kpath = NULL;
 	json_object *known;
 	size_t n;
 	int rc;
 
-	if (!json_object_object_get_ex(spec, "known_issue", &known))
+	if (!hpci_json_child(spec, path, "known_issue", &known, &kpath))
 		return 0;
 	r->known_issues = hpci_known_issues_new();
 	if (json_object_is_type(known, json_type_object))
@@ -318,12 +316,12 @@ static int parse_known_issues(const struct matrix_parser *p, const char *path, j
 static int parse_host(const struct matrix_parser *p, const char *path, json_object *spec,
 		      struct rule *r)
 {
-	g_autofree char *hpath = hpci_json_path_key(path, "host");
-	const char *accel;
+	g_autofree char *hpath = NULL;
 	json_object *host;
+	const char *accel;
 	int rc;
 
-	if (!json_object_object_get_ex(spec, "host", &host))
+	if (!hpci_json_child(spec, path, "host", &host, &hpath))
 		return 0;
 	if ((rc = hpci_json_object(p->file, hpath, host)) < 0 ||
 	    (rc = hpci_json_keys(p->file, hpath, host, host_keys)) < 0 ||
@@ -369,14 +367,14 @@ static int parse_message(const struct matrix_parser *p, const char *path, json_o
 static int parse_expect_rule(const struct matrix_parser *p, const char *path, json_object *spec,
 			     struct rule *r)
 {
-	g_autofree char *wpath = hpci_json_path_key(path, "when");
+	g_autofree char *wpath = NULL;
 	json_object *when;
 	int rc;
 
 	if ((rc = hpci_json_object(p->file, path, spec)) < 0 ||
 	    (rc = hpci_json_keys(p->file, path, spec, expect_keys)) < 0)
 		return rc;
-	if (!json_object_object_get_ex(spec, "when", &when))
+	if (!hpci_json_child(spec, path, "when", &when, &wpath))
 		return hpci_json_fail(p->file, path, "missing required key 'when'; use "
 				      "\"when\": {} to match every cell");
 	if ((rc = parse_when(p, wpath, when, r)) < 0 ||
@@ -392,12 +390,12 @@ static int parse_expect_rule(const struct matrix_parser *p, const char *path, js
 int matrix_parse_rules(struct matrix_parser *p, json_object *root, const char *key,
 		       GPtrArray **ret)
 {
-	g_autofree char *path = hpci_json_path_key("$", key);
+	g_autofree char *path = NULL;
 	g_autoptr(GPtrArray) rules = NULL;
 	json_object *list;
 	int rc;
 
-	if (!json_object_object_get_ex(root, key, &list))
+	if (!hpci_json_child(root, "$", key, &list, &path))
 		return 0;
 	if ((rc = hpci_json_array(p->file, path, list)) < 0)
 		return rc;

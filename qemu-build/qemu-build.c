@@ -124,10 +124,7 @@ struct hpci_qemu_request *hpci_qemu_request_copy(const struct hpci_qemu_request 
 	if (!req)
 		return NULL;
 	copy = g_new0(struct hpci_qemu_request, 1);
-	copy->source = g_strdup(req->source);
-	copy->rev = g_strdup(req->rev);
-	copy->sha256 = g_strdup(req->sha256);
-	copy->patches = g_strdup(req->patches);
+	copy->src = hpci_build_source_copy(&req->src);
 	copy->configure = hpci_strings_copy(req->configure);
 	return copy;
 }
@@ -136,36 +133,26 @@ void hpci_qemu_request_free(struct hpci_qemu_request *req)
 {
 	if (!req)
 		return;
-	g_free(req->source);
-	g_free(req->rev);
-	g_free(req->sha256);
-	g_free(req->patches);
+	hpci_build_source_clear(&req->src);
 	if (req->configure)
 		g_ptr_array_unref(req->configure);
 	g_free(req);
 }
 
+/* The request's own members: the configure arguments. */
+static int check_request(const void *opaque, const char **field, guint *index)
+{
+	const struct hpci_qemu_request *req = opaque;
+
+	*field = "configure";
+	return check_configure(req->configure, index);
+}
+
 int hpci_qemu_check_field(const struct hpci_qemu_request *req, const char **ret_field,
 			  guint *ret_index)
 {
-	g_auto(hpci_source) src = { 0 };
-	g_auto(hpci_patch_queue) queue = { 0 };
-	const char *field = "source";
-	guint index = 0;
-	int rc;
-
-	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "qemu", &src)) == 0) {
-		field = "patches";
-		if ((rc = hpci_patch_queue_load(req->patches, &queue)) == 0) {
-			field = "configure";
-			rc = check_configure(req->configure, &index);
-		}
-	}
-	if (rc < 0 && ret_field)
-		*ret_field = field;
-	if (rc < 0 && ret_index)
-		*ret_index = index;
-	return rc;
+	return hpci_build_request_check(&req->src, "qemu", check_request, req, ret_field,
+					ret_index);
 }
 
 int hpci_qemu_check(const struct hpci_qemu_request *req)
@@ -254,9 +241,8 @@ static int make_plan(const struct hpci_qemu_request *req, struct plan *plan)
 		g_ptr_array_add(plan->configure, g_strdup(req->configure->pdata[i]));
 	/* ccache changes how fast, not what: it is not part of the key. */
 	plan->cc = g_strdup(ccache ? "ccache gcc" : "gcc");
-	if ((rc = hpci_source_parse(req->source, req->rev, req->sha256, "qemu",
-				    &plan->source)) < 0 ||
-	    (rc = hpci_patch_queue_load(req->patches, &plan->queue)) < 0 ||
+	if ((rc = hpci_build_source_load(&req->src, "qemu", &plan->source, &plan->queue,
+					 NULL)) < 0 ||
 	    (rc = check_configure(req->configure, &bad)) < 0)
 		return rc;
 	/* Before the source, which may mean a download. */

@@ -2,6 +2,8 @@
 #ifndef HPCI_QEMU_BUILD_H
 #define HPCI_QEMU_BUILD_H
 
+#include "build-source.h"
+
 #include <glib.h>
 #include <stdbool.h>
 
@@ -21,11 +23,8 @@
  * array, and hpci_qemu_request_free() releases them.
  */
 struct hpci_qemu_request {
-	char *source;            /* "/src/qemu", "https://…/qemu-8.2.0.tar.xz", "debian:qemu" */
-	char *rev;               /* git only; default HEAD */
-	char *sha256;            /* tarball pin; NULL: recorded on first fetch, checked after */
-	char *patches;           /* directory of *.patch applied in name order; NULL: none */
-	GPtrArray *configure;    /* extra configure arguments (char *), may be NULL */
+	struct hpci_build_source src;  /* e.g. "/src/qemu", "debian:qemu" and a patch queue */
+	GPtrArray *configure;          /* extra configure arguments (char *), may be NULL */
 };
 
 /* A deep copy that owns everything (configure is never NULL in it); NULL for NULL. */

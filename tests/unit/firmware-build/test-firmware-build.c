@@ -69,7 +69,7 @@ static void test_check_field(void **state)
 	g_autoptr(GPtrArray) defines = g_ptr_array_new();
 	g_autoptr(GPtrArray) pcds = g_ptr_array_new();
 	struct hpci_firmware_request req = {
-		.source = "debian:edk2", .defines = defines, .pcds = pcds,
+		.src = { .source = "debian:edk2" }, .defines = defines, .pcds = pcds,
 	};
 	const char *field = NULL;
 	guint index = 99;
@@ -77,14 +77,14 @@ static void test_check_field(void **state)
 	(void)state;
 	assert_int_equal(hpci_firmware_check_field(&req, &field, &index), 0);
 	assert_null(field);
-	req.source = "debian:qemu";
+	req.src.source = "debian:qemu";
 	assert_int_equal(hpci_firmware_check_field(&req, &field, &index), -EINVAL);
 	assert_string_equal(field, "source");
-	req.source = "debian:edk2";
-	req.patches = "/nonexistent/queue";
+	req.src.source = "debian:edk2";
+	req.src.patches = "/nonexistent/queue";
 	assert_true(hpci_firmware_check_field(&req, &field, &index) < 0);
 	assert_string_equal(field, "patches");
-	req.patches = NULL;
+	req.src.patches = NULL;
 	req.build_type = "debug";
 	assert_int_equal(hpci_firmware_check_field(&req, &field, &index), -EINVAL);
 	assert_string_equal(field, "build_type");
@@ -106,15 +106,15 @@ static void test_request_copy(void **state)
 {
 	g_autoptr(GPtrArray) defines = g_ptr_array_new();
 	struct hpci_firmware_request req = {
-		.source = "debian:edk2", .build_type = "NOOPT", .defines = defines,
+		.src = { .source = "debian:edk2" }, .build_type = "NOOPT", .defines = defines,
 	};
 	g_autoptr(hpci_firmware_request) copy = NULL;
 
 	(void)state;
 	g_ptr_array_add(defines, "SMM_REQUIRE=TRUE");
 	copy = hpci_firmware_request_copy(&req);
-	assert_ptr_not_equal(copy->source, req.source);
-	assert_string_equal(copy->source, "debian:edk2");
+	assert_ptr_not_equal(copy->src.source, req.src.source);
+	assert_string_equal(copy->src.source, "debian:edk2");
 	assert_string_equal(copy->build_type, "NOOPT");
 	assert_int_equal(copy->defines->len, 1);
 	assert_ptr_not_equal(copy->defines, defines);

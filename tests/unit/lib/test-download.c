@@ -655,6 +655,37 @@ static void test_recorded_sha256_changes(void **state)
 	assert_file_holds(path2, changed);
 }
 
+/* A damaged or oversized URL record is an error that says to remove it,
+ * never a fetch that ignores it; the record is read with a size cap. */
+static void test_bad_record(void **state)
+{
+	struct fixture *f = *state;
+	g_autofree char *url = url_for(f, "/ok.tar");
+	g_autofree char *record = record_path(f, url);
+	g_autofree char *path = NULL, *sha = NULL, *path2 = NULL, *sha2 = NULL;
+	g_autofree char *good = NULL;
+	g_autofree char *big = g_strnfill(100 * 1024, ' ');
+
+	assert_ok(fetch(f, "/ok.tar", NULL, 0, &path, &sha));
+	assert_ok(hpci_read_file(record, &good, NULL));
+	assert_ok(hpci_write_file(record, "{\"sha256\":", -1));
+	assert_int_equal(fetch(f, "/ok.tar", NULL, 0, &path2, &sha2), -EINVAL);
+	assert_message_has("invalid download record");
+	assert_message_has("unexpected end of data");
+	assert_message_has("remove it to fetch");
+	assert_ok(hpci_write_file(record, "{\"sha256\":\"abc\"}", -1));
+	assert_int_equal(fetch(f, "/ok.tar", NULL, 0, &path2, &sha2), -EINVAL);
+	assert_message_has("no \"sha256\" of 64 lowercase hex digits");
+	assert_ok(hpci_write_file(record, big, -1));
+	assert_int_equal(fetch(f, "/ok.tar", NULL, 0, &path2, &sha2), -EFBIG);
+	assert_message_has("download record of");
+	assert_message_has("remove it to fetch afresh");
+	assert_null(path2);
+	assert_ok(hpci_write_file(record, good, -1));
+	assert_ok(fetch(f, "/ok.tar", NULL, 0, &path2, &sha2));
+	assert_string_equal(sha2, sha);
+}
+
 struct racer {
 	struct fixture *f;
 	int rc;
@@ -747,6 +778,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_url, setup, teardown),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test_setup_teardown(test_recorded_sha256_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_fetches_download_once, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_redirect, setup, teardown),

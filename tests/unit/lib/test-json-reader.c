@@ -144,6 +144,29 @@ static void test_path_messages(void **state)
 	assert_int_equal(hpci_json_opt_string("f.json", "$.a.b[2]", e, "d", &s), 0);
 	assert_int_equal(hpci_json_opt_bool("f.json", "$.a.b[2]", e, "x y", &flag), 1);
 	assert_true(flag);
+	/* A member and its path; JSON null is a member, with a NULL value. */
+	{
+		g_autoptr(json_object) o = parse_ok("{\"z\":null,\"x y\":1}");
+		g_autofree char *p1 = NULL, *p2 = NULL, *p3 = NULL;
+		json_object *v = o;
+
+		assert_true(hpci_json_child(o, "$.o", "z", &v, &p1));
+		assert_null(v);
+		assert_string_equal(p1, "$.o.z");
+		assert_true(hpci_json_child(o, "$.o", "x y", &v, &p2));
+		assert_int_equal(json_object_get_int(v), 1);
+		assert_string_equal(p2, "$.o[\"x y\"]");
+		assert_false(hpci_json_child(o, "$.o", "w", &v, &p3));
+		assert_string_equal(p3, "$.o.w");
+	}
+	/* Read, a required member is 0, as every function but opt_* returns. */
+	flag = false;
+	assert_int_equal(hpci_json_req_bool("f.json", "$.a.b[2]", e, "x y", &flag), 0);
+	assert_true(flag);
+	assert_int_equal(hpci_json_req_uint("f.json", "$.a.b[2]", e, "big", 5000, &u), 0);
+	assert_int_equal(u, 5000);
+	assert_int_equal(hpci_json_req_string("f.json", "$.a.b[2]", e, "c", &s), 0);
+	assert_string_equal(s, "2");
 	assert_int_equal(hpci_json_opt_string("f.json", "$.a.b[2]", e, "x y", &s), -EINVAL);
 	expect_message("f.json: $.a.b[2][\"x y\"]: expected a string, got boolean true");
 	assert_int_equal(hpci_json_object("f.json", "$.a.b", b), -EINVAL);

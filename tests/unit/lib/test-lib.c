@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "build-source.h"
 #include "cache.h"
 #include "cmd.h"
 #include "error.h"
@@ -194,6 +195,34 @@ static void test_owned_locals(void **state)
 	assert_int_equal(hpci_rm_rf(dir), 0);
 }
 
+/* lib/build-source.h: a copy owns its strings; the check names the member
+ * it rejected, "source" for the source and its options, else "patches". */
+static void test_build_source(void **state)
+{
+	struct hpci_build_source given = { .source = "debian:qemu", .patches = "/nonexistent/q" };
+	g_auto(hpci_build_source) copy = hpci_build_source_copy(&given);
+	const char *field = NULL;
+
+	(void)state;
+	assert_ptr_not_equal(copy.source, given.source);
+	assert_string_equal(copy.source, "debian:qemu");
+	assert_null(copy.rev);
+	assert_null(copy.sha256);
+	assert_string_equal(copy.patches, "/nonexistent/q");
+	assert_int_equal(hpci_build_source_check(&given, "edk2", &field), -EINVAL);
+	assert_string_equal(field, "source");
+	assert_true(hpci_build_source_check(&given, "qemu", &field) < 0);
+	assert_string_equal(field, "patches");
+	given.patches = NULL;
+	field = NULL;
+	assert_int_equal(hpci_build_source_check(&given, "qemu", &field), 0);
+	assert_null(field);
+	hpci_build_source_clear(&copy);
+	assert_null(copy.source);
+	assert_null(copy.patches);
+	hpci_error_clear();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -205,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_cache_txn),
 		cmocka_unit_test(test_hash_is_unambiguous),
 		cmocka_unit_test(test_owned_locals),
+		cmocka_unit_test(test_build_source),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1102,10 +1102,10 @@ static void test_qemu_build_recipe(void **state)
 	assert_int_equal(m->cells->len, 2);
 	assert_null(patched->qemu.emulator); /* filled in once built */
 	assert_non_null(patched->qemu.recipe);
-	assert_string_equal(patched->qemu.recipe->source, "debian:qemu");
-	assert_null(patched->qemu.recipe->rev);
+	assert_string_equal(patched->qemu.recipe->src.source, "debian:qemu");
+	assert_null(patched->qemu.recipe->src.rev);
 	/* Relative to the matrix file's directory. */
-	assert_string_equal(patched->qemu.recipe->patches, want);
+	assert_string_equal(patched->qemu.recipe->src.patches, want);
 	assert_int_equal(patched->qemu.recipe->configure->len, 1);
 	assert_string_equal(g_ptr_array_index(patched->qemu.recipe->configure, 0), "--enable-debug-tcg");
 	assert_null(system->qemu.recipe);
@@ -1412,10 +1412,10 @@ static void test_firmware_build_recipe(void **state)
 	assert_true(noopt->firmware.verbose);
 	r = noopt->firmware.recipe;
 	assert_non_null(r);
-	assert_string_equal(r->source, "debian:edk2");
-	assert_null(r->rev);
-	assert_null(r->sha256);
-	assert_string_equal(r->patches, queue);   /* relative to the matrix file */
+	assert_string_equal(r->src.source, "debian:edk2");
+	assert_null(r->src.rev);
+	assert_null(r->src.sha256);
+	assert_string_equal(r->src.patches, queue);   /* relative to the matrix file */
 	assert_string_equal(r->build_type, "NOOPT");
 	assert_int_equal(r->defines->len, 2);
 	assert_string_equal(g_ptr_array_index(r->defines, 0), "SECURE_BOOT_ENABLE=TRUE");
@@ -1427,7 +1427,7 @@ static void test_firmware_build_recipe(void **state)
 	assert_false(nosmm->firmware.smm);
 	assert_false(nosmm->firmware.verbose);   /* RELEASE */
 	assert_string_equal(nosmm->firmware.recipe->build_type, "RELEASE");
-	assert_null(nosmm->firmware.recipe->patches);
+	assert_null(nosmm->firmware.recipe->src.patches);
 
 	assert_true(plain->firmware.smm);
 	assert_true(plain->firmware.verbose);
@@ -1441,16 +1441,18 @@ static void test_firmware_build_recipe(void **state)
 
 static void test_firmware_recipe_copy(void **state)
 {
-	struct hpci_firmware_request r = { .source = "debian:edk2", .build_type = "DEBUG" };
+	struct hpci_firmware_request r = {
+		.src = { .source = "debian:edk2" }, .build_type = "DEBUG",
+	};
 	struct hpci_firmware_request *copy;
 
 	(void)state;
 	assert_null(hpci_firmware_request_copy(NULL));
 	hpci_firmware_request_free(NULL);
 	copy = hpci_firmware_request_copy(&r);
-	assert_string_equal(copy->source, "debian:edk2");
+	assert_string_equal(copy->src.source, "debian:edk2");
 	assert_string_equal(copy->build_type, "DEBUG");
-	assert_null(copy->rev);
+	assert_null(copy->src.rev);
 	assert_non_null(copy->defines);
 	assert_int_equal(copy->defines->len, 0);
 	assert_int_equal(copy->pcds->len, 0);

@@ -335,7 +335,7 @@ static char *key_of(const char *source, const char *rev, const char *patches,
 {
 	g_autoptr(GPtrArray) configure = g_ptr_array_new();
 	struct hpci_qemu_request req = {
-		.source = (char *)source, .rev = (char *)rev, .patches = (char *)patches,
+		.src = { .source = (char *)source, .rev = (char *)rev, .patches = (char *)patches },
 		.configure = configure,
 	};
 	char *key = NULL;
@@ -379,7 +379,9 @@ static void test_check_rejects_bad_configure(void **state)
 {
 	struct fixture *f = *state;
 	g_autoptr(GPtrArray) configure = g_ptr_array_new();
-	struct hpci_qemu_request req = { .source = f->repo, .configure = configure };
+	struct hpci_qemu_request req = { .src = { .source = f->repo }, .configure = configure };
+	const char *field = NULL;
+	guint index = 99;
 
 	g_ptr_array_add(configure, "--target-list=aarch64-softmmu");
 	assert_int_equal(hpci_qemu_check(&req), -EINVAL);
@@ -388,10 +390,22 @@ static void test_check_rejects_bad_configure(void **state)
 	g_ptr_array_add(configure, "enable-debug");
 	assert_int_equal(hpci_qemu_check(&req), -EINVAL);
 	assert_non_null(strstr(hpci_error_message(), "'enable-debug' does not start with '--'"));
+	/* The member rejected and its element, for the matrix's JSON path. */
+	g_ptr_array_insert(configure, 0, "--enable-lto");
+	assert_int_equal(hpci_qemu_check_field(&req, &field, &index), -EINVAL);
+	assert_string_equal(field, "configure");
+	assert_int_equal(index, 1);
 	g_ptr_array_set_size(configure, 0);
-	req.patches = "/nonexistent/queue";
+	req.src.patches = "/nonexistent/queue";
 	assert_int_equal(hpci_qemu_check(&req), -ENOENT);
-	req.patches = NULL;
+	assert_true(hpci_qemu_check_field(&req, &field, &index) < 0);
+	assert_string_equal(field, "patches");
+	assert_int_equal(index, 0);
+	req.src.source = "debian:edk2";
+	assert_int_equal(hpci_qemu_check_field(&req, &field, &index), -EINVAL);
+	assert_string_equal(field, "source");
+	req.src.source = f->repo;
+	req.src.patches = NULL;
 	assert_int_equal(hpci_qemu_check(&req), 0);
 }
 
@@ -400,7 +414,9 @@ static void test_check_rejects_bad_configure(void **state)
 static void test_build_then_cache_hit(void **state)
 {
 	struct fixture *f = *state;
-	struct hpci_qemu_request req = { .source = f->repo, .rev = "v1.0", .patches = f->patches };
+	struct hpci_qemu_request req = {
+		.src = { .source = f->repo, .rev = "v1.0", .patches = f->patches },
+	};
 	struct hpci_qemu_build first = { 0 }, second = { 0 };
 	g_autofree char *manifest = NULL;
 	g_autofree char *src_dir = NULL;
@@ -440,8 +456,8 @@ static void test_build_then_cache_hit(void **state)
 static void test_two_revisions_two_entries(void **state)
 {
 	struct fixture *f = *state;
-	struct hpci_qemu_request one = { .source = f->repo, .rev = "v1.0" };
-	struct hpci_qemu_request two = { .source = f->repo, .rev = "HEAD" };
+	struct hpci_qemu_request one = { .src = { .source = f->repo, .rev = "v1.0" } };
+	struct hpci_qemu_request two = { .src = { .source = f->repo, .rev = "HEAD" } };
 	struct hpci_qemu_build a = { 0 }, b = { 0 };
 	g_autoptr(GPtrArray) entries = NULL;
 
@@ -459,7 +475,7 @@ static void test_failed_build_keeps_log_and_no_entry(void **state)
 {
 	struct fixture *f = *state;
 	g_autoptr(GPtrArray) configure = g_ptr_array_new();
-	struct hpci_qemu_request req = { .source = f->repo, .configure = configure };
+	struct hpci_qemu_request req = { .src = { .source = f->repo }, .configure = configure };
 	struct hpci_qemu_build b = { 0 };
 	g_autofree char *key = NULL;
 	g_autofree char *root = hpci_cache_root();
@@ -495,16 +511,16 @@ static void test_tarball_source(void **state)
 	g_autofree char *url = g_strdup_printf("file://%s", tarball);
 	g_autofree char *sha = NULL;
 	char wrong[] = "0000000000000000000000000000000000000000000000000000000000000000";
-	struct hpci_qemu_request req = { .source = url, .patches = f->patches };
+	struct hpci_qemu_request req = { .src = { .source = url, .patches = f->patches } };
 	struct hpci_qemu_build b = { 0 };
 	g_autofree char *manifest = NULL;
 
 	sh(f->repo, script);
 	assert_int_equal(hpci_sha256_file(tarball, &sha), 0);
-	req.sha256 = wrong;
+	req.src.sha256 = wrong;
 	assert_int_equal(hpci_qemu_build(&req, &b), -EBADMSG);
 	assert_non_null(strstr(hpci_error_message(), sha));
-	req.sha256 = NULL;
+	req.src.sha256 = NULL;
 	if (hpci_qemu_build(&req, &b) < 0)
 		fail_msg("%s", hpci_error_message());
 	assert_string_equal(b.version, "QEMU emulator version 1.0+ours");
@@ -534,7 +550,7 @@ static void test_concurrent_builds_of_one_key(void **state)
 {
 	struct fixture *f = *state;
 	g_autoptr(GPtrArray) configure = g_ptr_array_new();
-	struct hpci_qemu_request req = { .source = f->repo, .configure = configure };
+	struct hpci_qemu_request req = { .src = { .source = f->repo }, .configure = configure };
 	struct racer a = { .req = &req }, b = { .req = &req };
 	GThread *ta, *tb;
 
@@ -555,7 +571,7 @@ static void test_concurrent_builds_of_one_key(void **state)
 static void test_gc_removes_unused_and_dead_work_dirs(void **state)
 {
 	struct fixture *f = *state;
-	struct hpci_qemu_request req = { .source = f->repo, .rev = "v1.0" };
+	struct hpci_qemu_request req = { .src = { .source = f->repo, .rev = "v1.0" } };
 	struct hpci_qemu_build b = { 0 };
 	g_autofree char *root = hpci_cache_root();
 	g_autofree char *dead = NULL;
@@ -587,7 +603,7 @@ static void test_interrupt_stops_the_build(void **state)
 {
 	struct fixture *f = *state;
 	g_autoptr(GPtrArray) configure = g_ptr_array_new();
-	struct hpci_qemu_request req = { .source = f->repo, .configure = configure };
+	struct hpci_qemu_request req = { .src = { .source = f->repo }, .configure = configure };
 	struct hpci_qemu_build b = { 0 };
 	g_autofree char *root = hpci_cache_root();
 	g_autofree char *kind_dir = g_build_filename(root, "qemu", NULL);
