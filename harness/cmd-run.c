@@ -236,11 +236,9 @@ static int run_matrix(const struct run_options *opt, const struct run_setup *set
 				hpci_cell_result_new(g_ptr_array_index(matrix->cells, i)));
 
 	if (open_connections(opt, virts) < 0 ||
-	    hpci_prepare(matrix->cells, virts, &host, &prepared) < 0) {
+	    hpci_prepare(matrix->cells, virts, &host, report.identities, &prepared) < 0) {
 		return hpci_error_exit(hpci_interrupted() ? HPCI_EXIT_INTERRUPTED : HPCI_EXIT_INFRA);
 	}
-	g_ptr_array_extend_and_steal(report.identities, g_steal_pointer(&prepared->identities));
-	prepared->identities = g_ptr_array_new();
 	report.libvirt = describe_connections(virts);
 	/* Domain names must be short and unique per run: a timestamp is. */
 	for (char *p = run_id; *p; p++) {

@@ -39,7 +39,6 @@ void hpci_prepared_free(struct hpci_prepared *p)
 		return;
 	g_ptr_array_unref(p->plans);
 	g_hash_table_unref(p->images);
-	g_ptr_array_unref(p->identities);
 	g_free(p);
 }
 
@@ -49,7 +48,6 @@ static struct hpci_prepared *prepared_new(void)
 
 	p->plans = g_ptr_array_new_with_free_func((GDestroyNotify)hpci_plan_free);
 	p->images = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free_image);
-	p->identities = g_ptr_array_new_with_free_func((GDestroyNotify)hpci_identity_free);
 	return p;
 }
 
@@ -124,7 +122,7 @@ static int add_identity(GPtrArray *ids, const char *role, const char *path, cons
 }
 
 /* The given (not built) emulators and firmware, and the images. */
-static int record_identities(struct hpci_prepared *p)
+static int record_identities(const struct hpci_prepared *p, GPtrArray *identities)
 {
 	GHashTableIter iter;
 	gpointer value;
@@ -138,15 +136,15 @@ static int record_identities(struct hpci_prepared *p)
 
 		if (plan->unrunnable)
 			continue; /* its build failed: the cell says so */
-		if (!identity_known(p->identities, "qemu", plan->emulator) &&
+		if (!identity_known(identities, "qemu", plan->emulator) &&
 		    (rc = hpci_host_qemu_version(plan->emulator, &version)) < 0)
 			return rc;
 		if (cell->firmware.descriptor)
 			fw_version = g_strdup_printf("descriptor %s", cell->firmware.descriptor);
-		if ((rc = add_identity(p->identities, "qemu", plan->emulator, version)) < 0 ||
-		    (rc = add_identity(p->identities, "firmware-code", plan->firmware_code,
+		if ((rc = add_identity(identities, "qemu", plan->emulator, version)) < 0 ||
+		    (rc = add_identity(identities, "firmware-code", plan->firmware_code,
 				       fw_version)) < 0 ||
-		    (rc = add_identity(p->identities, "firmware-vars", plan->firmware_vars,
+		    (rc = add_identity(identities, "firmware-vars", plan->firmware_vars,
 				       fw_version)) < 0)
 			return rc;
 	}
@@ -154,7 +152,7 @@ static int record_identities(struct hpci_prepared *p)
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		const struct hpci_image *image = value;
 
-		if ((rc = add_identity(p->identities, "image", image->path, image->key)) < 0)
+		if ((rc = add_identity(identities, "image", image->path, image->key)) < 0)
 			return rc;
 	}
 	return 0;
@@ -306,7 +304,7 @@ static const struct recipe_kind recipe_kinds[] = {
  * cache hit after the first time) into the plans.  A plan whose build failed
  * is marked unrunnable with the build's message (which names the log).
  */
-static void build_recipes(struct hpci_prepared *p, struct hpci_virt *virt)
+static void build_recipes(struct hpci_prepared *p, GPtrArray *identities, struct hpci_virt *virt)
 {
 	/* recipe id -> the paths built (char **), or NULL when its build failed */
 	g_autoptr(GHashTable) built = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -327,7 +325,7 @@ static void build_recipes(struct hpci_prepared *p, struct hpci_virt *virt)
 			if (!g_hash_table_contains(built, id)) {
 				built_paths made = NULL;
 
-				if (kind->build(plan->cell, p->identities, virt, &made) < 0) {
+				if (kind->build(plan->cell, identities, virt, &made) < 0) {
 					hpci_error_prefix("cannot build %s for cell '%s'", kind->what,
 							  plan->cell->id);
 					hpci_error_print();
@@ -387,19 +385,19 @@ static struct hpci_plan *plan_new(const struct hpci_cell *cell,
 }
 
 int hpci_prepare(GPtrArray *cells, GPtrArray *virts, const struct hpci_prepare_host *host,
-		 struct hpci_prepared **ret)
+		 GPtrArray *identities, struct hpci_prepared **ret)
 {
 	g_autoptr(hpci_prepared) p = prepared_new();
 	int rc;
 
 	for (guint i = 0; i < cells->len; i++)
 		g_ptr_array_add(p->plans, plan_new(g_ptr_array_index(cells, i), host));
-	build_recipes(p, g_ptr_array_index(virts, 0));
+	build_recipes(p, identities, g_ptr_array_index(virts, 0));
 	if (hpci_interrupted())
 		return hpci_error_kind(HPCI_ERR_INTERRUPTED, EINTR, "interrupted while building");
 	if ((rc = check_emulators(virts, p)) < 0 ||
 	    (rc = build_images(cells, p->images)) < 0 ||
-	    (rc = record_identities(p)) < 0)
+	    (rc = record_identities(p, identities)) < 0)
 		return rc;
 	for (guint i = 0; i < p->plans->len; i++) {
 		struct hpci_plan *plan = g_ptr_array_index(p->plans, i);

@@ -38,7 +38,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(hpci_plan, hpci_plan_free)
 struct hpci_prepared {
 	GPtrArray *plans;          /* struct hpci_plan *, one per cell, in cell order */
 	GHashTable *images;        /* recipe name -> struct hpci_image * */
-	GPtrArray *identities;     /* struct hpci_identity *: what was run, for the report */
 };
 
 void hpci_prepared_free(struct hpci_prepared *p);
@@ -61,14 +60,16 @@ struct hpci_timeouts hpci_plan_timeouts(const struct hpci_timeouts *matrix,
 					const struct hpci_prepare_host *host);
 
 /*
- * Builds every recipe of `cells` (struct hpci_cell *) and makes their plans.
+ * Builds every recipe of `cells` (struct hpci_cell *) and makes their plans;
+ * what was built or given goes into `identities` (struct hpci_identity *,
+ * the report's).
  * A failed QEMU or OVMF build makes only its cells unrunnable (the message
  * names the build log) and is printed; the others still run.  Returns 0, or
  * a negative errno for what stops the whole run (no image, an emulator a
  * connection cannot start, an interrupt).
  */
 int hpci_prepare(GPtrArray *cells, GPtrArray *virts, const struct hpci_prepare_host *host,
-		 struct hpci_prepared **ret);
+		 GPtrArray *identities, struct hpci_prepared **ret);
 
 /* Every file a given (not built) cell needs must exist before any VM starts. */
 int hpci_prepare_preflight(const char *matrix_path, GPtrArray *cells);
