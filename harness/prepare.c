@@ -208,33 +208,29 @@ typedef char **built_paths;
 static int build_qemu(const struct hpci_cell *cell, GPtrArray *identities,
 		      struct hpci_virt *virt, built_paths *ret)
 {
-	struct hpci_qemu_build build = { 0 };
+	g_auto(hpci_qemu_build_result) build = { 0 };
 	g_autofree char *version = NULL;
 	g_autofree char *patches = NULL;
 	int rc;
 
-	if ((rc = hpci_qemu_build(cell->qemu.recipe, &build)) < 0)
+	if ((rc = hpci_qemu_build(cell->qemu.recipe, &build)) < 0 ||
+	    (rc = hpci_virt_check_emulator(virt, build.emulator)) < 0)
 		return rc;
-	if ((rc = hpci_virt_check_emulator(virt, build.emulator)) < 0) {
-		hpci_qemu_build_release(&build);
-		return rc;
-	}
 	hpci_info("qemu: %s of %s, key %.12s (%s)", build.version, build.source, build.key,
 		  build.cache_hit ? "cache hit" : "built");
 	patches = joined_patches(build.patches);
 	version = g_strdup_printf("%s (build %.12s of %s; patches: %s)", build.version,
 				  build.key, build.source, patches);
-	rc = add_identity(identities, "qemu", build.emulator, version);
-	if (rc == 0)
-		*ret = g_strdupv((char *[]){ build.emulator, NULL });
-	hpci_qemu_build_release(&build);
-	return rc;
+	if ((rc = add_identity(identities, "qemu", build.emulator, version)) < 0)
+		return rc;
+	*ret = g_strdupv((char *[]){ build.emulator, NULL });
+	return 0;
 }
 
 static int build_firmware(const struct hpci_cell *cell, GPtrArray *identities,
 			  struct hpci_virt *virt, built_paths *ret)
 {
-	struct hpci_firmware_build build = { 0 };
+	g_auto(hpci_firmware_build_result) build = { 0 };
 	g_autofree char *version = NULL;
 	g_autofree char *patches = NULL;
 	int rc;
@@ -246,11 +242,11 @@ static int build_firmware(const struct hpci_cell *cell, GPtrArray *identities,
 		  build.cache_hit ? "cache hit" : "built");
 	patches = joined_patches(build.patches);
 	version = g_strdup_printf("%s; patches: %s", build.version, patches);
-	if ((rc = add_identity(identities, "firmware-code", build.code, version)) == 0 &&
-	    (rc = add_identity(identities, "firmware-vars", build.vars, version)) == 0)
-		*ret = g_strdupv((char *[]){ build.code, build.vars, NULL });
-	hpci_firmware_build_release(&build);
-	return rc;
+	if ((rc = add_identity(identities, "firmware-code", build.code, version)) < 0 ||
+	    (rc = add_identity(identities, "firmware-vars", build.vars, version)) < 0)
+		return rc;
+	*ret = g_strdupv((char *[]){ build.code, build.vars, NULL });
+	return 0;
 }
 
 /* A kind of recipe a cell may carry: how to name it, build it and use it. */
