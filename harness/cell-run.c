@@ -733,12 +733,14 @@ static void judge(struct cell_run *cr)
 static void release_run(struct cell_run *cr)
 {
 	hpci_obs_release(&cr->obs);
-	g_ptr_array_unref(cr->samples);
-	g_ptr_array_unref(cr->sample_texts);
-	g_array_unref(cr->sample_times);
-	g_free(cr->error);
-	g_free(cr->dir);
+	g_clear_pointer(&cr->samples, g_ptr_array_unref);
+	g_clear_pointer(&cr->sample_texts, g_ptr_array_unref);
+	g_clear_pointer(&cr->sample_times, g_array_unref);
+	g_clear_pointer(&cr->error, g_free);
+	g_clear_pointer(&cr->dir, g_free);
 }
+typedef struct cell_run cell_run;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(cell_run, release_run)
 
 void hpci_cell_judge_unrunnable(const struct hpci_plan *plan, struct hpci_cell_result *res)
 {
@@ -756,7 +758,7 @@ int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_plan *plan,
 		  unsigned index, unsigned attempt, struct hpci_cell_result *res)
 {
 	const struct hpci_cell *cell = plan->cell;
-	struct cell_run cr = {
+	g_auto(cell_run) cr = {
 		.ctx = ctx, .plan = plan, .cell = cell, .res = res,
 		.next_vcpu = cell->topology.boot,
 	};
@@ -781,10 +783,9 @@ int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_plan *plan,
 	rc = hpci_mkdir_p(cr.dir, 0755);
 	if (rc < 0 || (rc = hpci_obs_init(&cr.obs, events_log)) < 0) {
 		if (!cr.obs.events)
-			(void)hpci_obs_init(&cr.obs, NULL); /* so release_run has one shape */
+			(void)hpci_obs_init(&cr.obs, NULL); /* so the judge has a log to read */
 		fail_with_error(&cr, HPCI_FAIL_INFRA);
 		judge(&cr);
-		release_run(&cr);
 		return 0;
 	}
 
@@ -796,8 +797,5 @@ int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_plan *plan,
 	teardown(&cr);
 	judge(&cr);
 	res->duration_ms = (g_get_monotonic_time() - t_start) / 1000;
-	rc = hpci_interrupted() ? -EINTR : 0;
-
-	release_run(&cr);
-	return rc;
+	return hpci_interrupted() ? -EINTR : 0;
 }
