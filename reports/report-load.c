@@ -95,12 +95,20 @@ static int check_report(const char *path, json_object *root)
 int hpci_report_load(const char *path, json_object **ret)
 {
 	g_autofree char *text = NULL;
-	json_object *root = NULL;
 	gsize len = 0;
 	int rc;
 
-	if ((rc = hpci_read_file(path, &text, &len)) < 0 ||
-	    (rc = parse_json(path, text, len, &root)) < 0)
+	if ((rc = hpci_read_file(path, &text, &len)) < 0)
+		return rc;
+	return hpci_report_load_buffer(path, text, len, ret);
+}
+
+int hpci_report_load_buffer(const char *path, const char *text, size_t len, json_object **ret)
+{
+	json_object *root = NULL;
+	int rc;
+
+	if ((rc = parse_json(path, text, len, &root)) < 0)
 		return rc;
 	if ((rc = check_report(path, root)) < 0) {
 		json_object_put(root);

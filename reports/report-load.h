@@ -22,6 +22,9 @@ extern const char *const hpci_report_axis_names[HPCI_REPORT_AXES];
  * -ENOENT or -EIO when it cannot be read, -EINVAL otherwise.
  */
 int hpci_report_load(const char *path, json_object **ret);
+/* Same, from the len bytes at text (a NUL among them is an error); `path`
+ * is used in messages only. */
+int hpci_report_load_buffer(const char *path, const char *text, size_t len, json_object **ret);
 
 /* The cells array of a loaded report. */
 json_object *hpci_report_cells(json_object *report);
