@@ -63,13 +63,22 @@ static int parse_json(const char *path, const char *text, gsize len, json_object
 
 static int check_cells(const char *path, json_object *cells)
 {
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+
 	for (size_t i = 0; i < json_object_array_length(cells); i++) {
 		json_object *cell = json_object_array_get_idx(cells, i);
+		const char *id = hpci_json_get_string(cell, "id");
+		gpointer first;
 
-		if (!json_object_is_type(cell, json_type_object) ||
-		    !hpci_json_get_string(cell, "id"))
+		if (!json_object_is_type(cell, json_type_object) || !id)
 			return hpci_error(EINVAL, "'%s' is not a hotplug-ci report: $.cells[%zu] "
 					  "is not a cell with an \"id\"", path, i);
+		/* Every verb finds a cell by its id: one id, one cell. */
+		if (g_hash_table_lookup_extended(seen, id, NULL, &first))
+			return hpci_error(EINVAL, "'%s' is not a hotplug-ci report: $.cells[%zu] "
+					  "has the id of $.cells[%u], '%s'", path, i,
+					  GPOINTER_TO_UINT(first), id);
+		g_hash_table_insert(seen, (gpointer)id, GUINT_TO_POINTER((guint)i));
 	}
 	return 0;
 }
