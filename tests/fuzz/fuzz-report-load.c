@@ -4,9 +4,14 @@
  * helpers every `report` verb runs on what it loaded: the verdicts, the
  * summary, attempts, known issues, the axes, and the matrix order of cells
  * (inferred from the report's own cell order, or read from the matrix file
- * it names when that file is still there).
+ * it names when that file is still there).  Then the verbs' own readers:
+ * JUnit (serial.log tails are looked for below a directory that does not
+ * exist), the HTML page and a diff of the report against itself.
  */
 #include "report-load.h"
+#include "report-diff.h"
+#include "report-html.h"
+#include "report-junit.h"
 #include "error.h"
 
 #include <errno.h>
@@ -46,7 +51,10 @@ static void use_cell(json_object *cell)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	json_object *report = NULL, *cells, *summary;
+	const struct hpci_diff_thresholds thresholds = { HPCI_DIFF_DEFAULT_PCT,
+							 HPCI_DIFF_DEFAULT_MS };
+	json_object *report = NULL, *cells, *summary, *findings;
+	char *xml = NULL, *html = NULL;
 	struct hpci_axis_order order;
 	g_autoptr(GPtrArray) sorted = NULL;
 	int rc;
@@ -74,6 +82,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sort_order = &order;
 	g_ptr_array_sort(sorted, compare_cells);
 	hpci_axis_order_release(&order);
+
+	if (hpci_report_junit(report, "/nonexistent/fuzz-report", &xml) == 0)
+		g_free(xml);
+	if (hpci_report_html(report, NULL, ".", &html) == 0)
+		g_free(html);
+	hpci_error_clear();
+	findings = hpci_report_diff(report, report, &thresholds);
+	if (!findings)
+		abort();
+	if (hpci_diff_regressions(findings) != 0) {
+		fprintf(stderr, "a report differs from itself: %s\n",
+			json_object_to_json_string(findings));
+		abort();
+	}
+	g_free(hpci_diff_text(findings));
+	json_object_put(findings);
 	json_object_put(report);
 	hpci_error_clear();
 	return 0;
