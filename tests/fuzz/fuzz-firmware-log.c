@@ -29,6 +29,15 @@ static char *log_json(const struct hpci_fw_log *log)
 	return text;
 }
 
+static guint64 count_lines(const uint8_t *data, size_t size)
+{
+	guint64 n = 0;
+
+	for (size_t i = 0; i < size; i++)
+		n += data[i] == '\n';
+	return n + (size > 0 && data[size - 1] != '\n');
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct hpci_fw_log whole, streamed;
@@ -38,6 +47,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool failed;
 
 	if (hpci_fw_log_parse_buffer((const char *)data, size, &whole) != 0)
+		abort();
+	/* every byte counted, every line (a last one without newline too),
+	 * the arrays within their caps */
+	if (whole.bytes != size || whole.lines != count_lines(data, size) ||
+	    whole.hot_added->len > HPCI_FW_LOG_CPUS_MAX ||
+	    whole.unplugs->len > HPCI_FW_LOG_CPUS_MAX ||
+	    whole.asserts->len > HPCI_FW_LOG_ASSERTS_MAX)
 		abort();
 	whole_json = log_json(&whole);
 	failed = hpci_fw_log_failed(&whole, &summary);

@@ -23,13 +23,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct hpci_matrix_host host = { .accel = "tcg" };
 
+/* What every loaded matrix promises (matrix/README.md): at least one cell,
+ * one id per cell made of its six axis values, a count that fits the
+ * topology's free slots, and at least one step. */
 static void check_matrix(const struct hpci_matrix *m)
 {
-	if (!m->path || !m->name || !m->sha256 || !m->cells)
+	static const char *const axes[] = { "topology", "smi", "firmware", "qemu", "count",
+					    "ops" };
+	g_autoptr(GHashTable) ids = g_hash_table_new(g_str_hash, g_str_equal);
+
+	if (!m->path || !m->name || !m->sha256 || !m->cells || m->cells->len == 0)
 		abort();
 	for (guint i = 0; i < m->cells->len; i++) {
-		if (!m->cells->pdata[i])
+		const struct hpci_cell *c = m->cells->pdata[i];
+		g_autoptr(GString) id = g_string_new(NULL);
+
+		if (!c || !c->id || !c->axes || c->axes->len != G_N_ELEMENTS(axes) || !c->steps ||
+		    c->steps->len == 0 || c->count == 0 ||
+		    c->count > c->topology.max - c->topology.boot)
 			abort();
+		for (guint a = 0; a < G_N_ELEMENTS(axes); a++) {
+			const char *v = hpci_cell_axis(c, axes[a]);
+
+			if (!v)
+				abort();
+			g_string_append_printf(id, "%s%s=%s", a ? "," : "", axes[a], v);
+		}
+		if (strcmp(id->str, c->id) != 0 || !g_hash_table_add(ids, c->id)) {
+			fprintf(stderr, "cell %u: id '%s' (axes say '%s') wrong or repeated\n", i,
+				c->id, id->str);
+			abort();
+		}
 	}
 }
 
