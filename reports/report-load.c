@@ -151,8 +151,10 @@ static json_object *value_at(json_object *o, const char *path)
 gint64 hpci_report_ms(json_object *o, const char *path)
 {
 	json_object *value = value_at(o, path);
+	gint64 n = json_object_is_type(value, json_type_int) ? json_object_get_int64(value) : -1;
 
-	return json_object_is_type(value, json_type_int) ? json_object_get_int64(value) : -1;
+	/* Callers add, subtract and scale these freely (charts, diff, merge). */
+	return n >= 0 && n <= HPCI_REPORT_MS_MAX ? n : -1;
 }
 
 json_object *hpci_report_array(json_object *o, const char *path)
