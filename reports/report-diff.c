@@ -11,7 +11,12 @@ static const char *const regression_kinds[] = { "regressed", "became-flaky" };
 bool hpci_diff_moved(gint64 old_ms, gint64 new_ms, const struct hpci_diff_thresholds *t)
 {
 	gint64 delta = new_ms > old_ms ? new_ms - old_ms : old_ms - new_ms;
-	gint64 noise = MAX(old_ms * t->pct / 100, t->ms);
+	gint64 scaled, noise;
+
+	/* --threshold-pct can be any int: past 64 bits, nothing moves. */
+	noise = __builtin_mul_overflow(old_ms, (gint64)t->pct, &scaled) ? G_MAXINT64
+									  : scaled / 100;
+	noise = MAX(noise, t->ms);
 
 	return delta > noise;
 }

@@ -54,14 +54,23 @@ static int parse_json(const char *path, const char *text, gsize len, json_object
 
 static int check_cells(const char *path, json_object *cells)
 {
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+
 	for (size_t i = 0; i < json_object_array_length(cells); i++) {
 		json_object *cell = json_object_array_get_idx(cells, i);
+		const char *id = hpci_json_get_string(cell, "id");
+		gpointer first;
 
-		if (!json_object_is_type(cell, json_type_object) ||
-		    !hpci_json_get_string(cell, "id"))
+		if (!json_object_is_type(cell, json_type_object) || !id)
 			return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "'%s' is not a hotplug-ci "
 					       "report: $.cells[%zu] is not a cell with an \"id\"",
 					       path, i);
+		/* Every verb finds a cell by its id: one id, one cell. */
+		if (g_hash_table_lookup_extended(seen, id, NULL, &first))
+			return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "'%s' is not a hotplug-ci "
+					       "report: $.cells[%zu] has the id of $.cells[%u], '%s'",
+					       path, i, GPOINTER_TO_UINT(first), id);
+		g_hash_table_insert(seen, (gpointer)id, GUINT_TO_POINTER((guint)i));
 	}
 	return 0;
 }
@@ -89,12 +98,21 @@ static int check_report(const char *path, json_object *root)
 int hpci_report_load(const char *path, json_object **ret)
 {
 	g_autofree char *text = NULL;
-	g_autoptr(json_object) root = NULL;
 	gsize len = 0;
 	int rc;
 
-	if ((rc = hpci_read_file(path, &text, &len)) < 0 ||
-	    (rc = parse_json(path, text, len, &root)) < 0 ||
+	/* A report is read like every JSON input: a regular file, capped. */
+	if ((rc = hpci_json_read_bytes(path, HPCI_JSON_MAX_BYTES, &text, &len)) < 0)
+		return rc;
+	return hpci_report_load_buffer(path, text, len, ret);
+}
+
+int hpci_report_load_buffer(const char *path, const char *text, size_t len, json_object **ret)
+{
+	g_autoptr(json_object) root = NULL;
+	int rc;
+
+	if ((rc = parse_json(path, text, len, &root)) < 0 ||
 	    (rc = check_report(path, root)) < 0)
 		return rc;
 	*ret = g_steal_pointer(&root);
@@ -125,8 +143,10 @@ static json_object *value_at(json_object *o, const char *path)
 gint64 hpci_report_ms(json_object *o, const char *path)
 {
 	json_object *value = value_at(o, path);
+	gint64 n = json_object_is_type(value, json_type_int) ? json_object_get_int64(value) : -1;
 
-	return json_object_is_type(value, json_type_int) ? json_object_get_int64(value) : -1;
+	/* Callers add, subtract and scale these freely (charts, diff, merge). */
+	return n >= 0 && n <= HPCI_REPORT_MS_MAX ? n : -1;
 }
 
 json_object *hpci_report_array(json_object *o, const char *path)

@@ -24,11 +24,17 @@ extern const char *const hpci_report_axis_names[HPCI_REPORT_AXES];
  * -ENOENT or -EIO when it cannot be read, -EINVAL otherwise.
  */
 int hpci_report_load(const char *path, json_object **ret);
+/* Same, from the len bytes at text (a NUL among them is an error); `path`
+ * is used in messages only. */
+int hpci_report_load_buffer(const char *path, const char *text, size_t len, json_object **ret);
 
 /* The cells array of a loaded report. */
 json_object *hpci_report_cells(json_object *report);
 
-/* The integer at path ("a.b" looks into nested objects), -1 when absent or null. */
+/* The integer at path ("a.b" looks into nested objects), -1 when absent or
+ * null, and when negative or above HPCI_REPORT_MS_MAX (no time, count or
+ * number in a report is: a damaged file must not overflow arithmetic). */
+#define HPCI_REPORT_MS_MAX (G_GINT64_CONSTANT(1) << 40)   /* ms: 34 years */
 gint64 hpci_report_ms(json_object *o, const char *path);
 
 /* The array at path ("a.b" as above), or NULL when absent or not an array. */
