@@ -3,8 +3,7 @@
  * libFuzzer target: the report.json reader (reports/report-load.c) and the
  * helpers every `report` verb runs on what it loaded: the verdicts, the
  * summary, attempts, known issues, the axes, and the matrix order of cells
- * (inferred from the report's own cell order, or read from the matrix file
- * it names when that file is still there).  Then the verbs' own readers:
+ * (the report's "axes", or the order cells first show their values in).  Then the verbs' own readers:
  * JUnit (serial.log tails are looked for below a directory that does not
  * exist), the HTML page and a diff of the report against itself.
  */
@@ -13,6 +12,7 @@
 #include "report-html.h"
 #include "report-junit.h"
 #include "error.h"
+#include "xml.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -35,12 +35,13 @@ static void use_cell(json_object *cell)
 	json_object *attempts = hpci_report_attempts(cell);
 	g_autofree char *xml = NULL;
 
-	xml = hpci_report_xml_text(hpci_report_verdict(cell));
-	(void)hpci_report_known_issue(cell, hpci_report_verdict(cell));
+	xml = hpci_xml_text(hpci_report_verdict_name(cell));
+	(void)hpci_report_verdict(cell);
+	(void)hpci_report_known_issue(cell, hpci_report_verdict_name(cell));
 	(void)hpci_report_known_issue(cell, "fail");
 	(void)hpci_report_ms(cell, "timing.total_ms");
 	for (unsigned a = 0; a < HPCI_REPORT_AXES; a++)
-		g_free(hpci_report_xml_text(hpci_report_axis(cell, a)));
+		g_free(hpci_xml_text(hpci_report_axis(cell, a)));
 	for (size_t i = 0; attempts && i < json_object_array_length(attempts); i++) {
 		json_object *attempt = json_object_array_get_idx(attempts, i);
 
