@@ -17,12 +17,14 @@ RUN_PKGS="libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
  libguestfs-tools linux-image-amd64
  systemd-boot-efi busybox-static qemu-guest-agent cpio zstd
  e2fsprogs kmod gzip"
+# The fuzz targets (tests/fuzz, bench/fuzz): clang and libFuzzer's runtime.
+FUZZ_PKGS="clang libclang-rt-14-dev"
 # The headless browser tests/vm/test-report-html.sh renders the HTML report with.
 CHROMIUM_PKGS="chromium"
 
 export DEBIAN_FRONTEND=noninteractive
 missing=""
-for p in $BUILD_PKGS $QEMU_BUILD_PKGS $FIRMWARE_BUILD_PKGS $RUN_PKGS $CHROMIUM_PKGS; do
+for p in $BUILD_PKGS $QEMU_BUILD_PKGS $FIRMWARE_BUILD_PKGS $RUN_PKGS $FUZZ_PKGS $CHROMIUM_PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing="$missing $p"
 done
