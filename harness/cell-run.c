@@ -751,6 +751,7 @@ void hpci_cell_judge_unrunnable(const struct hpci_plan *plan, struct hpci_cell_r
 
 	res->ran = true;
 	res->attempt = 1;
+	hpci_plan_record(plan, res);
 	hpci_judge(plan->cell, &obs, res);
 }
 
@@ -768,6 +769,7 @@ int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_plan *plan,
 
 	res->ran = true;
 	res->attempt = attempt;
+	hpci_plan_record(plan, res);
 	if (attempt > 1) {
 		g_autofree char *sub = g_strdup_printf("attempt-%u", attempt);
 

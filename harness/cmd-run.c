@@ -185,6 +185,7 @@ static void run_cells(const struct run_setup *setup, const struct run_options *o
 		const struct hpci_plan *plan = g_ptr_array_index(prepared->plans, i);
 		struct hpci_sched_cell sc = { plan, i + 1 };
 
+		hpci_plan_record(plan, res); /* also for a cell that never runs */
 		if (plan->unrunnable) {
 			hpci_cell_judge_unrunnable(plan, res);
 			hpci_progress_cell(progress, res); /* decided before booting */

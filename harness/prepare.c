@@ -27,6 +27,14 @@ void hpci_plan_free(struct hpci_plan *plan)
 	g_free(plan);
 }
 
+void hpci_plan_record(const struct hpci_plan *plan, struct hpci_cell_result *res)
+{
+	g_free(res->emulator);
+	g_free(res->firmware_code);
+	res->emulator = g_strdup(plan->emulator);
+	res->firmware_code = g_strdup(plan->firmware_code);
+}
+
 static void free_image(gpointer p)
 {
 	hpci_image_release(p);

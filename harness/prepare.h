@@ -31,6 +31,9 @@ struct hpci_plan {
 };
 
 void hpci_plan_free(struct hpci_plan *plan);
+
+/* Records in res what the cell runs on: the plan's emulator and firmware. */
+void hpci_plan_record(const struct hpci_plan *plan, struct hpci_cell_result *res);
 typedef struct hpci_plan hpci_plan;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(hpci_plan, hpci_plan_free)
 

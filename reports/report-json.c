@@ -170,8 +170,8 @@ static json_object *cell_json(const struct hpci_cell_result *res)
 	json_object_object_add(c, "dir", str_or_null(res->dir));
 	/* Paths into "identities", which says what each one is (a build's key,
 	 * version and patches); the emulator is null when its build failed. */
-	json_object_object_add(c, "emulator", str_or_null(cell->qemu.emulator));
-	json_object_object_add(c, "firmware_code", str_or_null(cell->firmware.code));
+	json_object_object_add(c, "emulator", str_or_null(res->emulator));
+	json_object_object_add(c, "firmware_code", str_or_null(res->firmware_code));
 
 	json_object_object_add(timings, "boot_ms", ms_or_null(res->boot_ms));
 	json_object_object_add(timings, "duration_ms", ms_or_null(res->duration_ms));

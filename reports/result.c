@@ -26,6 +26,8 @@ void hpci_cell_result_free(struct hpci_cell_result *res)
 	g_free(res->evidence);
 	g_free(res->domain);
 	g_free(res->connection);
+	g_free(res->emulator);
+	g_free(res->firmware_code);
 	g_free(res->dir);
 	g_array_unref(res->plugs);
 	if (res->firmware) {

@@ -37,6 +37,9 @@ struct hpci_cell_result {
 	char *evidence;             /* why the classifier chose the outcome */
 	char *domain;               /* libvirt domain name */
 	char *connection;           /* libvirt URI the domain ran on */
+	char *emulator;             /* the QEMU the cell ran on (its plan's), NULL when
+				     * its build failed */
+	char *firmware_code;        /* the OVMF CODE image it ran on, likewise */
 	char *dir;                  /* cell directory relative to the report */
 	gint64 boot_ms;             /* domain start to the guest's ready line */
 	gint64 duration_ms;         /* the whole cell, setup and teardown included */

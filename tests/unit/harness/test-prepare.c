@@ -98,6 +98,24 @@ static void test_unrunnable_plan_is_infra_error(void **state)
 	assert_string_equal(res->evidence, "the cell's QEMU could not be built");
 	assert_string_equal(res->error, plan.unrunnable);
 	assert_int_equal(hpci_cell_verdict(res), HPCI_VERDICT_INFRA_ERROR);
+	assert_null(res->emulator);   /* the build that failed made none */
+}
+
+/* The report says what a cell ran on from its plan: a built QEMU is not in
+ * the (immutable) cell.  The builds VM test lost this once. */
+static void test_plan_record_names_what_ran(void **state)
+{
+	struct hpci_cell cell = { .id = "qemu=patched" };
+	struct hpci_plan plan = {
+		.cell = &cell, .emulator = "/c/qemu/k/bin/qemu-system-x86_64",
+		.firmware_code = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd",
+	};
+	g_autoptr(hpci_cell_result) res = hpci_cell_result_new(&cell);
+
+	(void)state;
+	hpci_plan_record(&plan, res);
+	assert_string_equal(res->emulator, plan.emulator);
+	assert_string_equal(res->firmware_code, plan.firmware_code);
 }
 
 int main(void)
@@ -108,6 +126,7 @@ int main(void)
 		cmocka_unit_test(test_more_jobs_than_cores_scale_once),
 		cmocka_unit_test(test_preflight_names_matrix_cell_and_file),
 		cmocka_unit_test(test_unrunnable_plan_is_infra_error),
+		cmocka_unit_test(test_plan_record_names_what_ran),
 	};
 
 	return cmocka_run_group_tests_name("prepare", tests, NULL, NULL);
