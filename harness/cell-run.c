@@ -293,7 +293,7 @@ static int online_cpu(struct cell_run *cr, struct hpci_plug_timing *p)
 		/* The agent not answering is the guest's health, not libvirt's. */
 		if (!hpci_domain_is_active(cr->dom))
 			fail_with_error(cr, HPCI_FAIL_STOPPED);
-		else if (rc == -ETIMEDOUT || kind == HPCI_ERR_AGENT || kind == HPCI_ERR_TIMEOUT)
+		else if (kind == HPCI_ERR_AGENT || kind == HPCI_ERR_TIMEOUT)
 			fail_with_error(cr, HPCI_FAIL_TIMEOUT);
 		else
 			fail_with_error(cr, HPCI_FAIL_INFRA);

@@ -13,55 +13,46 @@ struct hpci_error_saved {
 	enum hpci_error_kind kind;
 };
 
-static const char *const kind_names[HPCI_ERR__COUNT] = {
-	[HPCI_ERR_GENERIC] = "generic",
-	[HPCI_ERR_USAGE] = "usage",
-	[HPCI_ERR_INPUT] = "input",
-	[HPCI_ERR_HOST] = "host",
-	[HPCI_ERR_REFUSED] = "refused",
-	[HPCI_ERR_REQUEST] = "request",
-	[HPCI_ERR_AGENT] = "agent",
-	[HPCI_ERR_TIMEOUT] = "timeout",
-	[HPCI_ERR_DOMAIN_GONE] = "domain-gone",
-	[HPCI_ERR_INTERRUPTED] = "interrupted",
-};
-
 static void set_message(char *message)
 {
 	g_free(last_message);
 	last_message = message;
 }
 
+static int record(enum hpci_error_kind kind, int code, const char *fmt, va_list ap)
+	G_GNUC_PRINTF(3, 0);
+static int record(enum hpci_error_kind kind, int code, const char *fmt, va_list ap)
+{
+	set_message(g_strdup_vprintf(fmt, ap));
+	last_kind = kind < HPCI_ERR__COUNT ? kind : HPCI_ERR_GENERIC;
+	return -code;
+}
+
 int hpci_error(int code, const char *fmt, ...)
 {
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	set_message(g_strdup_vprintf(fmt, ap));
+	rc = record(HPCI_ERR_GENERIC, code, fmt, ap);
 	va_end(ap);
-	last_kind = HPCI_ERR_GENERIC;
-	return -code;
+	return rc;
 }
 
 int hpci_error_kind(enum hpci_error_kind kind, int code, const char *fmt, ...)
 {
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	set_message(g_strdup_vprintf(fmt, ap));
+	rc = record(kind, code, fmt, ap);
 	va_end(ap);
-	last_kind = kind < HPCI_ERR__COUNT ? kind : HPCI_ERR_GENERIC;
-	return -code;
+	return rc;
 }
 
 enum hpci_error_kind hpci_error_last_kind(void)
 {
 	return last_message ? last_kind : HPCI_ERR_GENERIC;
-}
-
-const char *hpci_error_kind_name(enum hpci_error_kind kind)
-{
-	return kind < HPCI_ERR__COUNT ? kind_names[kind] : "generic";
 }
 
 int hpci_error_errno(int errnum, const char *fmt, ...)

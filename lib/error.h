@@ -45,7 +45,6 @@ int hpci_error_kind(enum hpci_error_kind kind, int code, const char *fmt, ...)
 
 /* The kind of this thread's last recorded error (HPCI_ERR_GENERIC when none). */
 enum hpci_error_kind hpci_error_last_kind(void);
-const char *hpci_error_kind_name(enum hpci_error_kind kind);
 
 /* Same, appending ": strerror(errnum)"; returns -errnum. */
 int hpci_error_errno(int errnum, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
