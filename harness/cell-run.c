@@ -573,6 +573,10 @@ static int run_steps(struct cell_run *cr)
 		case HPCI_STEP_SMI:
 			rc = step_smi(cr, step);
 			break;
+		case HPCI_STEP_ATTACK_SMBASE:
+		case HPCI_STEP_ATTACK_SIPI:
+			rc = 0; /* FIXME: attack steps */
+			break;
 		}
 	}
 	return rc;

@@ -60,6 +60,10 @@ unsigned hpci_cell_cost_estimate(const struct hpci_cell *cell)
 		case HPCI_STEP_SMI:
 			cost += 2 * step->sweeps * (cell->topology.boot + cell->count);
 			break;
+		case HPCI_STEP_ATTACK_SMBASE:
+		case HPCI_STEP_ATTACK_SIPI:
+			cost += 1;
+			break;
 		}
 	}
 	/* A hang is only known once a step's time limit has run out. */

@@ -230,7 +230,8 @@ static int parse_smi(const struct matrix_parser *p, const char *path, json_objec
 	return 0;
 }
 
-static const char *const step_names[] = { "plug-each", "plug-burst", "unplug", "smi", NULL };
+static const char *const step_names[] = { "plug-each", "plug-burst", "unplug", "smi",
+					   "attack-smbase", "attack-sipi", NULL };
 
 static int parse_step(const struct matrix_parser *p, const char *path, json_object *spec,
 		      struct hpci_step *ret)
@@ -255,7 +256,7 @@ static int parse_step(const struct matrix_parser *p, const char *path, json_obje
 		return hpci_json_type_error(p->file, path, "a step name or an object with \"op\"",
 					    spec);
 	}
-	for (int k = HPCI_STEP_PLUG_EACH; k <= HPCI_STEP_SMI; k++) {
+	for (int k = HPCI_STEP_PLUG_EACH; k <= HPCI_STEP_ATTACK_SIPI; k++) {
 		if (strcmp(op, hpci_step_name(k)) == 0) {
 			step.kind = k;
 			found = true;

@@ -16,6 +16,7 @@ static const char *const outcome_names[HPCI_OUTCOME__COUNT] = {
 	[HPCI_OUTCOME_INFRA_ERROR] = "infra-error",
 	[HPCI_OUTCOME_FIRMWARE_ASSERT] = "firmware-assert",
 	[HPCI_OUTCOME_MISMATCH] = "mismatch",
+	[HPCI_OUTCOME_BREACH] = "breach",
 };
 
 const char *hpci_outcome_name(enum hpci_outcome outcome)
@@ -47,6 +48,10 @@ const char *hpci_step_name(enum hpci_step_kind kind)
 		return "unplug";
 	case HPCI_STEP_SMI:
 		return "smi";
+	case HPCI_STEP_ATTACK_SMBASE:
+		return "attack-smbase";
+	case HPCI_STEP_ATTACK_SIPI:
+		return "attack-sipi";
 	}
 	return "invalid";
 }

@@ -25,6 +25,8 @@ enum hpci_outcome {
 	HPCI_OUTCOME_FIRMWARE_ASSERT, /* the firmware's debug log shows an ASSERT or dead loop */
 	HPCI_OUTCOME_MISMATCH,       /* the firmware's account disagrees with the topology,
 				      * the guest, the SMI mode or the cell's expectations */
+	HPCI_OUTCOME_BREACH,         /* guest code ran in SMM (its token came from SMM), or
+				      * the SMRAM at the default SMBASE was readable */
 	HPCI_OUTCOME__COUNT
 };
 
@@ -100,6 +102,8 @@ enum hpci_step_kind {
 	HPCI_STEP_PLUG_BURST,   /* plug `count` vCPUs in one call, online them */
 	HPCI_STEP_UNPLUG,       /* unplug the vCPUs plugged so far, newest first */
 	HPCI_STEP_SMI,          /* raise SMIs from the guest on every online CPU */
+	HPCI_STEP_ATTACK_SMBASE,/* the guest plants code at the default SMBASE (0x38000) */
+	HPCI_STEP_ATTACK_SIPI,  /* the guest starts the next plug's CPUs before their SMI */
 };
 
 struct hpci_step {

@@ -56,6 +56,8 @@ static unsigned plug_runs(const GArray *steps)
 			run = 0;
 			break;
 		case HPCI_STEP_SMI:
+		case HPCI_STEP_ATTACK_SMBASE:
+		case HPCI_STEP_ATTACK_SIPI:
 			break;
 		}
 	}
