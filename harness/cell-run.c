@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "cell-run.h"
 #include "agent.h"
+#include "attack.h"
+#include "firmware-check.h"
 #include "judge.h"
 #include "domain-xml.h"
 #include "error.h"
@@ -47,6 +49,8 @@ struct cell_run {
 	GPtrArray *sample_texts;   /* char * */
 	GArray *sample_times;      /* gint64 ms */
 	unsigned next_vcpu;        /* next free vCPU id to plug */
+	char *token;               /* this attempt's attack token (attack.h) */
+	GArray *claim_regs;        /* the dump that corroborated an SMM claim, or NULL */
 	gint booted;               /* the ready line came (atomic: read by the event thread) */
 	gint boot_resets;          /* resets before it */
 	enum hpci_failure failure;
@@ -179,12 +183,71 @@ static bool any_serial(const struct hpci_event *ev, void *data)
 	return ev->kind == HPCI_EV_SERIAL;
 }
 
+/* What a wait looks for, and the payload's claims of SMM, which end any wait. */
+struct guarded_match {
+	struct cell_run *cr;
+	hpci_obs_match match;
+	void *data;
+};
+
+static bool is_smm_claim(struct cell_run *cr, const struct hpci_event *ev)
+{
+	return ev->kind == HPCI_EV_SERIAL && ev->line.kind == HPCI_LINE_ATTACK &&
+	       hpci_attack_claim(ev->text, cr->token, NULL) == HPCI_CLAIM_SMM;
+}
+
+static bool match_or_claim(const struct hpci_event *ev, void *data)
+{
+	const struct guarded_match *g = data;
+
+	return g->match(ev, g->data) || is_smm_claim(g->cr, ev);
+}
+
+/*
+ * The guest's payload says it runs in SMM: a register dump, taken now while
+ * the payload is parked, decides (attack.h).  Returns true when it shows a
+ * CPU in SMM at the default SMBASE.
+ */
+static bool corroborate_claim(struct cell_run *cr, const struct hpci_event *ev)
+{
+	g_autofree char *text = NULL;
+	g_autofree char *path = cell_path(cr, "regdump-breach.txt");
+	GArray *cpus = NULL;
+	int cpu;
+
+	if (cr->claim_regs)
+		return true;
+	hpci_obs_note(&cr->obs, "the guest's payload claims SMM: '%s'", ev->text);
+	if (hpci_domain_hmp(cr->dom, "info registers -a", &text) < 0 ||
+	    hpci_regdump_parse(text, &cpus) < 0) {
+		hpci_obs_note(&cr->obs, "no register dump to check the claim: %s",
+			      hpci_error_message());
+		return false;
+	}
+	if (hpci_write_file(path, text, -1) == 0)
+		hpci_obs_note(&cr->obs, "register dump at the claim saved as regdump-breach.txt");
+	cpu = hpci_attack_cpu_in_default_smm(cpus);
+	if (cpu < 0) {
+		hpci_obs_note(&cr->obs, "no CPU is in SMM at the default SMBASE: the claim is not "
+			      "corroborated");
+		g_array_unref(cpus);
+		return false;
+	}
+	hpci_obs_note(&cr->obs, "CPU#%d is in SMM with CS base 0x%x: guest code runs in SMM",
+		      cpu, HPCI_DEFAULT_SMBASE);
+	cr->claim_regs = cpus;
+	if (cr->res->attack)
+		cr->res->attack->regdump = g_strdup("regdump-breach.txt");
+	return true;
+}
+
 /*
  * Waits for a guest event.  While the guest is silent it samples the CPU
  * registers and gives up early with -EDEADLK when one CPU spins in SMM in one
  * loop over HANG_WINDOW_MS, so a hang is classified then, not only at a longer
- * step timeout.  Returns 0, -ETIMEDOUT, -EDEADLK, -ESHUTDOWN or
- * -EINTR.  *cursor moves past what was examined, so successive waits for
+ * step timeout.  A corroborated claim of the guest's payload that it runs in
+ * SMM ends the wait with -ECONNABORTED.  Returns 0, -ETIMEDOUT, -EDEADLK,
+ * -ECONNABORTED, -ESHUTDOWN or -EINTR.  *cursor moves past what was examined, so successive waits for
  * several events of one kind each find a new one.
  */
 static int wait_guest_quiet(struct cell_run *cr, guint *cursor, hpci_obs_match match,
@@ -194,11 +257,21 @@ static int wait_guest_quiet(struct cell_run *cr, guint *cursor, hpci_obs_match m
 	gint64 deadline = now(cr) + timeout_ms;
 	gint64 next_sample = now(cr) + quiet_ms;
 	guint activity_cursor = hpci_obs_count(&cr->obs);
+	struct guarded_match guard = { cr, match, data };
+	const struct hpci_event *ev = NULL;
 
 	forget_samples(cr);
 	for (;;) {
-		int rc = hpci_obs_wait(&cr->obs, cursor, match, data, MIN(deadline, next_sample), ret);
+		int rc = hpci_obs_wait(&cr->obs, cursor, match_or_claim, &guard,
+				       MIN(deadline, next_sample), &ev);
 
+		if (rc == 0 && !match(ev, data)) {
+			if (corroborate_claim(cr, ev))
+				return -ECONNABORTED;
+			continue;
+		}
+		if (rc == 0 && ret)
+			*ret = ev;
 		if (rc == 0)
 			note_smm_stall(cr);
 		if (rc != -ETIMEDOUT)
@@ -236,6 +309,10 @@ static int wait_failed(struct cell_run *cr, int rc, const char *what, unsigned t
 		return rc;
 	case -EDEADLK:
 		fail(cr, HPCI_FAIL_TIMEOUT, "guest stopped responding while waiting for %s", what);
+		return rc;
+	case -ECONNABORTED:
+		fail(cr, HPCI_FAIL_BREACH, "guest code ran in SMM while the harness waited for %s",
+		     what);
 		return rc;
 	default:
 		fail(cr, HPCI_FAIL_TIMEOUT, "no %s within %u s", what, timeout_ms / 1000);
@@ -552,9 +629,93 @@ static int step_smi(struct cell_run *cr, const struct hpci_step *step)
 	return any_target ? 0 : smi_burst(cr, step->sweeps, -1);
 }
 
+static bool match_attack_result(const struct hpci_event *ev, void *kind)
+{
+	return ev->kind == HPCI_EV_SERIAL &&
+	       (ev->line.kind == (enum hpci_guest_line_kind)GPOINTER_TO_INT(kind) ||
+		(ev->line.kind == HPCI_LINE_GUEST_ERROR &&
+		 g_str_has_prefix(ev->text, "HPCI-ATTACK-ERROR")));
+}
+
+/* Runs /bin/hpci-attack ARGS in the guest and waits for its result line of
+ * `kind` (images/README.md, "Attack module"). */
+static int guest_attack(struct cell_run *cr, const char *const *args,
+			enum hpci_guest_line_kind kind, const char *what)
+{
+	guint from = hpci_obs_count(&cr->obs);
+	const struct hpci_event *ev;
+	long pid;
+	int rc;
+
+	if ((rc = hpci_agent_exec(cr->dom, "/bin/hpci-attack", args, AGENT_TIMEOUT_S, &pid)) < 0) {
+		fail_with_error(cr, hpci_domain_is_active(cr->dom) ? HPCI_FAIL_TIMEOUT
+								   : HPCI_FAIL_STOPPED);
+		return rc;
+	}
+	rc = wait_guest(cr, &from, match_attack_result, GINT_TO_POINTER(kind),
+			AGENT_TIMEOUT_S * 1000, &ev);
+	if (rc < 0)
+		return wait_failed(cr, rc, what, AGENT_TIMEOUT_S * 1000);
+	if (ev->line.kind == HPCI_LINE_GUEST_ERROR) {
+		/* Our image's tool failed: nothing about the product was learnt. */
+		fail(cr, HPCI_FAIL_INFRA, "%s: %s", what, ev->text);
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * After boot and after every plug, on a machine whose firmware closes the
+ * SMRAM at the default SMBASE: the guest must read 0xFF all over it.  What
+ * it read is judged (judge.h, step 0), not here.
+ */
+static int smram_check(struct cell_run *cr, const char *when)
+{
+	static const char *const args[] = { "check", NULL };
+
+	if (!cr->cell->firmware.smm || !cr->cell->smi.smbase_smram)
+		return 0;
+	hpci_obs_note(&cr->obs, "SMRAM window check %s", when);
+	return guest_attack(cr, args, HPCI_LINE_SMRAM_CHECK,
+			    "the guest's check of the default SMBASE window (HPCI-SMRAM-CHECK)");
+}
+
+static int step_attack_smbase(struct cell_run *cr)
+{
+	const char *const args[] = { "plant", cr->token, NULL };
+
+	hpci_obs_note(&cr->obs, "the guest plants its payload at the default SMBASE (token %s)",
+		      cr->token);
+	return guest_attack(cr, args, HPCI_LINE_ATTACK_PLANT,
+			    "the guest's plant at the default SMBASE (HPCI-ATTACK-PLANT)");
+}
+
+/* Arms the guest's module against the APIC IDs the next plug step adds
+ * (the loader puts a plug step right after this one). */
+static int step_attack_sipi(struct cell_run *cr)
+{
+	g_autoptr(GString) ids = g_string_new(NULL);
+	g_autofree char *seconds = g_strdup_printf("%u", cr->plan->timeouts.plug_ms / 1000 + 1);
+	const char *args[] = { "sipi", cr->token, seconds, NULL, NULL };
+
+	for (unsigned i = 0; i < cr->cell->count; i++)
+		g_string_append_printf(ids, "%s%u", i ? "," : "",
+				       hpci_topology_apic_id(&cr->cell->topology, cr->next_vcpu + i));
+	args[3] = ids->str;
+	hpci_obs_note(&cr->obs, "the guest arms INIT-SIPI-SIPI for APIC IDs %s (token %s)",
+		      ids->str, cr->token);
+	return guest_attack(cr, args, HPCI_LINE_ATTACK_SIPI,
+			    "the guest's SIPI attacker (HPCI-ATTACK-SIPI armed)");
+}
+
+static bool is_plug(const struct hpci_step *step)
+{
+	return step->kind == HPCI_STEP_PLUG_EACH || step->kind == HPCI_STEP_PLUG_BURST;
+}
+
 static int run_steps(struct cell_run *cr)
 {
-	int rc = 0;
+	int rc = smram_check(cr, "after boot");
 
 	for (guint i = 0; rc == 0 && i < cr->cell->steps->len; i++) {
 		const struct hpci_step *step = &g_array_index(cr->cell->steps, struct hpci_step, i);
@@ -574,10 +735,14 @@ static int run_steps(struct cell_run *cr)
 			rc = step_smi(cr, step);
 			break;
 		case HPCI_STEP_ATTACK_SMBASE:
+			rc = step_attack_smbase(cr);
+			break;
 		case HPCI_STEP_ATTACK_SIPI:
-			rc = 0; /* FIXME: attack steps */
+			rc = step_attack_sipi(cr);
 			break;
 		}
+		if (rc == 0 && is_plug(step))
+			rc = smram_check(cr, "after the plug");
 	}
 	return rc;
 }
@@ -608,6 +773,56 @@ static void collect_hang_evidence(struct cell_run *cr)
 			break;
 	}
 	save_samples(cr);
+}
+
+/* A claim that came while no wait was watching is checked while the
+ * domain still runs. */
+static void check_late_claim(struct cell_run *cr)
+{
+	if (cr->claim_regs || !cr->dom || !hpci_domain_is_active(cr->dom))
+		return;
+	for (guint i = 0; i < cr->obs.events->len; i++) {
+		const struct hpci_event *ev = g_ptr_array_index(cr->obs.events, i);
+
+		if (is_smm_claim(cr, ev)) {
+			(void)corroborate_claim(cr, ev);
+			return;
+		}
+	}
+}
+
+/* The guest's attack and window-check lines, for the report. */
+static void record_attack_lines(struct cell_run *cr)
+{
+	struct hpci_attack_record *rec = cr->res->attack;
+
+	for (guint i = 0; rec && i < cr->obs.events->len; i++) {
+		const struct hpci_event *ev = g_ptr_array_index(cr->obs.events, i);
+
+		if (ev->kind != HPCI_EV_SERIAL)
+			continue;
+		switch (ev->line.kind) {
+		case HPCI_LINE_ATTACK:
+		case HPCI_LINE_ATTACK_PLANT:
+		case HPCI_LINE_ATTACK_SIPI:
+		case HPCI_LINE_SMRAM_CHECK:
+			g_ptr_array_add(rec->lines, g_strdup(ev->text));
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static bool attacks(const struct hpci_cell *cell)
+{
+	for (guint i = 0; i < cell->steps->len; i++) {
+		enum hpci_step_kind k = g_array_index(cell->steps, struct hpci_step, i).kind;
+
+		if (k == HPCI_STEP_ATTACK_SMBASE || k == HPCI_STEP_ATTACK_SIPI)
+			return true;
+	}
+	return cell->firmware.smm && cell->smi.smbase_smram;
 }
 
 static int create_domain(struct cell_run *cr, unsigned index)
@@ -724,6 +939,8 @@ static void judge(struct cell_run *cr)
 		.regdumps = cr->samples,
 		.regdump_span_ms = sample_span_ms(cr),
 		.plugs = cr->res->plugs,
+		.attack_token = cr->token,
+		.claim_regs = cr->claim_regs,
 	};
 
 	/* The firmware is not read when the harness failed: nothing ran. */
@@ -742,6 +959,8 @@ static void release_run(struct cell_run *cr)
 	g_clear_pointer(&cr->sample_times, g_array_unref);
 	g_clear_pointer(&cr->error, g_free);
 	g_clear_pointer(&cr->dir, g_free);
+	g_clear_pointer(&cr->token, g_free);
+	g_clear_pointer(&cr->claim_regs, g_array_unref);
 }
 typedef struct cell_run cell_run;
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(cell_run, release_run)
@@ -786,6 +1005,9 @@ int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_plan *plan,
 	cr.sample_texts = g_ptr_array_new_with_free_func(g_free);
 	cr.sample_times = g_array_new(FALSE, FALSE, sizeof(gint64));
 	events_log = cell_path(&cr, "events.log");
+	cr.token = hpci_attack_token(ctx->run_id, cell->id, attempt);
+	if (attacks(cell))
+		res->attack = hpci_attack_record_new(cr.token);
 	rc = hpci_mkdir_p(cr.dir, 0755);
 	if (rc < 0 || (rc = hpci_obs_init(&cr.obs, events_log)) < 0) {
 		if (!cr.obs.events)
@@ -799,8 +1021,10 @@ int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_plan *plan,
 		g_atomic_int_set(&cr.booted, 1);
 		run_steps(&cr);
 	}
+	check_late_claim(&cr);
 	collect_hang_evidence(&cr);
 	teardown(&cr);
+	record_attack_lines(&cr);
 	judge(&cr);
 	res->duration_ms = (g_get_monotonic_time() - t_start) / 1000;
 	return hpci_interrupted() ? -EINTR : 0;

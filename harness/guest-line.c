@@ -126,8 +126,19 @@ struct hpci_guest_line hpci_guest_line_parse(const char *line)
 		out.kind = HPCI_LINE_READY;
 	else if (g_str_has_prefix(line, "HPCI-SMI "))
 		out.kind = HPCI_LINE_SMI_DONE;
-	else if (g_str_has_prefix(line, "HPCI-ERROR") || g_str_has_prefix(line, "HPCI-SMI-ERROR"))
+	else if (g_str_has_prefix(line, "HPCI-ERROR") || g_str_has_prefix(line, "HPCI-SMI-ERROR") ||
+		 g_str_has_prefix(line, "HPCI-ATTACK-ERROR"))
 		out.kind = HPCI_LINE_GUEST_ERROR;
+	else if (g_str_has_prefix(line, "HPCI-ATTACK-PLANT "))
+		out.kind = HPCI_LINE_ATTACK_PLANT;
+	else if (g_str_has_prefix(text, "HPCI-ATTACK-SIPI "))
+		out.kind = HPCI_LINE_ATTACK_SIPI;
+	else if (g_str_has_prefix(line, "HPCI-SMRAM-CHECK "))
+		out.kind = HPCI_LINE_SMRAM_CHECK;
+	/* The payload writes the port itself, from any CPU at any time: its
+	 * line may land after a fragment of someone else's. */
+	else if (strstr(line, "HPCI-ATTACK "))
+		out.kind = HPCI_LINE_ATTACK;
 	else if (g_str_has_prefix(text, "Kernel panic - not syncing"))
 		out.kind = HPCI_LINE_KERNEL_PANIC;
 	else if (g_str_has_prefix(text, "BUG: ") || g_str_has_prefix(text, "Oops: ") ||
@@ -163,6 +174,10 @@ const char *hpci_guest_line_kind_name(enum hpci_guest_line_kind kind)
 		[HPCI_LINE_KERNEL_PANIC] = "kernel-panic",
 		[HPCI_LINE_KERNEL_OOPS] = "kernel-oops",
 		[HPCI_LINE_KERNEL_BOOT] = "kernel-boot",
+		[HPCI_LINE_ATTACK] = "attack",
+		[HPCI_LINE_ATTACK_PLANT] = "attack-plant",
+		[HPCI_LINE_ATTACK_SIPI] = "attack-sipi",
+		[HPCI_LINE_SMRAM_CHECK] = "smram-check",
 	};
 
 	return kind < G_N_ELEMENTS(names) && names[kind] ? names[kind] : "other";

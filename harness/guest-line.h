@@ -23,6 +23,10 @@ enum hpci_guest_line_kind {
 	HPCI_LINE_KERNEL_OOPS,    /* BUG:, Oops:, general protection fault */
 	HPCI_LINE_KERNEL_BOOT,    /* Linux version ... (a second one means a reset) */
 	HPCI_LINE_KERNEL_CPU_APIC,/* smpboot: Booting Node <n> Processor <cpu> APIC 0x<id> */
+	HPCI_LINE_ATTACK,         /* HPCI-ATTACK <token> smm=... (the payload; harness/attack.h) */
+	HPCI_LINE_ATTACK_PLANT,   /* HPCI-ATTACK-PLANT token=... stuck=... */
+	HPCI_LINE_ATTACK_SIPI,    /* HPCI-ATTACK-SIPI armed ... / apic=... rounds=... stop=... */
+	HPCI_LINE_SMRAM_CHECK,    /* HPCI-SMRAM-CHECK open=<n> first=... */
 };
 
 struct hpci_guest_line {

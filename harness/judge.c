@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "judge.h"
+#include "attack.h"
 #include "firmware-check.h"
 #include "regdump.h"
 #include "strlist.h"
@@ -129,6 +130,7 @@ static void judge_run(const struct hpci_observation *in, struct judgement *out)
 					    in->error ? in->error : "?"));
 		return;
 	case HPCI_FAIL_TIMEOUT:
+	case HPCI_FAIL_BREACH:  /* not corroborated, or judge_breach() would have decided */
 		break;
 	}
 
@@ -147,6 +149,66 @@ static void judge_run(const struct hpci_observation *in, struct judgement *out)
 		set(out, HPCI_OUTCOME_GUEST_TIMEOUT,
 		    g_strdup_printf("%s; %s", in->error ? in->error : "guest timeout", cpus));
 	}
+}
+
+/*
+ * Step 0 (judge.h): did guest code run in SMM, or could the guest read the
+ * SMRAM at the default SMBASE?  Claims that do not count are still evidence.
+ */
+static bool judge_breach(const struct hpci_cell *cell, const struct hpci_observation *in,
+			 struct judgement *out, GPtrArray *notes)
+{
+	int cpu = hpci_attack_cpu_in_default_smm(in->claim_regs);
+	const struct hpci_event *claim = NULL, *open = NULL;
+
+	for (guint i = 0; in->events && i < in->events->len; i++) {
+		const struct hpci_event *ev = g_ptr_array_index(in->events, i);
+
+		if (ev->kind != HPCI_EV_SERIAL)
+			continue;
+		if (ev->line.kind == HPCI_LINE_ATTACK) {
+			switch (hpci_attack_claim(ev->text, in->attack_token, NULL)) {
+			case HPCI_CLAIM_SMM:
+				if (!claim)
+					claim = ev;
+				break;
+			case HPCI_CLAIM_FOREIGN:
+				g_ptr_array_add(notes, g_strdup_printf("ignored a payload line with "
+					"another cell's or attempt's token: '%s'", ev->text));
+				break;
+			case HPCI_CLAIM_OUTSIDE_SMM:
+				g_ptr_array_add(notes, g_strdup_printf("the payload ran outside SMM: "
+					"'%s'", ev->text));
+				break;
+			case HPCI_CLAIM_NONE:
+				break;
+			}
+		}
+		/* Only where the machine has SMRAM there: else it is guest RAM. */
+		if (ev->line.kind == HPCI_LINE_SMRAM_CHECK && !open && cell->smi.smbase_smram &&
+		    hpci_smram_check_open(ev->text) > 0)
+			open = ev;
+	}
+	if (claim && cpu >= 0) {
+		set(out, HPCI_OUTCOME_BREACH,
+		    g_strdup_printf("guest code ran in SMM: '%s' at %" G_GINT64_FORMAT " ms, and "
+				    "the register dump (regdump-breach.txt) has CPU#%d in SMM with "
+				    "CS base 0x%x", claim->text, claim->t_ms, cpu,
+				    HPCI_DEFAULT_SMBASE));
+		return true;
+	}
+	if (claim)
+		g_ptr_array_add(notes, g_strdup_printf("the payload claimed SMM ('%s') but no "
+			"register dump showed a CPU in SMM at the default SMBASE: not counted",
+			claim->text));
+	if (open) {
+		set(out, HPCI_OUTCOME_BREACH,
+		    g_strdup_printf("the guest read the SMRAM at the default SMBASE: '%s' at %"
+				    G_GINT64_FORMAT " ms (outside SMM every byte must read 0xFF)",
+				    open->text, open->t_ms));
+		return true;
+	}
+	return false;
 }
 
 bool hpci_expect_met(const struct hpci_expect *expect, enum hpci_outcome outcome,
@@ -205,21 +267,34 @@ void hpci_judge(const struct hpci_cell *cell, const struct hpci_observation *obs
 		struct hpci_cell_result *res)
 {
 	struct judgement j = { 0 };
+	g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
+	bool breach = judge_breach(cell, obs, &j, notes);
 
-	judge_run(obs, &j);
+	if (!breach)
+		judge_run(obs, &j);
 	g_free(res->error);
 	res->error = g_strdup(obs->error);
-	if (j.outcome != HPCI_OUTCOME_INFRA_ERROR) {
+	if (breach) {
+		/* What the firmware said still goes in the report, as evidence. */
+		firmware_problems(cell, obs, res->firmware_problems);
+	} else if (j.outcome != HPCI_OUTCOME_INFRA_ERROR) {
 		firmware_problems(cell, obs, res->firmware_problems);
 		judge_firmware(obs, res->firmware_problems, &j);
 		/* A mismatch is what failed when nothing else did. */
 		if (j.outcome == HPCI_OUTCOME_MISMATCH && !res->error)
 			res->error = g_strdup(j.evidence);
 	}
+	if (notes->len) {
+		g_autofree char *joined = hpci_strings_join(notes, "; ");
+		char *evidence = g_strdup_printf("%s; %s", j.evidence ? j.evidence : "", joined);
+
+		g_free(j.evidence);
+		j.evidence = evidence;
+	}
 	res->outcome = j.outcome;
 	g_free(res->evidence);
 	res->evidence = j.evidence;
 	res->verdict_pass = hpci_expect_met(&cell->expect, res->outcome, res->error);
-	res->known_issue = !res->verdict_pass &&
+	res->known_issue = !res->verdict_pass && res->outcome != HPCI_OUTCOME_BREACH &&
 			   hpci_expect_known_issue(&cell->expect, res->outcome) != NULL;
 }

@@ -17,6 +17,12 @@
  *
  * Precedence, first match wins, whatever order the observations arrived in:
  *
+ *  0. breach (judge_breach()): this attempt's payload said it ran in SMM and
+ *     a register dump showed a CPU in SMM at the default SMBASE, or a check
+ *     of the default SMBASE window read bytes other than 0xFF while the
+ *     machine has SMRAM there.  The barrier the feature exists for fell;
+ *     whatever else happened comes after, in the evidence.  A breach is
+ *     never a known issue.
  *  1. infra-error: the harness or the host failed (a build, the image,
  *     libvirt, the report directory).  The product was not tested, so
  *     nothing else is consulted.
@@ -49,6 +55,7 @@ enum hpci_failure {
 	HPCI_FAIL_REQUEST,   /* a libvirt hot(un)plug request returned an error */
 	HPCI_FAIL_TIMEOUT,   /* the guest did not do what was asked in time */
 	HPCI_FAIL_STOPPED,   /* the domain stopped without being asked to */
+	HPCI_FAIL_BREACH,    /* the guest's payload ran in SMM (corroborated); the run stopped */
 };
 
 /* Everything a cell attempt observed; nothing in it is a decision. */
@@ -64,6 +71,9 @@ struct hpci_observation {
 	const GArray *plugs;              /* struct hpci_plug_timing, or NULL */
 	const struct hpci_fw_log *firmware;  /* the parsed firmware.log, or NULL */
 	const char *firmware_unreadable;  /* why firmware.log could not be parsed, or NULL */
+	const char *attack_token;         /* this attempt's token (harness/attack.h), or NULL */
+	const GArray *claim_regs;         /* struct hpci_cpu_regs: the dump taken when the
+					   * payload claimed SMM, or NULL */
 };
 
 /*

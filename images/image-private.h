@@ -41,6 +41,10 @@ struct hpci_recipe {
 	char *busybox;       /* host path of a static busybox */
 	GPtrArray *binaries; /* host paths, copied with their libraries */
 	GPtrArray *files;    /* struct hpci_recipe_file *, sorted by guest path */
+	/* Kernel modules built from source against the image's kernel:
+	 * struct hpci_recipe_file *, guest path of the .ko -> a directory of
+	 * the recipe holding a Kbuild file; sorted by guest path. */
+	GPtrArray *kmods;
 	char *bootloader;    /* host path of systemd-bootx64.efi */
 	unsigned disk_mib;
 	enum hpci_compression compression;
@@ -81,8 +85,23 @@ void hpci_image_plan_release(struct hpci_image_plan *plan);
 typedef struct hpci_image_plan hpci_image_plan;
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_image_plan, hpci_image_plan_release)
 
-/* Writes the plan's initramfs (newc cpio, compressed as the recipe says). */
-int hpci_initramfs_write(const struct hpci_image_plan *plan, const char *path);
+/*
+ * Builds each of the recipe's kmods against the plan's kernel (its headers:
+ * /lib/modules/<version>/build) in a copy under work_dir, logging to
+ * log_path, and appends a struct hpci_image_input (role "kmod", owned by
+ * `built`, which frees them) for each .ko.
+ */
+int hpci_kmods_build(const struct hpci_image_plan *plan, const char *work_dir,
+		     const char *log_path, GPtrArray *built);
+/* Checks that the plan's kernel has its headers when the recipe builds kmods. */
+int hpci_kmods_check(const struct hpci_image_plan *plan);
+void hpci_image_input_free(gpointer input);
+
+/* Writes the plan's initramfs (newc cpio, compressed as the recipe says),
+ * with the files `built` at image-build time (struct hpci_image_input *;
+ * may be NULL). */
+int hpci_initramfs_write(const struct hpci_image_plan *plan, const GPtrArray *built,
+			 const char *path);
 
 /* libguestfs's message without the debugging advice it appends after the
  * first line; NULL gives a generic text. */

@@ -44,7 +44,7 @@ char *hpci_image_recipes_dir(void)
 
 /* ---- plan: every input resolved, and the key ---------------------------- */
 
-static void input_free(gpointer p)
+void hpci_image_input_free(gpointer p)
 {
 	struct hpci_image_input *in = p;
 
@@ -356,6 +356,13 @@ static int hash_inputs(struct hpci_image_plan *plan, GPtrArray *recipe_files)
 		if ((rc = hpci_hash_file(&h, "input-data", in->host)) < 0)
 			return rc;
 	}
+	for (guint i = 0; i < plan->recipe.kmods->len; i++) {
+		const struct hpci_recipe_file *k = plan->recipe.kmods->pdata[i];
+
+		/* The sources are recipe files, hashed above; built against
+		 * kernel-version's headers. */
+		hpci_hash_str(&h, "kmod", k->guest);
+	}
 	hpci_hash_str(&h, "cmdline", plan->recipe.cmdline);
 	plan->key = hpci_hash_finish(&h);
 	return 0;
@@ -369,7 +376,7 @@ int hpci_image_plan_make(const char *recipe, struct hpci_image_plan *ret)
 	g_autoptr(GPtrArray) recipe_files = g_ptr_array_new();
 	int rc;
 
-	plan.inputs = g_ptr_array_new_with_free_func(input_free);
+	plan.inputs = g_ptr_array_new_with_free_func(hpci_image_input_free);
 	plan.module_order = g_ptr_array_new_with_free_func(g_free);
 	plan.applets = g_ptr_array_new_with_free_func(g_free);
 	if ((rc = hpci_recipe_load(dir, recipe, &plan.recipe)) < 0)
@@ -409,7 +416,16 @@ int hpci_image_plan_make(const char *recipe, struct hpci_image_plan *ret)
 		if ((rc = add_input(&plan, "file", f->source, f->guest)) < 0)
 			return rc;
 	}
-	if ((rc = add_input(&plan, "bootloader", plan.recipe.bootloader,
+	for (guint i = 0; i < plan.recipe.kmods->len; i++) {
+		const struct hpci_recipe_file *k = plan.recipe.kmods->pdata[i];
+
+		if (has_guest(&plan, k->guest))
+			return hpci_error(EEXIST, "invalid recipe '%s': '%s' is both a kernel module "
+					  "built from source and another input", plan.recipe.path,
+					  k->guest);
+	}
+	if ((rc = hpci_kmods_check(&plan)) < 0 ||
+	    (rc = add_input(&plan, "bootloader", plan.recipe.bootloader,
 			    "/EFI/BOOT/BOOTX64.EFI")) < 0 ||
 	    (rc = hash_inputs(&plan, recipe_files)) < 0)
 		return rc;
@@ -661,13 +677,17 @@ static int build_entry(const struct hpci_image_plan *plan, const char *dir, gint
 	g_autofree char *initramfs = g_build_filename(dir, HPCI_IMAGE_INITRAMFS, NULL);
 	g_autofree char *disk = g_build_filename(dir, HPCI_IMAGE_DISK, NULL);
 	g_autofree char *log = g_build_filename(dir, "build.log", NULL);
+	g_autofree char *kmod_log = g_build_filename(dir, "kmods.log", NULL);
+	g_autoptr(GPtrArray) built = g_ptr_array_new_with_free_func(hpci_image_input_free);
 	g_autofree char *version = NULL;
 	int rc;
 
+	if ((rc = hpci_kmods_build(plan, dir, kmod_log, built)) < 0)
+		return rc;
 	hpci_info("image %s: building initramfs (kernel %s, %u modules, %s)", plan->recipe.name,
 		  plan->kernel_version, plan->module_order->len,
 		  hpci_compression_name(plan->recipe.compression));
-	if ((rc = hpci_initramfs_write(plan, initramfs)) < 0) {
+	if ((rc = hpci_initramfs_write(plan, built, initramfs)) < 0) {
 		hpci_error_prefix("cannot build the initramfs of image '%s'", plan->recipe.name);
 		return rc;
 	}

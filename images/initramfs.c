@@ -221,7 +221,7 @@ static int member_bytes(const char *path, const struct member *m, GBytes **ret)
 	return 0;
 }
 
-static int build_tree(const struct hpci_image_plan *plan, struct tree *t)
+static int build_tree(const struct hpci_image_plan *plan, const GPtrArray *built, struct tree *t)
 {
 	g_autoptr(GString) modules = g_string_new(NULL);
 	g_autofree char *release = NULL;
@@ -246,6 +246,12 @@ static int build_tree(const struct hpci_image_plan *plan, struct tree *t)
 		if (!in->guest || strcmp(in->role, "kernel") == 0 ||
 		    strcmp(in->role, "bootloader") == 0)
 			continue;
+		if ((rc = add_host(t, in->guest, in->host, in->mode)) < 0)
+			return rc;
+	}
+	for (guint i = 0; built && i < built->len; i++) {
+		const struct hpci_image_input *in = built->pdata[i];
+
 		if ((rc = add_host(t, in->guest, in->host, in->mode)) < 0)
 			return rc;
 	}
@@ -315,7 +321,8 @@ static int compress(enum hpci_compression c, const char *raw, const char *path)
 }
 
 /* The archive at `raw`, then compressed to `path`. */
-static int write_archive(const struct hpci_image_plan *plan, const char *raw, const char *path)
+static int write_archive(const struct hpci_image_plan *plan, const GPtrArray *built,
+			 const char *raw, const char *path)
 {
 	g_autoptr(GHashTable) members =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, member_free);
@@ -327,7 +334,7 @@ static int write_archive(const struct hpci_image_plan *plan, const char *raw, co
 	int rc;
 
 	hpci_cpio_init(&cpio);
-	if ((rc = build_tree(plan, &t)) < 0)
+	if ((rc = build_tree(plan, built, &t)) < 0)
 		return rc;
 	g_hash_table_iter_init(&iter, t.members);
 	while (g_hash_table_iter_next(&iter, &key, NULL))
@@ -352,10 +359,11 @@ static int write_archive(const struct hpci_image_plan *plan, const char *raw, co
 	return compress(plan->recipe.compression, raw, path);
 }
 
-int hpci_initramfs_write(const struct hpci_image_plan *plan, const char *path)
+int hpci_initramfs_write(const struct hpci_image_plan *plan, const GPtrArray *built,
+			 const char *path)
 {
 	g_autofree char *raw = g_strdup_printf("%s.cpio", path);
-	int rc = write_archive(plan, raw, path);
+	int rc = write_archive(plan, built, raw, path);
 
 	if (rc < 0) {
 		/* Nothing half-written stays behind; the first error is kept. */

@@ -29,6 +29,8 @@ void hpci_recipe_release(struct hpci_recipe *recipe)
 		g_ptr_array_unref(recipe->binaries);
 	if (recipe->files)
 		g_ptr_array_unref(recipe->files);
+	if (recipe->kmods)
+		g_ptr_array_unref(recipe->kmods);
 	g_free(recipe->bootloader);
 	memset(recipe, 0, sizeof(*recipe));
 }
@@ -90,7 +92,7 @@ struct parser {
 
 static const char *const recipe_keys[] = {
 	"description", "kernel", "cmdline", "modules", "busybox", "binaries", "files",
-	"bootloader", "disk_mib", "compression", NULL
+	"bootloader", "disk_mib", "compression", "kmods", NULL
 };
 
 /* "invalid recipe '<path>': <problem>", an HPCI_ERR_INPUT error; returns -code. */
@@ -156,34 +158,49 @@ static int get_string_array(const struct parser *ps, const char *key, json_objec
 	return 0;
 }
 
-static int get_files(const struct parser *ps, const char *key, json_object *val)
+/* An object mapping guest paths to entries of the recipe directory: files,
+ * or (kmods) directories with a Kbuild file. */
+static int get_guest_map(const struct parser *ps, const char *key, json_object *val,
+			 bool kmods, GPtrArray *out)
 {
+	const char *what = kmods ? "module source directory" : "file";
+
 	if (!json_object_is_type(val, json_type_object))
-		return bad(ps, key, "must be an object mapping guest paths to recipe files");
+		return bad(ps, key, kmods ? "must be an object mapping guest .ko paths to module "
+				    "source directories" : "must be an object mapping guest paths "
+				    "to recipe files");
 	json_object_object_foreach(val, guest, src)
 	{
 		struct hpci_recipe_file *f;
 		const char *name;
 
-		if (!is_clean_abs_path(guest))
+		if (!is_clean_abs_path(guest) || (kmods && !g_str_has_suffix(guest, ".ko")))
 			return recipe_fail(ps->path, EINVAL, "'%s' key '%s' is not an absolute guest "
-					   "path", key, guest);
+					   "path%s", key, guest, kmods ? " ending in .ko" : "");
 		if (!json_object_is_type(src, json_type_string))
-			return recipe_fail(ps->path, EINVAL, "'%s' value for '%s' must be a file name",
-					   key, guest);
+			return recipe_fail(ps->path, EINVAL, "'%s' value for '%s' must be a %s name",
+					   key, guest, what);
 		name = json_object_get_string(src);
 		if (!is_recipe_file_name(name))
-			return recipe_fail(ps->path, EINVAL, "'%s' value '%s' must name a file in the "
-					   "recipe directory", key, name);
+			return recipe_fail(ps->path, EINVAL, "'%s' value '%s' must name a %s in the "
+					   "recipe directory", key, name, what);
 		f = g_new0(struct hpci_recipe_file, 1);
 		f->guest = g_strdup(guest);
 		f->source = g_build_filename(ps->r->dir, name, NULL);
-		g_ptr_array_add(ps->r->files, f);
-		if (!hpci_is_file(f->source))
+		g_ptr_array_add(out, f);
+		if (!kmods && !hpci_is_file(f->source))
 			return recipe_fail(ps->path, ENOENT, "'%s' names '%s', which is not a file in "
 					   "'%s'", key, name, ps->r->dir);
+		if (kmods) {
+			g_autofree char *kbuild = g_build_filename(f->source, "Kbuild", NULL);
+
+			if (!hpci_is_file(kbuild))
+				return recipe_fail(ps->path, ENOENT, "'%s' names '%s', which is not "
+						   "a directory of '%s' with a Kbuild file", key,
+						   name, ps->r->dir);
+		}
 	}
-	g_ptr_array_sort(ps->r->files, cmp_recipe_file);
+	g_ptr_array_sort(out, cmp_recipe_file);
 	return 0;
 }
 
@@ -214,7 +231,9 @@ static int parse_key(struct parser *ps, const char *key, json_object *val)
 	if (strcmp(key, "binaries") == 0)
 		return get_string_array(ps, key, val, true, r->binaries);
 	if (strcmp(key, "files") == 0)
-		return get_files(ps, key, val);
+		return get_guest_map(ps, key, val, false, r->files);
+	if (strcmp(key, "kmods") == 0)
+		return get_guest_map(ps, key, val, true, r->kmods);
 	if (strcmp(key, "bootloader") == 0)
 		return get_abs_path(ps, key, val, &r->bootloader);
 	if (strcmp(key, "disk_mib") == 0) {
@@ -279,6 +298,7 @@ int hpci_recipe_load(const char *recipes_dir, const char *name, struct hpci_reci
 	r.modules = g_ptr_array_new_with_free_func(g_free);
 	r.binaries = g_ptr_array_new_with_free_func(g_free);
 	r.files = g_ptr_array_new_with_free_func(recipe_file_free);
+	r.kmods = g_ptr_array_new_with_free_func(recipe_file_free);
 	r.disk_mib = DEFAULT_DISK_MIB;
 	r.compression = HPCI_COMPRESS_GZIP;
 	ps.path = r.path;

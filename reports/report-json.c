@@ -149,6 +149,20 @@ static json_object *attempts_json(const struct hpci_cell_result *res)
 	return arr;
 }
 
+/* The attack cells' evidence (result.h); null for other cells. */
+static json_object *attack_json(const struct hpci_attack_record *rec)
+{
+	json_object *a;
+
+	if (!rec)
+		return NULL;
+	a = json_object_new_object();
+	json_object_object_add(a, "token", str_or_null(rec->token));
+	json_object_object_add(a, "lines", hpci_json_strings(rec->lines));
+	json_object_object_add(a, "regdump", str_or_null(rec->regdump));
+	return a;
+}
+
 static json_object *cell_json(const struct hpci_cell_result *res)
 {
 	const struct hpci_cell *cell = res->cell;
@@ -191,6 +205,7 @@ static json_object *cell_json(const struct hpci_cell_result *res)
 	json_object_object_add(c, "firmware", res->firmware ? hpci_fw_log_to_json(res->firmware)
 							    : NULL);
 	json_object_object_add(c, "firmware_problems", hpci_json_strings(res->firmware_problems));
+	json_object_object_add(c, "attack", attack_json(res->attack));
 	json_object_object_add(c, "attempts", attempts_json(res));
 	return c;
 }

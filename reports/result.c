@@ -18,6 +18,25 @@ struct hpci_cell_result *hpci_cell_result_new(const struct hpci_cell *cell)
 	return res;
 }
 
+struct hpci_attack_record *hpci_attack_record_new(const char *token)
+{
+	struct hpci_attack_record *rec = g_new0(struct hpci_attack_record, 1);
+
+	rec->token = g_strdup(token);
+	rec->lines = g_ptr_array_new_with_free_func(g_free);
+	return rec;
+}
+
+void hpci_attack_record_free(struct hpci_attack_record *rec)
+{
+	if (!rec)
+		return;
+	g_free(rec->token);
+	g_ptr_array_unref(rec->lines);
+	g_free(rec->regdump);
+	g_free(rec);
+}
+
 void hpci_cell_result_free(struct hpci_cell_result *res)
 {
 	if (!res)
@@ -35,6 +54,7 @@ void hpci_cell_result_free(struct hpci_cell_result *res)
 		g_free(res->firmware);
 	}
 	g_ptr_array_unref(res->firmware_problems);
+	hpci_attack_record_free(res->attack);
 	g_ptr_array_unref(res->other_attempts);
 	g_free(res);
 }

@@ -27,6 +27,22 @@ struct hpci_plug_timing {
 	bool request_failed;    /* libvirt returned an error for the plug request */
 };
 
+/*
+ * What an attack cell, or a cell that checked the SMRAM at the default SMBASE,
+ * saw (harness/attack.h): the token of the attempt, the guest's result lines
+ * (plant with what read back, the SIPI module's account, the payload's
+ * announcements, the window checks) in order, and the register dump taken
+ * when the payload claimed SMM.
+ */
+struct hpci_attack_record {
+	char *token;
+	GPtrArray *lines;       /* char * */
+	char *regdump;          /* file in the cell directory, or NULL */
+};
+
+struct hpci_attack_record *hpci_attack_record_new(const char *token);
+void hpci_attack_record_free(struct hpci_attack_record *rec);
+
 struct hpci_cell_result {
 	const struct hpci_cell *cell;
 	bool ran;                   /* false: not started (interrupted run) */
@@ -54,6 +70,7 @@ struct hpci_cell_result {
 	 * (cell->firmware.verbose), else NULL; and what disagreed with it. */
 	struct hpci_fw_log *firmware;
 	GPtrArray *firmware_problems;   /* char * */
+	struct hpci_attack_record *attack;  /* NULL: no attack step and no SMRAM check */
 	/* A cell may run several attempts (--repeat, retries).  This result is
 	 * the deciding attempt; the others are kept, in any order, in
 	 * other_attempts (struct hpci_cell_result *, owned).  flaky: the

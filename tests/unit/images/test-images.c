@@ -451,7 +451,7 @@ static void test_initramfs_contents(void **state)
 	copy_minimal(t, "minimal");
 	assert_int_equal(hpci_image_plan_make("minimal", &plan), 0);
 	plan.recipe.compression = HPCI_COMPRESS_NONE;
-	if (hpci_initramfs_write(&plan, out) < 0)
+	if (hpci_initramfs_write(&plan, NULL, out) < 0)
 		fail_msg("initramfs: %s", hpci_error_message());
 	assert_int_equal(hpci_read_file(out, &data, &len), 0);
 	h = newc_parse((const guint8 *)data, len);

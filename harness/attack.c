@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/* Tokens and claims of the attack cells; see attack.h. */
+#include "attack.h"
+#include "guest-line.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *hpci_attack_token(const char *run_id, const char *cell_id, unsigned attempt)
+{
+	g_autofree char *seed = g_strdup_printf("%s\n%s\n%u", run_id, cell_id, attempt);
+	g_autofree char *hex = g_compute_checksum_for_string(G_CHECKSUM_SHA256, seed, -1);
+
+	return g_strndup(hex, HPCI_ATTACK_TOKEN_LEN);
+}
+
+enum hpci_attack_claim hpci_attack_claim(const char *line, const char *token, int *ret_apic)
+{
+	const char *p = line ? strstr(line, "HPCI-ATTACK ") : NULL;
+	char seen[HPCI_ATTACK_TOKEN_LEN + 1];
+	unsigned smm, apic;
+	char stage;
+	int end = 0;
+
+	if (!p || sscanf(p, "HPCI-ATTACK %16[0-9a-f] smm=%1u apic=%2x stage=%c%n", seen, &smm,
+			 &apic, &stage, &end) != 4 || end == 0 ||
+	    strlen(seen) != HPCI_ATTACK_TOKEN_LEN || smm > 1)
+		return HPCI_CLAIM_NONE;
+	if (ret_apic)
+		*ret_apic = (int)apic;
+	if (!token || strcmp(seen, token) != 0)
+		return HPCI_CLAIM_FOREIGN;
+	return smm ? HPCI_CLAIM_SMM : HPCI_CLAIM_OUTSIDE_SMM;
+}
+
+int hpci_attack_cpu_in_default_smm(const GArray *cpus)
+{
+	for (guint i = 0; cpus && i < cpus->len; i++) {
+		const struct hpci_cpu_regs *r = &g_array_index(cpus, struct hpci_cpu_regs, i);
+
+		if (r->smm && r->cs_base == HPCI_DEFAULT_SMBASE)
+			return r->index;
+	}
+	return -1;
+}
+
+static long field_after(const char *line, const char *prefix, const char *key)
+{
+	const char *p;
+	char *end;
+	long v;
+
+	if (!line || !(p = strstr(line, prefix)) || !(p = strstr(p, key)))
+		return -1;
+	v = strtol(p + strlen(key), &end, 10);
+	return end == p + strlen(key) || v < 0 ? -1 : v;
+}
+
+long hpci_smram_check_open(const char *line)
+{
+	return field_after(line, "HPCI-SMRAM-CHECK ", " open=");
+}
+
+long hpci_attack_plant_stuck(const char *line)
+{
+	return field_after(line, "HPCI-ATTACK-PLANT ", " stuck=");
+}

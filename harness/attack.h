@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HPCI_ATTACK_H
+#define HPCI_ATTACK_H
+
+#include "observe.h"
+#include "regdump.h"
+
+#include <glib.h>
+#include <stdbool.h>
+
+/*
+ * The attack cells' evidence (images/README.md, "Attack module"): the
+ * guest's payload announces itself with a token the harness made for this
+ * cell attempt, and says whether an SMI entry had just written the
+ * save-state map (smm=1).  A claim counts only with this attempt's token,
+ * and only when a register dump shows a CPU in SMM with the default SMBASE
+ * (CS base 0x30000): the guest can print any line it likes outside SMM.
+ */
+#define HPCI_ATTACK_TOKEN_LEN 16
+#define HPCI_DEFAULT_SMBASE 0x30000u
+
+/* A token unique to the run, the cell and the attempt (16 hex digits). */
+char *hpci_attack_token(const char *run_id, const char *cell_id, unsigned attempt);
+
+enum hpci_attack_claim {
+	HPCI_CLAIM_NONE,         /* not a payload line, or a garbled one */
+	HPCI_CLAIM_FOREIGN,      /* another cell's or attempt's token */
+	HPCI_CLAIM_OUTSIDE_SMM,  /* this attempt's payload, run outside SMM (smm=0) */
+	HPCI_CLAIM_SMM,          /* this attempt's payload says it runs in SMM */
+};
+
+/* What a serial line "... HPCI-ATTACK <token> smm=<0|1> apic=<hex> stage=<e|a>"
+ * claims for the given token; *ret_apic gets the APIC ID (may be NULL). */
+enum hpci_attack_claim hpci_attack_claim(const char *line, const char *token, int *ret_apic);
+
+/* The CPU of one sample (an array of struct hpci_cpu_regs) that is in SMM
+ * at the default SMBASE, or -1. */
+int hpci_attack_cpu_in_default_smm(const GArray *cpus);
+
+/* "HPCI-SMRAM-CHECK open=<n> ...": n, or -1 when the line is not one. */
+long hpci_smram_check_open(const char *line);
+
+/* "HPCI-ATTACK-PLANT ... stuck=<k> ...": k, or -1 when the line is not one. */
+long hpci_attack_plant_stuck(const char *line);
+
+#endif

