@@ -763,7 +763,8 @@ static bool need_hang_evidence(struct cell_run *cr)
 
 static void collect_hang_evidence(struct cell_run *cr)
 {
-	if (cr->failure != HPCI_FAIL_TIMEOUT)
+	/* A payload parked in SMM is not a hang: its dump is the evidence. */
+	if (cr->failure != HPCI_FAIL_TIMEOUT || cr->claim_regs)
 		return;
 	while (cr->dom && hpci_domain_is_active(cr->dom) && need_hang_evidence(cr) &&
 	       !hpci_interrupted()) {

