@@ -23,16 +23,36 @@ FUZZ_PKGS="clang libclang-rt-14-dev"
 CHROMIUM_PKGS="chromium"
 
 export DEBIAN_FRONTEND=noninteractive
-missing=""
-for p in $BUILD_PKGS $QEMU_BUILD_PKGS $FIRMWARE_BUILD_PKGS $RUN_PKGS $FUZZ_PKGS $CHROMIUM_PKGS; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-		missing="$missing $p"
-done
-if [ -z "$missing" ]; then
-	echo "install-deps: all packages present"
-	exit 0
-fi
-echo "install-deps: installing$missing"
-apt-get update -q
+
+# The guest image's attack module (images/minimal/hpci_attack) is built against
+# the guest kernel, the newest /boot/vmlinuz-<v> (images/README.md): its headers.
+kernel_headers() {
+	v=$(ls /boot/vmlinuz-* 2>/dev/null | sed 's|^/boot/vmlinuz-||' | sort -V | tail -n 1)
+	[ -n "$v" ] && echo "linux-headers-$v"
+}
+
+missing_of() {
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			printf ' %s' "$p"
+	done
+}
+
 # shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing
+missing=$(missing_of $BUILD_PKGS $QEMU_BUILD_PKGS $FIRMWARE_BUILD_PKGS $RUN_PKGS $FUZZ_PKGS \
+	$CHROMIUM_PKGS $(kernel_headers))
+if [ -n "$missing" ]; then
+	echo "install-deps: installing$missing"
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing
+fi
+# Installing linux-image-amd64 may have brought a newer kernel than the
+# headers above were chosen for.
+missing=$(missing_of $(kernel_headers))
+if [ -n "$missing" ]; then
+	echo "install-deps: installing$missing"
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing
+fi
+echo "install-deps: all packages present"

@@ -329,6 +329,93 @@ static void test_known_issue_verdict(void **state)
 	f->cell.expect.known_issues = NULL;
 }
 
+/* Step 0 (judge.h): a claim of this attempt from SMM, corroborated. */
+static enum hpci_outcome judge_attack(struct fixture *f, enum hpci_failure failure,
+				      const char *dump)
+{
+	g_autofree char *text = dump ? fixture_read(dump) : NULL;
+	g_autoptr(GArray) cpus = NULL;
+	struct hpci_observation in = {
+		.failure = failure, .error = failure ? "no guest CPU 1 online" : NULL,
+		.events = f->obs.events, .regdumps = f->samples, .regdump_span_ms = 2000,
+		.attack_token = "da566d29ab99059b",
+	};
+
+	if (text)
+		assert_int_equal(hpci_regdump_parse(text, &cpus), 0);
+	in.claim_regs = cpus;
+	hpci_cell_result_free(f->out);
+	f->out = hpci_cell_result_new(&f->cell);
+	hpci_judge(&f->cell, &in, f->out);
+	return f->out->outcome;
+}
+
+static void test_breach_needs_token_smm_and_dump(void **state)
+{
+	struct fixture *f = *state;
+
+	f->cell.smi.smbase_smram = false;
+	hpci_obs_serial(&f->obs, "HPCI-ATTACK-PLANT token=da566d29ab99059b at=0x38000 bytes=560 "
+			"stuck=560 pattern=512/512 readback=fab800388ed8b800");
+	hpci_obs_serial(&f->obs, "HPCI-ATTACK da566d29ab99059b smm=1 apic=01 stage=e");
+	assert_int_equal(judge_attack(f, HPCI_FAIL_BREACH, "attack/regdump-payload-in-smm.txt"),
+			 HPCI_OUTCOME_BREACH);
+	assert_non_null(strstr(f->out->evidence, "CPU#1 in SMM with CS base 0x30000"));
+	assert_false(f->out->verdict_pass);
+	/* The claim alone, without a dump that shows it, is not counted. */
+	assert_int_equal(judge_attack(f, HPCI_FAIL_TIMEOUT, NULL), HPCI_OUTCOME_GUEST_TIMEOUT);
+	assert_non_null(strstr(f->out->evidence, "not counted"));
+	/* Nor with a dump where no CPU is in SMM at the default SMBASE. */
+	assert_int_equal(judge_attack(f, HPCI_FAIL_TIMEOUT, "harness/regdump-hang-smm-0.txt"),
+			 HPCI_OUTCOME_GUEST_TIMEOUT);
+	/* The positive control's expectation holds. */
+	f->cell.expect.outcome = HPCI_OUTCOME_BREACH;
+	assert_int_equal(judge_attack(f, HPCI_FAIL_BREACH, "attack/regdump-payload-in-smm.txt"),
+			 HPCI_OUTCOME_BREACH);
+	assert_true(f->out->verdict_pass);
+}
+
+static void test_other_tokens_and_real_mode_are_no_breach(void **state)
+{
+	struct fixture *f = *state;
+
+	f->cell.smi.smbase_smram = true;
+	/* Another cell's token, and this attempt's payload outside SMM, with the
+	 * firmware's first-SMI handler legitimately at the default SMBASE. */
+	hpci_obs_serial(&f->obs, "HPCI-ATTACK 828180d2034aa671 smm=1 apic=01 stage=e");
+	hpci_obs_serial(&f->obs, "HPCI-ATTACK da566d29ab99059b smm=0 apic=02 stage=e");
+	assert_int_equal(judge_attack(f, HPCI_FAIL_NONE, "attack/regdump-first-smi-handler.txt"),
+			 HPCI_OUTCOME_PASS);
+	assert_non_null(strstr(f->out->evidence, "another cell's or attempt's token"));
+	assert_non_null(strstr(f->out->evidence, "the payload ran outside SMM"));
+}
+
+static void test_readable_smram_is_breach_only_where_there_is_smram(void **state)
+{
+	struct fixture *f = *state;
+	GArray *issues = hpci_known_issues_new();
+	struct hpci_known_issue ki = {
+		HPCI_OUTCOME_BREACH, HPCI_COMPONENT_SYSTEM_QEMU, g_strdup("never applies"),
+	};
+
+	hpci_obs_serial(&f->obs, "HPCI-SMRAM-CHECK open=0 first=none");
+	f->cell.smi.smbase_smram = true;
+	assert_int_equal(judge_attack(f, HPCI_FAIL_NONE, NULL), HPCI_OUTCOME_PASS);
+	hpci_obs_serial(&f->obs, "HPCI-SMRAM-CHECK open=131072 first=0x30000");
+	assert_int_equal(judge_attack(f, HPCI_FAIL_NONE, NULL), HPCI_OUTCOME_BREACH);
+	assert_non_null(strstr(f->out->evidence, "read the SMRAM at the default SMBASE"));
+	/* A breach is never a known issue, whatever the matrix says. */
+	g_array_append_val(issues, ki);
+	f->cell.expect.known_issues = issues;
+	assert_int_equal(judge_attack(f, HPCI_FAIL_NONE, NULL), HPCI_OUTCOME_BREACH);
+	assert_false(f->out->known_issue);
+	f->cell.expect.known_issues = NULL;
+	g_array_unref(issues);
+	/* Without SMRAM there, 0x30000 is guest RAM: nothing to read. */
+	f->cell.smi.smbase_smram = false;
+	assert_int_equal(judge_attack(f, HPCI_FAIL_NONE, NULL), HPCI_OUTCOME_PASS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +434,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unnegotiated_hotplug_is_judged_by_the_run, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_known_issue_verdict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_breach_needs_token_smm_and_dump, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_tokens_and_real_mode_are_no_breach, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_readable_smram_is_breach_only_where_there_is_smram,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

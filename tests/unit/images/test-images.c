@@ -335,23 +335,33 @@ static bool have_guest_inputs(void)
 	return ok && g_file_test("/lib/modules", G_FILE_TEST_IS_DIR);
 }
 
-/* Copies images/minimal into the scratch recipes dir as `name`. */
-static void copy_minimal(const struct tmp *t, const char *name)
+/* Copies the tree at src to dst (the recipe and its module sources). */
+static void copy_tree(const char *src, const char *dst)
 {
-	g_autoptr(GDir) d = g_dir_open(MINIMAL_SRC, 0, NULL);
-	g_autofree char *dst = g_build_filename(t->recipes, name, NULL);
+	g_autoptr(GDir) d = g_dir_open(src, 0, NULL);
 	const char *f;
 
 	assert_non_null(d);
 	assert_int_equal(hpci_mkdir_p(dst, 0755), 0);
 	while ((f = g_dir_read_name(d))) {
-		g_autofree char *src = g_build_filename(MINIMAL_SRC, f, NULL);
+		g_autofree char *from = g_build_filename(src, f, NULL);
 		g_autofree char *to = g_build_filename(dst, f, NULL);
 		struct stat st;
 
-		assert_int_equal(stat(src, &st), 0);
-		assert_int_equal(hpci_copy_file(src, to, st.st_mode & 0777), 0);
+		assert_int_equal(stat(from, &st), 0);
+		if (S_ISDIR(st.st_mode))
+			copy_tree(from, to);
+		else
+			assert_int_equal(hpci_copy_file(from, to, st.st_mode & 0777), 0);
 	}
+}
+
+/* Copies images/minimal into the scratch recipes dir as `name`. */
+static void copy_minimal(const struct tmp *t, const char *name)
+{
+	g_autofree char *dst = g_build_filename(t->recipes, name, NULL);
+
+	copy_tree(MINIMAL_SRC, dst);
 }
 
 static char *key_of(const char *recipe)
