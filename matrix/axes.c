@@ -284,6 +284,57 @@ static int parse_step(const struct matrix_parser *p, const char *path, json_obje
 	return 0;
 }
 
+static enum hpci_step_kind step_kind(const GArray *steps, guint i)
+{
+	return g_array_index(steps, struct hpci_step, i).kind;
+}
+
+static bool is_plug(enum hpci_step_kind kind)
+{
+	return kind == HPCI_STEP_PLUG_EACH || kind == HPCI_STEP_PLUG_BURST;
+}
+
+/* attack-sipi's fault: what follows it, which is not a plug. */
+static char *sipi_not_before_plug(const GArray *steps, guint i)
+{
+	if (i + 1 == steps->len)
+		return g_strdup("attack-sipi is the last step");
+	return g_strdup_printf("attack-sipi is followed by '%s'",
+			       hpci_step_name(step_kind(steps, i + 1)));
+}
+
+/*
+ * The attack steps aim at a plug: attack-smbase plants at the default SMBASE
+ * before any CPU is added, attack-sipi arms the CPUs that the plug right
+ * after it adds.
+ */
+static int check_attacks(const struct matrix_parser *p, const char *path, const GArray *steps)
+{
+	g_autofree char *plug_path = NULL;
+
+	for (guint i = 0; i < steps->len; i++) {
+		enum hpci_step_kind kind = step_kind(steps, i);
+		g_autofree char *spath = hpci_json_path_index(path, i);
+		g_autofree char *fault = NULL;
+
+		if (kind == HPCI_STEP_ATTACK_SMBASE && plug_path)
+			return hpci_json_fail(p->file, spath, "attack-smbase comes after the plug "
+					      "step %s, but it plants at the default SMBASE before "
+					      "any CPU is added; move it ahead of the first "
+					      "plug-each or plug-burst step", plug_path);
+		if (kind == HPCI_STEP_ATTACK_SIPI &&
+		    (i + 1 == steps->len || !is_plug(step_kind(steps, i + 1)))) {
+			fault = sipi_not_before_plug(steps, i);
+			return hpci_json_fail(p->file, spath, "%s, but attack-sipi arms the CPUs "
+					      "the next plug adds; put a plug-each or plug-burst "
+					      "step right after it", fault);
+		}
+		if (!plug_path && is_plug(kind))
+			plug_path = g_steal_pointer(&spath);
+	}
+	return 0;
+}
+
 static int parse_ops(const struct matrix_parser *p, const char *path, json_object *spec,
 		     struct axis_value *v)
 {
@@ -308,6 +359,8 @@ static int parse_ops(const struct matrix_parser *p, const char *path, json_objec
 			return rc;
 		g_array_append_val(steps, step);
 	}
+	if ((rc = check_attacks(p, path, steps)) < 0)
+		return rc;
 	v->steps = g_steal_pointer(&steps);
 	return 0;
 }

@@ -592,6 +592,34 @@ static void test_unplug_separates_plug_runs(void **state)
 	assert_int_equal(((struct hpci_cell *)g_ptr_array_index(m->cells, 0))->count, 1);
 }
 
+/* attack-smbase before the first plug (or with none), attack-sipi right
+ * before each plug it arms; neither takes sweeps. */
+static void test_attack_steps(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok(
+		"{'name':'t','axes':{'count':[1],'topology':{'t':{'sockets':1,'cores':4,'boot':1}},"
+		"'ops':{'smbase':['attack-smbase','smi'],"
+		"'both':['smi','attack-smbase',{'op':'attack-sipi'},'plug-each','smi','unplug',"
+		"'attack-sipi','plug-burst']}}}", NULL);
+	static const enum hpci_step_kind both[] = {
+		HPCI_STEP_SMI, HPCI_STEP_ATTACK_SMBASE, HPCI_STEP_ATTACK_SIPI, HPCI_STEP_PLUG_EACH,
+		HPCI_STEP_SMI, HPCI_STEP_UNPLUG, HPCI_STEP_ATTACK_SIPI, HPCI_STEP_PLUG_BURST,
+	};
+	const struct hpci_cell *c;
+
+	(void)state;
+	assert_int_equal(m->cells->len, 2);
+	c = g_ptr_array_index(m->cells, 0);
+	assert_int_equal(c->steps->len, 2);
+	assert_int_equal(g_array_index(c->steps, struct hpci_step, 0).kind,
+			 HPCI_STEP_ATTACK_SMBASE);
+	assert_int_equal(g_array_index(c->steps, struct hpci_step, 0).sweeps, 0);
+	c = g_ptr_array_index(m->cells, 1);
+	assert_int_equal(c->steps->len, G_N_ELEMENTS(both));
+	for (guint i = 0; i < c->steps->len; i++)
+		assert_int_equal(g_array_index(c->steps, struct hpci_step, i).kind, both[i]);
+}
+
 static void test_outcome_and_step_names(void **state)
 {
 	enum hpci_outcome o;
@@ -611,6 +639,9 @@ static void test_outcome_and_step_names(void **state)
 	assert_string_equal(hpci_step_name(HPCI_STEP_PLUG_BURST), "plug-burst");
 	assert_string_equal(hpci_step_name(HPCI_STEP_UNPLUG), "unplug");
 	assert_string_equal(hpci_step_name(HPCI_STEP_SMI), "smi");
+	assert_string_equal(hpci_step_name(HPCI_STEP_ATTACK_SMBASE), "attack-smbase");
+	assert_string_equal(hpci_step_name(HPCI_STEP_ATTACK_SIPI), "attack-sipi");
+	assert_string_equal(hpci_outcome_name(HPCI_OUTCOME_BREACH), "breach");
 	hpci_cell_free(NULL);
 	hpci_matrix_free(NULL);
 }
@@ -903,10 +934,11 @@ ERROR_TEST(test_err_count_duplicate_all, "{'name':'x','axes':{'count':['all','al
 ERROR_TEST(test_err_ops_type, "{'name':'x','axes':{'ops':{'o':'smi'}}}",
 	   BAD ": $.axes.ops.o: expected an array, got string \"smi\"")
 ERROR_TEST(test_err_ops_empty, "{'name':'x','axes':{'ops':{'o':[]}}}",
-	   BAD ": $.axes.ops.o: no steps; list at least one of plug-each, plug-burst, unplug, smi")
+	   BAD ": $.axes.ops.o: no steps; list at least one of plug-each, plug-burst, unplug, smi, "
+	   "attack-smbase, attack-sipi")
 ERROR_TEST(test_err_step_unknown, "{'name':'x','axes':{'ops':{'o':['plug-each','plugeach']}}}",
 	   BAD ": $.axes.ops.o[1]: unknown step 'plugeach'; steps are plug-each, plug-burst, "
-	   "unplug, smi")
+	   "unplug, smi, attack-smbase, attack-sipi")
 ERROR_TEST(test_err_step_unknown_op, "{'name':'x','axes':{'ops':{'o':[{'op':'burst'}]}}}",
 	   BAD ": $.axes.ops.o[0].op: unknown step 'burst'; steps are plug-each, plug-burst, "
 	   "unplug, smi")
@@ -927,6 +959,29 @@ ERROR_TEST(test_err_step_sweeps_zero,
 ERROR_TEST(test_err_step_sweeps_limit,
 	   "{'name':'x','axes':{'ops':{'o':[{'op':'smi','sweeps':5000}]}}}",
 	   BAD ": $.axes.ops.o[0].sweeps: sweeps 5000 exceeds the limit of 1000")
+/* The attack steps take no options and aim at a plug. */
+ERROR_TEST(test_err_step_sweeps_attack,
+	   "{'name':'x','axes':{'ops':{'o':[{'op':'attack-sipi','sweeps':2},'plug-each']}}}",
+	   BAD ": $.axes.ops.o[0].sweeps: sweeps only applies to step 'smi', not 'attack-sipi'; "
+	   "remove it")
+#define SIPI_FIX \
+	"but attack-sipi arms the CPUs the next plug adds; put a plug-each or plug-burst step " \
+	"right after it"
+ERROR_TEST(test_err_attack_sipi_before_smi,
+	   "{'name':'x','axes':{'ops':{'o':['plug-each','attack-sipi','smi','plug-burst']}}}",
+	   BAD ": $.axes.ops.o[1]: attack-sipi is followed by 'smi', " SIPI_FIX)
+ERROR_TEST(test_err_attack_sipi_last,
+	   "{'name':'x','axes':{'ops':{'o':['plug-each',{'op':'attack-sipi'}]}}}",
+	   BAD ": $.axes.ops.o[1]: attack-sipi is the last step, " SIPI_FIX)
+ERROR_TEST(test_err_attack_sipi_twice,
+	   "{'name':'x','axes':{'ops':{'o':['attack-sipi','attack-sipi','plug-each']}}}",
+	   BAD ": $.axes.ops.o[0]: attack-sipi is followed by 'attack-sipi', " SIPI_FIX)
+ERROR_TEST(test_err_attack_smbase_after_plug,
+	   "{'name':'x','axes':{'ops':{'o':['smi','plug-burst','unplug','attack-smbase',"
+	   "'plug-each']}}}",
+	   BAD ": $.axes.ops.o[3]: attack-smbase comes after the plug step $.axes.ops.o[1], but "
+	   "it plants at the default SMBASE before any CPU is added; move it ahead of the first "
+	   "plug-each or plug-burst step")
 
 /* include / exclude */
 ERROR_TEST(test_err_include_type, "{'name':'x','axes':{},'include':{'smi':'default'}}",
@@ -1806,6 +1861,7 @@ int main(void)
 		cmocka_unit_test(test_axis_values_in_file_order),
 		cmocka_unit_test(test_exclude_skips_cell_checks),
 		cmocka_unit_test(test_unplug_separates_plug_runs),
+		cmocka_unit_test(test_attack_steps),
 		cmocka_unit_test(test_outcome_and_step_names),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_qemu_build_recipe),
@@ -1907,6 +1963,11 @@ int main(void)
 		cmocka_unit_test(test_err_step_sweeps_not_smi),
 		cmocka_unit_test(test_err_step_sweeps_zero),
 		cmocka_unit_test(test_err_step_sweeps_limit),
+		cmocka_unit_test(test_err_step_sweeps_attack),
+		cmocka_unit_test(test_err_attack_sipi_before_smi),
+		cmocka_unit_test(test_err_attack_sipi_last),
+		cmocka_unit_test(test_err_attack_sipi_twice),
+		cmocka_unit_test(test_err_attack_smbase_after_plug),
 		cmocka_unit_test(test_err_include_type),
 		cmocka_unit_test(test_err_include_rule_type),
 		cmocka_unit_test(test_err_rule_unknown_axis),
