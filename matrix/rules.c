@@ -263,6 +263,11 @@ static int parse_known_issue(const struct matrix_parser *p, const char *kpath, j
 	    (rc = hpci_json_req_string(p->file, kpath, known, "note", &note)) < 0 ||
 	    (rc = hpci_json_req_string(p->file, kpath, known, "evidence", &evidence)) < 0)
 		return rc;
+	if (ki.outcome == HPCI_OUTCOME_BREACH)
+		return hpci_json_fail(p->file, opath, "a breach is never a known issue: guest code "
+				      "that ran in SMM, or SMRAM the guest could read, is a "
+				      "failure whatever component it is in; remove this known "
+				      "issue");
 	if (ki.outcome == r->outcome || ki.outcome == HPCI_OUTCOME_PASS ||
 	    ki.outcome == HPCI_OUTCOME_INFRA_ERROR)
 		return hpci_json_fail(p->file, opath, "a known issue is a product failure other "

@@ -1692,6 +1692,18 @@ static void test_err_known_issue(void **state)
 		    "'outcome':'hang-smm','component':'guest-kernel','note':'n',"
 		    "'evidence':'" EVIDENCE "'}}]}",
 		    "$.expect[0].known_issue: missing required key 'upstream'");
+	/* A breach is never excused, not even on a cell expected to breach. */
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':'pass','known_issue':{"
+		    "'outcome':'breach','component':'system-firmware','upstream':'U','note':'n',"
+		    "'evidence':'" EVIDENCE "'}}]}",
+		    "$.expect[0].known_issue.outcome: a breach is never a known issue: guest code "
+		    "that ran in SMM, or SMRAM the guest could read, is a failure whatever "
+		    "component it is in; remove this known issue");
+	check_error("{'name':'x','axes':{'smi':{'off':{'smbase_smram':false}}},'expect':[{"
+		    "'when':{},'outcome':'breach','known_issue':[{'outcome':'hang-smm'," KERNEL_BUG
+		    "'note':'a','evidence':'" EVIDENCE "'},{'outcome':'breach'," KERNEL_BUG
+		    "'note':'b','evidence':'" EVIDENCE "'}]}]}",
+		    "$.expect[0].known_issue[1].outcome: a breach is never a known issue");
 	/* A system-QEMU bug cannot excuse the cell that runs our build. */
 	check_error("{'name':'x','axes':{'qemu':{'system':{'emulator':'/usr/bin/qemu-system-x86_64'},"
 		    "'ours':{'build':{'source':'debian:qemu'}}}},"
