@@ -2,8 +2,9 @@
 /*
  * Expansion: the cartesian product of the axis values, topology outermost
  * and ops innermost, filtered by include/exclude, each cell checked (free
- * vCPU slots, firmware facts, known issues, smbase_smram) and given the
- * first expect rule that matches it.
+ * vCPU slots, attacks on an SMM firmware, firmware facts, known issues,
+ * smbase_smram against pass and breach) and given the first expect rule
+ * that matches it.
  */
 #include "matrix-private.h"
 #include "error.h"
@@ -97,6 +98,50 @@ static int resolve_count(const struct matrix_parser *p, const struct axis_value 
 	return 0;
 }
 
+/* The index of the first attack step, or -1. */
+static int first_attack(const GArray *steps)
+{
+	for (guint i = 0; i < steps->len; i++) {
+		switch (g_array_index(steps, struct hpci_step, i).kind) {
+		case HPCI_STEP_ATTACK_SMBASE:
+		case HPCI_STEP_ATTACK_SIPI:
+			return (int)i;
+		case HPCI_STEP_PLUG_EACH:
+		case HPCI_STEP_PLUG_BURST:
+		case HPCI_STEP_UNPLUG:
+		case HPCI_STEP_SMI:
+			break;
+		}
+	}
+	return -1;
+}
+
+/* Without SMM there is no SMRAM to reach and no SMI handler to hijack: an
+ * attack on such a firmware tests nothing. */
+static int check_attack_firmware(const struct matrix_parser *p,
+				 const struct axis_value *const *v, const char *id)
+{
+	const struct axis_value *fw = v[AXIS_FIRMWARE], *ops = v[AXIS_OPS];
+	int at = first_attack(ops->steps);
+	g_autofree char *spath = NULL, *why = NULL;
+
+	if (at < 0 || fw->firmware.smm)
+		return 0;
+	if (fw->firmware.recipe)
+		why = g_strdup_printf("its defines turn SMM_REQUIRE off in %s.build", fw->path);
+	else if (fw->firmware.descriptor)
+		why = g_strdup_printf("descriptor '%s' lacks the feature requires-smm",
+				      fw->firmware.descriptor);
+	else
+		why = g_strdup_printf("smm is false in %s", fw->path);
+	spath = hpci_json_path_index(ops->path, (size_t)at);
+	return hpci_json_fail(p->file, spath, "cell '%s' runs %s on firmware '%s', which has "
+			      "no SMM (%s), so the attack tests nothing; exclude the pair or use "
+			      "a firmware built with SMM_REQUIRE", id,
+			      hpci_step_name(g_array_index(ops->steps, struct hpci_step, at).kind),
+			      fw->name, why);
+}
+
 static const struct rule *expectation(const struct matrix_parser *p, const guint *idx)
 {
 	const char *accel = p->host ? p->host->accel : NULL;
@@ -173,6 +218,29 @@ static int check_smbase_smram(const struct matrix_parser *p, const struct rule *
 			      smi->name, origin);
 }
 
+/*
+ * The other side: with mch.smbase-smram on, SMRAM covers the default SMBASE,
+ * so guest code running in SMM or SMRAM the guest can read is a product
+ * failure, never an expectation.  Only the positive control, a cell whose
+ * protection is off, may be expected to breach.  `r` is the cell's expect
+ * rule (the implicit expectation is pass).
+ */
+static int check_breach_expected(const struct matrix_parser *p, const struct rule *r,
+				 const struct axis_value *smi, const struct hpci_cell *cell)
+{
+	g_autofree char *origin = NULL;
+
+	if (cell->expect.outcome != HPCI_OUTCOME_BREACH || !cell->smi.smbase_smram)
+		return 0;
+	origin = matrix_smi_origin(cell->smi.machine, cell->smi.given, HPCI_SMI_SMBASE_SMRAM);
+	return hpci_json_fail(p->file, r->path, "cell '%s' is expected to breach (by %s) but smi "
+			      "'%s' has smbase_smram true%s, so SMRAM guards the default SMBASE "
+			      "and a breach there is a product failure, never an expectation; "
+			      "narrow the rule's 'when' to cells whose smi has smbase_smram "
+			      "false (the positive control, with the protection removed)",
+			      cell->id, r->path, smi->name, origin);
+}
+
 /* What the cell takes from its axis values and the matrix's defaults, copied. */
 static void copy_values(const struct matrix_parser *p, const struct axis_value *const *v,
 			struct hpci_cell *cell)
@@ -230,12 +298,14 @@ static int make_cell(const struct matrix_parser *p, const guint *idx, struct hpc
 		av.value = g_strdup(v[a]->name);
 		g_array_append_val(cell->axes, av);
 	}
-	if ((rc = resolve_count(p, v, id->str, &cell->count)) < 0)
+	if ((rc = resolve_count(p, v, id->str, &cell->count)) < 0 ||
+	    (rc = check_attack_firmware(p, v, id->str)) < 0)
 		return rc;
 	cell->id = g_string_free(g_steal_pointer(&id), FALSE);
 	copy_values(p, v, cell);
 	if ((rc = set_expectation(p, idx, v, cell, &expect)) < 0 ||
-	    (rc = check_smbase_smram(p, expect, v[AXIS_SMI], cell)) < 0)
+	    (rc = check_smbase_smram(p, expect, v[AXIS_SMI], cell)) < 0 ||
+	    (rc = check_breach_expected(p, expect, v[AXIS_SMI], cell)) < 0)
 		return rc;
 	*ret = g_steal_pointer(&cell);
 	return 0;

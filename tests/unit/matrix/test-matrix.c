@@ -517,6 +517,49 @@ static void test_smbase_smram_off_with_expectation(void **state)
 			 HPCI_OUTCOME_HANG_SMM);
 }
 
+/* The positive control: with smbase_smram off an attack must be seen, so
+ * such a cell may be expected to breach; a firmware without SMM may run
+ * the same matrix when the rules keep it from the attack cells. */
+static void test_breach_positive_control(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok(
+		"{'name':'t','axes':{'smi':{'on':{},'off':{'smbase_smram':false},"
+		"'old':{'machine':'pc-q35-4.2'}},"
+		"'firmware':{'smm':{'code':'/c','vars':'/v','smm':true},"
+		"'nosmm':{'code':'/c','vars':'/v','smm':false}},"
+		"'ops':{'plain':['plug-each'],'attack':['attack-smbase','attack-sipi','plug-each']}},"
+		"'exclude':[{'firmware':'nosmm','ops':'attack'}],"
+		"'expect':[{'when':{'smi':['off','old'],'ops':'attack'},'outcome':'breach',"
+		"'reason':'the protection is removed'},"
+		"{'when':{'smi':['off','old']},'outcome':'guest-timeout'}]}", "tcg");
+	static const char *const want[][2] = {
+		{ "topology=default,smi=on,firmware=smm,qemu=default,count=default,ops=plain", "pass" },
+		{ "topology=default,smi=on,firmware=smm,qemu=default,count=default,ops=attack", "pass" },
+		{ "topology=default,smi=on,firmware=nosmm,qemu=default,count=default,ops=plain", "pass" },
+		{ "topology=default,smi=off,firmware=smm,qemu=default,count=default,ops=plain",
+		  "guest-timeout" },
+		{ "topology=default,smi=off,firmware=smm,qemu=default,count=default,ops=attack",
+		  "breach" },
+		{ "topology=default,smi=off,firmware=nosmm,qemu=default,count=default,ops=plain",
+		  "guest-timeout" },
+		{ "topology=default,smi=old,firmware=smm,qemu=default,count=default,ops=plain",
+		  "guest-timeout" },
+		{ "topology=default,smi=old,firmware=smm,qemu=default,count=default,ops=attack",
+		  "breach" },
+		{ "topology=default,smi=old,firmware=nosmm,qemu=default,count=default,ops=plain",
+		  "guest-timeout" },
+	};
+
+	(void)state;
+	assert_int_equal(m->cells->len, G_N_ELEMENTS(want));
+	for (guint i = 0; i < m->cells->len; i++) {
+		const struct hpci_cell *c = g_ptr_array_index(m->cells, i);
+
+		assert_string_equal(c->id, want[i][0]);
+		assert_string_equal(hpci_outcome_name(c->expect.outcome), want[i][1]);
+	}
+}
+
 static void test_include_filter(void **state)
 {
 	g_autoptr(hpci_matrix) m = parse_ok(
@@ -877,6 +920,49 @@ ERROR_TEST(test_err_smbase_smram_other_host_rule,
 	   "'expect':[{'when':{},'host':{'accel':'kvm'},'outcome':'hang-smm'}]}",
 	   BAD ": $.axes.smi.off: cell 'topology=default,smi=off,firmware=default,qemu=default,"
 	   "count=default,ops=default' is expected to pass (as no expect rule matches it)")
+
+/* breach is the positive control's outcome: only with smbase_smram false */
+#define BREACH_FIX \
+	"so SMRAM guards the default SMBASE and a breach there is a product failure, never an " \
+	"expectation; narrow the rule's 'when' to cells whose smi has smbase_smram false (the " \
+	"positive control, with the protection removed)"
+ERROR_TEST(test_err_breach_smbase_smram_default,
+	   "{'name':'x','axes':{'smi':{'full':{}},'ops':{'a':['attack-smbase','plug-each']}},"
+	   "'expect':[{'when':{},'outcome':'breach'}]}",
+	   BAD ": $.expect[0]: cell 'topology=default,smi=full,firmware=default,qemu=default,"
+	   "count=default,ops=a' is expected to breach (by $.expect[0]) but smi 'full' has "
+	   "smbase_smram true (the default of machine type 'q35'), " BREACH_FIX)
+ERROR_TEST(test_err_breach_smbase_smram_given,
+	   "{'name':'x','axes':{'smi':{'off':{'smbase_smram':false},'on':{'smbase_smram':true}}},"
+	   "'expect':[{'when':{'smi':'off'},'outcome':'hang-smm'},"
+	   "{'when':{'smi':['off','on']},'outcome':'breach'}]}",
+	   BAD ": $.expect[1]: cell 'topology=default,smi=on,firmware=default,qemu=default,"
+	   "count=default,ops=default' is expected to breach (by $.expect[1]) but smi 'on' has "
+	   "smbase_smram true, " BREACH_FIX)
+
+/* an attack needs a firmware with SMM */
+#define ATTACK_FIX "so the attack tests nothing; exclude the pair or use a firmware built with " \
+	"SMM_REQUIRE"
+ERROR_TEST(test_err_attack_firmware_images,
+	   "{'name':'x','axes':{'firmware':{'smm':{'code':'/c','vars':'/v','smm':true},"
+	   "'nosmm':{'code':'/c','vars':'/v','smm':false}},"
+	   "'ops':{'plain':['plug-each'],'attack':['smi','attack-smbase','plug-each']}}}",
+	   BAD ": $.axes.ops.attack[1]: cell 'topology=default,smi=default,firmware=nosmm,"
+	   "qemu=default,count=default,ops=attack' runs attack-smbase on firmware 'nosmm', which "
+	   "has no SMM (smm is false in $.axes.firmware.nosmm), " ATTACK_FIX)
+ERROR_TEST(test_err_attack_firmware_recipe,
+	   "{'name':'x','axes':{'firmware':{'f':{'build':{'source':'debian:edk2',"
+	   "'defines':['SMM_REQUIRE=FALSE']}}},'ops':{'o':['attack-sipi','plug-burst']}}}",
+	   BAD ": $.axes.ops.o[0]: cell 'topology=default,smi=default,firmware=f,qemu=default,"
+	   "count=default,ops=o' runs attack-sipi on firmware 'f', which has no SMM (its defines "
+	   "turn SMM_REQUIRE off in $.axes.firmware.f.build), " ATTACK_FIX)
+ERROR_TEST(test_err_attack_firmware_descriptor,
+	   "{'name':'x','axes':{'firmware':{'plain':{'descriptor':'60-edk2-x86_64.json'}},"
+	   "'ops':{'o':['attack-smbase']}}}",
+	   BAD ": $.axes.ops.o[0]: cell 'topology=default,smi=default,firmware=plain,"
+	   "qemu=default,count=default,ops=o' runs attack-smbase on firmware 'plain', which has "
+	   "no SMM (descriptor '/usr/share/qemu/firmware/60-edk2-x86_64.json' lacks the feature "
+	   "requires-smm), " ATTACK_FIX)
 
 /* firmware */
 ERROR_TEST(test_err_firmware_unknown_key,
@@ -1869,6 +1955,7 @@ int main(void)
 		cmocka_unit_test(test_smi_defaults_and_machine),
 		cmocka_unit_test(test_smi_machine_defaults),
 		cmocka_unit_test(test_smbase_smram_off_with_expectation),
+		cmocka_unit_test(test_breach_positive_control),
 		cmocka_unit_test(test_include_filter),
 		cmocka_unit_test(test_axis_values_in_file_order),
 		cmocka_unit_test(test_exclude_skips_cell_checks),
@@ -1947,6 +2034,11 @@ int main(void)
 		cmocka_unit_test(test_err_smbase_smram_machine_default_pass),
 		cmocka_unit_test(test_err_smbase_smram_rule_pass),
 		cmocka_unit_test(test_err_smbase_smram_other_host_rule),
+		cmocka_unit_test(test_err_breach_smbase_smram_default),
+		cmocka_unit_test(test_err_breach_smbase_smram_given),
+		cmocka_unit_test(test_err_attack_firmware_images),
+		cmocka_unit_test(test_err_attack_firmware_recipe),
+		cmocka_unit_test(test_err_attack_firmware_descriptor),
 		cmocka_unit_test(test_err_firmware_unknown_key),
 		cmocka_unit_test(test_err_firmware_missing_code),
 		cmocka_unit_test(test_err_firmware_missing_vars),
