@@ -59,10 +59,18 @@ void hpci_cell_result_free(struct hpci_cell_result *res)
 	g_free(res);
 }
 
+bool hpci_cell_breached(const struct hpci_cell_result *res)
+{
+	return res->ran && res->outcome == HPCI_OUTCOME_BREACH && !res->verdict_pass;
+}
+
 enum hpci_verdict hpci_cell_verdict(const struct hpci_cell_result *res)
 {
 	if (!res->ran)
 		return HPCI_VERDICT_NOT_RUN;
+	/* Whatever else was said of it: never flaky, never a known issue. */
+	if (hpci_cell_breached(res))
+		return HPCI_VERDICT_FAIL;
 	if (res->flaky)
 		return HPCI_VERDICT_FLAKY;
 	if (res->verdict_pass)

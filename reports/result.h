@@ -163,8 +163,16 @@ struct hpci_run_report {
 	GPtrArray *results;      /* struct hpci_cell_result * */
 };
 
+/*
+ * A breach (guest code ran in SMM, or the SMRAM at the default SMBASE was
+ * readable) is a failure before any other: never flaky, never a known
+ * issue.  Only a cell expected to breach, the positive control whose
+ * smbase_smram is off (matrix/README.md), passes with it.
+ */
 enum hpci_verdict hpci_cell_verdict(const struct hpci_cell_result *res);
 const char *hpci_cell_verdict_name(const struct hpci_cell_result *res);
+/* An attempt or cell that ran and breached when it was not expected to. */
+bool hpci_cell_breached(const struct hpci_cell_result *res);
 /* The verdicts of the report's results. */
 void hpci_run_report_count(const struct hpci_run_report *report,
 			   struct hpci_verdict_counts *counts);

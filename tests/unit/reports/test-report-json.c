@@ -140,6 +140,51 @@ static void test_report_known_issues(void **state)
 	hpci_cell_free(plain);
 }
 
+/* A breach fails whatever flags say otherwise, unless it was expected (the
+ * positive control); it is written and read back by its name. */
+static void test_breach_verdict(void **state)
+{
+	struct hpci_run_report report;
+	struct hpci_cell *cell = make_cell();
+	struct hpci_cell_result *res = hpci_cell_result_new(cell);
+	struct hpci_cell_result *control = hpci_cell_result_new(cell);
+	g_autofree char *text = NULL;
+	g_autoptr(json_object) root = NULL;
+	enum hpci_outcome o;
+
+	(void)state;
+	assert_int_equal(hpci_outcome_parse("breach", &o), 0);
+	assert_int_equal(o, HPCI_OUTCOME_BREACH);
+	assert_false(hpci_cell_breached(res));             /* not run */
+	res->ran = true;
+	res->outcome = HPCI_OUTCOME_BREACH;
+	res->known_issue = true;
+	res->flaky = true;
+	assert_true(hpci_cell_breached(res));
+	assert_int_equal(hpci_cell_verdict(res), HPCI_VERDICT_FAIL);
+	control->ran = true;
+	control->outcome = HPCI_OUTCOME_BREACH;
+	control->verdict_pass = true;
+	assert_false(hpci_cell_breached(control));
+	assert_int_equal(hpci_cell_verdict(control), HPCI_VERDICT_PASS);
+
+	hpci_run_report_init(&report);
+	g_ptr_array_add(report.results, res);
+	g_ptr_array_add(report.results, control);
+	text = hpci_report_json(&report);
+	root = json_tokener_parse(text);
+	assert_string_equal(get_str(root, "cells.0.outcome"), "breach");
+	assert_string_equal(get_str(root, "cells.0.verdict"), "fail");
+	assert_string_equal(get_str(root, "cells.1.outcome"), "breach");
+	assert_string_equal(get_str(root, "cells.1.verdict"), "pass");
+	assert_int_equal(json_object_get_int(get(root, "summary.fail")), 1);
+	assert_int_equal(json_object_get_int(get(root, "summary.pass")), 1);
+	assert_int_equal(json_object_get_int(get(root, "summary.known_issue")), 0);
+	assert_int_equal(json_object_get_int(get(root, "summary.flaky")), 0);
+	hpci_run_report_release(&report);
+	hpci_cell_free(cell);
+}
+
 /* "axes" records the matrix's axis order: canonical axes, each with its
  * values as the file lists them; absent when the writer does not know. */
 static void test_report_records_axes(void **state)
@@ -225,6 +270,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_report_round_trip),
 		cmocka_unit_test(test_report_known_issues),
+		cmocka_unit_test(test_breach_verdict),
 		cmocka_unit_test(test_report_records_axes),
 		cmocka_unit_test(test_verdict_table_and_counts),
 	};
