@@ -12,7 +12,8 @@
 static struct hpci_cell cell = { .id = (char *)"topology=t,smi=s" };
 
 /* An attempt with the given verdict: 'p' pass, 'f' fail, 'k' known issue,
- * 'i' infrastructure error. */
+ * 'i' infrastructure error, 'b' an unexpected breach, 'B' an expected one
+ * (the positive control: a pass). */
 static struct hpci_cell_result *attempt(char kind, unsigned number)
 {
 	struct hpci_cell_result *res = hpci_cell_result_new(&cell);
@@ -21,8 +22,9 @@ static struct hpci_cell_result *attempt(char kind, unsigned number)
 	res->attempt = number;
 	res->outcome = kind == 'i' ? HPCI_OUTCOME_INFRA_ERROR
 		     : kind == 'f' ? HPCI_OUTCOME_GUEST_CRASH
-		     : kind == 'k' ? HPCI_OUTCOME_HANG_SMM : HPCI_OUTCOME_PASS;
-	res->verdict_pass = kind == 'p';
+		     : kind == 'k' ? HPCI_OUTCOME_HANG_SMM
+		     : kind == 'b' || kind == 'B' ? HPCI_OUTCOME_BREACH : HPCI_OUTCOME_PASS;
+	res->verdict_pass = kind == 'p' || kind == 'B';
 	res->known_issue = kind == 'k';
 	return res;
 }
@@ -64,6 +66,60 @@ static void test_more_attempts(void **state)
 	assert_false(more(3, 1, 2, "pfp"));
 	assert_true(more(3, 2, 2, "fff"));
 	assert_false(more(3, 2, 2, "fffff"));
+}
+
+/* A breach decides its cell at once: no repeat, retry or infra retry
+ * follows it.  Expected (the positive control), it is a pass like any. */
+static void test_more_after_breach(void **state)
+{
+	(void)state;
+	assert_false(more(1, 1, 2, "b"));          /* a failure, yet no retry */
+	assert_false(more(3, 1, 2, "b"));          /* nor the rest of --repeat */
+	assert_false(more(3, 1, 2, "pb"));
+	assert_false(more(1, 1, 2, "ib"));
+	assert_false(more(1, 3, 2, "fb"));
+	assert_false(more(1, 1, 2, "B"));
+	assert_true(more(3, 1, 2, "B"));
+	assert_false(more(1, 1, 2, "iB"));
+	assert_true(more(1, 1, 2, "f"));           /* the positive control that missed */
+}
+
+/* Whatever the other attempts did, the cell is its first breach: not
+ * flaky, not a known issue, not an infra error. */
+static void test_fold_breach(void **state)
+{
+	static const struct {
+		const char *kinds;
+		enum hpci_verdict verdict;
+		enum hpci_outcome outcome;
+		unsigned deciding;
+	} cases[] = {
+		{ "b", HPCI_VERDICT_FAIL, HPCI_OUTCOME_BREACH, 1 },
+		{ "pb", HPCI_VERDICT_FAIL, HPCI_OUTCOME_BREACH, 2 },    /* not flaky */
+		{ "bp", HPCI_VERDICT_FAIL, HPCI_OUTCOME_BREACH, 1 },
+		{ "fbf", HPCI_VERDICT_FAIL, HPCI_OUTCOME_BREACH, 2 },   /* before a first failure */
+		{ "kb", HPCI_VERDICT_FAIL, HPCI_OUTCOME_BREACH, 2 },    /* not a known issue */
+		{ "iib", HPCI_VERDICT_FAIL, HPCI_OUTCOME_BREACH, 3 },
+		{ "pbpb", HPCI_VERDICT_FAIL, HPCI_OUTCOME_BREACH, 2 },  /* the first breach */
+		/* the positive control: breach is its pass, a miss is a failure */
+		{ "B", HPCI_VERDICT_PASS, HPCI_OUTCOME_BREACH, 1 },
+		{ "BB", HPCI_VERDICT_PASS, HPCI_OUTCOME_BREACH, 2 },
+		{ "Bf", HPCI_VERDICT_FLAKY, HPCI_OUTCOME_GUEST_CRASH, 2 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GPtrArray) a = attempts(cases[i].kinds);
+		g_autoptr(hpci_cell_result) res = hpci_attempts_fold(a);
+
+		if (hpci_cell_verdict(res) != cases[i].verdict ||
+		    res->outcome != cases[i].outcome || res->attempt != cases[i].deciding)
+			fail_msg("%s: verdict %s, outcome %s, attempt %u", cases[i].kinds,
+				 hpci_cell_verdict_name(res), hpci_outcome_name(res->outcome),
+				 res->attempt);
+		assert_int_equal(res->flaky, cases[i].verdict == HPCI_VERDICT_FLAKY);
+		assert_int_equal(res->other_attempts->len, strlen(cases[i].kinds) - 1);
+	}
 }
 
 static void test_fold(void **state)
@@ -115,6 +171,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_more_attempts),
 		cmocka_unit_test(test_fold),
+		cmocka_unit_test(test_more_after_breach),
+		cmocka_unit_test(test_fold_breach),
 		cmocka_unit_test(test_progress_status),
 	};
 
