@@ -93,6 +93,7 @@ static void fill_host(struct hpci_run_report *report, const struct hpci_matrix *
 	report->axis_values = matrix->axis_values;
 }
 
+/* An unexpected breach is a failure (its verdict is fail), so it exits 1. */
 static int exit_status(const struct hpci_run_report *report)
 {
 	struct hpci_verdict_counts counts;
@@ -103,22 +104,6 @@ static int exit_status(const struct hpci_run_report *report)
 	if (counts.of[HPCI_VERDICT_FAIL] || counts.of[HPCI_VERDICT_FLAKY])
 		return HPCI_EXIT_FAILURES;
 	return counts.of[HPCI_VERDICT_INFRA_ERROR] ? HPCI_EXIT_INFRA : HPCI_EXIT_OK;
-}
-
-static void print_summary(const struct hpci_run_report *report, const char *report_path)
-{
-	struct hpci_verdict_counts counts;
-	g_autoptr(GString) s = g_string_new(NULL);
-
-	hpci_run_report_count(report, &counts);
-	g_string_append_printf(s, "%u of %u cells as expected", counts.of[HPCI_VERDICT_PASS],
-			       report->results->len);
-	for (unsigned v = 0; v < HPCI_VERDICT__COUNT; v++) {
-		if (v != HPCI_VERDICT_PASS && counts.of[v])
-			g_string_append_printf(s, ", %u %s", counts.of[v], hpci_verdict_name(v));
-	}
-	printf("%s%s; report: %s\n", s->str, report->interrupted ? " (interrupted)" : "",
-	       report_path);
 }
 
 static void fill_run_settings(struct hpci_run_settings *run, const struct run_options *opt,
@@ -227,6 +212,7 @@ static int run_matrix(const struct run_options *opt, const struct run_setup *set
 	g_autofree char *run_id = g_path_get_basename(out_dir);
 	g_autofree struct hpci_run_ctx *ctxs = NULL;
 	g_auto(hpci_run_report) report = { 0 };
+	g_autofree char *summary = NULL;
 	gint64 t0 = g_get_monotonic_time();
 
 	hpci_run_report_init(&report);
@@ -266,7 +252,8 @@ static int run_matrix(const struct run_options *opt, const struct run_setup *set
 	report.duration_ms = (g_get_monotonic_time() - t0) / 1000;
 	if (hpci_report_write_json(&report, report_path) < 0)
 		hpci_error_print();
-	print_summary(&report, report_path);
+	summary = hpci_progress_summary(&report, report_path);
+	fputs(summary, stdout);
 	return exit_status(&report);
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "progress.h"
+#include "strlist.h"
 
 #include <stdio.h>
 
@@ -133,4 +134,42 @@ void hpci_progress_cell(struct hpci_progress *p, const struct hpci_cell_result *
 	print_attempts(res);
 	fflush(stdout);
 	hpci_progress_tick(p, p->running);
+}
+
+/* The ids of the cells that breached unexpectedly, borrowed. */
+static GPtrArray *breached_ids(const struct hpci_run_report *report)
+{
+	GPtrArray *ids = g_ptr_array_new();
+
+	for (guint i = 0; i < report->results->len; i++) {
+		const struct hpci_cell_result *res = g_ptr_array_index(report->results, i);
+
+		if (hpci_cell_breached(res))
+			g_ptr_array_add(ids, res->cell->id);
+	}
+	return ids;
+}
+
+char *hpci_progress_summary(const struct hpci_run_report *report, const char *report_path)
+{
+	g_autoptr(GPtrArray) breached = breached_ids(report);
+	struct hpci_verdict_counts counts;
+	GString *s = g_string_new(NULL);
+
+	if (breached->len) {
+		g_autofree char *ids = hpci_strings_join(breached, ", ");
+
+		g_string_append_printf(s, "BREACH: %u cell(s) ran guest code in SMM or exposed "
+				       "SMRAM: %s\n%u breach, ", breached->len, ids, breached->len);
+	}
+	hpci_run_report_count(report, &counts);
+	g_string_append_printf(s, "%u of %u cells as expected", counts.of[HPCI_VERDICT_PASS],
+			       report->results->len);
+	for (unsigned v = 0; v < HPCI_VERDICT__COUNT; v++) {
+		if (v != HPCI_VERDICT_PASS && counts.of[v])
+			g_string_append_printf(s, ", %u %s", counts.of[v], hpci_verdict_name(v));
+	}
+	g_string_append_printf(s, "%s; report: %s\n", report->interrupted ? " (interrupted)" : "",
+			       report_path);
+	return g_string_free(s, FALSE);
 }

@@ -32,6 +32,15 @@ void hpci_progress_cell(struct hpci_progress *p, const struct hpci_cell_result *
 /* Redraws the live line (no-op when not live); call about once a second. */
 void hpci_progress_tick(struct hpci_progress *p, unsigned running);
 
+/*
+ * What `run` says last: "N of M cells as expected" and a count of every
+ * other verdict, and the report's path.  Breaches come first: when cells
+ * breached unexpectedly (hpci_cell_breached()), a line "BREACH: N cell(s)
+ * ran guest code in SMM or exposed SMRAM: ID, ..." and "N breach, " ahead
+ * of the counts (their cells are also counted in fail).
+ */
+char *hpci_progress_summary(const struct hpci_run_report *report, const char *report_path);
+
 /* The live line's text, for tests: "[12/48] 2 running, 1 failed, 3m05s, ETA 9m40s". */
 char *hpci_progress_status(unsigned done, unsigned running, unsigned total, unsigned failed,
 			   gint64 elapsed_ms);

@@ -166,6 +166,38 @@ static void test_progress_status(void **state)
 	assert_string_equal(long_run, "[1/10] 1 running, 0 failed, 3h01m, ETA 27h09m");
 }
 
+/* run's last words: breaches first, then the counts (breaches among the
+ * failures); the positive control's expected breach is a pass. */
+static void test_summary_breaches_first(void **state)
+{
+	struct hpci_cell control = { .id = (char *)"topology=t,smi=off,ops=attack" };
+	struct hpci_cell other = { .id = (char *)"topology=t,smi=full,ops=attack" };
+	g_auto(hpci_run_report) report = { 0 };
+	g_autofree char *quiet = NULL, *loud = NULL;
+	struct hpci_cell_result *res;
+
+	(void)state;
+	hpci_run_report_init(&report);
+	g_ptr_array_add(report.results, attempt('p', 1));
+	g_ptr_array_add(report.results, attempt('f', 1));
+	res = attempt('B', 1);
+	res->cell = &control;
+	g_ptr_array_add(report.results, res);
+	quiet = hpci_progress_summary(&report, "out/report.json");
+	assert_string_equal(quiet, "2 of 3 cells as expected, 1 fail; report: out/report.json\n");
+
+	g_ptr_array_add(report.results, attempt('b', 1));
+	res = attempt('b', 1);
+	res->cell = &other;
+	g_ptr_array_add(report.results, res);
+	report.interrupted = true;
+	loud = hpci_progress_summary(&report, "out/report.json");
+	assert_string_equal(loud, "BREACH: 2 cell(s) ran guest code in SMM or exposed SMRAM: "
+			    "topology=t,smi=s, topology=t,smi=full,ops=attack\n"
+			    "2 breach, 2 of 5 cells as expected, 3 fail (interrupted); report: "
+			    "out/report.json\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_more_after_breach),
 		cmocka_unit_test(test_fold_breach),
 		cmocka_unit_test(test_progress_status),
+		cmocka_unit_test(test_summary_breaches_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
