@@ -169,6 +169,19 @@ static char *attempt_outcomes(json_object *attempts)
 	return g_string_free(text, FALSE);
 }
 
+/* "breach: EVIDENCE (expected Y)", the evidence's first line: what a
+ * reader of the pipeline sees first. */
+static char *breach_message(json_object *cell, const char *expected)
+{
+	const char *evidence = hpci_json_get_string(cell, "evidence");
+	const char *end = evidence ? strchr(evidence, '\n') : NULL;
+	int len = end ? (int)(end - evidence) : -1;
+
+	if (!evidence)
+		return g_strdup_printf("breach: no evidence recorded (expected %s)", expected);
+	return g_strdup_printf("breach: %.*s (expected %s)", len, evidence, expected);
+}
+
 static char *failure_message(json_object *cell)
 {
 	const char *outcome = hpci_json_get_string(cell, "outcome");
@@ -179,6 +192,8 @@ static char *failure_message(json_object *cell)
 	g_autofree char *outcomes = attempt_outcomes(attempts);
 
 	expected = expected ? expected : "unknown";
+	if (hpci_report_breach(cell))
+		return breach_message(cell, expected);
 	if (hpci_report_verdict_is(cell, HPCI_VERDICT_FLAKY))
 		return g_strdup_printf("flaky: attempts disagreed: %s (expected %s)",
 				       *outcomes ? outcomes : "not recorded", expected);
@@ -194,21 +209,24 @@ static char *failure_message(json_object *cell)
 
 /* infra-error is the harness's failure, not the product's: GitLab shows
  * <error> apart from <failure>.  An older report says fail with outcome
- * infra-error for it.  flaky is the product's: a <failure>. */
+ * infra-error for it.  flaky is the product's: a <failure>.  A breach is a
+ * <failure> of its own type, whatever the verdict says. */
 static void add_failure(xmlNodePtr testcase, json_object *cell, const char *report_dir,
 			const char *dir, struct suite_counts *counts)
 {
 	const char *outcome = hpci_json_get_string(cell, "outcome");
-	bool flaky = hpci_report_verdict_is(cell, HPCI_VERDICT_FLAKY);
-	bool infra = hpci_report_verdict_is(cell, HPCI_VERDICT_INFRA_ERROR) ||
-		     (hpci_report_verdict_is(cell, HPCI_VERDICT_FAIL) && outcome &&
-		      strcmp(outcome, "infra-error") == 0);
+	bool breach = hpci_report_breach(cell);
+	bool flaky = !breach && hpci_report_verdict_is(cell, HPCI_VERDICT_FLAKY);
+	bool infra = !breach && (hpci_report_verdict_is(cell, HPCI_VERDICT_INFRA_ERROR) ||
+				 (hpci_report_verdict_is(cell, HPCI_VERDICT_FAIL) && outcome &&
+				  strcmp(outcome, "infra-error") == 0));
 	xmlNodePtr node = hpci_xml_child(testcase, infra ? "error" : "failure", NULL);
 	g_autofree char *message = failure_message(cell);
 	g_autofree char *text = failure_text(cell, report_dir, dir);
 
 	hpci_xml_attr(node, "message", message);
-	hpci_xml_attr(node, "type", flaky     ? hpci_verdict_name(HPCI_VERDICT_FLAKY)
+	hpci_xml_attr(node, "type", breach    ? hpci_outcome_name(HPCI_OUTCOME_BREACH)
+				    : flaky   ? hpci_verdict_name(HPCI_VERDICT_FLAKY)
 				    : infra   ? hpci_verdict_name(HPCI_VERDICT_INFRA_ERROR)
 				    : outcome ? outcome
 					      : "none");
@@ -264,7 +282,8 @@ static void add_testcase(xmlNodePtr suite, json_object *cell, const char *matrix
 	hpci_xml_attr(testcase, "name", hpci_json_get_string(cell, "id"));
 	set_attr_seconds(testcase, "time", hpci_report_ms(cell, "timings.duration_ms"));
 	counts->tests++;
-	switch (hpci_report_verdict(cell)) {
+	/* A breach fails, whatever verdict the report gives it. */
+	switch (hpci_report_breach(cell) ? HPCI_VERDICT_FAIL : hpci_report_verdict(cell)) {
 	case HPCI_VERDICT_PASS:
 		break;
 	case HPCI_VERDICT_KNOWN_ISSUE:

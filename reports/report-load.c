@@ -173,6 +173,13 @@ bool hpci_report_verdict_is(json_object *cell, enum hpci_verdict verdict)
 	return hpci_report_verdict(cell) == verdict;
 }
 
+bool hpci_report_breach(json_object *cell)
+{
+	return g_strcmp0(hpci_json_get_string(cell, "outcome"),
+			 hpci_outcome_name(HPCI_OUTCOME_BREACH)) == 0 &&
+	       !hpci_report_verdict_is(cell, HPCI_VERDICT_PASS);
+}
+
 void hpci_report_count_verdicts(json_object *cells, struct hpci_verdict_counts *counts)
 {
 	*counts = (struct hpci_verdict_counts){ 0 };

@@ -51,6 +51,10 @@ const char *hpci_report_verdict_name(json_object *cell);
 /* Whether the cell's verdict is verdict. */
 bool hpci_report_verdict_is(json_object *cell, enum hpci_verdict verdict);
 
+/* Whether the cell (or attempt) breached when it was not expected to: outcome
+ * "breach" with any verdict but pass (hpci_cell_breached()). */
+bool hpci_report_breach(json_object *cell);
+
 /* How many cells have each verdict; a verdict this reader does not know
  * counts as a cell only. */
 void hpci_report_count_verdicts(json_object *cells, struct hpci_verdict_counts *counts);

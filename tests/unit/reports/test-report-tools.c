@@ -700,6 +700,65 @@ static void test_junit_flaky_fails_infra_errs(void **state)
 	xmlFreeDoc(doc);
 }
 
+#define BREACH_EVIDENCE "the guest's token HPCI-TOKEN 5e1f came from SMM on CPU 1 " \
+	"(SMBASE 0x30000)"
+
+/* full with C1 an unexpected breach (hang-smm before), C2 a breach a
+ * damaged report calls a known issue, and C3 the positive control's
+ * expected breach. */
+static json_object *load_breach_report(void)
+{
+	json_object *report = load_fixture("full/report.json");
+	json_object *expected = NULL;
+
+	set_string(cell_by_id(report, C1), "outcome", "breach");
+	set_string(cell_by_id(report, C1), "evidence", BREACH_EVIDENCE "\nsecond line");
+	set_string(cell_by_id(report, C2), "outcome", "breach");
+	set_string(cell_by_id(report, C3), "outcome", "breach");
+	assert_true(json_object_object_get_ex(cell_by_id(report, C3), "expected", &expected));
+	set_string(expected, "outcome", "breach");
+	return report;
+}
+
+/* A breach is a <failure type="breach"> whose message starts with it; the
+ * other failures keep their types, the expected breach is a pass. */
+static void test_junit_breach_type(void **state)
+{
+	g_autoptr(json_object) report = load_breach_report();
+	g_autofree char *report_dir = fixture("full");
+	g_autofree char *message = NULL, *message2 = NULL, *text = NULL;
+	xmlDocPtr doc = junit_doc(report, report_dir, NULL);
+
+	(void)state;
+	assert_int_equal(junit_validate(doc, false), 0);
+	assert_true(hpci_report_breach(cell_by_id(report, C1)));
+	assert_true(hpci_report_breach(cell_by_id(report, C2)));
+	assert_false(hpci_report_breach(cell_by_id(report, C3)));
+	assert_false(hpci_report_breach(cell_by_id(report, C4)));
+	assert_int_equal(xpath_count(doc, "//testsuite[@tests='6' and @failures='2' and "
+				     "@errors='0' and @skipped='1']"), 1);
+	assert_int_equal(xpath_count(doc, "//failure[@type='breach']"), 2);
+	message = xpath_string(doc, "//testcase[@name='" C1 "']/failure[@type='breach']/@message");
+	assert_string_equal(message, "breach: " BREACH_EVIDENCE " (expected pass)");
+	text = xpath_string(doc, "//testcase[@name='" C1 "']/failure");
+	assert_contains(text, "evidence: " BREACH_EVIDENCE "\nsecond line\n");
+	message2 = xpath_string(doc, "//testcase[@name='" C2 "']/failure[@type='breach']/@message");
+	assert_string_equal(message2, "breach: no CPU in SMM in 3 register samples; the guest "
+			    "stopped answering after the unplug request (expected pass)");
+	assert_int_equal(xpath_count(doc, "//testcase[@name='" C2 "']/skipped"), 0);
+	assert_int_equal(xpath_count(doc, "//testcase[@name='" C3 "']/*[name()!='system-out']"),
+			 0);
+	xmlFreeDoc(doc);
+
+	/* other failures keep their type */
+	set_string(cell_by_id(report, C1), "outcome", "hang-smm");
+	doc = junit_doc(report, report_dir, NULL);
+	assert_int_equal(xpath_count(doc, "//testcase[@name='" C1 "']/failure[@type='hang-smm']"),
+			 1);
+	assert_int_equal(xpath_count(doc, "//failure[@type='breach']"), 1);
+	xmlFreeDoc(doc);
+}
+
 /* The negative control: the schema does reject what GitLab could not read. */
 static void test_junit_schema_rejects_bad_xml(void **state)
 {
@@ -1398,6 +1457,7 @@ int main(void)
 		cmocka_unit_test(test_junit_infra_error_is_an_error),
 		cmocka_unit_test(test_junit_flaky_fails_infra_errs),
 		cmocka_unit_test(test_junit_schema_rejects_bad_xml),
+		cmocka_unit_test(test_junit_breach_type),
 		cmocka_unit_test(test_html_grid_has_one_box_per_cell),
 		cmocka_unit_test(test_html_without_axes),
 		cmocka_unit_test(test_html_charts_have_one_bar_each),
