@@ -34,7 +34,7 @@ struct page {
 
 /* No '<', '>' or '&': the HTML serializer writes <style> text raw.  flaky
  * is striped (it passed sometimes), infra-error grey-blue (not the
- * product's colours). */
+ * product's colours), a breach white on dark red, in a heavy frame. */
 static const char page_style[] =
 	"body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\n"
 	"h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}\n"
@@ -53,6 +53,13 @@ static const char page_style[] =
 	".verdict-known-issue{background:#f9e4a9}\n"
 	".verdict-infra-error{background:#c9d4e4;color:#2c3b50}\n"
 	".verdict-not-run{background:#e6e6e6;color:#555}\n"
+	".breach-banner{background:#6b0000;color:#fff;border:4px solid #000;padding:.4em 1em;"
+	"margin-bottom:1em}\n"
+	".breach-banner h2{margin:.3em 0;font-size:1.4em;letter-spacing:.04em}\n"
+	".breach-banner table{background:#fff;color:#222}\n"
+	".breach-banner a{color:#6b0000}\n"
+	"td.breach,li.breach{background:#6b0000;color:#fff;outline:3px solid #000}\n"
+	"td.breach a,li.breach a{color:#fff}\n"
 	".attempts{margin:.3em 0 0;padding-left:1.6em;font-size:12px;white-space:normal}\n"
 	".attempts li{margin:1px 0;padding:0 3px;white-space:nowrap}\n"
 	".count{padding:2px 8px;margin-right:.5em;border-radius:3px}\n"
@@ -128,6 +135,17 @@ static char *verdict_class(const char *verdict)
 	/* Verdicts are words; keep a stray value from inventing odd classes. */
 	g_strcanon(name, "abcdefghijklmnopqrstuvwxyz-", '-');
 	return g_strconcat("verdict verdict-", name, NULL);
+}
+
+/* A cell's (or attempt's) box: its verdict's classes, and breach for an
+ * unexpected breach. */
+static char *box_class(json_object *cell)
+{
+	g_autofree char *cls = verdict_class(hpci_report_verdict_name(cell));
+
+	if (!hpci_report_breach(cell))
+		return g_steal_pointer(&cls);
+	return g_strconcat(cls, " breach", NULL);
 }
 
 /* A cell as a chart label: its axis values, shorter than its id. */
@@ -404,7 +422,7 @@ static void add_attempts(xmlNodePtr parent, const struct page *page, json_object
 		json_object *a = json_object_array_get_idx(attempts, i);
 		const char *outcome = hpci_json_get_string(a, "outcome");
 		const char *dir = hpci_json_get_string(a, "dir");
-		g_autofree char *cls = verdict_class(hpci_report_verdict_name(a));
+		g_autofree char *cls = box_class(a);
 		g_autofree char *li_cls = g_strconcat("attempt ", cls, NULL);
 		g_autofree char *duration = duration_text(hpci_report_ms(a, "duration_ms"));
 		g_autofree char *text = g_strdup_printf(" (%s)", duration);
@@ -427,7 +445,7 @@ static void add_grid_cell(xmlNodePtr tr, json_object *cell, size_t index,
 	const char *outcome = hpci_json_get_string(cell, "outcome");
 	const char *expected = hpci_json_get_string(cell, "expected.outcome");
 	const char *dir = hpci_json_get_string(cell, "dir");
-	g_autofree char *cls = verdict_class(verdict);
+	g_autofree char *cls = box_class(cell);
 	g_autofree char *anchor = g_strdup_printf("cell-%zu", index + 1);
 	xmlNodePtr td = add_element(tr, "td", cls);
 
@@ -535,24 +553,32 @@ static void add_problem_row(xmlNodePtr tbody, json_object *cell, size_t index,
 	add_problems_cell(tr, cell);
 }
 
+static const char *const problem_heads[] = {
+	"cell", "outcome", "expected", "attempts", "error", "evidence", "firmware problems",
+};
+
+/* A table of problem rows, with id table_id and its head: its body. */
+static xmlNodePtr add_problem_head(xmlNodePtr parent, const char *table_id)
+{
+	xmlNodePtr table = add_element(parent, "table", "problems");
+	xmlNodePtr tr;
+
+	hpci_xml_attr(table, "id", table_id);
+	tr = add_element(add_element(table, "thead", NULL), "tr", NULL);
+	for (size_t i = 0; i < G_N_ELEMENTS(problem_heads); i++)
+		add_text_element(tr, "th", NULL, problem_heads[i]);
+	return add_element(table, "tbody", NULL);
+}
+
 /* The cells with one verdict, as a table with id table_id. */
 static void add_problem_table(xmlNodePtr body, json_object *cells, enum hpci_verdict verdict,
 			      const char *table_id, const char *title, const struct page *page)
 {
-	static const char *const heads[] = {
-		"cell", "outcome", "expected", "attempts", "error", "evidence",
-		"firmware problems",
-	};
-	xmlNodePtr table, tr, tbody;
+	xmlNodePtr tbody;
 	unsigned rows = 0;
 
 	add_text_element(body, "h2", NULL, title);
-	table = add_element(body, "table", "problems");
-	hpci_xml_attr(table, "id", table_id);
-	tr = add_element(add_element(table, "thead", NULL), "tr", NULL);
-	for (size_t i = 0; i < G_N_ELEMENTS(heads); i++)
-		add_text_element(tr, "th", NULL, heads[i]);
-	tbody = add_element(table, "tbody", NULL);
+	tbody = add_problem_head(body, table_id);
 	for (size_t i = 0; i < json_object_array_length(cells); i++) {
 		json_object *cell = json_object_array_get_idx(cells, i);
 
@@ -565,7 +591,35 @@ static void add_problem_table(xmlNodePtr body, json_object *cells, enum hpci_ver
 		xmlNodePtr td = add_text_element(add_element(tbody, "tr", "none"), "td", NULL,
 						 "none");
 
-		hpci_xml_attrf(td, "colspan", "%zu", G_N_ELEMENTS(heads));
+		hpci_xml_attrf(td, "colspan", "%zu", G_N_ELEMENTS(problem_heads));
+	}
+}
+
+/* The unexpected breaches, above everything else on the page, when there
+ * are any: guest code ran in SMM or the guest read SMRAM, a failure before
+ * every other. */
+static void add_breaches(xmlNodePtr body, json_object *cells, const struct page *page)
+{
+	size_t n = json_object_array_length(cells);
+	g_autofree char *title = NULL;
+	xmlNodePtr banner, tbody;
+	unsigned breaches = 0;
+
+	for (size_t i = 0; i < n; i++)
+		breaches += hpci_report_breach(json_object_array_get_idx(cells, i));
+	if (breaches == 0)
+		return;
+	banner = add_element(body, "div", "breach-banner");
+	hpci_xml_attr(banner, "id", "breaches");
+	title = g_strdup_printf("BREACH: %u cell(s) ran guest code in SMM or exposed SMRAM",
+				breaches);
+	add_text_element(banner, "h2", NULL, title);
+	tbody = add_problem_head(banner, "breach-cells");
+	for (size_t i = 0; i < n; i++) {
+		json_object *cell = json_object_array_get_idx(cells, i);
+
+		if (hpci_report_breach(cell))
+			add_problem_row(tbody, cell, i, page);
 	}
 }
 
@@ -800,6 +854,7 @@ int hpci_report_html(json_object *report, const char *report_dir, const char *re
 	hpci_xml_attr(html, "lang", "en");
 	add_head(html, report);
 	body = add_element(html, "body", NULL);
+	add_breaches(body, cells, &page);
 	add_header(body, report);
 	add_grid(body, report, &page);
 	add_problem_table(body, cells, HPCI_VERDICT_FAIL, "failures", "Failures", &page);

@@ -970,6 +970,52 @@ static void test_html_escapes_everything(void **state)
 	xmlFreeDoc(doc);
 }
 
+/* Breaches come before everything else on the page, in their own style,
+ * with their evidence; the positive control's expected breach is not one. */
+static void test_html_breaches_first(void **state)
+{
+	g_autoptr(json_object) report = load_breach_report();
+	g_autoptr(json_object) plain = load_fixture("full/report.json");
+	g_autofree char *html = NULL, *first = NULL, *title = NULL, *evidence = NULL;
+	htmlDocPtr doc = html_doc(report, NULL, &html);
+	const char *rows = "//div[@id='breaches']/table[@id='breach-cells']/tbody/tr[@class='problem']";
+
+	(void)state;
+	assert_contains(html, ".breach-banner{");
+	assert_contains(html, "td.breach,li.breach{");
+	first = xpath_string(doc, "name(/html/body/*[1])");
+	assert_string_equal(first, "div");
+	assert_int_equal(xpath_count(doc, "/html/body/*[1][@id='breaches' and "
+				     "@class='breach-banner']"), 1);
+	assert_int_equal(xpath_count(doc, "//div[@id='breaches']/following::h1"), 1);
+	title = xpath_string(doc, "//div[@id='breaches']/h2");
+	assert_string_equal(title, "BREACH: 2 cell(s) ran guest code in SMM or exposed SMRAM");
+	assert_int_equal(xpath_count(doc, rows), 2);
+	assert_int_equal(xpath_count(doc, "//div[@id='breaches']//td[@class='cell']/a[.='" C1
+				     "' and @href='#cell-1']"), 1);
+	assert_int_equal(xpath_count(doc, "//div[@id='breaches']//td[@class='cell']/a[.='" C2
+				     "']"), 1);
+	assert_int_equal(xpath_count(doc, "//div[@id='breaches']//td[@class='cell']/a[.='" C3
+				     "']"), 0);
+	evidence = xpath_string(doc, "//div[@id='breaches']//tr[1]/td[@class='evidence']");
+	assert_string_equal(evidence, BREACH_EVIDENCE "\nsecond line");
+	/* the grid marks them too; the expected breach is a plain pass */
+	assert_int_equal(xpath_count(doc, "//table[@id='grid']//td[@data-cell='" C1 "' and "
+				     "@class='verdict verdict-fail breach']"), 1);
+	assert_int_equal(xpath_count(doc, "//table[@id='grid']//td[@data-cell='" C3 "' and "
+				     "@class='verdict verdict-pass']"), 1);
+	/* C1 is still among the failures below */
+	assert_int_equal(xpath_count(doc, "//table[@id='failures']//td[@class='cell']/a[.='" C1
+				     "']"), 1);
+	xmlFreeDoc(doc);
+
+	/* no breach, no banner: the page starts with its title */
+	doc = html_doc(plain, NULL, NULL);
+	assert_int_equal(xpath_count(doc, "//div[@id='breaches']"), 0);
+	assert_int_equal(xpath_count(doc, "/html/body/*[1][self::h1]"), 1);
+	xmlFreeDoc(doc);
+}
+
 /* ---- known issues ------------------------------------------------------ */
 
 /* C2 (guest-timeout, verdict known-issue) as a report written since a rule
@@ -1463,6 +1509,7 @@ int main(void)
 		cmocka_unit_test(test_html_charts_have_one_bar_each),
 		cmocka_unit_test(test_html_escapes_everything),
 		cmocka_unit_test(test_html_flaky_infra_and_attempts),
+		cmocka_unit_test(test_html_breaches_first),
 		cmocka_unit_test(test_diff_noise_rule),
 		cmocka_unit_test(test_diff_identical),
 		cmocka_unit_test(test_diff_finds_regression_and_timing),
