@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* Kinds that mean the product got worse: diff exits 1 on them. */
-static const char *const regression_kinds[] = { "regressed", "became-flaky" };
+static const char *const regression_kinds[] = { "regressed", "became-flaky", "breached" };
 
 bool hpci_diff_moved(gint64 old_ms, gint64 new_ms, const struct hpci_diff_thresholds *t)
 {
@@ -79,7 +79,10 @@ static void diff_verdict(json_object *findings, const char *id, json_object *old
 	const char *kind;
 	json_object *f;
 
-	if (strcmp(ov, nv) != 0)
+	/* Whatever the cell did before, even fail or infra-error: a regression. */
+	if (hpci_report_breach(new_cell) && !hpci_report_breach(old_cell))
+		kind = "breached";
+	else if (strcmp(ov, nv) != 0)
 		kind = verdict_change(hpci_report_verdict(old_cell), hpci_report_verdict(new_cell));
 	else if (strcmp(oo, no) != 0)
 		kind = "changed";

@@ -9,6 +9,8 @@
 /*
  * What changed between two runs, cell by cell (matched by id).  Findings
  * are JSON objects with "kind", "cell" and a one-line "message":
+ *   breached     the cell breached unexpectedly (hpci_report_breach()) and
+ *                did not before, whatever it did then (a regression)
  *   regressed    verdict pass -> fail (a regression)
  *   became-flaky verdict pass -> flaky (a regression)
  *   recovered    verdict fail or flaky -> pass
@@ -45,7 +47,7 @@ bool hpci_diff_moved(gint64 old_ms, gint64 new_ms, const struct hpci_diff_thresh
 json_object *hpci_report_diff(json_object *old_report, json_object *new_report,
 			      const struct hpci_diff_thresholds *t);
 
-/* How many findings are regressions (regressed, became-flaky). */
+/* How many findings are regressions (breached, regressed, became-flaky). */
 unsigned hpci_diff_regressions(json_object *findings);
 
 /* One line per finding and a count, or "no changes". */

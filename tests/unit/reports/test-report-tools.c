@@ -131,6 +131,26 @@ static long xpath_count(xmlDocPtr doc, const char *expr)
 	return strtol(value, NULL, 10);
 }
 
+#define BREACH_EVIDENCE "the guest's token HPCI-TOKEN 5e1f came from SMM on CPU 1 " \
+	"(SMBASE 0x30000)"
+
+/* full with C1 an unexpected breach (hang-smm before), C2 a breach a
+ * damaged report calls a known issue, and C3 the positive control's
+ * expected breach. */
+static json_object *load_breach_report(void)
+{
+	json_object *report = load_fixture("full/report.json");
+	json_object *expected = NULL;
+
+	set_string(cell_by_id(report, C1), "outcome", "breach");
+	set_string(cell_by_id(report, C1), "evidence", BREACH_EVIDENCE "\nsecond line");
+	set_string(cell_by_id(report, C2), "outcome", "breach");
+	set_string(cell_by_id(report, C3), "outcome", "breach");
+	assert_true(json_object_object_get_ex(cell_by_id(report, C3), "expected", &expected));
+	set_string(expected, "outcome", "breach");
+	return report;
+}
+
 /* ---- reading reports ---------------------------------------------------- */
 
 static void test_load_rejects_what_is_not_a_report(void **state)
@@ -235,6 +255,36 @@ static void test_merge_disjoint_shards(void **state)
 			    "../shard-1/cells/" C1);
 	assert_string_equal(hpci_json_get_string(cell_by_id(merged, C2), "dir"),
 			    "../shard-2/cells/" C2);
+}
+
+/* breach goes through a merge as it came: outcome, verdict, counts. */
+static void test_merge_keeps_breach(void **state)
+{
+	g_autofree char *dir = tmp_dir();
+	g_autoptr(json_object) shard1 = load_fixture("shard-1/report.json");
+	g_autofree char *s1 = NULL;
+	g_autofree char *s2 = fixture("shard-2/report.json");
+	g_autofree char *out = g_build_filename(dir, "merged", "report.json", NULL);
+	const char *inputs[2];
+	g_autoptr(json_object) merged = NULL;
+	g_autoptr(json_object) reread = NULL;
+
+	(void)state;
+	set_string(cell_by_id(shard1, C1), "outcome", "breach");
+	set_string(cell_by_id(shard1, C1), "evidence", BREACH_EVIDENCE);
+	s1 = write_json(dir, "shard-1/report.json", shard1);
+	inputs[0] = s1;
+	inputs[1] = s2;
+	assert_int_equal(hpci_report_merge(out, inputs, 2, &merged), 0);
+	g_free(write_json(dir, "merged/report.json", merged));
+	assert_int_equal(hpci_report_load(out, &reread), 0);
+	assert_string_equal(hpci_json_get_string(cell_by_id(reread, C1), "outcome"), "breach");
+	assert_string_equal(hpci_report_verdict_name(cell_by_id(reread, C1)), "fail");
+	assert_true(hpci_report_breach(cell_by_id(reread, C1)));
+	assert_string_equal(hpci_json_get_string(cell_by_id(reread, C1), "evidence"),
+			    BREACH_EVIDENCE);
+	assert_summary(reread, (struct summary){ .pass = 4, .fail = 1, .known_issue = 1 });
+	hpci_rm_rf(dir);
 }
 
 static void test_merge_rewrites_dirs_so_links_work(void **state)
@@ -698,26 +748,6 @@ static void test_junit_flaky_fails_infra_errs(void **state)
 				     "[@type='guest-crash']"), 1);
 	assert_int_equal(xpath_count(doc, "//testcase[@name='" C2 "']/skipped"), 1);
 	xmlFreeDoc(doc);
-}
-
-#define BREACH_EVIDENCE "the guest's token HPCI-TOKEN 5e1f came from SMM on CPU 1 " \
-	"(SMBASE 0x30000)"
-
-/* full with C1 an unexpected breach (hang-smm before), C2 a breach a
- * damaged report calls a known issue, and C3 the positive control's
- * expected breach. */
-static json_object *load_breach_report(void)
-{
-	json_object *report = load_fixture("full/report.json");
-	json_object *expected = NULL;
-
-	set_string(cell_by_id(report, C1), "outcome", "breach");
-	set_string(cell_by_id(report, C1), "evidence", BREACH_EVIDENCE "\nsecond line");
-	set_string(cell_by_id(report, C2), "outcome", "breach");
-	set_string(cell_by_id(report, C3), "outcome", "breach");
-	assert_true(json_object_object_get_ex(cell_by_id(report, C3), "expected", &expected));
-	set_string(expected, "outcome", "breach");
-	return report;
 }
 
 /* A breach is a <failure type="breach"> whose message starts with it; the
@@ -1234,6 +1264,53 @@ static void test_diff_became_flaky(void **state)
 	assert_int_equal(hpci_diff_regressions(back), 0);
 }
 
+/* A cell that went to breach is a regression whatever it was before; the
+ * positive control that comes to its expected breach recovers. */
+static void test_diff_breached(void **state)
+{
+	g_autoptr(json_object) old_report = load_fixture("full/report.json");
+	g_autoptr(json_object) new_report = load_breach_report();
+	g_autoptr(json_object) findings = NULL;
+	g_autoptr(json_object) back = NULL;
+	json_object *expected = NULL;
+	g_autofree char *text = NULL;
+
+	(void)state;
+	/* C3 becomes the positive control that used to miss the attack */
+	set_string(cell_by_id(old_report, C3), "outcome", "guest-timeout");
+	set_string(cell_by_id(old_report, C3), "verdict", "fail");
+	assert_true(json_object_object_get_ex(cell_by_id(old_report, C3), "expected", &expected));
+	set_string(expected, "outcome", "breach");
+	/* C4 breaches after an infra error, C6 the first time it runs */
+	set_string(cell_by_id(old_report, C4), "outcome", "infra-error");
+	set_string(cell_by_id(old_report, C4), "verdict", "infra-error");
+	set_string(cell_by_id(new_report, C4), "outcome", "breach");
+	set_string(cell_by_id(new_report, C4), "verdict", "fail");
+	set_string(cell_by_id(new_report, C6), "outcome", "breach");
+	set_string(cell_by_id(new_report, C6), "verdict", "fail");
+	findings = hpci_report_diff(old_report, new_report, &default_thresholds);
+	text = hpci_diff_text(findings);
+	assert_int_equal(count_findings(findings, "breached", C1), 1);   /* from fail */
+	assert_int_equal(count_findings(findings, "breached", C2), 1);   /* from known-issue */
+	assert_int_equal(count_findings(findings, "breached", C4), 1);   /* from infra-error */
+	assert_int_equal(count_findings(findings, "breached", C6), 1);   /* from not-run */
+	assert_int_equal(count_findings(findings, "recovered", C3), 1);
+	assert_int_equal(json_object_array_length(findings), 5);
+	assert_int_equal(hpci_diff_regressions(findings), 4);
+	assert_contains(text, "breached     " C1 ": verdict fail -> fail, outcome hang-smm -> "
+			"breach\n");
+	assert_contains(text, "5 findings, 4 regressions\n");
+
+	/* still breaching is no news; leaving it is not a regression */
+	back = hpci_report_diff(new_report, old_report, &default_thresholds);
+	assert_int_equal(count_findings(back, "breached", C1), 0);
+	assert_int_equal(count_findings(back, "regressed", C3), 1);   /* the control missed */
+	assert_int_equal(hpci_diff_regressions(back), 1);
+	json_object_put(g_steal_pointer(&findings));
+	findings = hpci_report_diff(new_report, new_report, &default_thresholds);
+	assert_int_equal(json_object_array_length(findings), 0);
+}
+
 /* pass <-> infra-error says nothing about the product: kind infra, no
  * regression, and the infra-error cell's times are not compared. */
 static void test_diff_infra_is_not_a_regression(void **state)
@@ -1366,7 +1443,8 @@ static void test_cli_diff_exit_status(void **state)
 	g_autofree char *dir = tmp_dir();
 	g_autofree char *full = fixture("full/report.json");
 	g_autoptr(json_object) worse = load_fixture("full/report.json");
-	g_autofree char *worse_path = NULL;
+	g_autoptr(json_object) breached = load_fixture("full/report.json");
+	g_autofree char *worse_path = NULL, *breached_path = NULL;
 	const char *same[] = { "diff", full, full, NULL };
 	const char *regressed[] = { "diff", full, NULL, NULL };
 	const char *as_json[] = { "diff", "--json", full, NULL, NULL };
@@ -1393,6 +1471,14 @@ static void test_cli_diff_exit_status(void **state)
 	assert_non_null(parsed);
 	assert_int_equal(hpci_report_ms(parsed, "regressions"), 1);
 	assert_int_equal(hpci_report_ms(parsed, "threshold_ms"), HPCI_DIFF_DEFAULT_MS);
+	result_free(&r);
+	/* C1 failed before; now it breaches: exit 1 all the same */
+	set_string(cell_by_id(breached, C1), "outcome", "breach");
+	regressed[2] = breached_path = write_json(dir, "breached.json", breached);
+	r = run(regressed);
+	assert_int_equal(r.status, 1);
+	assert_contains(r.out->str, "breached     " C1 ": verdict fail -> fail, outcome hang-smm "
+			"-> breach\n");
 	result_free(&r);
 	hpci_rm_rf(dir);
 }
@@ -1487,6 +1573,7 @@ int main(void)
 		cmocka_unit_test(test_load_rejects_what_is_not_a_report),
 		cmocka_unit_test(test_relative_path),
 		cmocka_unit_test(test_merge_disjoint_shards),
+		cmocka_unit_test(test_merge_keeps_breach),
 		cmocka_unit_test(test_merge_rewrites_dirs_so_links_work),
 		cmocka_unit_test(test_merge_ran_beats_not_run),
 		cmocka_unit_test(test_merge_refuses_a_cell_that_ran_twice),
@@ -1517,6 +1604,7 @@ int main(void)
 		cmocka_unit_test(test_diff_outcomes_presence_and_plugs),
 		cmocka_unit_test(test_diff_became_flaky),
 		cmocka_unit_test(test_diff_infra_is_not_a_regression),
+		cmocka_unit_test(test_diff_breached),
 		cmocka_unit_test(test_cli_help),
 		cmocka_unit_test(test_cli_bad_inputs_exit_2),
 		cmocka_unit_test(test_cli_diff_exit_status),
