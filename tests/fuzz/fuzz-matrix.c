@@ -23,9 +23,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct hpci_matrix_host host = { .accel = "tcg" };
 
+/* The attack steps' promises: attack-smbase before the first plug,
+ * attack-sipi right before a plug, and either only on a firmware with SMM. */
+static bool attacks_in_place(const struct hpci_cell *c)
+{
+	bool plugged = false;
+
+	for (guint i = 0; i < c->steps->len; i++) {
+		enum hpci_step_kind kind = g_array_index(c->steps, struct hpci_step, i).kind;
+		bool attack = kind == HPCI_STEP_ATTACK_SMBASE || kind == HPCI_STEP_ATTACK_SIPI;
+		enum hpci_step_kind next = i + 1 < c->steps->len ?
+			g_array_index(c->steps, struct hpci_step, i + 1).kind : HPCI_STEP_SMI;
+
+		if ((attack && !c->firmware.smm) ||
+		    (kind == HPCI_STEP_ATTACK_SMBASE && plugged) ||
+		    (kind == HPCI_STEP_ATTACK_SIPI && next != HPCI_STEP_PLUG_EACH &&
+		     next != HPCI_STEP_PLUG_BURST))
+			return false;
+		plugged |= kind == HPCI_STEP_PLUG_EACH || kind == HPCI_STEP_PLUG_BURST;
+	}
+	return true;
+}
+
 /* What every loaded matrix promises (matrix/README.md): at least one cell,
  * one id per cell made of its six axis values, a count that fits the
- * topology's free slots, and at least one step. */
+ * topology's free slots, at least one step, attack steps in their place,
+ * and breach expected only where smbase_smram is off. */
 static void check_matrix(const struct hpci_matrix *m)
 {
 	static const char *const axes[] = { "topology", "smi", "firmware", "qemu", "count",
@@ -40,7 +63,8 @@ static void check_matrix(const struct hpci_matrix *m)
 
 		if (!c || !c->id || !c->axes || c->axes->len != G_N_ELEMENTS(axes) || !c->steps ||
 		    c->steps->len == 0 || c->count == 0 ||
-		    c->count > c->topology.max - c->topology.boot)
+		    c->count > c->topology.max - c->topology.boot || !attacks_in_place(c) ||
+		    (c->expect.outcome == HPCI_OUTCOME_BREACH && c->smi.smbase_smram))
 			abort();
 		for (guint a = 0; a < G_N_ELEMENTS(axes); a++) {
 			const char *v = hpci_cell_axis(c, axes[a]);
