@@ -229,8 +229,22 @@ static int check_breach_expected(const struct matrix_parser *p, const struct rul
 				 const struct axis_value *smi, const struct hpci_cell *cell)
 {
 	g_autofree char *origin = NULL;
+	bool attacks = false;
 
-	if (cell->expect.outcome != HPCI_OUTCOME_BREACH || !cell->smi.smbase_smram)
+	if (cell->expect.outcome != HPCI_OUTCOME_BREACH)
+		return 0;
+	for (guint i = 0; i < cell->steps->len; i++) {
+		enum hpci_step_kind k = g_array_index(cell->steps, struct hpci_step, i).kind;
+
+		attacks |= k == HPCI_STEP_ATTACK_SMBASE || k == HPCI_STEP_ATTACK_SIPI;
+	}
+	/* Without SMRAM there is no window check either: only an attack shows it. */
+	if (!attacks)
+		return hpci_json_fail(p->file, r->path, "cell '%s' is expected to breach (by %s) "
+				      "but its ops have no attack step, so nothing in it could show "
+				      "a breach; add attack-smbase or attack-sipi to its ops, or "
+				      "expect the outcome it actually shows", cell->id, r->path);
+	if (!cell->smi.smbase_smram)
 		return 0;
 	origin = matrix_smi_origin(cell->smi.machine, cell->smi.given, HPCI_SMI_SMBASE_SMRAM);
 	return hpci_json_fail(p->file, r->path, "cell '%s' is expected to breach (by %s) but smi "

@@ -933,12 +933,21 @@ ERROR_TEST(test_err_breach_smbase_smram_default,
 	   "count=default,ops=a' is expected to breach (by $.expect[0]) but smi 'full' has "
 	   "smbase_smram true (the default of machine type 'q35'), " BREACH_FIX)
 ERROR_TEST(test_err_breach_smbase_smram_given,
-	   "{'name':'x','axes':{'smi':{'off':{'smbase_smram':false},'on':{'smbase_smram':true}}},"
+	   "{'name':'x','axes':{'smi':{'off':{'smbase_smram':false},'on':{'smbase_smram':true}},"
+	   "'ops':{'a':['attack-smbase','plug-each']}},"
 	   "'expect':[{'when':{'smi':'off'},'outcome':'hang-smm'},"
 	   "{'when':{'smi':['off','on']},'outcome':'breach'}]}",
 	   BAD ": $.expect[1]: cell 'topology=default,smi=on,firmware=default,qemu=default,"
-	   "count=default,ops=default' is expected to breach (by $.expect[1]) but smi 'on' has "
+	   "count=default,ops=a' is expected to breach (by $.expect[1]) but smi 'on' has "
 	   "smbase_smram true, " BREACH_FIX)
+/* Only an attack can show a breach where there is no SMRAM to check. */
+ERROR_TEST(test_err_breach_without_attack,
+	   "{'name':'x','axes':{'smi':{'off':{'smbase_smram':false}}},"
+	   "'expect':[{'when':{},'outcome':'breach'}]}",
+	   BAD ": $.expect[0]: cell 'topology=default,smi=off,firmware=default,qemu=default,"
+	   "count=default,ops=default' is expected to breach (by $.expect[0]) but its ops have no "
+	   "attack step, so nothing in it could show a breach; add attack-smbase or attack-sipi "
+	   "to its ops, or expect the outcome it actually shows")
 
 /* an attack needs a firmware with SMM */
 #define ATTACK_FIX "so the attack tests nothing; exclude the pair or use a firmware built with " \
@@ -2036,6 +2045,7 @@ int main(void)
 		cmocka_unit_test(test_err_smbase_smram_other_host_rule),
 		cmocka_unit_test(test_err_breach_smbase_smram_default),
 		cmocka_unit_test(test_err_breach_smbase_smram_given),
+		cmocka_unit_test(test_err_breach_without_attack),
 		cmocka_unit_test(test_err_attack_firmware_images),
 		cmocka_unit_test(test_err_attack_firmware_recipe),
 		cmocka_unit_test(test_err_attack_firmware_descriptor),
