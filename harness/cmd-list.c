@@ -69,8 +69,9 @@ int cmd_list(int argc, char **argv)
 		       matrix_path, matrix->cells->len, accel);
 	for (guint i = 0; i < matrix->cells->len; i++) {
 		const struct hpci_cell *cell = g_ptr_array_index(matrix->cells, i);
+		g_autofree char *expected = hpci_expect_outcomes(&cell->expect);
 
-		printf("%3u  %-13s %s\n", i + 1, hpci_outcome_name(cell->expect.outcome), cell->id);
+		printf("%3u  %-13s %s\n", i + 1, expected, cell->id);
 		if (cell->expect.reason)
 			printf("     %-13s why: %s\n", "", cell->expect.reason);
 		print_known_issues(cell->expect.known_issues);

@@ -211,16 +211,6 @@ static bool judge_breach(const struct hpci_cell *cell, const struct hpci_observa
 	return false;
 }
 
-bool hpci_expect_met(const struct hpci_expect *expect, enum hpci_outcome outcome,
-		     const char *error)
-{
-	if (expect->outcome != outcome)
-		return false;
-	if (expect->message && (!error || !strstr(error, expect->message)))
-		return false;
-	return true;
-}
-
 /* What the firmware's log says against the other witnesses (step 4). */
 static void firmware_problems(const struct hpci_cell *cell, const struct hpci_observation *obs,
 			      GPtrArray *problems)

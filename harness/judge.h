@@ -85,8 +85,5 @@ struct hpci_observation {
 void hpci_judge(const struct hpci_cell *cell, const struct hpci_observation *obs,
 		struct hpci_cell_result *res);
 
-/* True when the outcome (and, for refused, the message) is the expected one. */
-bool hpci_expect_met(const struct hpci_expect *expect, enum hpci_outcome outcome,
-		     const char *error);
 
 #endif

@@ -117,15 +117,17 @@ void hpci_progress_cell(struct hpci_progress *p, const struct hpci_cell_result *
 {
 	enum hpci_verdict v = hpci_cell_verdict(res);
 	bool as_expected = v == HPCI_VERDICT_PASS || v == HPCI_VERDICT_KNOWN_ISSUE;
+	g_autofree char *expected = NULL;
 
 	p->done++;
 	p->failed += !as_expected;
 	if (p->verbosity == HPCI_QUIET && as_expected)
 		return;
 	clear_line(p);
+	expected = hpci_expect_outcomes(&res->cell->expect);
 	printf("[%u/%u] %-5s %-15s (expected %s) %5.1f s  %s\n", p->done, p->total,
-	       hpci_verdict_tag(v), hpci_outcome_name(res->outcome),
-	       hpci_outcome_name(res->cell->expect.outcome), res->duration_ms / 1000.0, res->cell->id);
+	       hpci_verdict_tag(v), hpci_outcome_name(res->outcome), expected,
+	       res->duration_ms / 1000.0, res->cell->id);
 	if (res->evidence && (!as_expected || p->verbosity == HPCI_VERBOSE))
 		printf("       %s\n", res->evidence);
 	if (res->known_issue)

@@ -190,3 +190,24 @@ void hpci_cell_free(struct hpci_cell *cell)
 		g_array_unref(cell->expect.known_issues);
 	g_free(cell);
 }
+
+bool hpci_expect_met(const struct hpci_expect *expect, enum hpci_outcome outcome,
+		     const char *error)
+{
+	if (expect->outcome != outcome && !(expect->also & (1u << outcome)))
+		return false;
+	if (outcome == HPCI_OUTCOME_REFUSED && expect->message &&
+	    (!error || !strstr(error, expect->message)))
+		return false;
+	return true;
+}
+
+char *hpci_expect_outcomes(const struct hpci_expect *expect)
+{
+	GString *s = g_string_new(hpci_outcome_name(expect->outcome));
+
+	for (int o = 0; o < HPCI_OUTCOME__COUNT; o++)
+		if (expect->also & (1u << o))
+			g_string_append_printf(s, "|%s", hpci_outcome_name(o));
+	return g_string_free(s, FALSE);
+}

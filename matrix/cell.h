@@ -150,6 +150,9 @@ GArray *hpci_known_issues_copy(const GArray *issues);
 
 struct hpci_expect {
 	enum hpci_outcome outcome;
+	/* Further outcomes that also hold (bit 1u << outcome), from an
+	 * "outcome" list: an attack may fail closed in several ways. */
+	unsigned also;
 	char *message;   /* refused: a substring the error must contain; else NULL */
 	char *reason;    /* why this is the expectation (from the matrix), or NULL */
 	struct hpci_firmware_expect firmware;
@@ -162,6 +165,15 @@ struct hpci_expect {
 	 */
 	GArray *known_issues;
 };
+
+/* The expected outcomes for people: "hang-smm", or "hang-smm|guest-timeout"
+ * for a list; the caller frees. */
+char *hpci_expect_outcomes(const struct hpci_expect *expect);
+
+/* True when the outcome is the expected one or one of the others listed
+ * (expect->also), and, for refused, the error holds the expected message. */
+bool hpci_expect_met(const struct hpci_expect *expect, enum hpci_outcome outcome,
+		     const char *error);
 
 /* The note of the known issue with this outcome in issues (which may be NULL), or NULL. */
 const char *hpci_known_issue_find(const GArray *issues, enum hpci_outcome outcome);

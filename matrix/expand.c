@@ -287,6 +287,7 @@ static int set_expectation(const struct matrix_parser *p, const guint *idx,
 	    (rc = matrix_check_known_issue_components(p, expect, v, cell->id)) < 0)
 		return rc;
 	cell->expect.outcome = expect->outcome;
+	cell->expect.also = expect->also;
 	cell->expect.message = g_strdup(expect->message);
 	cell->expect.reason = g_strdup(expect->reason);
 	cell->expect.firmware = expect->firmware;

@@ -48,6 +48,7 @@ struct rule {
 	bool *allowed[AXIS__N];
 	char *accel;      /* expect only: "tcg"/"kvm", or NULL */
 	enum hpci_outcome outcome;
+	unsigned also;    /* expect only: the other outcomes of an "outcome" list */
 	char *message;
 	char *reason;
 	struct hpci_firmware_expect firmware;   /* all HPCI_FACT_ANY when not given */

@@ -167,22 +167,75 @@ static int parse_expect_firmware(const struct matrix_parser *p, const char *path
 	return 0;
 }
 
+static int outcome_named(const struct matrix_parser *p, const char *opath, const char *outcome,
+			 enum hpci_outcome *ret)
+{
+	g_autoptr(GString) list = NULL;
+
+	if (hpci_outcome_parse(outcome, ret) == 0)
+		return 0;
+	list = g_string_new(NULL);
+	for (int o = 0; o < HPCI_OUTCOME__COUNT; o++)
+		g_string_append_printf(list, "%s%s", o ? ", " : "", hpci_outcome_name(o));
+	return hpci_json_fail(p->file, opath, "unknown outcome '%s'; outcomes are %s", outcome,
+			      list->str);
+}
+
 static int parse_outcome(const struct matrix_parser *p, const char *path, json_object *spec,
 			 enum hpci_outcome *ret)
 {
+	g_autofree char *opath = hpci_json_path_key(path, "outcome");
 	const char *outcome;
 	int rc;
 
 	if ((rc = hpci_json_req_string(p->file, path, spec, "outcome", &outcome)) < 0)
 		return rc;
-	if (hpci_outcome_parse(outcome, ret) < 0) {
-		g_autofree char *opath = hpci_json_path_key(path, "outcome");
-		g_autoptr(GString) list = g_string_new(NULL);
+	return outcome_named(p, opath, outcome, ret);
+}
 
-		for (int o = 0; o < HPCI_OUTCOME__COUNT; o++)
-			g_string_append_printf(list, "%s%s", o ? ", " : "", hpci_outcome_name(o));
-		return hpci_json_fail(p->file, opath, "unknown outcome '%s'; outcomes are %s",
-				      outcome, list->str);
+/*
+ * An expect rule's "outcome": one name, or a list of the outcomes that all
+ * hold (the first is the one reports name).  A list is for an attack that
+ * may fail closed in several ways; a breach, an infra-error or a pass on a
+ * list would hide what a cell is about, so a list holds none of them.
+ */
+static int parse_expected_outcomes(const struct matrix_parser *p, const char *path,
+				   json_object *spec, struct rule *r)
+{
+	g_autofree char *opath = hpci_json_path_key(path, "outcome");
+	json_object *list;
+	size_t n;
+	int rc;
+
+	if (!json_object_object_get_ex(spec, "outcome", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return parse_outcome(p, path, spec, &r->outcome);
+	n = json_object_array_length(list);
+	if (n < 2)
+		return hpci_json_fail(p->file, opath, "a list of outcomes needs at least two; "
+				      "give a single outcome as a string");
+	for (size_t i = 0; i < n; i++) {
+		json_object *item = json_object_array_get_idx(list, i);
+		g_autofree char *ipath = hpci_json_path_index(opath, i);
+		enum hpci_outcome o;
+
+		if (!json_object_is_type(item, json_type_string))
+			return hpci_json_type_error(p->file, ipath, "an outcome name", item);
+		if ((rc = outcome_named(p, ipath, json_object_get_string(item), &o)) < 0)
+			return rc;
+		if (o == HPCI_OUTCOME_PASS || o == HPCI_OUTCOME_BREACH ||
+		    o == HPCI_OUTCOME_INFRA_ERROR)
+			return hpci_json_fail(p->file, ipath, "'%s' cannot be one of several "
+					      "expected outcomes: a list says how a cell may fail "
+					      "closed; expect '%s' on its own", hpci_outcome_name(o),
+					      hpci_outcome_name(o));
+		if ((i > 0 && o == r->outcome) || (r->also & (1u << o)))
+			return hpci_json_fail(p->file, ipath, "outcome '%s' is listed twice",
+					      hpci_outcome_name(o));
+		if (i == 0)
+			r->outcome = o;
+		else
+			r->also |= 1u << o;
 	}
 	return 0;
 }
@@ -268,7 +321,8 @@ static int parse_known_issue(const struct matrix_parser *p, const char *kpath, j
 				      "that ran in SMM, or SMRAM the guest could read, is a "
 				      "failure whatever component it is in; remove this known "
 				      "issue");
-	if (ki.outcome == r->outcome || ki.outcome == HPCI_OUTCOME_PASS ||
+	if (ki.outcome == r->outcome || (r->also & (1u << ki.outcome)) ||
+	    ki.outcome == HPCI_OUTCOME_PASS ||
 	    ki.outcome == HPCI_OUTCOME_INFRA_ERROR)
 		return hpci_json_fail(p->file, opath, "a known issue is a product failure other "
 				      "than the expected outcome '%s'; '%s' cannot be one",
@@ -355,7 +409,8 @@ static int parse_message(const struct matrix_parser *p, const char *path, json_o
 	if (message) {
 		g_autofree char *mpath = hpci_json_path_key(path, "message");
 
-		if (r->outcome != HPCI_OUTCOME_REFUSED)
+		if (r->outcome != HPCI_OUTCOME_REFUSED &&
+		    !(r->also & (1u << HPCI_OUTCOME_REFUSED)))
 			return hpci_json_fail(p->file, mpath, "message only applies to outcome "
 					      "'refused', not '%s'; remove it",
 					      hpci_outcome_name(r->outcome));
@@ -384,7 +439,7 @@ static int parse_expect_rule(const struct matrix_parser *p, const char *path, js
 				      "\"when\": {} to match every cell");
 	if ((rc = parse_when(p, wpath, when, r)) < 0 ||
 	    (rc = parse_host(p, path, spec, r)) < 0 ||
-	    (rc = parse_outcome(p, path, spec, &r->outcome)) < 0 ||
+	    (rc = parse_expected_outcomes(p, path, spec, r)) < 0 ||
 	    (rc = parse_message(p, path, spec, r)) < 0 ||
 	    (rc = parse_known_issues(p, path, spec, r)) < 0)
 		return rc;

@@ -76,6 +76,15 @@ static json_object *expected_json(const struct hpci_expect *expect)
 
 	json_object_object_add(e, "outcome",
 			       json_object_new_string(hpci_outcome_name(expect->outcome)));
+	if (expect->also) {
+		json_object *also = json_object_new_array();
+
+		for (int o = 0; o < HPCI_OUTCOME__COUNT; o++)
+			if (expect->also & (1u << o))
+				json_object_array_add(also,
+						      json_object_new_string(hpci_outcome_name(o)));
+		json_object_object_add(e, "also", also);
+	}
 	if (expect->message)
 		json_object_object_add(e, "message", json_object_new_string(expect->message));
 	if (expect->reason)

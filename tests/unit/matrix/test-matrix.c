@@ -517,6 +517,55 @@ static void test_smbase_smram_off_with_expectation(void **state)
 			 HPCI_OUTCOME_HANG_SMM);
 }
 
+/* An attack may fail closed in several ways: a list of outcomes that all
+ * hold, the first one named in reports. */
+static void test_expect_outcome_list(void **state)
+{
+	g_autoptr(hpci_matrix) m = parse_ok(
+		"{'name':'t','axes':{'ops':{'a':['attack-sipi','plug-burst']}},"
+		"'expect':[{'when':{},'outcome':['hang-smm','guest-timeout','refused'],"
+		"'message':'cpu hotplug with SMI','reason':'fails closed'}]}", "tcg");
+	const struct hpci_cell *c;
+
+	(void)state;
+	assert_int_equal(m->cells->len, 1);
+	c = g_ptr_array_index(m->cells, 0);
+	assert_int_equal(c->expect.outcome, HPCI_OUTCOME_HANG_SMM);
+	assert_int_equal(c->expect.also, (1u << HPCI_OUTCOME_GUEST_TIMEOUT) |
+					 (1u << HPCI_OUTCOME_REFUSED));
+	assert_true(hpci_expect_met(&c->expect, HPCI_OUTCOME_HANG_SMM, NULL));
+	assert_true(hpci_expect_met(&c->expect, HPCI_OUTCOME_GUEST_TIMEOUT, NULL));
+	assert_true(hpci_expect_met(&c->expect, HPCI_OUTCOME_REFUSED,
+				    "cpu hotplug with SMI wasn't enabled by firmware"));
+	assert_false(hpci_expect_met(&c->expect, HPCI_OUTCOME_REFUSED, "something else"));
+	assert_false(hpci_expect_met(&c->expect, HPCI_OUTCOME_PASS, NULL));
+	assert_false(hpci_expect_met(&c->expect, HPCI_OUTCOME_BREACH, NULL));
+}
+
+static void test_err_expect_outcome_list(void **state)
+{
+	(void)state;
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':['hang-smm']}]}",
+		    "$.expect[0].outcome: a list of outcomes needs at least two; give a single "
+		    "outcome as a string");
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':['hang-smm','pass']}]}",
+		    "$.expect[0].outcome[1]: 'pass' cannot be one of several expected outcomes: a "
+		    "list says how a cell may fail closed; expect 'pass' on its own");
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},"
+		    "'outcome':['hang-smm','breach']}]}",
+		    "$.expect[0].outcome[1]: 'breach' cannot be one of several expected outcomes");
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},"
+		    "'outcome':['hang-smm','guest-timeout','hang-smm']}]}",
+		    "$.expect[0].outcome[2]: outcome 'hang-smm' is listed twice");
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':['hang-smm','hung']}]}",
+		    "$.expect[0].outcome[1]: unknown outcome 'hung'; outcomes are pass, refused");
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':['hang-smm',1]}]}",
+		    "$.expect[0].outcome[1]: expected an outcome name, got number 1");
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},"
+		    "'outcome':['hang-smm','guest-timeout'],'message':'m'}]}",
+		    "$.expect[0].message: message only applies to outcome 'refused', not 'hang-smm'");
+}
+
 /* The positive control: with smbase_smram off an attack must be seen, so
  * such a cell may be expected to breach; a firmware without SMM may run
  * the same matrix when the rules keep it from the attack cells. */
@@ -1965,6 +2014,8 @@ int main(void)
 		cmocka_unit_test(test_smi_machine_defaults),
 		cmocka_unit_test(test_smbase_smram_off_with_expectation),
 		cmocka_unit_test(test_breach_positive_control),
+		cmocka_unit_test(test_expect_outcome_list),
+		cmocka_unit_test(test_err_expect_outcome_list),
 		cmocka_unit_test(test_include_filter),
 		cmocka_unit_test(test_axis_values_in_file_order),
 		cmocka_unit_test(test_exclude_skips_cell_checks),
