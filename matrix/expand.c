@@ -205,7 +205,7 @@ static int check_smbase_smram(const struct matrix_parser *p, const struct rule *
 {
 	g_autofree char *origin = NULL, *by = NULL;
 
-	if (cell->smi.smbase_smram || cell->expect.outcome != HPCI_OUTCOME_PASS)
+	if (cell->smi.smbase_smram || !hpci_expect_met(&cell->expect, HPCI_OUTCOME_PASS, NULL))
 		return 0;
 	origin = matrix_smi_origin(cell->smi.machine, cell->smi.given, HPCI_SMI_SMBASE_SMRAM);
 	by = r ? g_strdup_printf("by %s", r->path) : g_strdup("as no expect rule matches it");

@@ -196,8 +196,8 @@ static int parse_outcome(const struct matrix_parser *p, const char *path, json_o
 /*
  * An expect rule's "outcome": one name, or a list of the outcomes that all
  * hold (the first is the one reports name).  A list is for an attack that
- * may fail closed in several ways; a breach, an infra-error or a pass on a
- * list would hide what a cell is about, so a list holds none of them.
+ * may be beaten or fail closed in several ways; a breach or an infra-error
+ * on a list would hide what the cell is about, so a list holds neither.
  */
 static int parse_expected_outcomes(const struct matrix_parser *p, const char *path,
 				   json_object *spec, struct rule *r)
@@ -223,12 +223,11 @@ static int parse_expected_outcomes(const struct matrix_parser *p, const char *pa
 			return hpci_json_type_error(p->file, ipath, "an outcome name", item);
 		if ((rc = outcome_named(p, ipath, json_object_get_string(item), &o)) < 0)
 			return rc;
-		if (o == HPCI_OUTCOME_PASS || o == HPCI_OUTCOME_BREACH ||
-		    o == HPCI_OUTCOME_INFRA_ERROR)
+		if (o == HPCI_OUTCOME_BREACH || o == HPCI_OUTCOME_INFRA_ERROR)
 			return hpci_json_fail(p->file, ipath, "'%s' cannot be one of several "
-					      "expected outcomes: a list says how a cell may fail "
-					      "closed; expect '%s' on its own", hpci_outcome_name(o),
-					      hpci_outcome_name(o));
+					      "expected outcomes: a list says how an attack may be "
+					      "beaten or fail closed; expect '%s' on its own",
+					      hpci_outcome_name(o), hpci_outcome_name(o));
 		if ((i > 0 && o == r->outcome) || (r->also & (1u << o)))
 			return hpci_json_fail(p->file, ipath, "outcome '%s' is listed twice",
 					      hpci_outcome_name(o));

@@ -523,7 +523,7 @@ static void test_expect_outcome_list(void **state)
 {
 	g_autoptr(hpci_matrix) m = parse_ok(
 		"{'name':'t','axes':{'ops':{'a':['attack-sipi','plug-burst']}},"
-		"'expect':[{'when':{},'outcome':['hang-smm','guest-timeout','refused'],"
+		"'expect':[{'when':{},'outcome':['hang-smm','guest-timeout','refused','pass'],"
 		"'message':'cpu hotplug with SMI','reason':'fails closed'}]}", "tcg");
 	const struct hpci_cell *c;
 
@@ -532,14 +532,15 @@ static void test_expect_outcome_list(void **state)
 	c = g_ptr_array_index(m->cells, 0);
 	assert_int_equal(c->expect.outcome, HPCI_OUTCOME_HANG_SMM);
 	assert_int_equal(c->expect.also, (1u << HPCI_OUTCOME_GUEST_TIMEOUT) |
-					 (1u << HPCI_OUTCOME_REFUSED));
+					 (1u << HPCI_OUTCOME_REFUSED) | (1u << HPCI_OUTCOME_PASS));
 	assert_true(hpci_expect_met(&c->expect, HPCI_OUTCOME_HANG_SMM, NULL));
 	assert_true(hpci_expect_met(&c->expect, HPCI_OUTCOME_GUEST_TIMEOUT, NULL));
 	assert_true(hpci_expect_met(&c->expect, HPCI_OUTCOME_REFUSED,
 				    "cpu hotplug with SMI wasn't enabled by firmware"));
 	assert_false(hpci_expect_met(&c->expect, HPCI_OUTCOME_REFUSED, "something else"));
-	assert_false(hpci_expect_met(&c->expect, HPCI_OUTCOME_PASS, NULL));
+	assert_true(hpci_expect_met(&c->expect, HPCI_OUTCOME_PASS, NULL));
 	assert_false(hpci_expect_met(&c->expect, HPCI_OUTCOME_BREACH, NULL));
+	assert_false(hpci_expect_met(&c->expect, HPCI_OUTCOME_GUEST_CRASH, NULL));
 }
 
 static void test_err_expect_outcome_list(void **state)
@@ -548,12 +549,20 @@ static void test_err_expect_outcome_list(void **state)
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':['hang-smm']}]}",
 		    "$.expect[0].outcome: a list of outcomes needs at least two; give a single "
 		    "outcome as a string");
-	check_error("{'name':'x','axes':{},'expect':[{'when':{},'outcome':['hang-smm','pass']}]}",
-		    "$.expect[0].outcome[1]: 'pass' cannot be one of several expected outcomes: a "
-		    "list says how a cell may fail closed; expect 'pass' on its own");
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},"
 		    "'outcome':['hang-smm','breach']}]}",
-		    "$.expect[0].outcome[1]: 'breach' cannot be one of several expected outcomes");
+		    "$.expect[0].outcome[1]: 'breach' cannot be one of several expected outcomes: a "
+		    "list says how an attack may be beaten or fail closed; expect 'breach' on its "
+		    "own");
+	check_error("{'name':'x','axes':{},'expect':[{'when':{},"
+		    "'outcome':['infra-error','hang-smm']}]}",
+		    "$.expect[0].outcome[0]: 'infra-error' cannot be one of several expected outcomes");
+	/* Pass on a list counts for the smbase_smram rule like pass alone. */
+	check_error("{'name':'x','axes':{'smi':{'off':{'smbase_smram':false}}},"
+		    "'expect':[{'when':{},'outcome':['hang-smm','pass']}]}",
+		    "$.expect[0]: cell 'topology=default,smi=off,firmware=default,qemu=default,"
+		    "count=default,ops=default' is expected to pass (by $.expect[0]) but smi 'off' "
+		    "has smbase_smram false");
 	check_error("{'name':'x','axes':{},'expect':[{'when':{},"
 		    "'outcome':['hang-smm','guest-timeout','hang-smm']}]}",
 		    "$.expect[0].outcome[2]: outcome 'hang-smm' is listed twice");
