@@ -34,15 +34,24 @@ enum hpci_attack_claim hpci_attack_claim(const char *line, const char *token, in
 	return smm ? HPCI_CLAIM_SMM : HPCI_CLAIM_OUTSIDE_SMM;
 }
 
-int hpci_attack_cpu_in_default_smm(const GArray *cpus)
+/* Conventional memory the guest owns: below the VGA hole, outside the
+ * 128 KiB the q35 host bridge can make SMRAM. */
+static bool guest_low_memory(guint64 addr)
+{
+	return addr < 0xA0000 &&
+	       !(addr >= HPCI_DEFAULT_SMBASE && addr < HPCI_DEFAULT_SMBASE + 0x20000);
+}
+
+const struct hpci_cpu_regs *hpci_attack_smm_cpu_at_payload(const GArray *cpus)
 {
 	for (guint i = 0; cpus && i < cpus->len; i++) {
 		const struct hpci_cpu_regs *r = &g_array_index(cpus, struct hpci_cpu_regs, i);
 
-		if (r->smm && r->cs_base == HPCI_DEFAULT_SMBASE)
-			return r->index;
+		if (r->smm && (r->cs_base == HPCI_DEFAULT_SMBASE ||
+			       guest_low_memory(r->cs_base + r->ip)))
+			return r;
 	}
-	return -1;
+	return NULL;
 }
 
 static long field_after(const char *line, const char *prefix, const char *key)

@@ -13,8 +13,11 @@
  * guest's payload announces itself with a token the harness made for this
  * cell attempt, and says whether an SMI entry had just written the
  * save-state map (smm=1).  A claim counts only with this attempt's token,
- * and only when a register dump shows a CPU in SMM with the default SMBASE
- * (CS base 0x30000): the guest can print any line it likes outside SMM.
+ * and only when a register dump shows a CPU in SMM where the payload is: at
+ * the default SMBASE (CS base 0x30000), or in guest memory below 640 KiB
+ * outside the default SMBASE window, where SMM reaches the payload through
+ * the guest's real-mode interrupt vectors.  The guest can print any line it
+ * likes outside SMM.
  */
 #define HPCI_ATTACK_TOKEN_LEN 16
 #define HPCI_DEFAULT_SMBASE 0x30000u
@@ -33,9 +36,9 @@ enum hpci_attack_claim {
  * claims for the given token; *ret_apic gets the APIC ID (may be NULL). */
 enum hpci_attack_claim hpci_attack_claim(const char *line, const char *token, int *ret_apic);
 
-/* The CPU of one sample (an array of struct hpci_cpu_regs) that is in SMM
- * at the default SMBASE, or -1. */
-int hpci_attack_cpu_in_default_smm(const GArray *cpus);
+/* The first CPU of one sample (an array of struct hpci_cpu_regs) that is in
+ * SMM where the payload can be (see above), or NULL. */
+const struct hpci_cpu_regs *hpci_attack_smm_cpu_at_payload(const GArray *cpus);
 
 /* "HPCI-SMRAM-CHECK open=<n> ...": n, or -1 when the line is not one. */
 long hpci_smram_check_open(const char *line);

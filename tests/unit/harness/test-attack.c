@@ -78,12 +78,21 @@ static void test_cpu_in_default_smm(void **state)
 	g_autoptr(GArray) hang = parse_dump("harness/regdump-hang-smm-0.txt");
 
 	(void)state;
-	assert_int_equal(hpci_attack_cpu_in_default_smm(payload), 1);
-	/* The firmware's own first-SMI handler runs there too (CPU#3, waiting
-	 * for its turn): a dump alone is never a breach. */
-	assert_int_equal(hpci_attack_cpu_in_default_smm(handler), 3);
-	assert_int_equal(hpci_attack_cpu_in_default_smm(hang), -1);
-	assert_int_equal(hpci_attack_cpu_in_default_smm(NULL), -1);
+	g_autoptr(GArray) astray = parse_dump("attack/regdump-smm-in-guest-memory.txt");
+	g_autoptr(GArray) tseg = parse_dump("attack/regdump-documented-hang.txt");
+
+	assert_int_equal(hpci_attack_smm_cpu_at_payload(payload)->index, 1);
+	/* Recorded without QEMU patch 0009: CPU#2 in SMM at 0000:a000, guest
+	 * memory, and CPU#3 in the firmware's own first-SMI handler at the
+	 * default SMBASE, waiting for its turn.  The first is reported; either
+	 * would corroborate a claim, and a dump alone is never a breach. */
+	assert_int_equal(hpci_attack_smm_cpu_at_payload(handler)->index, 2);
+	/* Recorded without QEMU patch 0009: CPU#1 in SMM at CS base 0x65870. */
+	assert_int_equal(hpci_attack_smm_cpu_at_payload(astray)->index, 1);
+	/* SMM in TSEG and CPUs outside SMM: nothing where the payload is. */
+	assert_null(hpci_attack_smm_cpu_at_payload(tseg));
+	assert_null(hpci_attack_smm_cpu_at_payload(hang));
+	assert_null(hpci_attack_smm_cpu_at_payload(NULL));
 }
 
 static void test_result_lines(void **state)
