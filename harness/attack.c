@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Tokens and claims of the attack cells; see attack.h. */
 #include "attack.h"
+#include "firmware-check.h"
 #include "guest-line.h"
 
 #include <stdio.h>
@@ -74,4 +75,25 @@ long hpci_smram_check_open(const char *line)
 long hpci_attack_plant_stuck(const char *line)
 {
 	return field_after(line, "HPCI-ATTACK-PLANT ", " stuck=");
+}
+
+const struct hpci_cpu_regs *hpci_attack_corroborate(const GArray *cpus,
+						    const struct hpci_topology *topology,
+						    int claim_apic, bool *outside_smm)
+{
+	const struct hpci_cpu_regs *in_smm = hpci_attack_smm_cpu_at_payload(cpus);
+
+	*outside_smm = false;
+	if (in_smm)
+		return in_smm;
+	for (guint i = 0; cpus && claim_apic >= 0 && i < cpus->len; i++) {
+		const struct hpci_cpu_regs *r = &g_array_index(cpus, struct hpci_cpu_regs, i);
+
+		if (r->index >= 0 && hpci_topology_apic_id(topology, r->index) == (guint32)claim_apic &&
+		    !r->smm && r->cs_base == HPCI_ATTACK_SIPI_PAGE) {
+			*outside_smm = true;
+			return r;
+		}
+	}
+	return NULL;
 }

@@ -2,6 +2,7 @@
 #ifndef HPCI_ATTACK_H
 #define HPCI_ATTACK_H
 
+#include "cell.h"
 #include "observe.h"
 #include "regdump.h"
 
@@ -36,9 +37,21 @@ enum hpci_attack_claim {
  * claims for the given token; *ret_apic gets the APIC ID (may be NULL). */
 enum hpci_attack_claim hpci_attack_claim(const char *line, const char *token, int *ret_apic);
 
+#define HPCI_ATTACK_SIPI_PAGE 0x60000u  /* the SIPI copy of the payload */
+
 /* The first CPU of one sample (an array of struct hpci_cpu_regs) that is in
  * SMM where the payload can be (see above), or NULL. */
 const struct hpci_cpu_regs *hpci_attack_smm_cpu_at_payload(const GArray *cpus);
+
+/*
+ * What backs a claim of smm=1 by the CPU with APIC ID claim_apic, in one
+ * sample: a CPU in SMM where the payload can be; or else that CPU outside
+ * SMM, parked in the SIPI copy, which then read the SMM save state from
+ * outside SMM (*outside_smm set): SMRAM was readable.  NULL: nothing.
+ */
+const struct hpci_cpu_regs *hpci_attack_corroborate(const GArray *cpus,
+						    const struct hpci_topology *topology,
+						    int claim_apic, bool *outside_smm);
 
 /* "HPCI-SMRAM-CHECK open=<n> ...": n, or -1 when the line is not one. */
 long hpci_smram_check_open(const char *line);

@@ -214,6 +214,8 @@ static bool corroborate_claim(struct cell_run *cr, const struct hpci_event *ev)
 	g_autofree char *path = cell_path(cr, "regdump-breach.txt");
 	GArray *cpus = NULL;
 	const struct hpci_cpu_regs *cpu;
+	int apic = -1;
+	bool outside_smm;
 
 	if (cr->claim_regs)
 		return true;
@@ -226,16 +228,18 @@ static bool corroborate_claim(struct cell_run *cr, const struct hpci_event *ev)
 	}
 	if (hpci_write_file(path, text, -1) == 0)
 		hpci_obs_note(&cr->obs, "register dump at the claim saved as regdump-breach.txt");
-	cpu = hpci_attack_smm_cpu_at_payload(cpus);
+	(void)hpci_attack_claim(ev->text, cr->token, &apic);
+	cpu = hpci_attack_corroborate(cpus, &cr->cell->topology, apic, &outside_smm);
 	if (!cpu) {
-		hpci_obs_note(&cr->obs, "no CPU is in SMM where the payload is: the claim is not "
-			      "corroborated");
+		hpci_obs_note(&cr->obs, "no CPU is in SMM where the payload is, nor is the claiming "
+			      "CPU parked in the payload: the claim is not corroborated");
 		g_array_unref(cpus);
 		return false;
 	}
-	hpci_obs_note(&cr->obs, "CPU#%d is in SMM with CS base 0x%" G_GINT64_MODIFIER "x, RIP 0x%"
-		      G_GINT64_MODIFIER "x: guest code runs in SMM", cpu->index, cpu->cs_base,
-		      cpu->ip);
+	hpci_obs_note(&cr->obs, "CPU#%d is %s with CS base 0x%" G_GINT64_MODIFIER "x, RIP 0x%"
+		      G_GINT64_MODIFIER "x: %s", cpu->index, outside_smm ? "outside SMM" : "in SMM",
+		      cpu->cs_base, cpu->ip, outside_smm ? "the payload read SMRAM from outside SMM"
+							 : "guest code runs in SMM");
 	cr->claim_regs = cpus;
 	if (cr->res->attack)
 		cr->res->attack->regdump = g_strdup("regdump-breach.txt");

@@ -158,8 +158,10 @@ static void judge_run(const struct hpci_observation *in, struct judgement *out)
 static bool judge_breach(const struct hpci_cell *cell, const struct hpci_observation *in,
 			 struct judgement *out, GPtrArray *notes)
 {
-	const struct hpci_cpu_regs *cpu = hpci_attack_smm_cpu_at_payload(in->claim_regs);
+	const struct hpci_cpu_regs *cpu = NULL;
 	const struct hpci_event *claim = NULL, *open = NULL;
+	bool outside_smm = false;
+	int apic = -1;
 
 	for (guint i = 0; in->events && i < in->events->len; i++) {
 		const struct hpci_event *ev = g_ptr_array_index(in->events, i);
@@ -167,10 +169,14 @@ static bool judge_breach(const struct hpci_cell *cell, const struct hpci_observa
 		if (ev->kind != HPCI_EV_SERIAL)
 			continue;
 		if (ev->line.kind == HPCI_LINE_ATTACK) {
-			switch (hpci_attack_claim(ev->text, in->attack_token, NULL)) {
+			switch (hpci_attack_claim(ev->text, in->attack_token, &apic)) {
 			case HPCI_CLAIM_SMM:
-				if (!claim)
+				if (!claim) {
 					claim = ev;
+					cpu = hpci_attack_corroborate(in->claim_regs,
+								      &cell->topology, apic,
+								      &outside_smm);
+				}
 				break;
 			case HPCI_CLAIM_FOREIGN:
 				g_ptr_array_add(notes, g_strdup_printf("ignored a payload line with "
@@ -189,6 +195,16 @@ static bool judge_breach(const struct hpci_cell *cell, const struct hpci_observa
 		    hpci_smram_check_open(ev->text) > 0)
 			open = ev;
 	}
+	if (claim && cpu && outside_smm) {
+		set(out, HPCI_OUTCOME_BREACH,
+		    g_strdup_printf("the guest read SMRAM from outside SMM: '%s' at %"
+				    G_GINT64_FORMAT " ms (the SMM save state, which only SMM can "
+				    "see), and the register dump (regdump-breach.txt) has that CPU, "
+				    "CPU#%d, outside SMM in the payload (CS base 0x%"
+				    G_GINT64_MODIFIER "x)", claim->text, claim->t_ms, cpu->index,
+				    cpu->cs_base));
+		return true;
+	}
 	if (claim && cpu) {
 		set(out, HPCI_OUTCOME_BREACH,
 		    g_strdup_printf("guest code ran in SMM: '%s' at %" G_GINT64_FORMAT " ms, and "
@@ -199,7 +215,8 @@ static bool judge_breach(const struct hpci_cell *cell, const struct hpci_observa
 	}
 	if (claim)
 		g_ptr_array_add(notes, g_strdup_printf("the payload claimed SMM ('%s') but no "
-			"register dump showed a CPU in SMM where the payload is: not counted",
+			"register dump backed it (a CPU in SMM where the payload is, or the claiming CPU "
+			"parked in the payload): not counted",
 			claim->text));
 	if (open) {
 		set(out, HPCI_OUTCOME_BREACH,

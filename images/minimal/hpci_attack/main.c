@@ -48,7 +48,8 @@
 #define RESULT_LEN       256
 
 extern const u8 hpci_payload_start[], hpci_payload_end[], hpci_payload_dseg[];
-extern const u8 hpci_payload_do_smi[], hpci_payload_token[], hpci_payload_ran[];
+extern const u8 hpci_payload_do_smi[], hpci_payload_token[], hpci_payload_token2[];
+extern const u8 hpci_payload_ran[];
 
 #define PAYLOAD_LEN ((size_t)(hpci_payload_end - hpci_payload_start))
 #define PAYLOAD_OFF(sym) ((size_t)((sym) - hpci_payload_start))
@@ -94,6 +95,7 @@ static void payload_place(u8 *dst, unsigned long phys, const char *token, bool d
 	memcpy(dst + PAYLOAD_OFF(hpci_payload_dseg), &dseg, sizeof(dseg));
 	dst[PAYLOAD_OFF(hpci_payload_do_smi)] = do_smi;
 	memcpy(dst + PAYLOAD_OFF(hpci_payload_token), token, TOKEN_LEN);
+	memcpy(dst + PAYLOAD_OFF(hpci_payload_token2), token, TOKEN_LEN);
 }
 
 /*

@@ -27,9 +27,9 @@
 #define APM_CNT 0xb2
 #define APM_CNT_CPU_HOTPLUG 0x04   /* what QEMU's CPU hotplug AML writes */
 
-.macro PRINT port
+.macro PRINT port, buf
 	mov $\port, %dx
-	mov $OFF(msg), %si
+	mov $OFF(\buf), %si
 	cld
 1:	lodsb
 	test %al, %al
@@ -39,43 +39,54 @@
 2:
 .endm
 
+/* The APIC ID in %bp as two hex digits at \at. */
+.macro HEX_APIC at
+	mov %bp, %ax
+	shr $4, %al
+	mov $OFF(hexdigits), %bx
+	xlat
+	mov %al, OFF(\at)
+	mov %bp, %ax
+	and $0x0f, %al
+	xlat
+	mov %al, OFF(\at) + 1
+.endm
 
-/* One line for this CPU (APIC ID in %bp, stage letter in %cl), under a
- * lock: CPUs started together share this copy's message buffer. */
+/*
+ * One line for this CPU (APIC ID in %bp, stage letter in %cl).  Where: an
+ * SMI entry wrote a valid revision id over the pattern.  Seen from SMM (or
+ * SMRAM seen from outside it), bit 16 of %ebp is set and the line comes
+ * from a buffer of its own without the lock, which a CPU pulled into SMM
+ * while holding it would never release.  Otherwise CPUs started together
+ * share this copy's buffer, under the lock.
+ */
 .macro ANNOUNCE
+	mov $SAVE_SEG, %ax
+	mov %ax, %es
+	cmpl $SMM_REVID, %es:SMM_REVID_OFF
+	jne 3f
+	or $0x10000, %ebp
+	mov %cl, OFF(msgs_stage)
+	HEX_APIC msgs_apic
+	PRINT 0x3f8, msgs
+	PRINT 0x402, msgs
+	jmp 5f
 3:	lock btsw $0, OFF(print_lock)
 	jnc 4f
 	pause
 	jmp 3b
 4:	mov %cl, OFF(msg_stage)
-	mov %bp, %ax
-	shr $4, %al
-	mov $OFF(hexdigits), %bx
-	xlat
-	mov %al, OFF(msg_apic)
-	mov %bp, %ax
-	and $0x0f, %al
-	xlat
-	mov %al, OFF(msg_apic) + 1
-	/* Where: an SMI entry wrote a valid revision id over the pattern.
-	 * Put the pattern back, so that a later entry outside SMM does not
-	 * read this one's. */
-	mov $SAVE_SEG, %ax
-	mov %ax, %es
-	movb $'0', OFF(msg_smm)
-	cmpl $SMM_REVID, %es:SMM_REVID_OFF
-	jne 5f
-	movb $'1', OFF(msg_smm)
-	or $0x10000, %ebp          /* in SMM: bit 16 of %ebp, %bp is the APIC ID */
-5:	PRINT 0x3f8
-	PRINT 0x402
+	HEX_APIC msg_apic
+	PRINT 0x3f8, msg
+	PRINT 0x402, msg
 	movw $0, OFF(print_lock)
+5:
 .endm
 
 	.section .rodata.hpci_payload, "a"
 	.code16
 	.globl hpci_payload_start, hpci_payload_end, hpci_payload_dseg
-	.globl hpci_payload_do_smi, hpci_payload_token, hpci_payload_ran
+	.globl hpci_payload_do_smi, hpci_payload_token, hpci_payload_token2, hpci_payload_ran
 hpci_payload_start:
 	cli
 	.byte 0xb8                 /* mov $imm16, %ax */
@@ -130,12 +141,20 @@ msg:
 	.ascii "\nHPCI-ATTACK "
 hpci_payload_token:
 	.ascii "0000000000000000"
-	.ascii " smm="
-msg_smm:
-	.ascii "0 apic="
+	.ascii " smm=0 apic="
 msg_apic:
 	.ascii "00 stage="
 msg_stage:
+	.ascii "e\n"
+	.byte 0
+msgs:
+	.ascii "\nHPCI-ATTACK "
+hpci_payload_token2:
+	.ascii "0000000000000000"
+	.ascii " smm=1 apic="
+msgs_apic:
+	.ascii "00 stage="
+msgs_stage:
 	.ascii "e\n"
 	.byte 0
 	.balign 16

@@ -375,6 +375,33 @@ static void test_breach_needs_token_smm_and_dump(void **state)
 	assert_true(f->out->verdict_pass);
 }
 
+/*
+ * Recorded on QEMU 0001-0008 (no patch 0009), run no9, attempt 4: after its
+ * relocation RSM, CPU#1 went back to the attacker's code in real mode, still
+ * through the translation of 0x3F000 made in SMM, and read the SMM save
+ * state: the claim comes from outside SMM, and SMRAM was readable.
+ */
+static void test_smram_read_outside_smm_is_breach(void **state)
+{
+	struct fixture *f = *state;
+
+	f->cell.smi.smbase_smram = true;
+	f->cell.topology = (struct hpci_topology){ 1, 1, 4, 1, 1, 4 };
+	hpci_obs_serial(&f->obs, "HPCI-ATTACK da566d29ab99059b smm=1 apic=01 stage=e");
+	assert_int_equal(judge_attack(f, HPCI_FAIL_TIMEOUT,
+				      "attack/regdump-smram-read-outside-smm.txt"),
+			 HPCI_OUTCOME_BREACH);
+	assert_non_null(strstr(f->out->evidence, "the guest read SMRAM from outside SMM"));
+	assert_non_null(strstr(f->out->evidence, "CPU#1, outside SMM in the payload"));
+	/* Another CPU's claim is not backed by CPU#1 sitting there. */
+	hpci_obs_release(&f->obs);
+	hpci_obs_init(&f->obs, NULL);
+	hpci_obs_serial(&f->obs, "HPCI-ATTACK da566d29ab99059b smm=1 apic=02 stage=e");
+	assert_int_equal(judge_attack(f, HPCI_FAIL_TIMEOUT,
+				      "attack/regdump-smram-read-outside-smm.txt"),
+			 HPCI_OUTCOME_GUEST_TIMEOUT);
+}
+
 static void test_other_tokens_and_real_mode_are_no_breach(void **state)
 {
 	struct fixture *f = *state;
@@ -436,6 +463,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_known_issue_verdict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_breach_needs_token_smm_and_dump, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_tokens_and_real_mode_are_no_breach, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_smram_read_outside_smm_is_breach, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_readable_smram_is_breach_only_where_there_is_smram,
 						setup, teardown),
