@@ -43,6 +43,17 @@ static bool guest_low_memory(guint64 addr)
 	       !(addr >= HPCI_DEFAULT_SMBASE && addr < HPCI_DEFAULT_SMBASE + 0x20000);
 }
 
+const struct hpci_cpu_regs *hpci_attack_smm_in_guest_memory(const GArray *cpus)
+{
+	for (guint i = 0; cpus && i < cpus->len; i++) {
+		const struct hpci_cpu_regs *r = &g_array_index(cpus, struct hpci_cpu_regs, i);
+
+		if (r->smm && guest_low_memory(r->cs_base + r->ip))
+			return r;
+	}
+	return NULL;
+}
+
 const struct hpci_cpu_regs *hpci_attack_smm_cpu_at_payload(const GArray *cpus)
 {
 	for (guint i = 0; cpus && i < cpus->len; i++) {

@@ -39,6 +39,15 @@ enum hpci_attack_claim hpci_attack_claim(const char *line, const char *token, in
 
 #define HPCI_ATTACK_SIPI_PAGE 0x60000u  /* the SIPI copy of the payload */
 
+/*
+ * The first CPU of one sample that is in SMM and executes guest memory:
+ * below 640 KiB, outside the 128 KiB the q35 host bridge can make SMRAM.
+ * No firmware puts SMM code there, and the guest owns it, so this is a
+ * breach whatever the payload managed to say (an emulator bug can keep it
+ * from saying anything).  NULL: none.
+ */
+const struct hpci_cpu_regs *hpci_attack_smm_in_guest_memory(const GArray *cpus);
+
 /* The first CPU of one sample (an array of struct hpci_cpu_regs) that is in
  * SMM where the payload can be (see above), or NULL. */
 const struct hpci_cpu_regs *hpci_attack_smm_cpu_at_payload(const GArray *cpus);

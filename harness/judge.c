@@ -213,6 +213,20 @@ static bool judge_breach(const struct hpci_cell *cell, const struct hpci_observa
 				    claim->text, claim->t_ms, cpu->index, cpu->cs_base, cpu->ip));
 		return true;
 	}
+	for (guint i = 0; in->regdumps && i < in->regdumps->len; i++) {
+		const struct hpci_cpu_regs *astray =
+			hpci_attack_smm_in_guest_memory(g_ptr_array_index(in->regdumps, i));
+
+		if (astray) {
+			set(out, HPCI_OUTCOME_BREACH,
+			    g_strdup_printf("CPU#%d executes guest memory in SMM: CS base 0x%"
+					    G_GINT64_MODIFIER "x, RIP 0x%" G_GINT64_MODIFIER "x in "
+					    "register sample %u (regdump-%02u.txt), below 640 KiB and "
+					    "outside any SMRAM", astray->index, astray->cs_base,
+					    astray->ip, i + 1, i + 1));
+			return true;
+		}
+	}
 	if (claim)
 		g_ptr_array_add(notes, g_strdup_printf("the payload claimed SMM ('%s') but no "
 			"register dump backed it (a CPU in SMM where the payload is, or the claiming CPU "

@@ -17,8 +17,9 @@
  *
  * Precedence, first match wins, whatever order the observations arrived in:
  *
- *  0. breach (judge_breach()): this attempt's payload said it ran in SMM and
- *     a register dump showed a CPU in SMM at the default SMBASE, or a check
+ *  0. breach (judge_breach()): this attempt's payload said it ran in SMM (or
+ *     read the SMM save state) and a register dump backs it (harness/attack.h),
+ *     or a register sample has a CPU in SMM executing guest memory, or a check
  *     of the default SMBASE window read bytes other than 0xFF while the
  *     machine has SMRAM there.  The barrier the feature exists for fell;
  *     whatever else happened comes after, in the evidence.  A breach is

@@ -93,6 +93,11 @@ static void test_cpu_in_default_smm(void **state)
 	assert_null(hpci_attack_smm_cpu_at_payload(tseg));
 	assert_null(hpci_attack_smm_cpu_at_payload(hang));
 	assert_null(hpci_attack_smm_cpu_at_payload(NULL));
+	/* Guest memory in SMM, whatever the payload said. */
+	assert_int_equal(hpci_attack_smm_in_guest_memory(astray)->index, 1);
+	assert_int_equal(hpci_attack_smm_in_guest_memory(handler)->index, 2);
+	assert_null(hpci_attack_smm_in_guest_memory(payload));   /* CS base 0x30000: the window */
+	assert_null(hpci_attack_smm_in_guest_memory(tseg));
 }
 
 static void test_result_lines(void **state)

@@ -402,6 +402,21 @@ static void test_smram_read_outside_smm_is_breach(void **state)
 			 HPCI_OUTCOME_GUEST_TIMEOUT);
 }
 
+/* Recorded without QEMU patch 0009 (run att3, attempt 4): CPU#1 in SMM
+ * executing guest memory, which no payload line could report. */
+static void test_smm_in_guest_memory_is_breach(void **state)
+{
+	struct fixture *f = *state;
+
+	f->cell.smi.smbase_smram = true;
+	add_sample(f, "harness/regdump-hang-smm-0.txt");
+	assert_int_equal(judge_attack(f, HPCI_FAIL_TIMEOUT, NULL), HPCI_OUTCOME_GUEST_TIMEOUT);
+	add_sample(f, "attack/regdump-smm-in-guest-memory.txt");
+	assert_int_equal(judge_attack(f, HPCI_FAIL_TIMEOUT, NULL), HPCI_OUTCOME_BREACH);
+	assert_non_null(strstr(f->out->evidence, "CPU#1 executes guest memory in SMM: CS base "
+				"0x65870, RIP 0x10018 in register sample 2"));
+}
+
 static void test_other_tokens_and_real_mode_are_no_breach(void **state)
 {
 	struct fixture *f = *state;
@@ -466,6 +481,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_smram_read_outside_smm_is_breach, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_smm_in_guest_memory_is_breach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readable_smram_is_breach_only_where_there_is_smram,
 						setup, teardown),
 	};
