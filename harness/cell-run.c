@@ -713,11 +713,6 @@ static int step_attack_sipi(struct cell_run *cr)
 			    "the guest's SIPI attacker (HPCI-ATTACK-SIPI armed)");
 }
 
-static bool is_plug(const struct hpci_step *step)
-{
-	return step->kind == HPCI_STEP_PLUG_EACH || step->kind == HPCI_STEP_PLUG_BURST;
-}
-
 static int run_steps(struct cell_run *cr)
 {
 	int rc = smram_check(cr, "after boot");
@@ -746,7 +741,7 @@ static int run_steps(struct cell_run *cr)
 			rc = step_attack_sipi(cr);
 			break;
 		}
-		if (rc == 0 && is_plug(step))
+		if (rc == 0 && hpci_step_is_plug(step->kind))
 			rc = smram_check(cr, "after the plug");
 	}
 	return rc;
@@ -820,15 +815,11 @@ static void record_attack_lines(struct cell_run *cr)
 	}
 }
 
+/* The cell attacks, or checks the SMRAM window (smram_check()). */
 static bool attacks(const struct hpci_cell *cell)
 {
-	for (guint i = 0; i < cell->steps->len; i++) {
-		enum hpci_step_kind k = g_array_index(cell->steps, struct hpci_step, i).kind;
-
-		if (k == HPCI_STEP_ATTACK_SMBASE || k == HPCI_STEP_ATTACK_SIPI)
-			return true;
-	}
-	return cell->firmware.smm && cell->smi.smbase_smram;
+	return hpci_steps_first_attack(cell->steps) >= 0 ||
+	       (cell->firmware.smm && cell->smi.smbase_smram);
 }
 
 static int create_domain(struct cell_run *cr, unsigned index)

@@ -289,11 +289,6 @@ static enum hpci_step_kind step_kind(const GArray *steps, guint i)
 	return g_array_index(steps, struct hpci_step, i).kind;
 }
 
-static bool is_plug(enum hpci_step_kind kind)
-{
-	return kind == HPCI_STEP_PLUG_EACH || kind == HPCI_STEP_PLUG_BURST;
-}
-
 /* attack-sipi's fault: what follows it, which is not a plug. */
 static char *sipi_not_before_plug(const GArray *steps, guint i)
 {
@@ -323,13 +318,13 @@ static int check_attacks(const struct matrix_parser *p, const char *path, const 
 					      "any CPU is added; move it ahead of the first "
 					      "plug-each or plug-burst step", plug_path);
 		if (kind == HPCI_STEP_ATTACK_SIPI &&
-		    (i + 1 == steps->len || !is_plug(step_kind(steps, i + 1)))) {
+		    (i + 1 == steps->len || !hpci_step_is_plug(step_kind(steps, i + 1)))) {
 			fault = sipi_not_before_plug(steps, i);
 			return hpci_json_fail(p->file, spath, "%s, but attack-sipi arms the CPUs "
 					      "the next plug adds; put a plug-each or plug-burst "
 					      "step right after it", fault);
 		}
-		if (!plug_path && is_plug(kind))
+		if (!plug_path && hpci_step_is_plug(kind))
 			plug_path = g_steal_pointer(&spath);
 	}
 	return 0;

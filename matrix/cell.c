@@ -56,6 +56,22 @@ const char *hpci_step_name(enum hpci_step_kind kind)
 	return "invalid";
 }
 
+bool hpci_step_is_plug(enum hpci_step_kind kind)
+{
+	return kind == HPCI_STEP_PLUG_EACH || kind == HPCI_STEP_PLUG_BURST;
+}
+
+int hpci_steps_first_attack(const GArray *steps)
+{
+	for (guint i = 0; steps && i < steps->len; i++) {
+		enum hpci_step_kind kind = g_array_index(steps, struct hpci_step, i).kind;
+
+		if (kind == HPCI_STEP_ATTACK_SMBASE || kind == HPCI_STEP_ATTACK_SIPI)
+			return (int)i;
+	}
+	return -1;
+}
+
 const char *hpci_cell_axis(const struct hpci_cell *cell, const char *axis)
 {
 	if (!cell || !cell->axes || !axis)

@@ -220,5 +220,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(hpci_cell, hpci_cell_free)
 /* The value name of one axis of the cell, or NULL. */
 const char *hpci_cell_axis(const struct hpci_cell *cell, const char *axis);
 const char *hpci_step_name(enum hpci_step_kind kind);
+/* plug-each or plug-burst */
+bool hpci_step_is_plug(enum hpci_step_kind kind);
+/* The index of the first attack step (attack-smbase, attack-sipi) among
+ * steps (struct hpci_step), or -1. */
+int hpci_steps_first_attack(const GArray *steps);
 
 #endif

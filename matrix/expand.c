@@ -98,31 +98,13 @@ static int resolve_count(const struct matrix_parser *p, const struct axis_value 
 	return 0;
 }
 
-/* The index of the first attack step, or -1. */
-static int first_attack(const GArray *steps)
-{
-	for (guint i = 0; i < steps->len; i++) {
-		switch (g_array_index(steps, struct hpci_step, i).kind) {
-		case HPCI_STEP_ATTACK_SMBASE:
-		case HPCI_STEP_ATTACK_SIPI:
-			return (int)i;
-		case HPCI_STEP_PLUG_EACH:
-		case HPCI_STEP_PLUG_BURST:
-		case HPCI_STEP_UNPLUG:
-		case HPCI_STEP_SMI:
-			break;
-		}
-	}
-	return -1;
-}
-
 /* Without SMM there is no SMRAM to reach and no SMI handler to hijack: an
  * attack on such a firmware tests nothing. */
 static int check_attack_firmware(const struct matrix_parser *p,
 				 const struct axis_value *const *v, const char *id)
 {
 	const struct axis_value *fw = v[AXIS_FIRMWARE], *ops = v[AXIS_OPS];
-	int at = first_attack(ops->steps);
+	int at = hpci_steps_first_attack(ops->steps);
 	g_autofree char *spath = NULL, *why = NULL;
 
 	if (at < 0 || fw->firmware.smm)
@@ -229,17 +211,11 @@ static int check_breach_expected(const struct matrix_parser *p, const struct rul
 				 const struct axis_value *smi, const struct hpci_cell *cell)
 {
 	g_autofree char *origin = NULL;
-	bool attacks = false;
 
 	if (cell->expect.outcome != HPCI_OUTCOME_BREACH)
 		return 0;
-	for (guint i = 0; i < cell->steps->len; i++) {
-		enum hpci_step_kind k = g_array_index(cell->steps, struct hpci_step, i).kind;
-
-		attacks |= k == HPCI_STEP_ATTACK_SMBASE || k == HPCI_STEP_ATTACK_SIPI;
-	}
 	/* Without SMRAM there is no window check either: only an attack shows it. */
-	if (!attacks)
+	if (hpci_steps_first_attack(cell->steps) < 0)
 		return hpci_json_fail(p->file, r->path, "cell '%s' is expected to breach (by %s) "
 				      "but its ops have no attack step, so nothing in it could show "
 				      "a breach; add attack-smbase or attack-sipi to its ops, or "
