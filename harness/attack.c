@@ -43,27 +43,28 @@ static bool guest_low_memory(guint64 addr)
 	       !(addr >= HPCI_DEFAULT_SMBASE && addr < HPCI_DEFAULT_SMBASE + 0x20000);
 }
 
-const struct hpci_cpu_regs *hpci_attack_smm_in_guest_memory(const GArray *cpus)
+/* The first CPU in SMM executing guest memory, or, when at_smbase, also
+ * one at the default SMBASE. */
+static const struct hpci_cpu_regs *find_smm_cpu(const GArray *cpus, bool at_smbase)
 {
 	for (guint i = 0; cpus && i < cpus->len; i++) {
 		const struct hpci_cpu_regs *r = &g_array_index(cpus, struct hpci_cpu_regs, i);
 
-		if (r->smm && guest_low_memory(r->cs_base + r->ip))
+		if (r->smm && ((at_smbase && r->cs_base == HPCI_DEFAULT_SMBASE) ||
+			       guest_low_memory(r->cs_base + r->ip)))
 			return r;
 	}
 	return NULL;
 }
 
+const struct hpci_cpu_regs *hpci_attack_smm_in_guest_memory(const GArray *cpus)
+{
+	return find_smm_cpu(cpus, false);
+}
+
 const struct hpci_cpu_regs *hpci_attack_smm_cpu_at_payload(const GArray *cpus)
 {
-	for (guint i = 0; cpus && i < cpus->len; i++) {
-		const struct hpci_cpu_regs *r = &g_array_index(cpus, struct hpci_cpu_regs, i);
-
-		if (r->smm && (r->cs_base == HPCI_DEFAULT_SMBASE ||
-			       guest_low_memory(r->cs_base + r->ip)))
-			return r;
-	}
-	return NULL;
+	return find_smm_cpu(cpus, true);
 }
 
 static long field_after(const char *line, const char *prefix, const char *key)

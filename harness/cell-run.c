@@ -205,8 +205,8 @@ static bool match_or_claim(const struct hpci_event *ev, void *data)
 
 /*
  * The guest's payload says it runs in SMM: a register dump, taken now while
- * the payload is parked, decides (attack.h).  Returns true when it shows a
- * CPU in SMM at the default SMBASE.
+ * the payload is parked, decides (attack.h).  Returns true when it backs the
+ * claim (hpci_attack_corroborate()).
  */
 static bool corroborate_claim(struct cell_run *cr, const struct hpci_event *ev)
 {
