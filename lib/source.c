@@ -4,6 +4,7 @@
 #include "download.h"
 #include "error.h"
 #include "fsutil.h"
+#include "git.h"
 #include "own.h"
 
 #include <errno.h>
@@ -12,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define GIT_TIMEOUT_MS (10 * 60 * 1000)
 #define APT_TIMEOUT_MS (20 * 60 * 1000)
 #define TAR_TIMEOUT_MS (20 * 60 * 1000)
 #define DEB_SRC_FILE "/etc/apt/sources.list.d/hotplug-ci-deb-src.sources"
@@ -129,24 +129,6 @@ int hpci_source_parse(const char *spec, const char *rev, const char *sha256,
 
 /* ---- git ------------------------------------------------------------------ */
 
-static int git(const char *repo, GString *out, const char *log, const char *first, ...)
-	G_GNUC_NULL_TERMINATED;
-static int git(const char *repo, GString *out, const char *log, const char *first, ...)
-{
-	g_auto(hpci_cmd) cmd = { 0 };
-	va_list ap;
-
-	hpci_cmd_init(&cmd, "git");
-	hpci_cmd_addl(&cmd, "-C", repo, NULL);
-	va_start(ap, first);
-	for (const char *arg = first; arg; arg = va_arg(ap, const char *))
-		hpci_cmd_add(&cmd, arg);
-	va_end(ap);
-	cmd.timeout_ms = GIT_TIMEOUT_MS;
-	cmd.log_path = g_strdup(log);
-	return hpci_cmd_run(&cmd, out, NULL);
-}
-
 static int resolve_git(struct hpci_source *src)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
@@ -160,13 +142,13 @@ static int resolve_git(struct hpci_source *src)
 	if (!g_file_test(dotgit, G_FILE_TEST_EXISTS))
 		return hpci_error(EINVAL, "source '%s' is not a git checkout (no .git); %s",
 				  src->spec, SOURCES_HELP);
-	if (git(src->location, out, NULL, "rev-parse", "--verify", "--quiet", "--end-of-options",
+	if (hpci_git(src->location, out, NULL, "rev-parse", "--verify", "--quiet", "--end-of-options",
 		want, NULL) < 0 || out->len < 40)
 		return hpci_error(EINVAL, "revision '%s' is not a commit in '%s'; give a commit, "
 				  "tag or branch that `git -C %s log` shows", src->rev,
 				  src->location, src->location);
 	src->identity = g_strstrip(g_strdup(out->str));
-	(void)git(src->location, desc, NULL, "describe", "--tags", "--always", src->identity,
+	(void)hpci_git(src->location, desc, NULL, "describe", "--tags", "--always", src->identity,
 		  NULL);
 	g_strstrip(desc->str);
 	src->describe = g_strdup_printf("git %s %.12s%s%s%s", src->location, src->identity,
@@ -196,7 +178,7 @@ static int archive_into(const char *repo, const char *commit, const char *dest,
 	g_autofree char *out_arg = g_strdup_printf("--output=%s", tar);
 	int rc;
 
-	rc = git(repo, NULL, log, "archive", "--format=tar", prefix_arg, out_arg, commit, NULL);
+	rc = hpci_git(repo, NULL, log, "archive", "--format=tar", prefix_arg, out_arg, commit, NULL);
 	if (rc == 0)
 		rc = untar(tar, dest, log);
 	(void)unlink(tar);
@@ -215,7 +197,7 @@ static int export_submodules(const struct hpci_source *src, const char *repo,
 	g_autoptr(GString) out = g_string_new(NULL);
 	int rc;
 
-	if ((rc = git(repo, out, NULL, "ls-tree", "-r", "-z", commit, NULL)) < 0)
+	if ((rc = hpci_git(repo, out, NULL, "ls-tree", "-r", "-z", commit, NULL)) < 0)
 		return rc;
 	for (const char *p = out->str; p < out->str + out->len; p += strlen(p) + 1) {
 		/* "<mode> <type> <object>\t<path>" */
