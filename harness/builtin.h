@@ -12,6 +12,8 @@ enum hpci_exit {
 	HPCI_EXIT_FAILURES = 1,     /* product failures: some verdict does not hold */
 	HPCI_EXIT_USAGE = 2,        /* bad command line or bad input file */
 	HPCI_EXIT_INFRA = 3,        /* only harness/host errors (infra-error, setup) */
+	HPCI_EXIT_AMBIGUOUS = 4,    /* bisect: only untestable commits left, or too flaky */
+	HPCI_EXIT_NO_RANGE = 5,     /* bisect: the endpoints do not differ */
 	HPCI_EXIT_INTERRUPTED = 130,
 };
 
@@ -21,6 +23,7 @@ enum hpci_exit {
 
 #define HPCI_DEFAULT_URI "qemu:///system"
 
+int cmd_bisect(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_run(int argc, char **argv);

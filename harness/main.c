@@ -18,6 +18,7 @@ struct command {
 
 /* Alphabetical, as git.c's commands[]. */
 static const struct command commands[] = {
+	{ "bisect", cmd_bisect, "name the edk2 or QEMU commit that broke the selected cells" },
 	{ "build", cmd_build, "build QEMU and OVMF revisions into the cache (build qemu|firmware|list)" },
 	{ "doctor", cmd_doctor, "check this host: libvirt, accelerator with SMM, libguestfs, firmware" },
 	{ "gc", cmd_gc, "remove cache entries not used for a while" },

@@ -1,0 +1,700 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hotplug-ci bisect: names the edk2 (or QEMU) commit that broke the selected
+ * cells.  bisect/search.c decides, bisect/git-history.c asks git, and this
+ * file is the oracle: it builds a commit through the matrix's own recipe
+ * (only the source and revision replaced) and runs the cells with
+ * `hotplug-ci run --set`, one child per call, whose report it reads back.
+ */
+#include "builtin.h"
+#include "answers.h"
+#include "git-history.h"
+#include "record.h"
+#include "search.h"
+#include "select.h"
+#include "error.h"
+#include "firmware-build.h"
+#include "fsutil.h"
+#include "host.h"
+#include "interrupt.h"
+#include "json-reader.h"
+#include "manifest.h"
+#include "matrix.h"
+#include "qemu-build.h"
+#include "report-load.h"
+#include "cmd.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CMD_NAME "bisect"
+#define RUN_TIMEOUT_MS (6 * 3600 * 1000)
+
+struct bisect_options {
+	char *matrix;
+	char **filters;
+	char *edk2;
+	char *qemu;
+	char *good;
+	char *bad;
+	char *term_old;
+	char *term_new;
+	char *out;
+	char *resume;
+	char **history;
+	char *accel;
+	int jobs;
+	int repeat;
+	int verify;
+};
+
+static void bisect_options_clear(struct bisect_options *o)
+{
+	g_free(o->matrix);
+	g_strfreev(o->filters);
+	g_free(o->edk2);
+	g_free(o->qemu);
+	g_free(o->good);
+	g_free(o->bad);
+	g_free(o->term_old);
+	g_free(o->term_new);
+	g_free(o->out);
+	g_free(o->resume);
+	g_strfreev(o->history);
+	g_free(o->accel);
+}
+typedef struct bisect_options bisect_options;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(bisect_options, bisect_options_clear)
+
+/* Everything a call of the oracle needs, and what the calls leave behind. */
+struct bisect_ctx {
+	const struct bisect_options *opt;
+	struct hpci_bisect_settings settings;
+	struct hpci_bisect_git *git;
+	struct hpci_matrix *matrix;
+	const char *axis;           /* "firmware" or "qemu" */
+	GPtrArray *values;          /* char *, the axis values that are recipes */
+	GPtrArray *recipes;         /* the first cell's recipe of each value (borrowed) */
+	char *dir;
+	char *self_exe;
+	GPtrArray *runs;            /* struct hpci_bisect_run * */
+	GHashTable *info;           /* commit -> json_object (subject, author...) */
+	GHashTable *last_dir;       /* commit -> its latest run directory */
+	const struct hpci_bisect_search *search;
+	unsigned builds;
+	gint64 started_us;
+};
+
+static void bisect_ctx_clear(struct bisect_ctx *c)
+{
+	hpci_bisect_settings_clear(&c->settings);
+	hpci_bisect_git_close(c->git);
+	hpci_matrix_free(c->matrix);
+	if (c->values)
+		g_ptr_array_unref(c->values);
+	if (c->recipes)
+		g_ptr_array_unref(c->recipes);
+	g_free(c->dir);
+	g_free(c->self_exe);
+	if (c->runs)
+		g_ptr_array_unref(c->runs);
+	if (c->info)
+		g_hash_table_unref(c->info);
+	if (c->last_dir)
+		g_hash_table_unref(c->last_dir);
+}
+typedef struct bisect_ctx bisect_ctx;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(bisect_ctx, bisect_ctx_clear)
+
+/* ---- what git says of a commit --------------------------------------------- */
+
+static void json_object_unref(gpointer o)
+{
+	json_object_put(o);
+}
+
+static json_object *commit_info(struct bisect_ctx *c, const char *commit)
+{
+	g_auto(hpci_commit_info) info = { 0 };
+	json_object *o = g_hash_table_lookup(c->info, commit);
+	const char *dir;
+
+	if (o)
+		return o;
+	o = json_object_new_object();
+	if (hpci_bisect_git_info(c->git, commit, &info) == 0) {
+		json_object_object_add(o, "commit", json_object_new_string(info.commit));
+		json_object_object_add(o, "subject", json_object_new_string(info.subject));
+		json_object_object_add(o, "author", json_object_new_string(info.author));
+		json_object_object_add(o, "date", json_object_new_string(info.date));
+		json_object_object_add(o, "files", hpci_json_strings(info.files));
+	} else {
+		hpci_error_print();
+	}
+	g_hash_table_insert(c->info, g_strdup(commit), o);
+	if ((dir = g_hash_table_lookup(c->last_dir, commit)))
+		json_object_object_add(o, "last_run", json_object_new_string(dir));
+	return o;
+}
+
+static const char *subject_of(struct bisect_ctx *c, const char *commit)
+{
+	const char *s = hpci_json_member_string(commit_info(c, commit), "subject");
+
+	return s ? s : "";
+}
+
+static void write_record(struct bisect_ctx *c, const char *state)
+{
+	g_autofree char *path = g_build_filename(c->dir, "bisect.json", NULL);
+	g_autoptr(json_object) root = NULL;
+	GHashTableIter it;
+	gpointer key;
+
+	g_hash_table_iter_init(&it, c->search->commits);
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		(void)commit_info(c, key);
+	root = hpci_bisect_record_json(&c->settings, c->search, c->runs, c->info, state,
+				       (g_get_monotonic_time() - c->started_us) / 1000, c->builds);
+	if (hpci_json_write_file(path, root) < 0)
+		hpci_error_print();
+}
+
+/* ---- the oracle --------------------------------------------------------------- */
+
+/* Builds the commit with every selected recipe, the source and revision
+ * replaced.  Returns 0, 1 when a build failed (*ret_error says why), or
+ * negative for an interrupt. */
+static int build_commit(struct bisect_ctx *c, const char *commit, char **ret_error)
+{
+	for (guint i = 0; i < c->recipes->len; i++) {
+		int rc;
+
+		if (strcmp(c->axis, "firmware") == 0) {
+			g_autoptr(hpci_firmware_request) req =
+				hpci_firmware_request_copy(c->recipes->pdata[i]);
+			g_auto(hpci_firmware_build_result) build = { 0 };
+
+			g_free(req->src.source);
+			g_free(req->src.rev);
+			req->src.source = g_strdup(c->settings.repository);
+			req->src.rev = g_strdup(commit);
+			rc = hpci_firmware_build(req, &build);
+			if (rc == 0 && !build.cache_hit)
+				c->builds++;
+		} else {
+			g_autoptr(hpci_qemu_request) req = hpci_qemu_request_copy(c->recipes->pdata[i]);
+			g_auto(hpci_qemu_build_result) build = { 0 };
+
+			g_free(req->src.source);
+			g_free(req->src.rev);
+			req->src.source = g_strdup(c->settings.repository);
+			req->src.rev = g_strdup(commit);
+			rc = hpci_qemu_build(req, &build);
+			if (rc == 0 && !build.cache_hit)
+				c->builds++;
+		}
+		if (rc < 0 && (hpci_interrupted() || rc == -EINTR))
+			return -EINTR;
+		if (rc < 0) {
+			c->builds++;
+			*ret_error = g_strdup(hpci_error_message());
+			hpci_error_clear();
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void add_sets(struct bisect_ctx *c, struct hpci_cmd *cmd, const char *commit)
+{
+	for (guint i = 0; i < c->values->len; i++) {
+		hpci_cmd_add(cmd, "--set");
+		hpci_cmd_addf(cmd, "axes.%s.%s.build.source=%s", c->axis,
+			      (char *)c->values->pdata[i], c->settings.repository);
+		hpci_cmd_add(cmd, "--set");
+		hpci_cmd_addf(cmd, "axes.%s.%s.build.rev=%s", c->axis,
+			      (char *)c->values->pdata[i], commit);
+	}
+}
+
+/* `hotplug-ci run` of the selected cells on the commit, `runs` times. */
+static int run_cells(struct bisect_ctx *c, const char *commit, unsigned runs, const char *rel,
+		     struct hpci_bisect_tally *said)
+{
+	g_autofree char *out = g_build_filename(c->dir, rel, NULL);
+	g_autofree char *log = g_strdup_printf("%s.log", out);
+	g_autofree char *report_path = g_build_filename(out, "report.json", NULL);
+	g_autoptr(json_object) report = NULL;
+	g_auto(hpci_cmd) cmd = { 0 };
+	int rc;
+
+	hpci_cmd_init(&cmd, c->self_exe);
+	hpci_cmd_addl(&cmd, "run", "--quiet", "--retries", "0", "--matrix", c->settings.matrix,
+		      "--out", out, NULL);
+	hpci_cmd_addf(&cmd, "--repeat=%u", runs);
+	for (guint i = 0; i < c->settings.filters->len; i++)
+		hpci_cmd_addl(&cmd, "--filter", (char *)c->settings.filters->pdata[i], NULL);
+	if (c->opt->jobs > 0)
+		hpci_cmd_addf(&cmd, "--jobs=%d", c->opt->jobs);
+	if (c->opt->accel)
+		hpci_cmd_addl(&cmd, "--accel", c->opt->accel, NULL);
+	add_sets(c, &cmd, commit);
+	cmd.log_path = g_strdup(log);
+	cmd.timeout_ms = RUN_TIMEOUT_MS;
+	rc = hpci_cmd_run(&cmd, NULL, NULL);
+	if (rc == -EINTR || hpci_interrupted() || cmd.exit_status == HPCI_EXIT_INTERRUPTED)
+		return -EINTR;
+	/* 1 and 3 are verdicts, which the report holds. */
+	if (rc < 0 && cmd.exit_status != HPCI_EXIT_FAILURES && cmd.exit_status != HPCI_EXIT_INFRA) {
+		hpci_error_prefix("running the cells on %.12s failed (log '%s')", commit, log);
+		return rc;
+	}
+	hpci_error_clear();
+	if ((rc = hpci_report_load(report_path, &report)) < 0)
+		return rc;
+	return hpci_bisect_answers_add(report_path, report, runs, said);
+}
+
+static int oracle_run(void *self, const char *commit, unsigned runs,
+		      enum hpci_bisect_purpose why, struct hpci_bisect_tally *tally)
+{
+	struct bisect_ctx *c = self;
+	g_autofree struct hpci_bisect_run *r = g_new0(struct hpci_bisect_run, 1);
+	gint64 t0 = g_get_monotonic_time();
+	int rc;
+
+	r->commit = g_strdup(commit);
+	r->purpose = why;
+	r->runs = runs;
+	r->dir = g_strdup_printf("runs/%03u-%.12s-%s", c->runs->len + 1, commit,
+				 hpci_bisect_purpose_name(why));
+	hpci_info("bisect: %.12s %s (%s): building, then %u run%s of %u cell(s)", commit,
+		  subject_of(c, commit), hpci_bisect_purpose_name(why), runs, runs == 1 ? "" : "s",
+		  c->settings.cells->len);
+	rc = build_commit(c, commit, &r->build_error);
+	r->build_ms = (g_get_monotonic_time() - t0) / 1000;
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
+		hpci_info("bisect: %.12s does not build: %s", commit, r->build_error);
+		r->said.unbuildable = true;
+		g_clear_pointer(&r->dir, g_free);
+	} else {
+		t0 = g_get_monotonic_time();
+		if ((rc = run_cells(c, commit, runs, r->dir, &r->said)) < 0)
+			return rc;
+		r->run_ms = (g_get_monotonic_time() - t0) / 1000;
+		g_hash_table_insert(c->last_dir, g_strdup(commit), g_strdup(r->dir));
+		g_hash_table_remove(c->info, commit);   /* to pick up last_run */
+	}
+	tally->holds += r->said.holds;
+	tally->fails += r->said.fails;
+	tally->silent += r->said.silent;
+	tally->unbuildable |= r->said.unbuildable;
+	g_ptr_array_add(c->runs, g_steal_pointer(&r));
+	write_record(c, "running");
+	return 0;
+}
+
+static char *format_duration(gint64 ms)
+{
+	gint64 s = ms / 1000;
+
+	return s >= 60 ? g_strdup_printf("%" G_GINT64_FORMAT "m%02" G_GINT64_FORMAT "s", s / 60,
+					 s % 60)
+		       : g_strdup_printf("%" G_GINT64_FORMAT "s", s);
+}
+
+/* Progress: which call of about how many, builds and runs so far, and when
+ * it should end at the pace so far. */
+static void oracle_called(void *self, const struct hpci_bisect_search *s, const char *commit)
+{
+	struct bisect_ctx *c = self;
+	const struct hpci_bisect_commit *bc = g_hash_table_lookup(s->commits, commit);
+	unsigned expected = (unsigned)ceil(log2(MAX(c->settings.commits, 2))) + 3;
+	gint64 elapsed = (g_get_monotonic_time() - c->started_us) / 1000;
+	g_autofree char *spent = format_duration(elapsed);
+	g_autofree char *left = NULL;
+
+	if (s->calls < expected)
+		left = format_duration(elapsed / s->calls * (expected - s->calls));
+	hpci_info("bisect: [%u of ~%u] %.12s %s: %s (%u held, %u failed%s) -> %s; %u build(s), "
+		  "%u run(s), %s spent%s%s%s", s->calls, expected, commit, subject_of(c, commit),
+		  hpci_bisect_class_name(bc->class), bc->tally.holds, bc->tally.fails,
+		  bc->tally.unbuildable ? ", no build" : "",
+		  hpci_bisect_search_mark_of(s, bc->class) == HPCI_BISECT_MARK_OLD ? c->settings.term_old
+		  : hpci_bisect_search_mark_of(s, bc->class) == HPCI_BISECT_MARK_NEW ? c->settings.term_new
+		  : "skip", c->builds, s->runs, spent, left ? ", about " : "", left ? left : "",
+		  left ? " left" : "");
+}
+
+/* ---- checking what was asked ------------------------------------------------- */
+
+/* The selected cells' values on the axis being bisected must be build
+ * recipes; keeps each value once with its first cell's recipe. */
+static int collect_recipes(struct bisect_ctx *c)
+{
+	c->values = g_ptr_array_new_with_free_func(g_free);
+	c->recipes = g_ptr_array_new();
+	if (c->settings.cells)
+		g_ptr_array_unref(c->settings.cells);
+	c->settings.cells = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < c->matrix->cells->len; i++) {
+		const struct hpci_cell *cell = g_ptr_array_index(c->matrix->cells, i);
+		const char *value = hpci_cell_axis(cell, c->axis);
+		void *recipe = strcmp(c->axis, "firmware") == 0 ? (void *)cell->firmware.recipe
+							       : (void *)cell->qemu.recipe;
+		bool seen = false;
+
+		g_ptr_array_add(c->settings.cells, g_strdup(cell->id));
+		if (!recipe)
+			return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "%s: cell '%s' has %s '%s', "
+					       "which is not a build recipe, so bisecting %s cannot "
+					       "change it; narrow --filter to cells whose %s has "
+					       "\"build\"", c->settings.matrix, cell->id, c->axis,
+					       value, c->settings.component, c->axis);
+		for (guint k = 0; k < c->values->len; k++)
+			seen |= strcmp(c->values->pdata[k], value) == 0;
+		if (!seen) {
+			g_ptr_array_add(c->values, g_strdup(value));
+			g_ptr_array_add(c->recipes, recipe);
+		}
+	}
+	return 0;
+}
+
+static int load_matrix(struct bisect_ctx *c, const char *accel)
+{
+	struct hpci_matrix_host host = { .accel = accel };
+	int rc;
+
+	if ((rc = hpci_matrix_load(c->settings.matrix, &host, &c->matrix)) < 0)
+		return rc;
+	if (c->settings.filters->len &&
+	    (rc = hpci_matrix_filter(c->matrix, (const char *const *)c->settings.filters->pdata,
+				     c->settings.filters->len, "--filter")) < 0)
+		return rc;
+	if (c->matrix->cells->len == 0)
+		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "--filter selects no cell of '%s'; "
+				       "`hotplug-ci list --matrix %s` shows the cells",
+				       c->settings.matrix, c->settings.matrix);
+	return collect_recipes(c);
+}
+
+static char *default_out_dir(const char *component)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_local();
+	g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
+	g_autofree char *name = g_strdup_printf("%s-%s", stamp, component);
+
+	return g_build_filename(HPCI_SOURCE_ROOT, "reports", "bisect", name, NULL);
+}
+
+/* The settings from the command line, or from DIR/bisect.json to resume. */
+static int settings_from(struct bisect_ctx *c, const struct bisect_options *opt,
+			 GPtrArray **ret_runs)
+{
+	struct hpci_bisect_settings *s = &c->settings;
+	g_autofree char *record = NULL;
+	int rc;
+
+	if (opt->resume) {
+		if (opt->matrix || opt->edk2 || opt->qemu || opt->good || opt->bad || opt->out)
+			return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "--resume DIR takes what to "
+					       "bisect from DIR/bisect.json; give it alone");
+		record = g_build_filename(opt->resume, "bisect.json", NULL);
+		if ((rc = hpci_bisect_record_load(record, s, ret_runs)) < 0)
+			return rc;
+		c->dir = g_strdup(opt->resume);
+		return 0;
+	}
+	if (!opt->matrix)
+		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "--matrix FILE is required");
+	if (!!opt->edk2 == !!opt->qemu)
+		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "give one of --edk2 REPO or "
+				       "--qemu REPO: the repository whose commits to bisect");
+	if (!opt->good || !opt->bad)
+		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "give both ends: --good REV (or "
+				       "--old) and --bad REV (or --new)");
+	if (!!opt->term_old != !!opt->term_new)
+		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "--term-old and --term-new go "
+				       "together, as in git bisect");
+	s->component = g_strdup(opt->edk2 ? "edk2" : "qemu");
+	s->repository = g_canonicalize_filename(opt->edk2 ? opt->edk2 : opt->qemu, NULL);
+	s->term_old = g_strdup(opt->term_old ? opt->term_old : "good");
+	s->term_new = g_strdup(opt->term_new ? opt->term_new : "bad");
+	s->old_rev = g_strdup(opt->good);
+	s->new_rev = g_strdup(opt->bad);
+	s->matrix = g_strdup(opt->matrix);
+	s->filters = g_ptr_array_new_with_free_func(g_free);
+	for (char **f = opt->filters; f && *f; f++)
+		g_ptr_array_add(s->filters, g_strdup(*f));
+	c->dir = opt->out ? g_strdup(opt->out) : default_out_dir(s->component);
+	record = g_build_filename(c->dir, "bisect.json", NULL);
+	if (hpci_is_file(record))
+		return hpci_error_kind(HPCI_ERR_USAGE, EEXIST, "'%s' already holds a bisect; "
+				       "continue it with --resume %s, or choose another --out",
+				       c->dir, c->dir);
+	*ret_runs = g_ptr_array_new_with_free_func((GDestroyNotify)hpci_bisect_run_free);
+	return 0;
+}
+
+/*
+ * The cells' history: reports of earlier runs.  A cell whose attempts
+ * disagreed there is a failing cell that held some runs; one that never
+ * disagreed adds its runs with no hold.
+ */
+static int history_prior(char **reports, const struct hpci_bisect_settings *s,
+			 struct hpci_bisect_policy *p)
+{
+	for (char **path = reports; path && *path; path++) {
+		g_autoptr(json_object) report = NULL;
+		json_object *cells;
+		int rc;
+
+		if ((rc = hpci_report_load(*path, &report)) < 0)
+			return rc;
+		cells = hpci_report_cells(report);
+		for (size_t i = 0; i < json_object_array_length(cells); i++) {
+			json_object *cell = json_object_array_get_idx(cells, i);
+			json_object *attempts = hpci_report_attempts(cell);
+			const char *id = hpci_json_member_string(cell, "id");
+			bool flaky = hpci_report_verdict_is(cell, HPCI_VERDICT_FLAKY);
+			bool selected = false;
+
+			for (guint k = 0; id && k < s->cells->len; k++)
+				selected |= strcmp(s->cells->pdata[k], id) == 0;
+			if (!selected || !attempts)
+				continue;
+			for (size_t a = 0; a < json_object_array_length(attempts); a++) {
+				enum hpci_verdict v = hpci_report_verdict(
+					json_object_array_get_idx(attempts, a));
+
+				if (v == HPCI_VERDICT_INFRA_ERROR)
+					continue;
+				p->prior_runs++;
+				p->prior_holds += flaky && v == HPCI_VERDICT_PASS;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- the answer -------------------------------------------------------------- */
+
+static void print_commit(struct bisect_ctx *c, const char *label, const char *commit)
+{
+	json_object *info = commit_info(c, commit);
+	const struct hpci_bisect_commit *bc = g_hash_table_lookup(c->search->commits, commit);
+	json_object *files = hpci_json_member(info, "files");
+	const char *last = g_hash_table_lookup(c->last_dir, commit);
+
+	printf("%s %s\n", label, commit);
+	printf("    %s\n    %s, %s\n", hpci_json_member_string(info, "subject"),
+	       hpci_json_member_string(info, "author"), hpci_json_member_string(info, "date"));
+	for (size_t i = 0; files && i < json_object_array_length(files); i++)
+		printf("    | %s\n", json_object_get_string(json_object_array_get_idx(files, i)));
+	if (bc)
+		printf("    runs: %u held, %u failed (with the verification's %u/%u)%s\n",
+		       bc->tally.holds + bc->verify_tally.holds, bc->tally.fails + bc->verify_tally.fails,
+		       bc->verify_tally.holds, bc->verify_tally.fails,
+		       bc->tally.unbuildable ? ", does not build" : "");
+	if (last)
+		printf("    cells and logs: %s/%s/report.json\n", c->dir, last);
+}
+
+static int finish(struct bisect_ctx *c, const struct hpci_bisect_search *s)
+{
+	g_autofree char *log = NULL;
+	g_autofree char *log_path = g_build_filename(c->dir, "bisect.log", NULL);
+	g_autofree char *spent = format_duration((g_get_monotonic_time() - c->started_us) / 1000);
+
+	if (hpci_bisect_git_log(c->git, &log) == 0)
+		(void)hpci_write_file(log_path, log, -1);
+	write_record(c, "done");
+	switch (s->result) {
+	case HPCI_BISECT_FOUND:
+		print_commit(c, "first new commit:", s->first_new);
+		for (guint i = 0; i < s->parents->len; i++)
+			print_commit(c, "  its parent:", s->parents->pdata[i]);
+		printf("confidence %.4f (failing commits held %.0f%% of their runs here)\n",
+		       s->confidence, 100 * hpci_bisect_search_hold_rate(s));
+		break;
+	case HPCI_BISECT_AMBIGUOUS:
+		printf("ambiguous: %s\n", s->why);
+		for (guint i = 0; s->candidates && i < s->candidates->len; i++)
+			printf("  candidate %s %s\n", (char *)s->candidates->pdata[i],
+			       subject_of(c, s->candidates->pdata[i]));
+		break;
+	default:
+		printf("cannot bisect: %s\n", s->why);
+		break;
+	}
+	printf("%u call(s) of %u commit(s) in range, %u build(s), %u cell run(s), %s; "
+	       "bisect.json and bisect.log in %s\n", s->calls, c->settings.commits, c->builds,
+	       s->runs, spent, c->dir);
+	printf("replay: git -C %s bisect replay %s\n", c->settings.repository, log_path);
+	switch (s->result) {
+	case HPCI_BISECT_FOUND:
+		return HPCI_EXIT_OK;
+	case HPCI_BISECT_AMBIGUOUS:
+		return HPCI_EXIT_AMBIGUOUS;
+	default:
+		return HPCI_EXIT_NO_RANGE;
+	}
+}
+
+static int check_counts(const struct bisect_options *o)
+{
+	if (o->repeat < 0 || o->repeat > 20)
+		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "--repeat %d is out of range; use "
+				       "1 to 20 (0: from the cells' history)", o->repeat);
+	if (o->verify < 1 || o->verify > 20)
+		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "--verify %d is out of range; use "
+				       "1 to 20", o->verify);
+	if (o->jobs < 0 || o->jobs > 64)
+		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "--jobs %d is out of range; use "
+				       "1 to 64", o->jobs);
+	return 0;
+}
+
+int cmd_bisect(int argc, char **argv)
+{
+	g_auto(bisect_options) opt = { .verify = 3 };
+	GOptionEntry entries[] = {
+		{ "matrix", 'm', 0, G_OPTION_ARG_FILENAME, &opt.matrix,
+		  "matrix whose cells are the test, e.g. matrix/full.json", "FILE" },
+		{ "filter", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &opt.filters,
+		  "the cells to run, as `run --filter` (repeat to OR)", "EXPR" },
+		{ "edk2", 0, 0, G_OPTION_ARG_FILENAME, &opt.edk2,
+		  "bisect the commits of this edk2 checkout: the cells' firmware recipes build "
+		  "it, their other fields kept", "REPO" },
+		{ "qemu", 0, 0, G_OPTION_ARG_FILENAME, &opt.qemu,
+		  "bisect the commits of this QEMU checkout (the cells' qemu recipes)", "REPO" },
+		{ "good", 0, 0, G_OPTION_ARG_STRING, &opt.good,
+		  "the older revision, where the cells hold", "REV" },
+		{ "old", 0, 0, G_OPTION_ARG_STRING, &opt.good, "the same as --good", "REV" },
+		{ "bad", 0, 0, G_OPTION_ARG_STRING, &opt.bad,
+		  "the newer revision, where a cell fails", "REV" },
+		{ "new", 0, 0, G_OPTION_ARG_STRING, &opt.bad, "the same as --bad", "REV" },
+		{ "term-old", 0, 0, G_OPTION_ARG_STRING, &opt.term_old,
+		  "git's word for old commits (default good); with --term-new, what the old "
+		  "revision shows is learned, e.g. --term-old broken --term-new fixed", "TERM" },
+		{ "term-new", 0, 0, G_OPTION_ARG_STRING, &opt.term_new,
+		  "git's word for new commits (default bad)", "TERM" },
+		{ "out", 'o', 0, G_OPTION_ARG_FILENAME, &opt.out,
+		  "directory for bisect.json, bisect.log and every run's report (default: "
+		  "reports/bisect/<date>-<component>)", "DIR" },
+		{ "resume", 0, 0, G_OPTION_ARG_FILENAME, &opt.resume,
+		  "continue the bisect in DIR from the runs it made", "DIR" },
+		{ "repeat", 0, 0, G_OPTION_ARG_INT, &opt.repeat,
+		  "runs a commit needs to be called old while nothing flaked (default: 1, "
+		  "more when --history or the bisect shows the cells flake)", "N" },
+		{ "verify", 0, 0, G_OPTION_ARG_INT, &opt.verify,
+		  "runs of each endpoint, of the first new commit and of its parents (default 3)",
+		  "N" },
+		{ "history", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt.history,
+		  "report.json of earlier runs of these cells: how often they flaked sets how "
+		  "many runs a call needs (repeatable)", "REPORT" },
+		{ "jobs", 'j', 0, G_OPTION_ARG_INT, &opt.jobs,
+		  "cells at once in each run (default: run's)", "N" },
+		{ "accel", 0, 0, G_OPTION_ARG_STRING, &opt.accel, "tcg or kvm (default: run's)",
+		  "ACCEL" },
+		{ NULL }
+	};
+	g_auto(bisect_ctx) c = { .opt = &opt };
+	g_auto(hpci_bisect_search) search = { 0 };
+	g_autoptr(GPtrArray) old_runs = NULL;
+	g_autofree char *accel = NULL, *reason = NULL, *clone = NULL;
+	struct hpci_bisect_history history;
+	struct hpci_bisect_oracle oracle = { oracle_run, oracle_called, &c };
+	struct hpci_bisect_policy policy;
+	int status, rc;
+
+	if ((status = hpci_parse_options(&argc, &argv, "",
+					 "Name the edk2 (or QEMU) commit between --good and --bad "
+					 "that broke the selected cells: git bisect in a private "
+					 "clone, each step built and run as real VMs.\n\n"
+					 "Exit status: 0 found, 2 bad input, 3 infrastructure error, "
+					 "4 ambiguous (only commits that do not build left, or too "
+					 "flaky), 5 the endpoints do not differ, 130 interrupted.",
+					 entries)))
+		return status;
+	c.started_us = g_get_monotonic_time();
+	if (check_counts(&opt) < 0 || settings_from(&c, &opt, &old_runs) < 0 ||
+	    hpci_resolve_accel(opt.accel, &accel, &reason) < 0 || load_matrix(&c, accel) < 0)
+		return hpci_error_exit(HPCI_EXIT_USAGE);
+	c.runs = g_steal_pointer(&old_runs);
+	c.info = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+				       json_object_unref);
+	c.last_dir = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	c.self_exe = g_file_read_link("/proc/self/exe", NULL);
+	c.axis = strcmp(c.settings.component, "edk2") == 0 ? "firmware" : "qemu";
+	for (guint i = 0; i < c.runs->len; i++) {
+		const struct hpci_bisect_run *r = c.runs->pdata[i];
+
+		if (r->dir)
+			g_hash_table_insert(c.last_dir, g_strdup(r->commit), g_strdup(r->dir));
+	}
+	if (hpci_mkdir_p(c.dir, 0755) < 0)
+		return hpci_error_exit(HPCI_EXIT_INFRA);
+	clone = g_build_filename(c.dir, "git", NULL);
+	(void)hpci_rm_rf(clone);   /* a clone an earlier, killed bisect left */
+	if (hpci_bisect_git_open(c.settings.repository, clone, c.settings.term_old,
+				 c.settings.term_new, &c.git) < 0)
+		return hpci_error_exit(HPCI_EXIT_USAGE);
+	if (!opt.resume &&
+	    (hpci_bisect_git_resolve(c.git, opt.term_old ? "--old" : "--good", c.settings.old_rev,
+				     &c.settings.old_commit) < 0 ||
+	     hpci_bisect_git_resolve(c.git, opt.term_old ? "--new" : "--bad", c.settings.new_rev,
+				     &c.settings.new_commit) < 0))
+		return hpci_error_exit(HPCI_EXIT_USAGE);
+	if (hpci_bisect_git_check_range(c.git, c.settings.old_rev, c.settings.old_commit,
+					c.settings.new_rev, c.settings.new_commit,
+					&c.settings.commits) < 0)
+		return hpci_error_exit(HPCI_EXIT_USAGE);
+
+	hpci_bisect_policy_init(&policy);
+	policy.verify = (unsigned)opt.verify;
+	if (opt.repeat > 0)
+		policy.repeat = (unsigned)opt.repeat;
+	if (history_prior(opt.history, &c.settings, &policy) < 0)
+		return hpci_error_exit(HPCI_EXIT_USAGE);
+	if (reason)
+		hpci_info("accelerator: %s (%s)", accel, reason);
+	hpci_info("bisect: %s %s, %u commit(s) from %s (%.12s) to %s (%.12s), %u cell(s) of "
+		  "'%s'; about %u steps; record in %s", c.settings.component,
+		  c.settings.repository, c.settings.commits, c.settings.old_rev,
+		  c.settings.old_commit, c.settings.new_rev, c.settings.new_commit,
+		  c.settings.cells->len, c.settings.matrix,
+		  (unsigned)ceil(log2(MAX(c.settings.commits, 2))), c.dir);
+	if (policy.prior_runs)
+		hpci_info("bisect: history: %u of %u earlier runs of these cells held on a "
+			  "flaky cell; a call needs %u hold(s)", policy.prior_holds,
+			  policy.prior_runs, hpci_bisect_holds_needed(&policy,
+				hpci_bisect_hold_rate(&policy, 0, 0)));
+
+	hpci_bisect_search_init(&search, &policy, c.settings.old_commit, c.settings.new_commit,
+				true, strcmp(c.settings.term_old, "good") != 0 ||
+				      strcmp(c.settings.term_new, "bad") != 0);
+	hpci_bisect_record_replay(c.runs, &search);
+	c.search = &search;
+	hpci_bisect_git_history(c.git, &history);
+	hpci_interrupt_install();
+	rc = hpci_bisect_search_run(&search, &history, &oracle);
+	if (rc < 0 && (rc == -EINTR || hpci_interrupted())) {
+		write_record(&c, "interrupted");
+		hpci_info("bisect: interrupted; continue with `hotplug-ci bisect --resume %s`",
+			  c.dir);
+		return HPCI_EXIT_INTERRUPTED;
+	}
+	if (rc < 0) {
+		write_record(&c, "failed");
+		return hpci_error_exit(HPCI_EXIT_INFRA);
+	}
+	return finish(&c, &search);
+}
