@@ -46,7 +46,9 @@ int hpci_parse_options(int *argc, char ***argv, const char *params, const char *
 	g_autofree char *description = g_strdup(HPCI_EXIT_STATUS_HELP);
 
 	g_option_context_set_summary(ctx, summary);
-	g_option_context_set_description(ctx, description);
+	/* A command whose exit codes are not run's says them in its summary. */
+	if (!strstr(summary, "Exit status:"))
+		g_option_context_set_description(ctx, description);
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, argc, argv, &gerr)) {
 		const char *cmd = (*argv)[0];

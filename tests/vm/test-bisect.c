@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hotplug-ci bisect on real edk2 code: a git history made from Debian's edk2
+ * source package (edk2-stable202211, then each Debian patch as one commit,
+ * tests/vm/make-edk2-history.sh), with one commit planted at a random place
+ * that stops OVMF from negotiating CPU hotplug with QEMU (QEMU then refuses
+ * the plug) and one commit elsewhere that does not build.  The bisect runs a
+ * plug cell on our patched QEMU at each step and must name the planted
+ * commit, skip the broken one if git asks for it, stay within
+ * ceil(log2 n) + 2 calls (plus a skip), and `git bisect replay` of its log
+ * in the repository must agree.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "fsutil.h"
+#include "vm-common.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static char *capture(const char *cwd, const char *script)
+{
+	g_autofree char *out = NULL;
+	g_autofree char *err = NULL;
+	const char *argv[] = { "sh", "-ec", script, NULL };
+	int status = 0;
+
+	if (!g_spawn_sync(cwd, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+			  &status, NULL) || !g_spawn_check_wait_status(status, NULL))
+		fail_msg("'%s' failed: %s", script, err ? err : "");
+	return g_strstrip(g_steal_pointer(&out));
+}
+
+/* "key=value" out of the script's summary line. */
+static char *field(const char *line, const char *key)
+{
+	g_autofree char *k = g_strdup_printf("%s=", key);
+	const char *at = strstr(line, k);
+
+	if (!at)
+		fail_msg("no %s in '%s'", key, line);
+	at += strlen(k);
+	return g_strndup(at, strcspn(at, " \n"));
+}
+
+static char *write_matrix(const char *dir, const char *repo)
+{
+	g_autofree char *patches = g_build_filename(HPCI_SOURCE_ROOT, "qemu-build", "patches", NULL);
+	g_autofree char *path = g_build_filename(dir, "bisect-edk2.json", NULL);
+	g_autofree char *json = g_strdup_printf(
+		"{ \"name\": \"bisect-edk2\","
+		"  \"defaults\": { \"image\": \"minimal\", \"timeouts\": { \"boot_s\": 120, "
+		"    \"plug_s\": 60, \"online_s\": 60, \"unplug_s\": 120, \"smi_s\": 180 } },"
+		"  \"axes\": {"
+		"    \"topology\": { \"1s4c\": { \"sockets\": 1, \"dies\": 1, \"cores\": 4, "
+		"      \"threads\": 1, \"boot\": 1, \"max\": 4 } },"
+		"    \"smi\": { \"full\": { \"machine\": \"pc-q35-7.2\", \"broadcast\": true, "
+		"      \"cpu_hotplug\": true, \"cpu_hotunplug\": true } },"
+		"    \"firmware\": { \"edk2\": { \"build\": { \"source\": \"%s\", \"rev\": \"HEAD\" } } },"
+		"    \"qemu\": { \"patched\": { \"build\": { \"source\": \"debian:qemu\", "
+		"      \"patches\": \"%s\" } } },"
+		"    \"count\": [1],"
+		"    \"ops\": { \"each\": [\"plug-each\", { \"op\": \"smi\", \"sweeps\": 1 }] } },"
+		"  \"expect\": [ { \"when\": {}, \"outcome\": \"pass\", \"reason\": \"OVMF "
+		"    relocates the hot-added CPU on our patched QEMU\" } ] }", repo, patches);
+
+	g_assert_true(g_file_set_contents(path, json, -1, NULL));
+	return g_steal_pointer(&path);
+}
+
+static void test_bisect_names_planted_commit(void **state)
+{
+	g_autofree char *tmp = vm_tmpdir("bisect");
+	g_autofree char *repo = g_build_filename(tmp, "edk2", NULL);
+	g_autofree char *out = g_build_filename(tmp, "out", NULL);
+	g_autofree char *script = g_build_filename(HPCI_SOURCE_ROOT, "tests", "vm",
+						   "make-edk2-history.sh", NULL);
+	g_autofree char *seed = g_strdup_printf("%" G_GINT64_FORMAT, g_get_real_time() / 1000000);
+	g_autofree char *make = g_strdup_printf("%s %s --plant-bad random --plant-broken random "
+						"--seed %s | tail -n 1", script, repo, seed);
+	g_autofree char *summary = capture(tmp, make);
+	g_autofree char *planted = field(summary, "planted-bad");
+	g_autofree char *broken = field(summary, "planted-broken");
+	g_autofree char *count_s = field(summary, "count");
+	g_autofree char *matrix = write_matrix(tmp, repo);
+	g_autofree char *first = capture(repo, "git rev-list --max-parents=0 HEAD");
+	g_autofree char *bisect_json = g_build_filename(out, "bisect.json", NULL);
+	g_autofree char *clone = g_build_filename(out, "git", NULL);
+	g_autofree char *replay = NULL;
+	g_autofree char *replay_cmd = NULL;
+	struct vm_result r = { 0 };
+	json_object *rec, *steps;
+	unsigned count = (unsigned)atoi(count_s), calls = 0, skips = 0;
+	unsigned bound;
+
+	(void)state;
+	fprintf(stderr, "history: %s (seed %s)\n", summary, seed);
+	vm_hotplug_ci(&r, "bisect", "--matrix", matrix, "--edk2", repo, "--good", first, "--bad",
+		      "HEAD", "--out", out, NULL);
+	fprintf(stderr, "%s\nbisect took %" G_GINT64_FORMAT " s\n", r.out, r.ms / 1000);
+	assert_int_equal(r.status, 0);
+	rec = json_object_from_file(bisect_json);
+	assert_non_null(rec);
+	assert_string_equal(vm_get_str(rec, "result"), "found");
+	assert_string_equal(vm_get_str(rec, "first_new.commit"), planted);
+	assert_non_null(strstr(r.out, planted));
+	assert_true(json_object_get_double(vm_get(rec, "confidence")) > 0.99);
+
+	/* Every call git asked for (endpoints and steps, not the verification's
+	 * fresh runs); the broken commit, if asked for, is a skip. */
+	steps = vm_get(rec, "steps");
+	for (size_t i = 0; i < json_object_array_length(steps); i++) {
+		json_object *s = json_object_array_get_idx(steps, i);
+
+		if (!strcmp(vm_get_str(s, "purpose"), "verify"))
+			continue;
+		calls++;
+		if (!strcmp(vm_get_str(s, "commit"), broken)) {
+			assert_string_equal(vm_get_str(s, "class"), "untestable");
+			assert_string_equal(vm_get_str(s, "mark"), "skip");
+			skips++;
+		} else {
+			assert_string_not_equal(vm_get_str(s, "class"), "untestable");
+		}
+	}
+	bound = (unsigned)ceil(log2(count)) + 2 + skips;
+	fprintf(stderr, "%u commits, %u calls (bound %u), broken commit %s\n", count, calls, bound,
+		skips ? "skipped" : "never asked for");
+	assert_true(calls <= bound);
+
+	/* The log replays to the same answer in the repository itself. */
+	replay_cmd = g_strdup_printf("git bisect replay %s/bisect.log | "
+				     "sed -n 's/ is the first bad commit$//p'; git bisect reset >/dev/null",
+				     out);
+	replay = capture(repo, replay_cmd);
+	assert_string_equal(replay, planted);
+
+	/* Nothing left behind: no private clone, no domain. */
+	assert_false(g_file_test(clone, G_FILE_TEST_EXISTS));
+	assert_int_equal(vm_count_domains("hpci-"), 0);
+	json_object_put(rec);
+	vm_result_release(&r);
+	(void)hpci_rm_rf(tmp);
+}
+
+/* Bad input is refused before any build: a filter that selects nothing, a
+ * revision the repository does not have, a reversed range. */
+static void test_bad_input(void **state)
+{
+	g_autofree char *tmp = vm_tmpdir("bisect-input");
+	g_autofree char *repo = g_build_filename(tmp, "r", NULL);
+	g_autofree char *matrix = write_matrix(tmp, repo);
+	g_autofree char *full = g_build_filename(HPCI_SOURCE_ROOT, "matrix", "full.json", NULL);
+	struct vm_result r = { 0 };
+
+	(void)state;
+	vm_sh(tmp, "git init -q r && cd r && git commit -q --allow-empty -m a && git tag a && "
+		   "git commit -q --allow-empty -m b && git tag b");
+	vm_hotplug_ci(&r, "bisect", "--matrix", matrix, "--edk2", repo, "--good", "a", "--bad",
+		      "nope", "--out", tmp, NULL);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "--bad 'nope' is not a commit of"));
+	vm_result_release(&r);
+	vm_hotplug_ci(&r, "bisect", "--matrix", matrix, "--edk2", repo, "--good", "b", "--bad",
+		      "a", "--out", tmp, NULL);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "'b' comes after 'a'"));
+	vm_result_release(&r);
+	vm_hotplug_ci(&r, "bisect", "--matrix", matrix, "--filter", "count=7", "--edk2", repo,
+		      "--good", "a", "--bad", "b", "--out", tmp, NULL);
+	assert_int_equal(r.status, 2);
+	vm_result_release(&r);
+	vm_hotplug_ci(&r, "bisect", "--matrix", full, "--edk2", repo, "--good", "a",
+		      "--bad", "b", "--out", tmp, NULL);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "which is not a build recipe"));
+	vm_result_release(&r);
+	(void)hpci_rm_rf(tmp);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_bisect_names_planted_commit),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
