@@ -204,6 +204,23 @@ static int purpose_parse(const char *file, const char *path, const char *name,
 	return hpci_json_fail(file, path, "'%s' is not endpoint, step or verify", name);
 }
 
+/* A count of runs: 0 is a count too, which hpci_json_uint does not take. */
+static int load_count(const char *file, const char *path, json_object *obj, const char *key,
+		      unsigned *ret)
+{
+	json_object *v = hpci_json_member(obj, key);
+	int64_t n;
+
+	if (!v)
+		return hpci_json_missing(file, path, key);
+	n = json_object_get_int64(v);
+	if (!json_object_is_type(v, json_type_int) || n < 0 || n > MAX_RUNS_PER_CALL)
+		return hpci_json_fail(file, path, "%s: expected a count of runs from 0 to %d",
+				      key, MAX_RUNS_PER_CALL);
+	*ret = (unsigned)n;
+	return 0;
+}
+
 static int load_tally(const char *file, const char *path, json_object *obj,
 		      struct hpci_bisect_tally *t)
 {
@@ -213,10 +230,10 @@ static int load_tally(const char *file, const char *path, json_object *obj,
 
 	if (!o)
 		return hpci_json_missing(file, path, "said");
-	if ((rc = hpci_json_opt_uint(file, tpath, o, "holds", MAX_RUNS_PER_CALL, &t->holds)) < 0 ||
-	    (rc = hpci_json_opt_uint(file, tpath, o, "fails", MAX_RUNS_PER_CALL, &t->fails)) < 0 ||
-	    (rc = hpci_json_opt_uint(file, tpath, o, "silent", MAX_RUNS_PER_CALL, &t->silent)) < 0 ||
-	    (rc = hpci_json_opt_bool(file, tpath, o, "unbuildable", &t->unbuildable)) < 0)
+	if ((rc = load_count(file, tpath, o, "holds", &t->holds)) < 0 ||
+	    (rc = load_count(file, tpath, o, "fails", &t->fails)) < 0 ||
+	    (rc = load_count(file, tpath, o, "silent", &t->silent)) < 0 ||
+	    (rc = hpci_json_req_bool(file, tpath, o, "unbuildable", &t->unbuildable)) < 0)
 		return rc;
 	return 0;
 }
