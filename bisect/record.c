@@ -35,6 +35,9 @@ void hpci_bisect_settings_clear(struct hpci_bisect_settings *s)
 		g_ptr_array_unref(s->filters);
 	if (s->cells)
 		g_ptr_array_unref(s->cells);
+	g_free(s->pinned_component);
+	g_free(s->pinned_repository);
+	g_free(s->pinned_commit);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -135,6 +138,19 @@ json_object *hpci_bisect_record_json(const struct hpci_bisect_settings *settings
 	json_object_object_add(root, "filters", hpci_json_strings(settings->filters));
 	json_object_object_add(root, "cells", hpci_json_strings(settings->cells));
 	json_object_object_add(root, "old_holds", json_object_new_boolean(search->old_holds));
+	if (settings->pinned_component) {
+		json_object *pinned = json_object_new_object();
+
+		json_object_object_add(pinned, "component",
+				       json_object_new_string(settings->pinned_component));
+		json_object_object_add(pinned, "repository",
+				       json_object_new_string(settings->pinned_repository));
+		json_object_object_add(pinned, "commit",
+				       json_object_new_string(settings->pinned_commit));
+		json_object_object_add(root, "pinned", pinned);
+	} else {
+		json_object_object_add(root, "pinned", NULL);
+	}
 
 	json_object_object_add(root, "state", json_object_new_string(state));
 	json_object_object_add(root, "result",
@@ -242,6 +258,7 @@ static int load_settings(const char *file, json_object *root, struct hpci_bisect
 {
 	json_object *terms = hpci_json_member(root, "terms");
 	json_object *old = hpci_json_member(root, "old"), *new = hpci_json_member(root, "new");
+	json_object *pinned;
 	const char *str[9] = { 0 };
 	int rc;
 
@@ -268,6 +285,17 @@ static int load_settings(const char *file, json_object *root, struct hpci_bisect
 	s->new_rev = g_strdup(str[6]);
 	s->new_commit = g_strdup(str[7]);
 	s->matrix = g_strdup(str[8]);
+	if ((pinned = hpci_json_member(root, "pinned")) && !json_object_is_type(pinned, json_type_null)) {
+		const char *pc, *pr, *pk;
+
+		if ((rc = hpci_json_req_string(file, "$.pinned", pinned, "component", &pc)) < 0 ||
+		    (rc = hpci_json_req_string(file, "$.pinned", pinned, "repository", &pr)) < 0 ||
+		    (rc = hpci_json_req_string(file, "$.pinned", pinned, "commit", &pk)) < 0)
+			return rc;
+		s->pinned_component = g_strdup(pc);
+		s->pinned_repository = g_strdup(pr);
+		s->pinned_commit = g_strdup(pk);
+	}
 	return 0;
 }
 

@@ -27,6 +27,8 @@ struct hpci_bisect_run {
 };
 
 void hpci_bisect_run_free(struct hpci_bisect_run *r);
+typedef struct hpci_bisect_run hpci_bisect_run;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(hpci_bisect_run, hpci_bisect_run_free)
 
 /* What the command was asked, checked again on --resume. */
 struct hpci_bisect_settings {
@@ -39,6 +41,10 @@ struct hpci_bisect_settings {
 	GPtrArray *filters;    /* char * */
 	GPtrArray *cells;      /* char *, the selected cell ids */
 	unsigned commits;      /* in old..new */
+	/* Co-bisection: the other component, held at one commit; NULL when none. */
+	char *pinned_component;
+	char *pinned_repository;
+	char *pinned_commit;
 };
 
 void hpci_bisect_settings_clear(struct hpci_bisect_settings *s);

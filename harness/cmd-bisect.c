@@ -40,6 +40,8 @@ struct bisect_options {
 	char *qemu;
 	char *good;
 	char *bad;
+	char *qemu_good;
+	char *qemu_bad;
 	char *term_old;
 	char *term_new;
 	char *out;
@@ -59,6 +61,8 @@ static void bisect_options_clear(struct bisect_options *o)
 	g_free(o->qemu);
 	g_free(o->good);
 	g_free(o->bad);
+	g_free(o->qemu_good);
+	g_free(o->qemu_bad);
 	g_free(o->term_old);
 	g_free(o->term_new);
 	g_free(o->out);
@@ -69,20 +73,41 @@ static void bisect_options_clear(struct bisect_options *o)
 typedef struct bisect_options bisect_options;
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(bisect_options, bisect_options_clear)
 
+/* A component whose recipes a step sets: the one bisected, or the other one
+ * held at a commit. */
+struct side {
+	const char *component;   /* "edk2" or "qemu" */
+	const char *axis;        /* "firmware" or "qemu": the matrix axis of its recipes */
+	const char *repository;  /* borrowed from the settings */
+	GPtrArray *values;       /* char *, the axis values that are recipes */
+	GPtrArray *recipes;      /* the first cell's recipe of each value (borrowed) */
+};
+
+static void side_clear(struct side *s)
+{
+	if (s->values)
+		g_ptr_array_unref(s->values);
+	if (s->recipes)
+		g_ptr_array_unref(s->recipes);
+	memset(s, 0, sizeof(*s));
+}
+
 /* Everything a call of the oracle needs, and what the calls leave behind. */
 struct bisect_ctx {
 	const struct bisect_options *opt;
 	struct hpci_bisect_settings settings;
 	struct hpci_bisect_git *git;
 	struct hpci_matrix *matrix;
-	const char *axis;           /* "firmware" or "qemu" */
-	GPtrArray *values;          /* char *, the axis values that are recipes */
-	GPtrArray *recipes;         /* the first cell's recipe of each value (borrowed) */
+	/* sides[0] is bisected; sides[1], when n_sides is 2, stays at
+	 * settings.pinned_commit (co-bisection). */
+	struct side sides[2];
+	unsigned n_sides;
 	char *dir;
 	char *self_exe;
 	GPtrArray *runs;            /* struct hpci_bisect_run * */
 	GHashTable *info;           /* commit -> json_object (subject, author...) */
 	GHashTable *last_dir;       /* commit -> its latest run directory */
+	json_object *corners;       /* co-bisection: the four pairs and what they did */
 	const struct hpci_bisect_search *search;
 	unsigned builds;
 	gint64 started_us;
@@ -93,10 +118,8 @@ static void bisect_ctx_clear(struct bisect_ctx *c)
 	hpci_bisect_settings_clear(&c->settings);
 	hpci_bisect_git_close(c->git);
 	hpci_matrix_free(c->matrix);
-	if (c->values)
-		g_ptr_array_unref(c->values);
-	if (c->recipes)
-		g_ptr_array_unref(c->recipes);
+	side_clear(&c->sides[0]);
+	side_clear(&c->sides[1]);
 	g_free(c->dir);
 	g_free(c->self_exe);
 	if (c->runs)
@@ -105,6 +128,7 @@ static void bisect_ctx_clear(struct bisect_ctx *c)
 		g_hash_table_unref(c->info);
 	if (c->last_dir)
 		g_hash_table_unref(c->last_dir);
+	json_object_put(c->corners);
 }
 typedef struct bisect_ctx bisect_ctx;
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(bisect_ctx, bisect_ctx_clear)
@@ -159,39 +183,42 @@ static void write_record(struct bisect_ctx *c, const char *state)
 		(void)commit_info(c, key);
 	root = hpci_bisect_record_json(&c->settings, c->search, c->runs, c->info, state,
 				       (g_get_monotonic_time() - c->started_us) / 1000, c->builds);
+	json_object_object_add(root, "corners", json_object_get(c->corners));
 	if (hpci_json_write_file(path, root) < 0)
 		hpci_error_print();
 }
 
 /* ---- the oracle --------------------------------------------------------------- */
 
-/* Builds the commit with every selected recipe, the source and revision
- * replaced.  Returns 0, 1 when a build failed (*ret_error says why), or
- * negative for an interrupt. */
-static int build_commit(struct bisect_ctx *c, const char *commit, char **ret_error)
+/* Builds the side's commit with every selected recipe, the source and
+ * revision replaced.  Returns 0, 1 when a build failed (*ret_error says
+ * why), or negative for an interrupt. */
+static int build_side(struct bisect_ctx *c, const struct side *side, const char *commit,
+		      char **ret_error)
 {
-	for (guint i = 0; i < c->recipes->len; i++) {
+	for (guint i = 0; i < side->recipes->len; i++) {
 		int rc;
 
-		if (strcmp(c->axis, "firmware") == 0) {
+		if (strcmp(side->axis, "firmware") == 0) {
 			g_autoptr(hpci_firmware_request) req =
-				hpci_firmware_request_copy(c->recipes->pdata[i]);
+				hpci_firmware_request_copy(side->recipes->pdata[i]);
 			g_auto(hpci_firmware_build_result) build = { 0 };
 
 			g_free(req->src.source);
 			g_free(req->src.rev);
-			req->src.source = g_strdup(c->settings.repository);
+			req->src.source = g_strdup(side->repository);
 			req->src.rev = g_strdup(commit);
 			rc = hpci_firmware_build(req, &build);
 			if (rc == 0 && !build.cache_hit)
 				c->builds++;
 		} else {
-			g_autoptr(hpci_qemu_request) req = hpci_qemu_request_copy(c->recipes->pdata[i]);
+			g_autoptr(hpci_qemu_request) req =
+				hpci_qemu_request_copy(side->recipes->pdata[i]);
 			g_auto(hpci_qemu_build_result) build = { 0 };
 
 			g_free(req->src.source);
 			g_free(req->src.rev);
-			req->src.source = g_strdup(c->settings.repository);
+			req->src.source = g_strdup(side->repository);
 			req->src.rev = g_strdup(commit);
 			rc = hpci_qemu_build(req, &build);
 			if (rc == 0 && !build.cache_hit)
@@ -201,7 +228,8 @@ static int build_commit(struct bisect_ctx *c, const char *commit, char **ret_err
 			return -EINTR;
 		if (rc < 0) {
 			c->builds++;
-			*ret_error = g_strdup(hpci_error_message());
+			*ret_error = g_strdup_printf("%s %.12s: %s", side->component, commit,
+						     hpci_error_message());
 			hpci_error_clear();
 			return 1;
 		}
@@ -209,21 +237,21 @@ static int build_commit(struct bisect_ctx *c, const char *commit, char **ret_err
 	return 0;
 }
 
-static void add_sets(struct bisect_ctx *c, struct hpci_cmd *cmd, const char *commit)
+static void add_sets(struct hpci_cmd *cmd, const struct side *side, const char *commit)
 {
-	for (guint i = 0; i < c->values->len; i++) {
+	for (guint i = 0; i < side->values->len; i++) {
 		hpci_cmd_add(cmd, "--set");
-		hpci_cmd_addf(cmd, "axes.%s.%s.build.source=%s", c->axis,
-			      (char *)c->values->pdata[i], c->settings.repository);
+		hpci_cmd_addf(cmd, "axes.%s.%s.build.source=%s", side->axis,
+			      (char *)side->values->pdata[i], side->repository);
 		hpci_cmd_add(cmd, "--set");
-		hpci_cmd_addf(cmd, "axes.%s.%s.build.rev=%s", c->axis,
-			      (char *)c->values->pdata[i], commit);
+		hpci_cmd_addf(cmd, "axes.%s.%s.build.rev=%s", side->axis,
+			      (char *)side->values->pdata[i], commit);
 	}
 }
 
-/* `hotplug-ci run` of the selected cells on the commit, `runs` times. */
-static int run_cells(struct bisect_ctx *c, const char *commit, unsigned runs, const char *rel,
-		     struct hpci_bisect_tally *said)
+/* `hotplug-ci run` of the selected cells on the sides' commits, `runs` times. */
+static int run_cells(struct bisect_ctx *c, const char *const *commits, unsigned runs,
+		     const char *rel, struct hpci_bisect_tally *said)
 {
 	g_autofree char *out = g_build_filename(c->dir, rel, NULL);
 	g_autofree char *log = g_strdup_printf("%s.log", out);
@@ -242,7 +270,8 @@ static int run_cells(struct bisect_ctx *c, const char *commit, unsigned runs, co
 		hpci_cmd_addf(&cmd, "--jobs=%d", c->opt->jobs);
 	if (c->opt->accel)
 		hpci_cmd_addl(&cmd, "--accel", c->opt->accel, NULL);
-	add_sets(c, &cmd, commit);
+	for (unsigned i = 0; i < c->n_sides; i++)
+		add_sets(&cmd, &c->sides[i], commits[i]);
 	cmd.log_path = g_strdup(log);
 	cmd.timeout_ms = RUN_TIMEOUT_MS;
 	rc = hpci_cmd_run(&cmd, NULL, NULL);
@@ -250,7 +279,7 @@ static int run_cells(struct bisect_ctx *c, const char *commit, unsigned runs, co
 		return -EINTR;
 	/* 1 and 3 are verdicts, which the report holds. */
 	if (rc < 0 && cmd.exit_status != HPCI_EXIT_FAILURES && cmd.exit_status != HPCI_EXIT_INFRA) {
-		hpci_error_prefix("running the cells on %.12s failed (log '%s')", commit, log);
+		hpci_error_prefix("running the cells on %.12s failed (log '%s')", commits[0], log);
 		return rc;
 	}
 	hpci_error_clear();
@@ -259,12 +288,37 @@ static int run_cells(struct bisect_ctx *c, const char *commit, unsigned runs, co
 	return hpci_bisect_answers_add(report_path, report, runs, said);
 }
 
+/* Builds the sides' commits and runs the cells on them; r records it. */
+static int build_and_run(struct bisect_ctx *c, const char *const *commits, unsigned runs,
+			 struct hpci_bisect_run *r)
+{
+	gint64 t0 = g_get_monotonic_time();
+	int rc = 0;
+
+	for (unsigned i = 0; i < c->n_sides && rc == 0; i++)
+		rc = build_side(c, &c->sides[i], commits[i], &r->build_error);
+	r->build_ms = (g_get_monotonic_time() - t0) / 1000;
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
+		hpci_info("bisect: does not build: %s", r->build_error);
+		r->said.unbuildable = true;
+		g_clear_pointer(&r->dir, g_free);
+		return 0;
+	}
+	t0 = g_get_monotonic_time();
+	if ((rc = run_cells(c, commits, runs, r->dir, &r->said)) < 0)
+		return rc;
+	r->run_ms = (g_get_monotonic_time() - t0) / 1000;
+	return 0;
+}
+
 static int oracle_run(void *self, const char *commit, unsigned runs,
 		      enum hpci_bisect_purpose why, struct hpci_bisect_tally *tally)
 {
 	struct bisect_ctx *c = self;
 	g_autofree struct hpci_bisect_run *r = g_new0(struct hpci_bisect_run, 1);
-	gint64 t0 = g_get_monotonic_time();
+	const char *commits[2] = { commit, c->settings.pinned_commit };
 	int rc;
 
 	r->commit = g_strdup(commit);
@@ -275,19 +329,9 @@ static int oracle_run(void *self, const char *commit, unsigned runs,
 	hpci_info("bisect: %.12s %s (%s): building, then %u run%s of %u cell(s)", commit,
 		  subject_of(c, commit), hpci_bisect_purpose_name(why), runs, runs == 1 ? "" : "s",
 		  c->settings.cells->len);
-	rc = build_commit(c, commit, &r->build_error);
-	r->build_ms = (g_get_monotonic_time() - t0) / 1000;
-	if (rc < 0)
+	if ((rc = build_and_run(c, commits, runs, r)) < 0)
 		return rc;
-	if (rc == 1) {
-		hpci_info("bisect: %.12s does not build: %s", commit, r->build_error);
-		r->said.unbuildable = true;
-		g_clear_pointer(&r->dir, g_free);
-	} else {
-		t0 = g_get_monotonic_time();
-		if ((rc = run_cells(c, commit, runs, r->dir, &r->said)) < 0)
-			return rc;
-		r->run_ms = (g_get_monotonic_time() - t0) / 1000;
+	if (r->dir) {
 		g_hash_table_insert(c->last_dir, g_strdup(commit), g_strdup(r->dir));
 		g_hash_table_remove(c->info, commit);   /* to pick up last_run */
 	}
@@ -334,34 +378,34 @@ static void oracle_called(void *self, const struct hpci_bisect_search *s, const 
 
 /* ---- checking what was asked ------------------------------------------------- */
 
-/* The selected cells' values on the axis being bisected must be build
- * recipes; keeps each value once with its first cell's recipe. */
-static int collect_recipes(struct bisect_ctx *c)
+/* The selected cells' values on the side's axis must be build recipes;
+ * keeps each value once with its first cell's recipe. */
+static int collect_recipes(struct bisect_ctx *c, struct side *side, const char *component,
+			   const char *repository)
 {
-	c->values = g_ptr_array_new_with_free_func(g_free);
-	c->recipes = g_ptr_array_new();
-	if (c->settings.cells)
-		g_ptr_array_unref(c->settings.cells);
-	c->settings.cells = g_ptr_array_new_with_free_func(g_free);
+	side->component = component;
+	side->axis = strcmp(component, "edk2") == 0 ? "firmware" : "qemu";
+	side->repository = repository;
+	side->values = g_ptr_array_new_with_free_func(g_free);
+	side->recipes = g_ptr_array_new();
 	for (guint i = 0; i < c->matrix->cells->len; i++) {
 		const struct hpci_cell *cell = g_ptr_array_index(c->matrix->cells, i);
-		const char *value = hpci_cell_axis(cell, c->axis);
-		void *recipe = strcmp(c->axis, "firmware") == 0 ? (void *)cell->firmware.recipe
-							       : (void *)cell->qemu.recipe;
+		const char *value = hpci_cell_axis(cell, side->axis);
+		void *recipe = strcmp(side->axis, "firmware") == 0 ? (void *)cell->firmware.recipe
+								  : (void *)cell->qemu.recipe;
 		bool seen = false;
 
-		g_ptr_array_add(c->settings.cells, g_strdup(cell->id));
 		if (!recipe)
 			return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "%s: cell '%s' has %s '%s', "
 					       "which is not a build recipe, so bisecting %s cannot "
 					       "change it; narrow --filter to cells whose %s has "
-					       "\"build\"", c->settings.matrix, cell->id, c->axis,
-					       value, c->settings.component, c->axis);
-		for (guint k = 0; k < c->values->len; k++)
-			seen |= strcmp(c->values->pdata[k], value) == 0;
+					       "\"build\"", c->settings.matrix, cell->id, side->axis,
+					       value, component, side->axis);
+		for (guint k = 0; k < side->values->len; k++)
+			seen |= strcmp(side->values->pdata[k], value) == 0;
 		if (!seen) {
-			g_ptr_array_add(c->values, g_strdup(value));
-			g_ptr_array_add(c->recipes, recipe);
+			g_ptr_array_add(side->values, g_strdup(value));
+			g_ptr_array_add(side->recipes, recipe);
 		}
 	}
 	return 0;
@@ -382,7 +426,13 @@ static int load_matrix(struct bisect_ctx *c, const char *accel)
 		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "--filter selects no cell of '%s'; "
 				       "`hotplug-ci list --matrix %s` shows the cells",
 				       c->settings.matrix, c->settings.matrix);
-	return collect_recipes(c);
+	if (c->settings.cells)
+		g_ptr_array_unref(c->settings.cells);
+	c->settings.cells = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < c->matrix->cells->len; i++)
+		g_ptr_array_add(c->settings.cells,
+				g_strdup(((struct hpci_cell *)c->matrix->cells->pdata[i])->id));
+	return 0;
 }
 
 static char *default_out_dir(const char *component)
@@ -414,9 +464,21 @@ static int settings_from(struct bisect_ctx *c, const struct bisect_options *opt,
 	}
 	if (!opt->matrix)
 		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "--matrix FILE is required");
-	if (!!opt->edk2 == !!opt->qemu)
-		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "give one of --edk2 REPO or "
-				       "--qemu REPO: the repository whose commits to bisect");
+	if (!opt->edk2 && !opt->qemu)
+		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "give --edk2 REPO or --qemu REPO: "
+				       "the repository whose commits to bisect (both, with "
+				       "--qemu-good/--qemu-bad, to co-bisect)");
+	if (opt->edk2 && opt->qemu && (!opt->qemu_good || !opt->qemu_bad))
+		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "--edk2 and --qemu together "
+				       "co-bisect: give the QEMU pair with --qemu-good REV and "
+				       "--qemu-bad REV");
+	if (!(opt->edk2 && opt->qemu) && (opt->qemu_good || opt->qemu_bad))
+		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "--qemu-good/--qemu-bad belong to "
+				       "a co-bisection; give --edk2 and --qemu too, or use --good "
+				       "and --bad");
+	if (opt->edk2 && opt->qemu && opt->term_old)
+		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "a co-bisection finds what broke "
+				       "the cells; --term-old/--term-new apply to one repository");
 	if (!opt->good || !opt->bad)
 		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "give both ends: --good REV (or "
 				       "--old) and --bad REV (or --new)");
@@ -427,6 +489,10 @@ static int settings_from(struct bisect_ctx *c, const struct bisect_options *opt,
 	s->repository = g_canonicalize_filename(opt->edk2 ? opt->edk2 : opt->qemu, NULL);
 	s->term_old = g_strdup(opt->term_old ? opt->term_old : "good");
 	s->term_new = g_strdup(opt->term_new ? opt->term_new : "bad");
+	if (opt->edk2 && opt->qemu) {
+		s->pinned_component = g_strdup("qemu");
+		s->pinned_repository = g_canonicalize_filename(opt->qemu, NULL);
+	}
 	s->old_rev = g_strdup(opt->good);
 	s->new_rev = g_strdup(opt->bad);
 	s->matrix = g_strdup(opt->matrix);
@@ -548,6 +614,142 @@ static int finish(struct bisect_ctx *c, const struct hpci_bisect_search *s)
 	}
 }
 
+/* The private clone of a side's repository, DIR/git-<component>, which an
+ * earlier, killed bisect may have left. */
+static int open_side(struct bisect_ctx *c, struct hpci_bisect_git **ret, const char *component,
+		     const char *repository, const char *term_old, const char *term_new)
+{
+	g_autofree char *name = g_strdup_printf("git-%s", component);
+	g_autofree char *clone = g_build_filename(c->dir, name, NULL);
+
+	(void)hpci_rm_rf(clone);
+	return hpci_bisect_git_open(repository, clone, term_old, term_new, ret);
+}
+
+/* One pair of the co-bisection, run `verify` times: holds, fails, or
+ * untestable. */
+static int run_corner(struct bisect_ctx *c, const char *const *commits,
+		      enum hpci_bisect_class *ret)
+{
+	g_autoptr(hpci_bisect_run) r = g_new0(struct hpci_bisect_run, 1);
+	json_object *o = json_object_new_object();
+	int rc;
+
+	r->commit = g_strdup(commits[0]);
+	r->runs = c->search->policy.verify;
+	r->dir = g_strdup_printf("runs/corner-%.12s-%.12s", commits[0], commits[1]);
+	hpci_info("bisect: pair edk2 %.12s + qemu %.12s: building, then %u runs", commits[0],
+		  commits[1], r->runs);
+	if ((rc = build_and_run(c, commits, r->runs, r)) < 0) {
+		json_object_put(o);
+		return rc;
+	}
+	*ret = r->said.unbuildable ? HPCI_BISECT_UNTESTABLE
+	       : r->said.fails ? HPCI_BISECT_FAILS
+	       : r->said.holds ? HPCI_BISECT_HOLDS : HPCI_BISECT_UNTESTABLE;
+	json_object_object_add(o, "edk2", json_object_new_string(commits[0]));
+	json_object_object_add(o, "qemu", json_object_new_string(commits[1]));
+	json_object_object_add(o, "holds", json_object_new_int(r->said.holds));
+	json_object_object_add(o, "fails", json_object_new_int(r->said.fails));
+	json_object_object_add(o, "class", json_object_new_string(hpci_bisect_class_name(*ret)));
+	json_object_object_add(o, "dir", r->dir ? json_object_new_string(r->dir) : NULL);
+	json_object_object_add(o, "build_error",
+			       r->build_error ? json_object_new_string(r->build_error) : NULL);
+	json_object_array_add(c->corners, o);
+	write_record(c, "running");
+	return 0;
+}
+
+static void swap_strings(char **a, char **b)
+{
+	char *t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/*
+ * Co-bisection: the good pair (edk2 A, QEMU C) must hold and the bad pair
+ * (B, D) fail; the crossed pairs (A, D) and (B, C) say which side flips the
+ * verdict, and that side is bisected with the other held at its good
+ * revision.  When neither crossed pair fails, only the combination does: the
+ * four corners are the answer.
+ */
+static int co_bisect_choose(struct bisect_ctx *c, const struct bisect_options *opt)
+{
+	struct hpci_bisect_settings *s = &c->settings;
+	g_autoptr(hpci_bisect_git) qgit = NULL;
+	g_autofree char *qc = NULL, *qd = NULL;
+	enum hpci_bisect_class cls[4];
+	unsigned qcount;
+	int rc;
+
+	if (open_side(c, &qgit, "qemu", s->pinned_repository, "good", "bad") < 0 ||
+	    hpci_bisect_git_resolve(qgit, "--qemu-good", opt->qemu_good, &qc) < 0 ||
+	    hpci_bisect_git_resolve(qgit, "--qemu-bad", opt->qemu_bad, &qd) < 0 ||
+	    hpci_bisect_git_check_range(qgit, opt->qemu_good, qc, opt->qemu_bad, qd, &qcount) < 0)
+		return hpci_error_exit(HPCI_EXIT_USAGE);
+	{
+		const char *pairs[4][2] = {
+			{ s->old_commit, qc }, { s->new_commit, qd },
+			{ s->old_commit, qd }, { s->new_commit, qc },
+		};
+
+		for (unsigned k = 0; k < 4; k++) {
+			if ((rc = run_corner(c, pairs[k], &cls[k])) < 0)
+				return rc == -EINTR || hpci_interrupted()
+					? HPCI_EXIT_INTERRUPTED : hpci_error_exit(HPCI_EXIT_INFRA);
+		}
+	}
+	printf("%-24s qemu %-17.12s qemu %-17.12s\n", "", qc, qd);
+	printf("edk2 %.12s (good)  %-22s %-22s\n", s->old_commit, hpci_bisect_class_name(cls[0]),
+	       hpci_bisect_class_name(cls[2]));
+	printf("edk2 %.12s (bad)   %-22s %-22s\n", s->new_commit, hpci_bisect_class_name(cls[3]),
+	       hpci_bisect_class_name(cls[1]));
+	if (cls[0] != HPCI_BISECT_HOLDS || cls[1] != HPCI_BISECT_FAILS) {
+		printf("cannot co-bisect: the good pair must hold and the bad pair fail\n");
+		write_record(c, "done");
+		return HPCI_EXIT_NO_RANGE;
+	}
+	if (cls[2] != HPCI_BISECT_FAILS && cls[3] != HPCI_BISECT_FAILS) {
+		printf("only the combination fails: neither edk2 %.12s with qemu %.12s nor edk2 "
+		       "%.12s with qemu %.12s does; nothing to bisect on one side\n",
+		       s->new_commit, qc, s->old_commit, qd);
+		write_record(c, "done");
+		return HPCI_EXIT_AMBIGUOUS;
+	}
+	if (cls[3] == HPCI_BISECT_FAILS) {
+		/* edk2 flips it (with QEMU at its good revision) */
+		if (cls[2] == HPCI_BISECT_FAILS)
+			hpci_info("bisect: both sides fail on their own; bisecting edk2 with qemu "
+				  "at %.12s first; bisect qemu %s..%s with edk2 at %.12s next",
+				  qc, opt->qemu_good, opt->qemu_bad, s->old_commit);
+		s->pinned_commit = g_steal_pointer(&qc);
+		return HPCI_EXIT_OK;
+	}
+	/* QEMU flips it: bisect C..D with edk2 held at A. */
+	swap_strings(&s->component, &s->pinned_component);
+	swap_strings(&s->repository, &s->pinned_repository);
+	s->pinned_commit = g_strdup(s->old_commit);
+	g_free(s->old_rev);
+	g_free(s->new_rev);
+	g_free(s->old_commit);
+	g_free(s->new_commit);
+	s->old_rev = g_strdup(opt->qemu_good);
+	s->new_rev = g_strdup(opt->qemu_bad);
+	s->old_commit = g_steal_pointer(&qc);
+	s->new_commit = g_steal_pointer(&qd);
+	{
+		struct side t = c->sides[0];
+
+		c->sides[0] = c->sides[1];
+		c->sides[1] = t;
+	}
+	hpci_bisect_git_close(c->git);
+	c->git = g_steal_pointer(&qgit);
+	return HPCI_EXIT_OK;
+}
+
 static int check_counts(const struct bisect_options *o)
 {
 	if (o->repeat < 0 || o->repeat > 20)
@@ -581,6 +783,11 @@ int cmd_bisect(int argc, char **argv)
 		{ "bad", 0, 0, G_OPTION_ARG_STRING, &opt.bad,
 		  "the newer revision, where a cell fails", "REV" },
 		{ "new", 0, 0, G_OPTION_ARG_STRING, &opt.bad, "the same as --bad", "REV" },
+		{ "qemu-good", 0, 0, G_OPTION_ARG_STRING, &opt.qemu_good,
+		  "co-bisection (with --edk2 and --qemu): the QEMU revision of the good pair; "
+		  "the crossed pairs tell which side to bisect", "REV" },
+		{ "qemu-bad", 0, 0, G_OPTION_ARG_STRING, &opt.qemu_bad,
+		  "co-bisection: the QEMU revision of the bad pair", "REV" },
 		{ "term-old", 0, 0, G_OPTION_ARG_STRING, &opt.term_old,
 		  "git's word for old commits (default good); with --term-new, what the old "
 		  "revision shows is learned, e.g. --term-old broken --term-new fixed", "TERM" },
@@ -629,23 +836,26 @@ int cmd_bisect(int argc, char **argv)
 	    hpci_resolve_accel(opt.accel, &accel, &reason) < 0 || load_matrix(&c, accel) < 0)
 		return hpci_error_exit(HPCI_EXIT_USAGE);
 	c.runs = g_steal_pointer(&old_runs);
-	c.info = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-				       json_object_unref);
+	c.info = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, json_object_unref);
 	c.last_dir = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	c.corners = json_object_new_array();
 	c.self_exe = g_file_read_link("/proc/self/exe", NULL);
-	c.axis = strcmp(c.settings.component, "edk2") == 0 ? "firmware" : "qemu";
 	for (guint i = 0; i < c.runs->len; i++) {
 		const struct hpci_bisect_run *r = c.runs->pdata[i];
 
 		if (r->dir)
 			g_hash_table_insert(c.last_dir, g_strdup(r->commit), g_strdup(r->dir));
 	}
+	if (collect_recipes(&c, &c.sides[0], c.settings.component, c.settings.repository) < 0 ||
+	    (c.settings.pinned_component &&
+	     collect_recipes(&c, &c.sides[1], c.settings.pinned_component,
+			     c.settings.pinned_repository) < 0))
+		return hpci_error_exit(HPCI_EXIT_USAGE);
+	c.n_sides = c.settings.pinned_component ? 2 : 1;
 	if (hpci_mkdir_p(c.dir, 0755) < 0)
 		return hpci_error_exit(HPCI_EXIT_INFRA);
-	clone = g_build_filename(c.dir, "git", NULL);
-	(void)hpci_rm_rf(clone);   /* a clone an earlier, killed bisect left */
-	if (hpci_bisect_git_open(c.settings.repository, clone, c.settings.term_old,
-				 c.settings.term_new, &c.git) < 0)
+	if (open_side(&c, &c.git, c.settings.component, c.settings.repository, c.settings.term_old,
+		      c.settings.term_new) < 0)
 		return hpci_error_exit(HPCI_EXIT_USAGE);
 	if (!opt.resume &&
 	    (hpci_bisect_git_resolve(c.git, opt.term_old ? "--old" : "--good", c.settings.old_rev,
@@ -664,13 +874,35 @@ int cmd_bisect(int argc, char **argv)
 		policy.repeat = (unsigned)opt.repeat;
 	if (history_prior(opt.history, &c.settings, &policy) < 0)
 		return hpci_error_exit(HPCI_EXIT_USAGE);
+	hpci_bisect_search_init(&search, &policy, c.settings.old_commit, c.settings.new_commit,
+				true, strcmp(c.settings.term_old, "good") != 0 ||
+				      strcmp(c.settings.term_new, "bad") != 0);
+	c.search = &search;
 	if (reason)
 		hpci_info("accelerator: %s (%s)", accel, reason);
+	hpci_interrupt_install();
+
+	if (!opt.resume && c.n_sides == 2) {
+		status = co_bisect_choose(&c, &opt);
+		if (status != HPCI_EXIT_OK)
+			return status;
+		/* The chosen side's range, checked as the single one was. */
+		if (hpci_bisect_git_check_range(c.git, c.settings.old_rev, c.settings.old_commit,
+						c.settings.new_rev, c.settings.new_commit,
+						&c.settings.commits) < 0)
+			return hpci_error_exit(HPCI_EXIT_USAGE);
+		hpci_bisect_search_clear(&search);
+		hpci_bisect_search_init(&search, &policy, c.settings.old_commit,
+					c.settings.new_commit, true, false);
+	}
 	hpci_info("bisect: %s %s, %u commit(s) from %s (%.12s) to %s (%.12s), %u cell(s) of "
-		  "'%s'; about %u steps; record in %s", c.settings.component,
+		  "'%s'%s%s%s; about %u steps; record in %s", c.settings.component,
 		  c.settings.repository, c.settings.commits, c.settings.old_rev,
 		  c.settings.old_commit, c.settings.new_rev, c.settings.new_commit,
 		  c.settings.cells->len, c.settings.matrix,
+		  c.settings.pinned_component ? ", " : "",
+		  c.settings.pinned_component ? c.settings.pinned_component : "",
+		  c.settings.pinned_component ? " pinned" : "",
 		  (unsigned)ceil(log2(MAX(c.settings.commits, 2))), c.dir);
 	if (policy.prior_runs)
 		hpci_info("bisect: history: %u of %u earlier runs of these cells held on a "
@@ -678,13 +910,8 @@ int cmd_bisect(int argc, char **argv)
 			  policy.prior_runs, hpci_bisect_holds_needed(&policy,
 				hpci_bisect_hold_rate(&policy, 0, 0)));
 
-	hpci_bisect_search_init(&search, &policy, c.settings.old_commit, c.settings.new_commit,
-				true, strcmp(c.settings.term_old, "good") != 0 ||
-				      strcmp(c.settings.term_new, "bad") != 0);
 	hpci_bisect_record_replay(c.runs, &search);
-	c.search = &search;
 	hpci_bisect_git_history(c.git, &history);
-	hpci_interrupt_install();
 	rc = hpci_bisect_search_run(&search, &history, &oracle);
 	if (rc < 0 && (rc == -EINTR || hpci_interrupted())) {
 		write_record(&c, "interrupted");
