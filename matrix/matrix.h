@@ -52,10 +52,12 @@ int hpci_matrix_parse(const char *path, const char *json, const struct hpci_matr
  * set is checked as one in the file would be.  Every key of PATH but the
  * last must exist, and so must the last unless the schema checks its name
  * (a new axis value is refused).  A relative path set in a member that holds
- * one (code, vars, descriptor with a '/', a git source, patches, evidence)
- * is relative to the current directory, not to the matrix file.  A mistake
- * is one HPCI_ERR_USAGE error naming --set, the option and the file;
- * matrix->sha256 stays the file's and matrix->sets records the options.
+ * one (code, vars, emulator, descriptor with a '/', a git source, patches,
+ * evidence) is relative to the current directory, not to the matrix file.
+ * A malformed option or a PATH the tree does not have is one HPCI_ERR_USAGE
+ * error naming --set, the option and the file; what the usual checks find
+ * afterwards names the file as "FILE (with --set)".  matrix->sha256 stays
+ * the file's and matrix->sets records the options.
  */
 int hpci_matrix_load_with(const char *path, const struct hpci_matrix_host *host,
 			  const char *const *sets, guint n_sets, struct hpci_matrix **ret);
