@@ -28,6 +28,7 @@ int cmd_list(int argc, char **argv)
 	g_autofree char *reason = NULL;
 	g_autoptr(hpci_matrix) matrix = NULL;
 	g_auto(GStrv) filters = NULL;
+	g_auto(GStrv) sets = NULL;
 	g_autofree char *shard = NULL;
 	GOptionEntry entries[] = {
 		{ "matrix", 'm', 0, G_OPTION_ARG_FILENAME, &matrix_path,
@@ -39,6 +40,9 @@ int cmd_list(int argc, char **argv)
 		  "list only the cells `run --filter EXPR` would run", "EXPR" },
 		{ "shard", 0, 0, G_OPTION_ARG_STRING, &shard,
 		  "list only the cells `run --shard K/N` would run", "K/N" },
+		{ "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
+		  "change a field of the matrix as `run --set` does, e.g. "
+		  "'axes.count:=[1,\"all\"]'", "PATH=VALUE" },
 		{ NULL }
 	};
 	struct hpci_matrix_host host;
@@ -54,7 +58,8 @@ int cmd_list(int argc, char **argv)
 		return hpci_error_exit(HPCI_EXIT_USAGE);
 	host.accel = accel;
 	if ((shard && hpci_shard_parse(shard, "--shard", &k, &n) < 0) ||
-	    hpci_matrix_load(matrix_path, &host, &matrix) < 0)
+	    hpci_matrix_load_with(matrix_path, &host, (const char *const *)sets,
+				  sets ? g_strv_length(sets) : 0, &matrix) < 0)
 		return hpci_error_exit(HPCI_EXIT_USAGE);
 	total = matrix->cells->len;
 	if ((filters && hpci_matrix_filter(matrix, (const char *const *)filters,
@@ -67,6 +72,8 @@ int cmd_list(int argc, char **argv)
 	else
 		printf("# matrix '%s' (%s), %u cells, expectations for accel %s\n", matrix->name,
 		       matrix_path, matrix->cells->len, accel);
+	for (guint i = 0; i < matrix->sets->len; i++)
+		printf("# --set %s\n", (const char *)g_ptr_array_index(matrix->sets, i));
 	for (guint i = 0; i < matrix->cells->len; i++) {
 		const struct hpci_cell *cell = g_ptr_array_index(matrix->cells, i);
 		g_autofree char *expected = hpci_expect_outcomes(&cell->expect);

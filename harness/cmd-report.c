@@ -73,10 +73,10 @@ static int report_merge(int argc, char **argv)
 
 	if ((rc = hpci_parse_options(&argc, &argv, "OUT.json IN.json...",
 				     "Join the report.json files of shards of one matrix (same "
-				     "matrix.sha256 and run.filters, distinct run.shard K/N of one "
-				     "N) into OUT.json: cells in matrix order, a cell that ran "
-				     "replacing one that did not, summary recounted, cell and "
-				     "attempt directories relative to OUT.json's directory.",
+				     "matrix.sha256, run.sets and run.filters, distinct run.shard "
+				     "K/N of one N) into OUT.json: cells in matrix order, a cell "
+				     "that ran replacing one that did not, summary recounted, cell "
+				     "and attempt directories relative to OUT.json's directory.",
 				     entries)))
 		return rc;
 	if (argc < 3)

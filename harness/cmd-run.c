@@ -33,6 +33,7 @@ struct run_options {
 	int memory_mib;
 	int jobs;               /* 0: from the host */
 	char **filters;
+	char **sets;
 	char *shard;
 	int repeat;
 	int retries;
@@ -48,6 +49,7 @@ static void run_options_clear(struct run_options *o)
 	g_strfreev(o->uris);
 	g_free(o->accel);
 	g_strfreev(o->filters);
+	g_strfreev(o->sets);
 	g_free(o->shard);
 }
 typedef struct run_options run_options;
@@ -107,7 +109,7 @@ static int exit_status(const struct hpci_run_report *report)
 }
 
 static void fill_run_settings(struct hpci_run_settings *run, const struct run_options *opt,
-			      unsigned jobs, const char *shard)
+			      const struct hpci_matrix *matrix, unsigned jobs, const char *shard)
 {
 	run->jobs = jobs;
 	run->repeat = opt->repeat;
@@ -116,6 +118,8 @@ static void fill_run_settings(struct hpci_run_settings *run, const struct run_op
 	run->shard = g_strdup(shard);
 	for (char **f = opt->filters; f && *f; f++)
 		g_ptr_array_add(run->filters, g_strdup(*f));
+	for (guint i = 0; i < matrix->sets->len; i++)
+		g_ptr_array_add(run->sets, g_strdup(g_ptr_array_index(matrix->sets, i)));
 	for (char **u = opt->uris; *u; u++)
 		g_ptr_array_add(run->connections, g_strdup(*u));
 }
@@ -217,7 +221,7 @@ static int run_matrix(const struct run_options *opt, const struct run_setup *set
 
 	hpci_run_report_init(&report);
 	fill_host(&report, matrix, accel);
-	fill_run_settings(&report.run, opt, setup->jobs, setup->shard);
+	fill_run_settings(&report.run, opt, matrix, setup->jobs, setup->shard);
 	for (guint i = 0; i < matrix->cells->len; i++)
 		g_ptr_array_add(report.results,
 				hpci_cell_result_new(g_ptr_array_index(matrix->cells, i)));
@@ -332,6 +336,12 @@ int cmd_run(int argc, char **argv)
 		{ "filter", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &opt.filters,
 		  "run only the cells whose axis values match, e.g. 'qemu=patched,ops!=burst|cycle*' "
 		  "(globs; terms ANDed; the option repeated ORs)", "EXPR" },
+		{ "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt.sets,
+		  "change a field of the matrix before it is checked: PATH=VALUE sets a string, "
+		  "PATH:=JSON any JSON value (null removes the key), e.g. "
+		  "'axes.firmware.smm-debug.build.rev=4f3a2b1'; repeatable, a later one wins; "
+		  "relative paths are from the current directory (matrix/README.md)",
+		  "PATH=VALUE" },
 		{ "shard", 0, 0, G_OPTION_ARG_STRING, &opt.shard,
 		  "run shard K of N of the selected cells (default: CI_NODE_INDEX/CI_NODE_TOTAL "
 		  "when GitLab sets them)", "K/N" },
@@ -379,7 +389,8 @@ int cmd_run(int argc, char **argv)
 	    hpci_resolve_accel(opt.accel, &accel, &reason) < 0)
 		return hpci_error_exit(HPCI_EXIT_USAGE);
 	host.accel = accel;
-	if (hpci_matrix_load(opt.matrix, &host, &matrix) < 0)
+	if (hpci_matrix_load_with(opt.matrix, &host, (const char *const *)opt.sets,
+				  opt.sets ? g_strv_length(opt.sets) : 0, &matrix) < 0)
 		return hpci_error_exit(HPCI_EXIT_USAGE);
 	total = matrix->cells->len;
 	if (select_cells(&opt, &setup, matrix) < 0 ||
@@ -398,6 +409,8 @@ int cmd_run(int argc, char **argv)
 		return hpci_error_exit(HPCI_EXIT_INFRA);
 	if (reason)
 		hpci_info("accelerator: %s (%s)", accel, reason);
+	for (guint i = 0; i < matrix->sets->len; i++)
+		hpci_info("--set %s", (const char *)g_ptr_array_index(matrix->sets, i));
 	if (matrix->cells->len != total)
 		hpci_info("selected %u of the %u cells of '%s'%s%s", matrix->cells->len, total,
 			  matrix->path, setup.shard ? ", shard " : "", setup.shard ? setup.shard : "");

@@ -82,23 +82,34 @@ static int parse_debian(const char *spec, const char *rev, const char *package,
 	return 0;
 }
 
+enum hpci_source_kind hpci_source_kind_of(const char *spec)
+{
+	if (g_str_has_prefix(spec, "debian:"))
+		return HPCI_SOURCE_DEBIAN;
+	if (strstr(spec, "://"))
+		return HPCI_SOURCE_TARBALL;
+	return HPCI_SOURCE_GIT;
+}
+
 int hpci_source_parse(const char *spec, const char *rev, const char *sha256,
 		      const char *package, struct hpci_source *ret)
 {
 	g_auto(hpci_source) src = { 0 };
-	int rc;
+	int rc = 0;
 
 	if (!spec || !*spec)
 		return hpci_error(EINVAL, "no source given; %s", SOURCES_HELP);
 	if (rev && !*rev)
 		return hpci_error(EINVAL, "source '%s': the revision is empty; give a commit, "
 				  "tag or branch", spec);
-	if (g_str_has_prefix(spec, "debian:")) {
+	switch (hpci_source_kind_of(spec)) {
+	case HPCI_SOURCE_DEBIAN:
 		if (sha256)
 			return hpci_error(EINVAL, "source '%s': a sha256 pin applies to tarball "
 					  "URLs only; apt checks the Debian source itself", spec);
 		rc = parse_debian(spec, rev, package, &src);
-	} else if (strstr(spec, "://")) {
+		break;
+	case HPCI_SOURCE_TARBALL:
 		if (rev)
 			return hpci_error(EINVAL, "source '%s': a revision applies to git sources "
 					  "only; a tarball is one version", spec);
@@ -108,7 +119,8 @@ int hpci_source_parse(const char *spec, const char *rev, const char *sha256,
 			src.location = g_strdup(spec);
 			src.sha256 = g_strdup(sha256);
 		}
-	} else {
+		break;
+	case HPCI_SOURCE_GIT:
 		if (sha256)
 			return hpci_error(EINVAL, "source '%s': a sha256 pin applies to tarball "
 					  "URLs only; a git revision is pinned by its commit id", spec);
@@ -118,7 +130,7 @@ int hpci_source_parse(const char *spec, const char *rev, const char *sha256,
 		src.kind = HPCI_SOURCE_GIT;
 		src.location = g_canonicalize_filename(spec, NULL);
 		src.rev = g_strdup(rev ? rev : "HEAD");
-		rc = 0;
+		break;
 	}
 	if (rc < 0)
 		return rc;

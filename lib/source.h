@@ -37,6 +37,11 @@ struct hpci_source {
 
 const char *hpci_source_kind_name(enum hpci_source_kind kind);
 
+/* What kind of source `spec` names, by its form alone (no I/O): "debian:PKG"
+ * is Debian, a URL ("scheme://") a tarball, anything else a local git
+ * checkout, whose path may be relative to the current directory. */
+enum hpci_source_kind hpci_source_kind_of(const char *spec);
+
 /*
  * Checks the form of a source and its options: rev only with git (or as
  * debian:PKG=VERSION), sha256 only with a tarball, a URL of an accepted

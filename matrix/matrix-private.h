@@ -4,12 +4,13 @@
 
 /*
  * Inside the matrix parser, shared by its files the way curl's lib/ shares
- * urldata.h: matrix.c loads a file (defaults, then the parts below, then
- * expansion), axes.c reads the axis values (builds.c the firmware and qemu
- * ones), rules.c the include/exclude/expect rules, expand.c makes the
- * cells.  Typed JSON access is lib/json-reader.h; every mistake is one
- * hpci_json_fail() naming p->file and the JSON path, returned as -EINVAL.
- * Only matrix/ includes this header.
+ * urldata.h: matrix.c loads a file (the --set overrides of set.c, then
+ * defaults, then the parts below, then expansion), axes.c reads the axis
+ * values (builds.c the firmware and qemu ones), rules.c the
+ * include/exclude/expect rules, expand.c makes the cells.  Typed JSON
+ * access is lib/json-reader.h; every mistake is one hpci_json_fail() naming
+ * p->file and the JSON path, returned as -EINVAL.  Only matrix/ includes
+ * this header.
  */
 #include "matrix.h"
 #include "firmware-build.h"
@@ -56,7 +57,8 @@ struct rule {
 };
 
 struct matrix_parser {
-	const char *file;
+	const char *file;   /* for messages: the path, "PATH (with --set)" after overrides */
+	const char *path;   /* the matrix file; relative paths in it are relative to it */
 	const struct hpci_matrix_host *host;
 	char *image;
 	struct hpci_timeouts timeouts;   /* as written, unscaled (matrix/cell.h) */
@@ -76,6 +78,12 @@ char *matrix_dir(const struct matrix_parser *p);
 char *matrix_resolve_relative(const struct matrix_parser *p, const char *rel);
 /* "a, b, c" */
 char *matrix_join(const char *const *list);
+
+/* set.c: applies the --set options (matrix.h) to the file's tree in order;
+ * `applied` gets each as it applied ("PATH=STRING" or "PATH:=JSON", with
+ * relative paths made absolute). */
+int matrix_apply_sets(const struct matrix_parser *p, json_object *root, const char *const *sets,
+		      guint n_sets, GPtrArray *applied);
 
 /* axes.c */
 int matrix_parse_axes(struct matrix_parser *p, json_object *axes);

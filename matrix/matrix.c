@@ -52,7 +52,7 @@ char *matrix_join(const char *const *list)
 /* The matrix file's directory, absolute. */
 char *matrix_dir(const struct matrix_parser *p)
 {
-	g_autofree char *base = g_path_get_dirname(p->file);
+	g_autofree char *base = g_path_get_dirname(p->path);
 	g_autofree char *cwd = NULL;
 
 	if (g_path_is_absolute(base))
@@ -153,9 +153,12 @@ static int too_large(const char *path, gsize len)
 }
 
 static int parse_matrix(const char *path, const char *data, gsize len,
-			const struct hpci_matrix_host *host, struct hpci_matrix **ret)
+			const struct hpci_matrix_host *host, const char *const *sets, guint n_sets,
+			struct hpci_matrix **ret)
 {
-	g_auto(matrix_parser) p = { .file = path, .host = host };
+	g_auto(matrix_parser) p = { .file = path, .path = path, .host = host };
+	g_autofree char *changed = NULL;
+	g_autoptr(GPtrArray) applied = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(json_object) root = NULL;
 	g_autoptr(hpci_matrix) m = NULL;
 	const char *name, *description;
@@ -170,7 +173,12 @@ static int parse_matrix(const char *path, const char *data, gsize len,
 		p.axes[a] = g_ptr_array_new_with_free_func((GDestroyNotify)matrix_axis_value_free);
 
 	if ((rc = hpci_json_object(p.file, "$", root)) < 0 ||
-	    (rc = hpci_json_keys(p.file, "$", root, top_keys)) < 0 ||
+	    (rc = matrix_apply_sets(&p, root, sets, n_sets, applied)) < 0)
+		return rc;
+	/* From here on the tree is not the file's alone; messages say so. */
+	if (n_sets)
+		p.file = changed = g_strdup_printf("%s (with --set)", path);
+	if ((rc = hpci_json_keys(p.file, "$", root, top_keys)) < 0 ||
 	    (rc = hpci_json_req_string(p.file, "$", root, "name", &name)) < 0)
 		return rc;
 	if (!hpci_json_name_ok(name, "._-"))
@@ -193,14 +201,15 @@ static int parse_matrix(const char *path, const char *data, gsize len,
 	m->sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
 	m->cells = g_ptr_array_new_with_free_func((GDestroyNotify)hpci_cell_free);
 	m->axis_values = axis_values(&p);
+	m->sets = g_steal_pointer(&applied);
 	if ((rc = matrix_expand(&p, m->cells)) < 0)
 		return rc;
 	*ret = g_steal_pointer(&m);
 	return 0;
 }
 
-int hpci_matrix_load(const char *path, const struct hpci_matrix_host *host,
-		     struct hpci_matrix **ret)
+int hpci_matrix_load_with(const char *path, const struct hpci_matrix_host *host,
+			  const char *const *sets, guint n_sets, struct hpci_matrix **ret)
 {
 	g_autofree char *data = NULL;
 	gsize len = 0;
@@ -211,13 +220,26 @@ int hpci_matrix_load(const char *path, const struct hpci_matrix_host *host,
 		return too_large(path, len);
 	if (rc < 0)
 		return rc;
-	return parse_matrix(path, data, len, host, ret);
+	return parse_matrix(path, data, len, host, sets, n_sets, ret);
+}
+
+int hpci_matrix_load(const char *path, const struct hpci_matrix_host *host,
+		     struct hpci_matrix **ret)
+{
+	return hpci_matrix_load_with(path, host, NULL, 0, ret);
+}
+
+int hpci_matrix_parse_with(const char *path, const char *json,
+			   const struct hpci_matrix_host *host, const char *const *sets,
+			   guint n_sets, struct hpci_matrix **ret)
+{
+	return parse_matrix(path, json, strlen(json), host, sets, n_sets, ret);
 }
 
 int hpci_matrix_parse(const char *path, const char *json, const struct hpci_matrix_host *host,
 		      struct hpci_matrix **ret)
 {
-	return parse_matrix(path, json, strlen(json), host, ret);
+	return hpci_matrix_parse_with(path, json, host, NULL, 0, ret);
 }
 
 void hpci_matrix_free(struct hpci_matrix *matrix)
@@ -231,6 +253,8 @@ void hpci_matrix_free(struct hpci_matrix *matrix)
 		g_ptr_array_unref(matrix->cells);
 	if (matrix->axis_values)
 		g_array_unref(matrix->axis_values);
+	if (matrix->sets)
+		g_ptr_array_unref(matrix->sets);
 	g_free(matrix);
 }
 

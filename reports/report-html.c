@@ -231,6 +231,7 @@ static void add_run_settings(xmlNodePtr table, json_object *report)
 	if (policy->len)
 		add_info_row(table, "attempts", policy->str);
 	add_json_row(table, "filters", hpci_report_array(run, "filters"));
+	add_json_row(table, "sets", hpci_report_array(run, "sets"));
 	if (json_object_object_get_ex(run, "shard", &value) && value)
 		add_info_row(table, "shard", json_object_get_string(value));
 	add_json_row(table, "merged shards", hpci_report_array(run, "merged_shards"));

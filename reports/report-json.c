@@ -281,6 +281,7 @@ char *hpci_report_json(const struct hpci_run_report *report)
 	json_object_object_add(run, "retries", json_object_new_int(report->run.retries));
 	json_object_object_add(run, "infra_retries", json_object_new_int(report->run.infra_retries));
 	json_object_object_add(run, "filters", hpci_json_strings(report->run.filters));
+	json_object_object_add(run, "sets", hpci_json_strings(report->run.sets));
 	json_object_object_add(run, "shard", str_or_null(report->run.shard));
 	json_object_object_add(run, "connections", hpci_json_strings(report->run.connections));
 	json_object_object_add(root, "run", run);

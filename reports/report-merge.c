@@ -108,6 +108,31 @@ static int check_same_filters(const struct shard *first, const struct shard *s)
 			       json_object_to_json_string_ext(fb, JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+/* Shards of one selection ran one matrix: the file (matrix.sha256) changed
+ * by the same --set options in the same order, since a later one wins.  A
+ * report without run.sets (from before --set) changed nothing. */
+static int check_same_sets(const struct shard *first, const struct shard *s)
+{
+	json_object *a = hpci_report_array(first->report, "run.sets");
+	json_object *b = hpci_report_array(s->report, "run.sets");
+	size_t na = a ? json_object_array_length(a) : 0;
+	size_t nb = b ? json_object_array_length(b) : 0;
+	bool same = na == nb;
+
+	for (size_t i = 0; same && i < na; i++)
+		same = json_object_equal(json_object_array_get_idx(a, i),
+					 json_object_array_get_idx(b, i));
+	if (same)
+		return 0;
+	return hpci_error_kind(HPCI_ERR_INPUT, EINVAL, "'%s' and '%s' ran the matrix with "
+			       "different --set options (run.sets %s and %s); merge joins shards "
+			       "of one selection", first->path, s->path,
+			       a ? json_object_to_json_string_ext(a, JSON_C_TO_STRING_NOSLASHESCAPE)
+				 : "[]",
+			       b ? json_object_to_json_string_ext(b, JSON_C_TO_STRING_NOSLASHESCAPE)
+				 : "[]");
+}
+
 /* Sharded inputs must be distinct shards K/N of one N; an input that ran
  * the whole selection (a rerun, a report from before shards) joins any. */
 static int check_distinct_shard(const struct shard *shards, guint i)
@@ -138,7 +163,8 @@ static int check_shard(const struct shard *shards, guint i)
 {
 	int rc;
 
-	if ((rc = check_same_matrix(&shards[0], &shards[i])) < 0)
+	if ((rc = check_same_matrix(&shards[0], &shards[i])) < 0 ||
+	    (rc = check_same_sets(&shards[0], &shards[i])) < 0)
 		return rc;
 	for (guint j = 0; j < i; j++) {
 		if ((rc = check_same_filters(&shards[j], &shards[i])) < 0)

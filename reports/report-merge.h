@@ -12,8 +12,9 @@
  * "merged_from" listing the inputs.  "run" is the first input's with every
  * input's connections, "shard": null and "merged_shards".  Cell and attempt
  * dirs are rewritten relative to out_path's directory.  Inputs of different
- * matrices (matrix.sha256), of different run.filters, or that are not
- * distinct shards K/N of one N (run.shard) are an error naming both files.
+ * matrices (matrix.sha256), of different --set options (run.sets), of
+ * different run.filters, or that are not distinct shards K/N of one N
+ * (run.shard) are an error naming both files.
  */
 int hpci_report_merge(const char *out_path, const char *const *inputs, guint n_inputs,
 		      json_object **ret);

@@ -180,6 +180,7 @@ void hpci_run_report_init(struct hpci_run_report *report)
 	report->identities = g_ptr_array_new_with_free_func((GDestroyNotify)hpci_identity_free);
 	report->results = g_ptr_array_new_with_free_func((GDestroyNotify)hpci_cell_result_free);
 	report->run.filters = g_ptr_array_new_with_free_func(g_free);
+	report->run.sets = g_ptr_array_new_with_free_func(g_free);
 	report->run.connections = g_ptr_array_new_with_free_func(g_free);
 }
 
@@ -197,6 +198,8 @@ void hpci_run_report_release(struct hpci_run_report *report)
 	g_free(report->run.shard);
 	if (report->run.filters)
 		g_ptr_array_unref(report->run.filters);
+	if (report->run.sets)
+		g_ptr_array_unref(report->run.sets);
 	if (report->run.connections)
 		g_ptr_array_unref(report->run.connections);
 	if (report->identities)

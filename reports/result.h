@@ -139,6 +139,7 @@ struct hpci_run_settings {
 	unsigned retries;         /* extra attempts for a failing cell */
 	unsigned infra_retries;   /* extra attempts after an infra error */
 	GPtrArray *filters;       /* char *, the --filter expressions */
+	GPtrArray *sets;          /* char *, the --set overrides as applied (matrix.h) */
 	char *shard;              /* "K/N", or NULL */
 	GPtrArray *connections;   /* char *, libvirt URIs */
 };

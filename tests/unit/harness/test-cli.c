@@ -189,6 +189,20 @@ static void test_bad_run_settings(void **state)
 		  "smbase-smram-off" },
 		{ { "run", "--accel", "tcg", "-m", SMOKE, "-q", "-v" }, NULL,
 		  "--quiet and --verbose contradict each other" },
+		/* --set: a typo names what is there; the load fails before any VM.
+		 * The empty shard stops a run that ignored --set all the same. */
+		{ { "run", "--accel", "tcg", "-m", SMOKE, "--shard", "1000/1000", "--set",
+		    "axes.qemu.patched.build.rev=v9.0.0", "--set", "axes.firmware.smm-dbg.smm:=true" },
+		  NULL, "hotplug-ci: error: --set 'axes.firmware.smm-dbg.smm:=true': " SMOKE ": "
+		  "$.axes.firmware has no key 'smm-dbg' (it has: smm, nosmm)\n" },
+		{ { "run", "--accel", "tcg", "-m", SMOKE, "--shard", "1000/1000", "--set",
+		    "axes.qemu.patched.build.rev" },
+		  NULL, "--set 'axes.qemu.patched.build.rev': no '=' in it; give PATH=VALUE" },
+		/* a value --set gives is checked as the file's, at its JSON path */
+		{ { "run", "--accel", "tcg", "-m", SMOKE, "--shard", "1000/1000", "--set",
+		    "axes.qemu.patched.build.configure=--enable-debug-tcg" }, NULL,
+		  SMOKE " (with --set): $.axes.qemu.patched.build.configure: expected an array of "
+		  "strings, got string" },
 	};
 
 	(void)state;
@@ -213,6 +227,31 @@ static void test_bad_run_settings(void **state)
 	g_unsetenv("CI_NODE_TOTAL");
 }
 
+/* list --set shows the cells the changed matrix has, and the options. */
+static void test_list_set(void **state)
+{
+	const char *args[] = { "list", "--accel", "tcg", "--matrix", SMOKE,
+			       "--set", "axes.count:=[1, \"all\"]",
+			       "--set", "axes.qemu.patched.build.source=/src/qemu",
+			       "--set", "axes.qemu.patched.build.rev=v9.0.0", NULL };
+	const char *help[] = { "run", "--help", NULL };
+	struct result r = run(args);
+
+	(void)state;
+	if (r.status != 0)
+		fail_msg("status %d, stderr:\n%s", r.status, r.err->str);
+	assert_non_null(strstr(r.out->str, "12 cells"));    /* smoke has 6, count 1 only */
+	assert_non_null(strstr(r.out->str, ",count=all,"));
+	assert_non_null(strstr(r.out->str, "# --set axes.count:=[1,\"all\"]\n"
+				       "# --set axes.qemu.patched.build.source=/src/qemu\n"
+				       "# --set axes.qemu.patched.build.rev=v9.0.0\n"));
+	result_free(&r);
+	r = run(help);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out->str, "--set=PATH=VALUE"));
+	result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_bad_matrix_is_refused_before_any_vm),
 		cmocka_unit_test(test_list_smoke),
 		cmocka_unit_test(test_bad_run_settings),
+		cmocka_unit_test(test_list_set),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2005,6 +2005,410 @@ static void test_expect_firmware_quiet_cell_not_matched(void **state)
 			 ->expect.firmware.cpu_hotplug, HPCI_FACT_ANY);
 }
 
+/* ---- --set overrides ----------------------------------------------------- */
+
+/* Two recipes and two image firmwares, as full.json has them. */
+#define SET_MATRIX \
+	"{'name':'x','axes':{'firmware':{" \
+	"'smm-release':{'code':'/c/CODE.fd','vars':'/c/VARS.fd','smm':true}," \
+	"'smm-debug':{'build':{'source':'debian:edk2','build_type':'NOOPT'," \
+	"'defines':['SECURE_BOOT_ENABLE=TRUE']}}," \
+	"'nosmm':{'code':'/c/CODE.fd','vars':'/c/VARS.fd','smm':false}}," \
+	"'qemu':{'patched':{'build':{'source':'debian:qemu','configure':['--enable-debug-tcg']}}}}}"
+
+static struct hpci_matrix *parse_set_ok(const char *text, const char *const *sets, guint n)
+{
+	g_autofree char *json = sq(text);
+	struct hpci_matrix_host host = { "tcg" };
+	struct hpci_matrix *m = NULL;
+
+	if (hpci_matrix_parse_with("matrix/ok.json", json, &host, sets, n, &m) < 0)
+		fail_msg("unexpected error: %s", hpci_error_message());
+	return m;
+}
+
+/* The load fails with exactly `expected`, recorded with `kind`. */
+static void check_set_error(const char *text, const char *const *sets, guint n,
+			    enum hpci_error_kind kind, const char *expected)
+{
+	g_autofree char *json = sq(text);
+	struct hpci_matrix_host host = { "tcg" };
+	struct hpci_matrix *m = NULL;
+	int rc;
+
+	hpci_error_clear();
+	rc = hpci_matrix_parse_with(BAD, json, &host, sets, n, &m);
+	if (rc != -EINVAL || strcmp(hpci_error_message(), expected) != 0)
+		fail_msg("rc %d, message\n    %s\nshould be\n    %s", rc, hpci_error_message(),
+			 expected);
+	assert_int_equal(hpci_error_last_kind(), kind);
+	assert_null(m);
+}
+
+static const struct hpci_cell *cell_with(const struct hpci_matrix *m, const char *axis,
+					 const char *value)
+{
+	for (guint i = 0; i < m->cells->len; i++) {
+		const struct hpci_cell *c = g_ptr_array_index(m->cells, i);
+
+		if (strcmp(hpci_cell_axis(c, axis), value) == 0)
+			return c;
+	}
+	fail_msg("no cell with %s=%s", axis, value);
+	return NULL;
+}
+
+static void assert_sets(const struct hpci_matrix *m, const char *const *want, guint n)
+{
+	assert_non_null(m->sets);
+	assert_int_equal(m->sets->len, n);
+	for (guint i = 0; i < n; i++)
+		assert_string_equal(g_ptr_array_index(m->sets, i), want[i]);
+}
+
+/* What bisect does: the recipe builds the commit under test and keeps the
+ * rest of itself; the other cells and the matrix's sha256 stay as they were. */
+static void test_set_recipe_rev(void **state)
+{
+	const char *sets[] = { "axes.firmware.smm-debug.build.source=/src/edk2",
+			       "axes.firmware.smm-debug.build.rev=4f3a2b1",
+			       "axes.qemu.patched.build.source=/src/qemu",
+			       "axes.qemu.patched.build.rev=v9.0.0" };
+	g_autoptr(hpci_matrix) plain = parse_set_ok(SET_MATRIX, NULL, 0);
+	g_autoptr(hpci_matrix) m = parse_set_ok(SET_MATRIX, sets, G_N_ELEMENTS(sets));
+	const struct hpci_cell *debug = cell_with(m, "firmware", "smm-debug");
+	const struct hpci_cell *release = cell_with(m, "firmware", "smm-release");
+	const struct hpci_firmware_request *fw = debug->firmware.recipe;
+	const struct hpci_qemu_request *qemu = debug->qemu.recipe;
+
+	(void)state;
+	assert_int_equal(m->cells->len, 3);
+	assert_non_null(fw);
+	assert_string_equal(fw->src.source, "/src/edk2");
+	assert_string_equal(fw->src.rev, "4f3a2b1");
+	assert_string_equal(fw->build_type, "NOOPT");          /* kept */
+	assert_int_equal(fw->defines->len, 1);                 /* kept */
+	assert_string_equal(g_ptr_array_index(fw->defines, 0), "SECURE_BOOT_ENABLE=TRUE");
+	assert_string_equal(qemu->src.source, "/src/qemu");
+	assert_string_equal(qemu->src.rev, "v9.0.0");
+	assert_int_equal(qemu->configure->len, 1);             /* kept */
+	/* every cell's qemu is the patched one: all of them build v9.0.0 */
+	assert_string_equal(release->qemu.recipe->src.rev, "v9.0.0");
+	assert_null(release->firmware.recipe);
+	assert_string_equal(release->firmware.code, "/c/CODE.fd");
+	assert_sets(m, sets, G_N_ELEMENTS(sets));
+	assert_string_equal(m->sha256, plain->sha256);
+	assert_int_equal(plain->sets->len, 0);
+	assert_null(cell_with(plain, "firmware", "smm-debug")->firmware.recipe->src.rev);
+}
+
+/* PATH=VALUE is always a string, however it looks (an abbreviated commit
+ * may be all digits); PATH:=JSON is JSON, checked like the file's values. */
+static void test_set_json_and_string(void **state)
+{
+	const char *sets[] = {
+		"axes.firmware.smm-debug.build.source=/src/edk2",
+		"axes.firmware.smm-debug.build.rev=1234567",
+		"axes.firmware.smm-debug.build.defines:=[\"SMM_REQUIRE=FALSE\", \"A=B\"]",
+		"axes.firmware.smm-debug.build.build_type:=\"RELEASE\"",
+		"axes.firmware.nosmm.smm:=true",
+		"axes.firmware.nosmm.verbose:=true",
+	};
+	const char *recorded[] = {
+		"axes.firmware.smm-debug.build.source=/src/edk2",
+		"axes.firmware.smm-debug.build.rev=1234567",
+		"axes.firmware.smm-debug.build.defines:=[\"SMM_REQUIRE=FALSE\",\"A=B\"]",
+		"axes.firmware.smm-debug.build.build_type=RELEASE",
+		"axes.firmware.nosmm.smm:=true",
+		"axes.firmware.nosmm.verbose:=true",
+	};
+	const char *number[] = { "axes.firmware.smm-debug.build.source=/src/edk2",
+				 "axes.firmware.smm-debug.build.rev:=1234567" };
+	const char *string[] = { "axes.firmware.nosmm.smm=true" };
+	g_autoptr(hpci_matrix) m = parse_set_ok(SET_MATRIX, sets, G_N_ELEMENTS(sets));
+	const struct hpci_cell *debug = cell_with(m, "firmware", "smm-debug");
+	const struct hpci_cell *nosmm = cell_with(m, "firmware", "nosmm");
+
+	(void)state;
+	assert_string_equal(debug->firmware.recipe->src.rev, "1234567");
+	assert_int_equal(debug->firmware.recipe->defines->len, 2);
+	assert_string_equal(g_ptr_array_index(debug->firmware.recipe->defines, 1), "A=B");
+	assert_false(debug->firmware.smm);                     /* SMM_REQUIRE=FALSE */
+	assert_false(debug->firmware.verbose);                 /* RELEASE */
+	assert_true(nosmm->firmware.smm);
+	assert_true(nosmm->firmware.verbose);
+	assert_sets(m, recorded, G_N_ELEMENTS(recorded));
+	/* checked as the file's values are, in the tree --set changed */
+	check_set_error(SET_MATRIX, number, G_N_ELEMENTS(number), HPCI_ERR_INPUT,
+			BAD " (with --set): $.axes.firmware.smm-debug.build.rev: expected a "
+			"string, got number 1234567");
+	check_set_error(SET_MATRIX, string, G_N_ELEMENTS(string), HPCI_ERR_INPUT,
+			BAD " (with --set): $.axes.firmware.nosmm.smm: expected a boolean, got "
+			"string \"true\"");
+}
+
+/* A typo in PATH is an error naming the key and the keys there are: it
+ * must not make a new axis value, nor a new object on the way. */
+static void test_set_missing_key(void **state)
+{
+	const char *typo[] = { "axes.firmware.smm-dbg.build.rev=X" };
+	const char *new_value[] = { "axes.firmware.smm-dbg:={\"build\":{\"source\":\"debian:edk2\"}}" };
+	const char *no_object[] = { "axes.qemu.patched.build.options.x=1" };
+	const char *remove[] = { "axes.qemu.patched.build.sha256:=null" };
+	const char *empty[] = { "axes.firmware.nosmm:={}", "axes.firmware.nosmm.x.y=1" };
+	const char *new_key[] = { "axes.firmware.smm-debug.build.revv=1" };
+
+	(void)state;
+	check_set_error(SET_MATRIX, typo, 1, HPCI_ERR_USAGE,
+			"--set 'axes.firmware.smm-dbg.build.rev=X': " BAD ": $.axes.firmware has "
+			"no key 'smm-dbg' (it has: smm-release, smm-debug, nosmm)");
+	check_set_error(SET_MATRIX, new_value, 1, HPCI_ERR_USAGE,
+			"--set 'axes.firmware.smm-dbg:={\"build\":{\"source\":\"debian:edk2\"}}': "
+			BAD ": $.axes.firmware has no key 'smm-dbg' (it has: smm-release, "
+			"smm-debug, nosmm)");
+	check_set_error(SET_MATRIX, no_object, 1, HPCI_ERR_USAGE,
+			"--set 'axes.qemu.patched.build.options.x=1': " BAD ": "
+			"$.axes.qemu.patched.build has no key 'options' (it has: source, configure)");
+	check_set_error(SET_MATRIX, remove, 1, HPCI_ERR_USAGE,
+			"--set 'axes.qemu.patched.build.sha256:=null': " BAD ": "
+			"$.axes.qemu.patched.build has no key 'sha256' to remove (it has: source, "
+			"configure)");
+	check_set_error(SET_MATRIX, empty, 2, HPCI_ERR_USAGE,
+			"--set 'axes.firmware.nosmm.x.y=1': " BAD ": $.axes.firmware.nosmm has no "
+			"key 'x' (it has: none)");
+	/* A new last key where the schema names the keys: the schema's check,
+	 * at its JSON path, in the tree --set changed. */
+	check_set_error(SET_MATRIX, new_key, 1, HPCI_ERR_INPUT,
+			BAD " (with --set): $.axes.firmware.smm-debug.build: unknown key 'revv'; "
+			"allowed keys are source, rev, sha256, patches, build_type, defines, pcds");
+}
+
+static void test_set_into_non_object(void **state)
+{
+	const char *array[] = { "axes.firmware.smm-debug.build.defines.x=1" };
+	const char *string[] = { "name.x:=1" };
+
+	(void)state;
+	check_set_error(SET_MATRIX, array, 1, HPCI_ERR_USAGE,
+			"--set 'axes.firmware.smm-debug.build.defines.x=1': " BAD ": "
+			"$.axes.firmware.smm-debug.build.defines: expected an object with the key "
+			"'x', got array; --set reaches members of objects only, so set "
+			"axes.firmware.smm-debug.build.defines as a whole "
+			"(axes.firmware.smm-debug.build.defines:=JSON)");
+	check_set_error(SET_MATRIX, string, 1, HPCI_ERR_USAGE,
+			"--set 'name.x:=1': " BAD ": $.name: expected an object with the key 'x', "
+			"got string \"x\"; --set reaches members of objects only, so set name as a "
+			"whole (name:=JSON)");
+}
+
+/* Parsing one option looks at no matrix. */
+static void test_set_parse(void **state)
+{
+	static const struct {
+		const char *arg, *path, *value;
+		bool json;
+	} good[] = {
+		{ "axes.qemu.patched.build.rev=4f3a2b1", "axes.qemu.patched.build.rev", "4f3a2b1", false },
+		{ "a.b=c=d", "a.b", "c=d", false },            /* the first '=' splits */
+		{ "a=", "a", "", false },
+		{ "a=:=x", "a", ":=x", false },
+		{ "a=[1", "a", "[1", false },                  /* a string */
+		{ "a:=[1, \"x\"]", "a", "[1, \"x\"]", true },
+		{ "a:=null", "a", "null", true },
+	};
+	static const struct {
+		const char *arg, *message;
+	} bad[] = {
+		{ "axes.qemu.patched.build.rev", "--set 'axes.qemu.patched.build.rev': no '=' in "
+		  "it; give PATH=VALUE (VALUE a string) or PATH:=JSON, e.g. "
+		  "axes.firmware.smm-debug.build.rev=4f3a2b1" },
+		{ "=x", "--set '=x': the PATH before '=' is empty; name the field from the top of "
+		  "the matrix, e.g. axes.qemu.patched.build.source" },
+		{ ":=1", "--set ':=1': the PATH before ':=' is empty; name the field from the top "
+		  "of the matrix, e.g. axes.qemu.patched.build.source" },
+		{ "axes..qemu=1", "--set 'axes..qemu=1': PATH 'axes..qemu' has an empty key; join "
+		  "the keys with single dots, e.g. axes.qemu.patched.build.source" },
+		{ ".axes=1", "--set '.axes=1': PATH '.axes' has an empty key;" },
+		{ "axes.=1", "--set 'axes.=1': PATH 'axes.' has an empty key;" },
+		{ "a:=[1", "--set 'a:=[1': the value after ':=' is not JSON (unexpected end of "
+		  "data); quote a string as \"...\" or give it as PATH=VALUE" },
+		{ "a:=4f3a2b1", "--set 'a:=4f3a2b1': the value after ':=' is not JSON" },
+		{ "a:=", "--set 'a:=': the value after ':=' is not JSON" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
+		g_auto(hpci_matrix_set) set = { 0 };
+
+		if (hpci_matrix_set_parse(good[i].arg, &set) < 0)
+			fail_msg("'%s': %s", good[i].arg, hpci_error_message());
+		assert_string_equal(set.path, good[i].path);
+		assert_string_equal(set.value, good[i].value);
+		assert_int_equal(set.json, good[i].json);
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_auto(hpci_matrix_set) set = { 0 };
+
+		hpci_error_clear();
+		assert_int_equal(hpci_matrix_set_parse(bad[i].arg, &set), -EINVAL);
+		if (!g_str_has_prefix(hpci_error_message(), bad[i].message))
+			fail_msg("'%s': message\n    %s\nshould start with\n    %s", bad[i].arg,
+				 hpci_error_message(), bad[i].message);
+		assert_int_equal(hpci_error_last_kind(), HPCI_ERR_USAGE);
+		assert_null(set.path);
+	}
+	/* the loader refuses it the same way */
+	{
+		const char *sets[] = { "axes.qemu.patched.build.rev" };
+
+		check_set_error(SET_MATRIX, sets, 1, HPCI_ERR_USAGE, bad[0].message);
+	}
+}
+
+/* A relative path given with --set is the current directory's, not the
+ * matrix file's ("matrix/ok.json" here, whose directory has none of them),
+ * in a value of its own or inside an object; report texts say where. */
+static void test_set_relative_path(void **state)
+{
+	g_autofree char *saved_cwd = g_get_current_dir();
+	g_autofree char *dir = temp_dir();
+	g_autofree char *patch = write_file(dir, "ovmf-patches/0001-x.patch",
+		"Subject: [PATCH] x\n\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n");
+	g_autofree char *desc = write_file(dir, "fw/debug.json",
+		DESC(DESC_MAPPING, DESC_TARGETS, "['requires-smm','verbose-static']"));
+	const char *sets[] = {
+		"axes.firmware.smm-debug.build.patches=ovmf-patches",
+		"axes.firmware.smm-debug.build.source=./edk2",
+		"axes.qemu.patched.build:={\"source\":\"../qemu\",\"patches\":\"ovmf-patches\"}",
+		"axes.firmware.smm-release:={\"descriptor\":\"fw/debug.json\"}",
+		"axes.firmware.nosmm.code=images/CODE.fd",
+		"axes.firmware.nosmm.vars=/abs/VARS.fd",
+	};
+	g_autoptr(hpci_matrix) m = NULL;
+	g_autofree char *cwd = NULL, *parent = NULL, *queue = NULL, *edk2 = NULL, *qemu = NULL;
+	g_autofree char *code = NULL, *descriptor = NULL;
+	const struct hpci_cell *debug, *release, *nosmm;
+
+	(void)state;
+	(void)patch;
+	(void)desc;
+	assert_int_equal(chdir(dir), 0);
+	cwd = g_get_current_dir();
+	parent = g_path_get_dirname(cwd);
+	queue = g_build_filename(cwd, "ovmf-patches", NULL);
+	edk2 = g_build_filename(cwd, "edk2", NULL);
+	qemu = g_build_filename(parent, "qemu", NULL);
+	code = g_build_filename(cwd, "images", "CODE.fd", NULL);
+	descriptor = g_build_filename(cwd, "fw", "debug.json", NULL);
+	m = parse_set_ok(SET_MATRIX, sets, G_N_ELEMENTS(sets));
+	debug = cell_with(m, "firmware", "smm-debug");
+	release = cell_with(m, "firmware", "smm-release");
+	nosmm = cell_with(m, "firmware", "nosmm");
+	assert_string_equal(debug->firmware.recipe->src.patches, queue);
+	assert_string_equal(debug->firmware.recipe->src.source, edk2);
+	assert_string_equal(debug->qemu.recipe->src.source, qemu);
+	assert_string_equal(debug->qemu.recipe->src.patches, queue);
+	assert_int_equal(debug->qemu.recipe->configure->len, 0);   /* the whole build replaced */
+	assert_string_equal(release->firmware.descriptor, descriptor);
+	assert_string_equal(release->firmware.code, "/opt/ovmf/OVMF_CODE.fd");
+	assert_string_equal(nosmm->firmware.code, code);
+	assert_string_equal(nosmm->firmware.vars, "/abs/VARS.fd");
+	{
+		g_autofree char *t0 = g_strdup_printf("%s=%s", "axes.firmware.smm-debug.build.patches",
+						      queue);
+		g_autofree char *t2 = g_strdup_printf("axes.qemu.patched.build:={\"source\":\"%s\","
+						      "\"patches\":\"%s\"}", qemu, queue);
+		g_autofree char *t3 = g_strdup_printf("axes.firmware.smm-release:={\"descriptor\":"
+						      "\"%s\"}", descriptor);
+
+		assert_string_equal(g_ptr_array_index(m->sets, 0), t0);
+		assert_string_equal(g_ptr_array_index(m->sets, 2), t2);
+		assert_string_equal(g_ptr_array_index(m->sets, 3), t3);
+		assert_string_equal(g_ptr_array_index(m->sets, 5), "axes.firmware.nosmm.vars=/abs/VARS.fd");
+	}
+	assert_int_equal(chdir(saved_cwd), 0);
+	remove_tree(dir);
+}
+
+/* What is not a local path stays as given: debian:PKG and URLs as sources,
+ * a bare descriptor name (looked up where QEMU looks), and a string in a
+ * member that holds no path. */
+static void test_set_non_paths_stay(void **state)
+{
+	const char *sets[] = {
+		"axes.qemu.patched.build.source=debian:qemu=1:7.2+dfsg-7",
+		"axes.firmware.smm-debug.build.source=https://example.org/edk2.tar.xz",
+		"axes.firmware.smm-release:={\"descriptor\":\"50-edk2-x86_64-secure.json\"}",
+		"axes.firmware.smm-debug.build.build_type=DEBUG",
+	};
+	g_autoptr(hpci_matrix) m = parse_set_ok(SET_MATRIX, sets, G_N_ELEMENTS(sets));
+	const struct hpci_cell *debug = cell_with(m, "firmware", "smm-debug");
+	const struct hpci_cell *release = cell_with(m, "firmware", "smm-release");
+
+	(void)state;
+	assert_string_equal(debug->qemu.recipe->src.source, "debian:qemu=1:7.2+dfsg-7");
+	assert_string_equal(debug->firmware.recipe->src.source, "https://example.org/edk2.tar.xz");
+	assert_string_equal(release->firmware.descriptor,
+			    "/usr/share/qemu/firmware/50-edk2-x86_64-secure.json");
+	assert_sets(m, sets, G_N_ELEMENTS(sets));   /* as given */
+}
+
+/* Options apply in order: a later one wins, also over a whole object set
+ * before it, and :=null removes a key. */
+static void test_set_order(void **state)
+{
+	const char *later[] = { "axes.qemu.patched.build.source=/src/qemu",
+				"axes.qemu.patched.build.rev=aaaaaaa",
+				"axes.qemu.patched.build.rev=bbbbbbb" };
+	const char *whole[] = { "axes.qemu.patched.build.rev=aaaaaaa",
+				"axes.qemu.patched.build:={\"source\":\"/src/qemu\"}" };
+	const char *removed[] = { "axes.qemu.patched.build.source=/src/qemu",
+				  "axes.qemu.patched.build.rev=aaaaaaa",
+				  "axes.qemu.patched.build.rev:=null",
+				  "axes.qemu.patched.build.configure:=null" };
+	const char *too_early[] = { "axes.qemu.patched.build.rev:=null",
+				    "axes.qemu.patched.build.rev=aaaaaaa" };
+	g_autoptr(hpci_matrix) a = parse_set_ok(SET_MATRIX, later, G_N_ELEMENTS(later));
+	g_autoptr(hpci_matrix) b = parse_set_ok(SET_MATRIX, whole, G_N_ELEMENTS(whole));
+	g_autoptr(hpci_matrix) c = parse_set_ok(SET_MATRIX, removed, G_N_ELEMENTS(removed));
+	const struct hpci_qemu_request *ra = cell_with(a, "firmware", "nosmm")->qemu.recipe;
+	const struct hpci_qemu_request *rb = cell_with(b, "firmware", "nosmm")->qemu.recipe;
+	const struct hpci_qemu_request *rc = cell_with(c, "firmware", "nosmm")->qemu.recipe;
+
+	(void)state;
+	assert_string_equal(ra->src.rev, "bbbbbbb");
+	assert_sets(a, later, G_N_ELEMENTS(later));
+	assert_string_equal(rb->src.source, "/src/qemu");
+	assert_null(rb->src.rev);                  /* the whole build replaced */
+	assert_int_equal(rb->configure->len, 0);
+	assert_string_equal(rc->src.source, "/src/qemu");
+	assert_null(rc->src.rev);
+	assert_int_equal(rc->configure->len, 0);
+	assert_sets(c, removed, G_N_ELEMENTS(removed));
+	check_set_error(SET_MATRIX, too_early, 2, HPCI_ERR_USAGE,
+			"--set 'axes.qemu.patched.build.rev:=null': " BAD ": "
+			"$.axes.qemu.patched.build has no key 'rev' to remove (it has: source, "
+			"configure)");
+}
+
+/* Axis value names may hold dots: PATH takes the longest key there is. */
+static void test_set_dotted_value_name(void **state)
+{
+	const char *sets[] = { "axes.smi.machine-5.1.cpu_hotplug:=true",
+			       "axes.smi.machine-5.1.machine=pc-q35-5.2" };
+	g_autoptr(hpci_matrix) m = parse_set_ok(
+		"{'name':'x','axes':{'smi':{'machine-5':{'machine':'pc-q35-5.0'},"
+		"'machine-5.1':{'machine':'pc-q35-5.1'}}}}", sets, G_N_ELEMENTS(sets));
+	const struct hpci_cell *five = cell_with(m, "smi", "machine-5");
+	const struct hpci_cell *five_one = cell_with(m, "smi", "machine-5.1");
+
+	(void)state;
+	assert_string_equal(five_one->smi.machine, "pc-q35-5.2");
+	assert_true(five_one->smi.cpu_hotplug);
+	assert_string_equal(five->smi.machine, "pc-q35-5.0");
+	assert_false(five->smi.cpu_hotplug);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2231,6 +2635,15 @@ int main(void)
 		cmocka_unit_test(test_err_expect_firmware_not_verbose_default),
 		cmocka_unit_test(test_err_expect_firmware_not_verbose_descriptor),
 		cmocka_unit_test(test_expect_firmware_quiet_cell_not_matched),
+		cmocka_unit_test(test_set_recipe_rev),
+		cmocka_unit_test(test_set_json_and_string),
+		cmocka_unit_test(test_set_missing_key),
+		cmocka_unit_test(test_set_into_non_object),
+		cmocka_unit_test(test_set_parse),
+		cmocka_unit_test(test_set_relative_path),
+		cmocka_unit_test(test_set_non_paths_stay),
+		cmocka_unit_test(test_set_order),
+		cmocka_unit_test(test_set_dotted_value_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -192,6 +192,12 @@ static void test_source_parse_kinds(void **state)
 	assert_int_equal(hpci_source_parse("/src/qemu", NULL, NULL, "qemu", &src), 0);
 	assert_string_equal(src.rev, "HEAD");
 	hpci_source_release(&src);
+
+	/* The form alone, as `--set` uses it to tell a checkout's path. */
+	assert_int_equal(hpci_source_kind_of("debian:qemu=1:7.2"), HPCI_SOURCE_DEBIAN);
+	assert_int_equal(hpci_source_kind_of("file:///srv/qemu.tar.xz"), HPCI_SOURCE_TARBALL);
+	assert_int_equal(hpci_source_kind_of("../qemu"), HPCI_SOURCE_GIT);
+	assert_int_equal(hpci_source_kind_of("debian"), HPCI_SOURCE_GIT);
 }
 
 static void test_source_parse_errors(void **state)

@@ -75,11 +75,15 @@ static void test_report_round_trip(void **state)
 	g_array_append_val(res->plugs, plug);
 	g_ptr_array_add(report.results, res);
 	g_ptr_array_add(report.results, not_run);
+	g_ptr_array_add(report.run.sets, g_strdup("axes.qemu.patched.build.rev=v9.0.0"));
 
 	text = hpci_report_json(&report);
 	root = json_tokener_parse(text);
 	assert_non_null(root);
 	assert_int_equal(json_object_get_int(get(root, "schema")), HPCI_REPORT_SCHEMA);
+	assert_int_equal(json_object_array_length(get(root, "run.sets")), 1);
+	assert_string_equal(get_str(root, "run.sets.0"), "axes.qemu.patched.build.rev=v9.0.0");
+	assert_int_equal(json_object_array_length(get(root, "run.filters")), 0);
 	assert_string_equal(get_str(root, "host.accel"), "tcg");
 	assert_string_equal(get_str(root, "matrix.name"), "smoke");
 	assert_string_equal(get_str(root, "cells.0.id"), "topology=1s2c,smi=full");

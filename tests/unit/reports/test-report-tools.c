@@ -494,6 +494,42 @@ static void test_merge_refuses_different_filters(void **state)
 	hpci_rm_rf(dir);
 }
 
+/* Shards of one selection ran the matrix with the same --set options, in
+ * the same order; a report from before --set changed nothing. */
+static void test_merge_refuses_different_sets(void **state)
+{
+	g_autofree char *dir = tmp_dir();
+	g_autofree char *plain = fixture("attempts-1/report.json");
+	g_autofree char *s1 = with_run_key(dir, "attempts-1/report.json", "sets",
+					   strings("axes.qemu.patched.build.rev=v9.0.0", NULL));
+	g_autofree char *s2 = with_run_key(dir, "attempts-2/report.json", "sets",
+					   strings("axes.qemu.patched.build.rev=v9.0.0", NULL));
+	g_autofree char *dir2 = tmp_dir();
+	g_autofree char *other = with_run_key(dir2, "attempts-2/report.json", "sets",
+					      strings("axes.qemu.patched.build.rev=v9.0.0",
+						      "axes.qemu.patched.build.rev=v9.1.0", NULL));
+	const char *same[] = { s1, s2 };
+	const char *without[] = { plain, s2 };
+	const char *more[] = { s1, other };
+	g_autoptr(json_object) merged = NULL;
+	g_autofree char *recorded = NULL;
+	json_object *refused = NULL;
+
+	(void)state;
+	assert_int_equal(hpci_report_merge("out.json", same, 2, &merged), 0);
+	recorded = json_text(hpci_report_array(merged, "run.sets"));
+	assert_string_equal(recorded, "[\"axes.qemu.patched.build.rev=v9.0.0\"]");
+	assert_int_equal(hpci_report_merge("out.json", without, 2, &refused), -EINVAL);
+	assert_null(refused);
+	assert_contains(hpci_error_message(), "ran the matrix with different --set options "
+			"(run.sets [] and [\"axes.qemu.patched.build.rev=v9.0.0\"])");
+	assert_contains(hpci_error_message(), plain);
+	assert_int_equal(hpci_report_merge("out.json", more, 2, &refused), -EINVAL);
+	assert_contains(hpci_error_message(), "\"axes.qemu.patched.build.rev=v9.1.0\"]");
+	hpci_rm_rf(dir);
+	hpci_rm_rf(dir2);
+}
+
 /* Filters are ORed: the same ones in another order, or twice, are the same
  * selection. */
 static void test_merge_filters_are_a_set(void **state)
@@ -968,6 +1004,25 @@ static void test_html_flaky_infra_and_attempts(void **state)
 	doc = html_doc(report, NULL, NULL);
 	assert_int_equal(attempt_link(doc, c1, C1, 2, "qemu.log"), 1);
 	assert_int_equal(attempt_link(doc, c1, C1, 1, "firmware.log"), 1);
+	assert_int_equal(xpath_count(doc, "//table[@id='run-info']//tr[th='sets']"), 0);
+	xmlFreeDoc(doc);
+}
+
+/* The run's --set options are among its settings. */
+static void test_html_run_sets(void **state)
+{
+	g_autoptr(json_object) report = load_fixture("attempts-1/report.json");
+	json_object *run = NULL, *sets = json_object_new_array();
+	g_autofree char *row = NULL;
+	htmlDocPtr doc;
+
+	(void)state;
+	assert_true(json_object_object_get_ex(report, "run", &run));
+	json_object_array_add(sets, json_object_new_string("axes.qemu.patched.build.rev=v9.0.0"));
+	json_object_object_add(run, "sets", sets);
+	doc = html_doc(report, NULL, NULL);
+	row = xpath_string(doc, "//table[@id='run-info']//tr[th='sets']/td");
+	assert_string_equal(row, "[\"axes.qemu.patched.build.rev=v9.0.0\"]");
 	xmlFreeDoc(doc);
 }
 
@@ -1582,6 +1637,7 @@ int main(void)
 		cmocka_unit_test(test_merge_without_axes),
 		cmocka_unit_test(test_merge_shards_with_attempts),
 		cmocka_unit_test(test_merge_refuses_different_filters),
+		cmocka_unit_test(test_merge_refuses_different_sets),
 		cmocka_unit_test(test_merge_filters_are_a_set),
 		cmocka_unit_test(test_merge_refuses_other_shards),
 		cmocka_unit_test(test_junit_validates_and_counts),
@@ -1596,6 +1652,7 @@ int main(void)
 		cmocka_unit_test(test_html_charts_have_one_bar_each),
 		cmocka_unit_test(test_html_escapes_everything),
 		cmocka_unit_test(test_html_flaky_infra_and_attempts),
+		cmocka_unit_test(test_html_run_sets),
 		cmocka_unit_test(test_html_breaches_first),
 		cmocka_unit_test(test_diff_noise_rule),
 		cmocka_unit_test(test_diff_identical),
