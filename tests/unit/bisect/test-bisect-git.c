@@ -117,7 +117,7 @@ static void test_finds_planted_and_replays(void **state)
 	g_auto(hpci_commit_info) info = { 0 };
 	g_autofree char *old_id = NULL, *new_id = NULL, *planted = NULL, *log = NULL;
 	g_autofree char *head_before = sh(r->path, "git rev-parse HEAD; git status --porcelain");
-	g_autofree char *head_after = NULL, *replayed = NULL;
+	g_autofree char *head_after = NULL, *replayed = NULL, *bisect_log = NULL;
 	struct git_oracle go = { r->path, "planted", 0 };
 	struct hpci_bisect_oracle oracle = { git_run, NULL, &go };
 	struct hpci_bisect_history ops;
@@ -150,8 +150,8 @@ static void test_finds_planted_and_replays(void **state)
 	/* The user's checkout is as it was, local change included. */
 	head_after = sh(r->path, "git rev-parse HEAD; git status --porcelain");
 	assert_string_equal(head_before, head_after);
-	assert_false(g_file_test(g_build_filename(r->path, ".git", "BISECT_LOG", NULL),
-				 G_FILE_TEST_EXISTS));
+	bisect_log = g_build_filename(r->path, ".git", "BISECT_LOG", NULL);
+	assert_false(g_file_test(bisect_log, G_FILE_TEST_EXISTS));
 
 	assert_int_equal(hpci_bisect_git_log(g, &log), 0);
 	assert_int_equal(hpci_write_file(log_path, log, -1), 0);
