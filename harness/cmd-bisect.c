@@ -193,10 +193,20 @@ static void write_record(struct bisect_ctx *c, const char *state)
 /* Builds the side's commit with every selected recipe, the source and
  * revision replaced.  Returns 0, 1 when a build failed (*ret_error says
  * why), or negative for an interrupt. */
+static void point_at(struct hpci_build_source *src, const struct side *side,
+		     const char *commit)
+{
+	g_free(src->source);
+	g_free(src->rev);
+	src->source = g_strdup(side->repository);
+	src->rev = g_strdup(commit);
+}
+
 static int build_side(struct bisect_ctx *c, const struct side *side, const char *commit,
 		      char **ret_error)
 {
 	for (guint i = 0; i < side->recipes->len; i++) {
+		bool hit = false;
 		int rc;
 
 		if (strcmp(side->axis, "firmware") == 0) {
@@ -204,30 +214,22 @@ static int build_side(struct bisect_ctx *c, const struct side *side, const char 
 				hpci_firmware_request_copy(side->recipes->pdata[i]);
 			g_auto(hpci_firmware_build_result) build = { 0 };
 
-			g_free(req->src.source);
-			g_free(req->src.rev);
-			req->src.source = g_strdup(side->repository);
-			req->src.rev = g_strdup(commit);
+			point_at(&req->src, side, commit);
 			rc = hpci_firmware_build(req, &build);
-			if (rc == 0 && !build.cache_hit)
-				c->builds++;
+			hit = build.cache_hit;
 		} else {
 			g_autoptr(hpci_qemu_request) req =
 				hpci_qemu_request_copy(side->recipes->pdata[i]);
 			g_auto(hpci_qemu_build_result) build = { 0 };
 
-			g_free(req->src.source);
-			g_free(req->src.rev);
-			req->src.source = g_strdup(side->repository);
-			req->src.rev = g_strdup(commit);
+			point_at(&req->src, side, commit);
 			rc = hpci_qemu_build(req, &build);
-			if (rc == 0 && !build.cache_hit)
-				c->builds++;
+			hit = build.cache_hit;
 		}
 		if (rc < 0 && (hpci_interrupted() || rc == -EINTR))
 			return -EINTR;
+		c->builds += !hit;   /* a failed build counts too */
 		if (rc < 0) {
-			c->builds++;
 			*ret_error = g_strdup_printf("%s %.12s: %s", side->component, commit,
 						     hpci_error_message());
 			hpci_error_clear();
