@@ -5,6 +5,8 @@
 #include "json-reader.h"
 #include "report-diff.h"
 #include "report-html.h"
+#include "bisect-html.h"
+#include "json-reader.h"
 #include "report-junit.h"
 #include "report-merge.h"
 
@@ -131,7 +133,7 @@ static int report_junit(int argc, char **argv)
 
 static int report_html(int argc, char **argv)
 {
-	static const char usage[] = "html REPORT.json [-o OUT.html]";
+	static const char usage[] = "html REPORT.json|bisect.json [-o OUT.html]";
 	g_autofree char *out_path = NULL, *report_dir = NULL, *link = NULL, *html = NULL;
 	GOptionEntry entries[] = {
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &out_path,
@@ -147,19 +149,30 @@ static int report_html(int argc, char **argv)
 				     "matrix as a grid of verdicts linking to each cell's (and "
 				     "each attempt's) logs, the failures, flaky cells, "
 				     "infrastructure errors and known issues, and charts of boot "
-				     "time and plug latency.",
+				     "time and plug latency.  Given a bisect.json, the bisect: "
+				     "the answer, every commit called and every run.",
 				     entries)))
 		return rc;
 	if (argc != 2)
 		return usage_error("html takes one report", usage);
-	if ((rc = load_or_fail(argv[1], &report)))
-		return rc;
 	report_dir = g_path_get_dirname(argv[1]);
 	if (out_path) {
 		g_autofree char *out_dir = g_path_get_dirname(out_path);
 
 		link = hpci_report_relative_path(report_dir, out_dir);
 	}
+	/* A bisect.json gets its own page. */
+	if (hpci_json_load(argv[1], &report) == 0 && hpci_bisect_html_is_record(report)) {
+		if (hpci_bisect_html(report, link, &html) < 0) {
+			hpci_error_print();
+			return HPCI_EXIT_INFRA;
+		}
+		return emit(out_path, html);
+	}
+	hpci_error_clear();
+	g_clear_pointer(&report, json_object_put);
+	if ((rc = load_or_fail(argv[1], &report)))
+		return rc;
 	if (hpci_report_html(report, report_dir, link, &html) < 0) {
 		hpci_error_print();
 		rc = HPCI_EXIT_INFRA;
@@ -237,7 +250,8 @@ static int report_diff(int argc, char **argv)
 static const struct report_verb verbs[] = {
 	{ "merge", report_merge, "merge OUT.json IN.json...", "join shard reports of one matrix" },
 	{ "junit", report_junit, "junit REPORT.json [-o OUT.xml]", "JUnit XML for GitLab" },
-	{ "html", report_html, "html REPORT.json [-o OUT.html]", "one static HTML page" },
+	{ "html", report_html, "html REPORT.json|bisect.json [-o OUT.html]",
+	  "one static HTML page" },
 	{ "diff", report_diff, "diff OLD.json NEW.json [--json]", "what changed between two runs" },
 };
 

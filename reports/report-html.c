@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "report-html.h"
+#include "html-page.h"
 #include "report-load.h"
 #include "error.h"
 #include "fsutil.h"
@@ -76,51 +77,6 @@ static const char page_style[] =
 	"svg.chart line.grid{stroke:#e2e2e2}\n"
 	"svg.chart line.seen{stroke:#111;stroke-width:2}\n";
 
-/* ---- the tree: lib/xml.h, with the page's classes ----------------------- */
-
-static xmlNodePtr add_element(xmlNodePtr parent, const char *name, const char *cls)
-{
-	xmlNodePtr node = hpci_xml_child(parent, name, NULL);
-
-	if (cls)
-		hpci_xml_attr(node, "class", cls);
-	return node;
-}
-
-static xmlNodePtr add_text_element(xmlNodePtr parent, const char *name, const char *cls,
-				   const char *text)
-{
-	xmlNodePtr node = add_element(parent, name, cls);
-
-	hpci_xml_add_text(node, text ? text : "");
-	return node;
-}
-
-static xmlNodePtr add_link(xmlNodePtr parent, const char *href, const char *text)
-{
-	xmlNodePtr a = add_text_element(parent, "a", NULL, text);
-
-	hpci_xml_attr(a, "href", href);
-	return a;
-}
-
-/* ---- formatting ----------------------------------------------------------- */
-
-/* "250 ms", "12.3 s" or "5 min 18 s"; no printf %f, whose decimal point is
- * the locale's. */
-static char *duration_text(gint64 ms)
-{
-	if (ms < 0)
-		return g_strdup("-");
-	if (ms < 1000)
-		return g_strdup_printf("%" G_GINT64_FORMAT " ms", ms);
-	if (ms >= 60000)
-		return g_strdup_printf("%" G_GINT64_FORMAT " min %" G_GINT64_FORMAT " s",
-				       ms / 60000, (ms % 60000) / 1000);
-	ms = (ms + 50) / 100;
-	return g_strdup_printf("%" G_GINT64_FORMAT ".%d s", ms / 10, (int)(ms % 10));
-}
-
 static const char *string_or_dash(json_object *o, const char *path)
 {
 	const char *s = hpci_json_get_string(o, path);
@@ -193,10 +149,10 @@ static bool file_present(const struct page *page, const char *dir, const char *f
 
 static void add_info_row(xmlNodePtr table, const char *name, const char *value)
 {
-	xmlNodePtr tr = add_element(table, "tr", NULL);
+	xmlNodePtr tr = hpci_html_element(table, "tr", NULL);
 
-	add_text_element(tr, "th", NULL, name);
-	add_text_element(tr, "td", NULL, value);
+	hpci_html_text_element(tr, "th", NULL, name);
+	hpci_html_text_element(tr, "td", NULL, value);
 }
 
 static void add_json_row(xmlNodePtr table, const char *name, json_object *value)
@@ -240,12 +196,12 @@ static void add_run_settings(xmlNodePtr table, json_object *report)
 
 static void add_run_info(xmlNodePtr body, json_object *report)
 {
-	xmlNodePtr table = add_element(body, "table", NULL);
+	xmlNodePtr table = hpci_html_element(body, "table", NULL);
 	g_autofree char *matrix = g_strdup_printf("%s (%s, sha256 %.12s)",
 		string_or_dash(report, "matrix.name"),
 		string_or_dash(report, "matrix.path"),
 		string_or_dash(report, "matrix.sha256"));
-	g_autofree char *duration = duration_text(hpci_report_ms(report, "duration_ms"));
+	g_autofree char *duration = hpci_html_duration(hpci_report_ms(report, "duration_ms"));
 	json_object *merged = NULL;
 
 	hpci_xml_attr(table, "id", "run-info");
@@ -269,7 +225,7 @@ static void add_run_info(xmlNodePtr body, json_object *report)
 /* One count per verdict, in the verdict's colours: the page's legend. */
 static void add_summary(xmlNodePtr body, json_object *cells, bool interrupted)
 {
-	xmlNodePtr p = add_element(body, "p", NULL);
+	xmlNodePtr p = hpci_html_element(body, "p", NULL);
 	struct hpci_verdict_counts counts;
 
 	hpci_xml_attr(p, "id", "summary");
@@ -279,10 +235,10 @@ static void add_summary(xmlNodePtr body, json_object *cells, bool interrupted)
 		g_autofree char *full_cls = g_strconcat("count ", cls, NULL);
 		g_autofree char *text = g_strdup_printf("%u %s", counts.of[v], hpci_verdict_name(v));
 
-		add_text_element(p, "span", full_cls, text);
+		hpci_html_text_element(p, "span", full_cls, text);
 	}
 	if (interrupted)
-		add_text_element(p, "strong", "interrupted",
+		hpci_html_text_element(p, "strong", "interrupted",
 				 "the run was interrupted: not-run cells never started");
 }
 
@@ -292,7 +248,7 @@ static void add_header(xmlNodePtr body, json_object *report)
 	g_autofree char *title = g_strdup_printf("hotplug-ci: %s", name ? name : "report");
 	json_object *flag = NULL;
 
-	add_text_element(body, "h1", NULL, title);
+	hpci_html_text_element(body, "h1", NULL, title);
 	add_run_info(body, report);
 	json_object_object_get_ex(report, "interrupted", &flag);
 	add_summary(body, hpci_report_cells(report), json_object_get_boolean(flag));
@@ -356,19 +312,19 @@ static void grid_release(struct grid *g)
 
 static void add_grid_head(xmlNodePtr table, const struct grid *g)
 {
-	xmlNodePtr tr = add_element(add_element(table, "thead", NULL), "tr", NULL);
+	xmlNodePtr tr = hpci_html_element(hpci_html_element(table, "thead", NULL), "tr", NULL);
 
 	for (unsigned a = 0; a < GRID_ROW_AXES; a++)
-		add_text_element(tr, "th", "axis", hpci_report_axis_names[a]);
+		hpci_html_text_element(tr, "th", "axis", hpci_report_axis_names[a]);
 	for (guint c = 0; c < g->cols->len; c++) {
-		xmlNodePtr th = add_element(tr, "th", "column");
+		xmlNodePtr th = hpci_html_element(tr, "th", "column");
 
 		for (unsigned a = GRID_ROW_AXES; a < HPCI_REPORT_AXES; a++) {
 			g_autofree char *text = g_strdup_printf("%s=%s", hpci_report_axis_names[a],
 				hpci_report_axis(g->cols->pdata[c], a));
 
 			if (a > GRID_ROW_AXES)
-				add_element(th, "br", NULL);
+				hpci_html_element(th, "br", NULL);
 			hpci_xml_add_text(th, text);
 		}
 	}
@@ -383,7 +339,7 @@ static void add_logs(xmlNodePtr parent, const struct page *page, const char *dir
 		{ "events.log", "events" },
 		{ "qemu.log", "qemu" },
 	};
-	xmlNodePtr div = add_element(parent, "div", "logs");
+	xmlNodePtr div = hpci_html_element(parent, "div", "logs");
 
 	for (size_t i = 0; i < G_N_ELEMENTS(logs); i++) {
 		g_autofree char *href = NULL;
@@ -391,7 +347,7 @@ static void add_logs(xmlNodePtr parent, const struct page *page, const char *dir
 		if (!file_present(page, dir, logs[i][0]))
 			continue;
 		href = link_to(page, dir, logs[i][0]);
-		add_link(div, href, logs[i][1]);
+		hpci_html_link(div, href, logs[i][1]);
 	}
 }
 
@@ -403,9 +359,9 @@ static void add_outcome(xmlNodePtr parent, const struct page *page, const char *
 	g_autofree char *href = dir ? link_to(page, dir, "") : NULL;
 
 	if (href)
-		hpci_xml_attr(add_link(parent, href, text), "class", "outcome");
+		hpci_xml_attr(hpci_html_link(parent, href, text), "class", "outcome");
 	else
-		add_text_element(parent, "span", "outcome", text);
+		hpci_html_text_element(parent, "span", "outcome", text);
 }
 
 /* A cell that ran more than once: each attempt in run order, coloured by
@@ -418,16 +374,16 @@ static void add_attempts(xmlNodePtr parent, const struct page *page, json_object
 
 	if (!attempts || json_object_array_length(attempts) < 2)
 		return;
-	ol = add_element(parent, "ol", "attempts");
+	ol = hpci_html_element(parent, "ol", "attempts");
 	for (size_t i = 0; i < json_object_array_length(attempts); i++) {
 		json_object *a = json_object_array_get_idx(attempts, i);
 		const char *outcome = hpci_json_get_string(a, "outcome");
 		const char *dir = hpci_json_get_string(a, "dir");
 		g_autofree char *cls = box_class(a);
 		g_autofree char *li_cls = g_strconcat("attempt ", cls, NULL);
-		g_autofree char *duration = duration_text(hpci_report_ms(a, "duration_ms"));
+		g_autofree char *duration = hpci_html_duration(hpci_report_ms(a, "duration_ms"));
 		g_autofree char *text = g_strdup_printf(" (%s)", duration);
-		xmlNodePtr li = add_element(ol, "li", li_cls);
+		xmlNodePtr li = hpci_html_element(ol, "li", li_cls);
 
 		hpci_xml_attrf(li, "value", "%" G_GINT64_FORMAT, hpci_report_ms(a, "attempt"));
 		add_outcome(li, page, dir, outcome ? outcome : "none");
@@ -448,7 +404,7 @@ static void add_grid_cell(xmlNodePtr tr, json_object *cell, size_t index,
 	const char *dir = hpci_json_get_string(cell, "dir");
 	g_autofree char *cls = box_class(cell);
 	g_autofree char *anchor = g_strdup_printf("cell-%zu", index + 1);
-	xmlNodePtr td = add_element(tr, "td", cls);
+	xmlNodePtr td = hpci_html_element(tr, "td", cls);
 
 	hpci_xml_attr(td, "id", anchor);
 	hpci_xml_attr(td, "title", hpci_json_get_string(cell, "id"));
@@ -459,7 +415,7 @@ static void add_grid_cell(xmlNodePtr tr, json_object *cell, size_t index,
 		g_autofree char *text = g_strdup_printf("expected %s%s", expected,
 							known ? "; known issue" : "");
 
-		add_text_element(td, "div", "expected", text);
+		hpci_html_text_element(td, "div", "expected", text);
 	}
 	if (dir)
 		add_logs(td, page, dir);
@@ -484,10 +440,10 @@ static gssize find_cell(const struct grid *g, json_object *cells, json_object *r
 static void add_grid_row(xmlNodePtr tbody, const struct grid *g, json_object *row_key,
 			 json_object *cells, const struct page *page)
 {
-	xmlNodePtr tr = add_element(tbody, "tr", NULL);
+	xmlNodePtr tr = hpci_html_element(tbody, "tr", NULL);
 
 	for (unsigned a = 0; a < GRID_ROW_AXES; a++)
-		add_text_element(tr, "th", NULL, hpci_report_axis(row_key, a));
+		hpci_html_text_element(tr, "th", NULL, hpci_report_axis(row_key, a));
 	for (guint c = 0; c < g->cols->len; c++) {
 		gssize i = find_cell(g, cells, row_key, g->cols->pdata[c]);
 
@@ -495,7 +451,7 @@ static void add_grid_row(xmlNodePtr tbody, const struct grid *g, json_object *ro
 			add_grid_cell(tr, json_object_array_get_idx(cells, (size_t)i), (size_t)i,
 				      page);
 		else
-			add_element(tr, "td", "absent");
+			hpci_html_element(tr, "td", "absent");
 	}
 }
 
@@ -505,15 +461,15 @@ static void add_grid(xmlNodePtr body, json_object *report, const struct page *pa
 	xmlNodePtr table, tbody;
 	struct grid g;
 
-	add_text_element(body, "h2", NULL, "Matrix");
-	add_text_element(body, "p", "note", "Rows: topology, smi, firmware, qemu; columns: "
+	hpci_html_text_element(body, "h2", NULL, "Matrix");
+	hpci_html_text_element(body, "p", "note", "Rows: topology, smi, firmware, qemu; columns: "
 			 "count and ops.  Each box links to the cell's directory and logs, and "
 			 "lists the attempts of a cell that ran more than once.");
-	table = add_element(body, "table", NULL);
+	table = hpci_html_element(body, "table", NULL);
 	hpci_xml_attr(table, "id", "grid");
 	grid_init(&g, report);
 	add_grid_head(table, &g);
-	tbody = add_element(table, "tbody", NULL);
+	tbody = hpci_html_element(table, "tbody", NULL);
 	for (guint r = 0; r < g.rows->len; r++)
 		add_grid_row(tbody, &g, g.rows->pdata[r], cells, page);
 	grid_release(&g);
@@ -524,33 +480,33 @@ static void add_grid(xmlNodePtr body, json_object *report, const struct page *pa
 static void add_problems_cell(xmlNodePtr tr, json_object *cell)
 {
 	json_object *problems = hpci_report_array(cell, "firmware_problems");
-	xmlNodePtr td = add_element(tr, "td", "firmware-problems");
+	xmlNodePtr td = hpci_html_element(tr, "td", "firmware-problems");
 	xmlNodePtr ul;
 
 	if (!problems || json_object_array_length(problems) == 0)
 		return;
-	ul = add_element(td, "ul", NULL);
+	ul = hpci_html_element(td, "ul", NULL);
 	for (size_t i = 0; i < json_object_array_length(problems); i++)
-		add_text_element(ul, "li", NULL, json_object_get_string(
+		hpci_html_text_element(ul, "li", NULL, json_object_get_string(
 					 json_object_array_get_idx(problems, i)));
 }
 
 static void add_problem_row(xmlNodePtr tbody, json_object *cell, size_t index,
 			    const struct page *page)
 {
-	xmlNodePtr tr = add_element(tbody, "tr", "problem");
+	xmlNodePtr tr = hpci_html_element(tbody, "tr", "problem");
 	g_autofree char *href = g_strdup_printf("#cell-%zu", index + 1);
 	const char *note = hpci_report_known_issue(cell, hpci_json_get_string(cell, "outcome"));
 	g_autofree char *expected = g_strdup_printf("%s%s%s",
 		string_or_dash(cell, "expected.outcome"),
 		note ? "; known issue: " : "", note ? note : "");
 
-	add_link(add_element(tr, "td", "cell"), href, hpci_json_get_string(cell, "id"));
-	add_text_element(tr, "td", "outcome", string_or_dash(cell, "outcome"));
-	add_text_element(tr, "td", "expected", expected);
-	add_attempts(add_element(tr, "td", "attempts"), page, cell);
-	add_text_element(tr, "td", "error", hpci_json_get_string(cell, "error"));
-	add_text_element(tr, "td", "evidence", hpci_json_get_string(cell, "evidence"));
+	hpci_html_link(hpci_html_element(tr, "td", "cell"), href, hpci_json_get_string(cell, "id"));
+	hpci_html_text_element(tr, "td", "outcome", string_or_dash(cell, "outcome"));
+	hpci_html_text_element(tr, "td", "expected", expected);
+	add_attempts(hpci_html_element(tr, "td", "attempts"), page, cell);
+	hpci_html_text_element(tr, "td", "error", hpci_json_get_string(cell, "error"));
+	hpci_html_text_element(tr, "td", "evidence", hpci_json_get_string(cell, "evidence"));
 	add_problems_cell(tr, cell);
 }
 
@@ -561,14 +517,14 @@ static const char *const problem_heads[] = {
 /* A table of problem rows, with id table_id and its head: its body. */
 static xmlNodePtr add_problem_head(xmlNodePtr parent, const char *table_id)
 {
-	xmlNodePtr table = add_element(parent, "table", "problems");
+	xmlNodePtr table = hpci_html_element(parent, "table", "problems");
 	xmlNodePtr tr;
 
 	hpci_xml_attr(table, "id", table_id);
-	tr = add_element(add_element(table, "thead", NULL), "tr", NULL);
+	tr = hpci_html_element(hpci_html_element(table, "thead", NULL), "tr", NULL);
 	for (size_t i = 0; i < G_N_ELEMENTS(problem_heads); i++)
-		add_text_element(tr, "th", NULL, problem_heads[i]);
-	return add_element(table, "tbody", NULL);
+		hpci_html_text_element(tr, "th", NULL, problem_heads[i]);
+	return hpci_html_element(table, "tbody", NULL);
 }
 
 /* The cells with one verdict, as a table with id table_id. */
@@ -578,7 +534,7 @@ static void add_problem_table(xmlNodePtr body, json_object *cells, enum hpci_ver
 	xmlNodePtr tbody;
 	unsigned rows = 0;
 
-	add_text_element(body, "h2", NULL, title);
+	hpci_html_text_element(body, "h2", NULL, title);
 	tbody = add_problem_head(body, table_id);
 	for (size_t i = 0; i < json_object_array_length(cells); i++) {
 		json_object *cell = json_object_array_get_idx(cells, i);
@@ -589,7 +545,7 @@ static void add_problem_table(xmlNodePtr body, json_object *cells, enum hpci_ver
 		}
 	}
 	if (rows == 0) {
-		xmlNodePtr td = add_text_element(add_element(tbody, "tr", "none"), "td", NULL,
+		xmlNodePtr td = hpci_html_text_element(hpci_html_element(tbody, "tr", "none"), "td", NULL,
 						 "none");
 
 		hpci_xml_attrf(td, "colspan", "%zu", G_N_ELEMENTS(problem_heads));
@@ -610,11 +566,11 @@ static void add_breaches(xmlNodePtr body, json_object *cells, const struct page 
 		breaches += hpci_report_breach(json_object_array_get_idx(cells, i));
 	if (breaches == 0)
 		return;
-	banner = add_element(body, "div", "breach-banner");
+	banner = hpci_html_element(body, "div", "breach-banner");
 	hpci_xml_attr(banner, "id", "breaches");
 	title = g_strdup_printf("BREACH: %u cell(s) ran guest code in SMM or exposed SMRAM",
 				breaches);
-	add_text_element(banner, "h2", NULL, title);
+	hpci_html_text_element(banner, "h2", NULL, title);
 	tbody = add_problem_head(banner, "breach-cells");
 	for (size_t i = 0; i < n; i++) {
 		json_object *cell = json_object_array_get_idx(cells, i);
@@ -648,7 +604,7 @@ static gint64 bar_width(gint64 ms, gint64 max_ms)
 
 static xmlNodePtr add_chart(xmlNodePtr body, const char *id, const char *label, guint rows)
 {
-	xmlNodePtr svg = add_element(body, "svg", "chart");
+	xmlNodePtr svg = hpci_html_element(body, "svg", "chart");
 	gint64 height = CHART_TOP + (gint64)rows * CHART_ROW_H + CHART_AXIS_H;
 	g_autofree char *view_box = g_strdup_printf("0 0 %d %" G_GINT64_FORMAT, CHART_W, height);
 
@@ -665,7 +621,7 @@ static xmlNodePtr add_chart(xmlNodePtr body, const char *id, const char *label, 
 static void add_svg_text(xmlNodePtr parent, gint64 x, gint64 y, const char *anchor,
 			 const char *cls, const char *text)
 {
-	xmlNodePtr node = add_text_element(parent, "text", cls, text);
+	xmlNodePtr node = hpci_html_text_element(parent, "text", cls, text);
 
 	hpci_xml_attrf(node, "x", "%" G_GINT64_FORMAT, x);
 	hpci_xml_attrf(node, "y", "%" G_GINT64_FORMAT, y);
@@ -676,7 +632,7 @@ static void add_svg_text(xmlNodePtr parent, gint64 x, gint64 y, const char *anch
 static void add_svg_line(xmlNodePtr parent, const char *cls, gint64 x1, gint64 y1, gint64 x2,
 			 gint64 y2)
 {
-	xmlNodePtr line = add_element(parent, "line", cls);
+	xmlNodePtr line = hpci_html_element(parent, "line", cls);
 
 	hpci_xml_attrf(line, "x1", "%" G_GINT64_FORMAT, x1);
 	hpci_xml_attrf(line, "y1", "%" G_GINT64_FORMAT, y1);
@@ -690,11 +646,11 @@ static void add_time_axis(xmlNodePtr svg, guint rows, gint64 max_ms)
 {
 	gint64 bottom = CHART_TOP + (gint64)rows * CHART_ROW_H;
 	gint64 step = tick_step(max_ms);
-	xmlNodePtr g = add_element(svg, "g", "time-axis");
+	xmlNodePtr g = hpci_html_element(svg, "g", "time-axis");
 
 	for (gint64 t = 0; t <= max_ms; t += step) {
 		gint64 x = CHART_LABEL_W + bar_width(t, max_ms) - (t == 0);
-		g_autofree char *label = duration_text(t);
+		g_autofree char *label = hpci_html_duration(t);
 
 		add_svg_line(g, "grid", x, CHART_TOP, x, bottom);
 		add_svg_text(g, x, bottom + 16, "middle", "tick", label);
@@ -709,12 +665,12 @@ static xmlNodePtr add_bar(xmlNodePtr svg, guint row, json_object *cell, const ch
 	gint64 y = CHART_TOP + (gint64)row * CHART_ROW_H;
 	g_autofree char *cls = verdict_class(hpci_report_verdict_name(cell));
 	g_autofree char *bar_cls = g_strconcat("bar ", cls, NULL);
-	xmlNodePtr g = add_element(svg, "g", "bar-row");
+	xmlNodePtr g = hpci_html_element(svg, "g", "bar-row");
 	xmlNodePtr rect;
 
-	add_text_element(g, "title", NULL, title);
+	hpci_html_text_element(g, "title", NULL, title);
 	add_svg_text(g, CHART_LABEL_W - 6, y + CHART_BAR_H - 2, "end", "label", label);
-	rect = add_element(g, "rect", bar_cls);
+	rect = hpci_html_element(g, "rect", bar_cls);
 	hpci_xml_attrf(rect, "x", "%d", CHART_LABEL_W);
 	hpci_xml_attrf(rect, "y", "%" G_GINT64_FORMAT, y);
 	hpci_xml_attrf(rect, "width", "%" G_GINT64_FORMAT, bar_width(ms, max_ms));
@@ -736,8 +692,8 @@ static void add_boot_chart(xmlNodePtr body, json_object *cells)
 		rows += ms >= 0;
 		max_ms = MAX(max_ms, ms);
 	}
-	add_text_element(body, "h2", NULL, "Boot time per cell");
-	add_text_element(body, "p", "note", "From resuming the domain to the guest's "
+	hpci_html_text_element(body, "h2", NULL, "Boot time per cell");
+	hpci_html_text_element(body, "p", "note", "From resuming the domain to the guest's "
 			 "HPCI-READY line; cells that never booted have no bar.");
 	svg = add_chart(body, "boot-chart", "boot time per cell", rows);
 	add_time_axis(svg, rows, max_ms);
@@ -749,7 +705,7 @@ static void add_boot_chart(xmlNodePtr body, json_object *cells)
 		if (ms < 0)
 			continue;
 		label = short_label(cell);
-		value = duration_text(ms);
+		value = hpci_html_duration(ms);
 		title = g_strdup_printf("%s: boot %s", hpci_json_get_string(cell, "id"), value);
 		add_bar(svg, row++, cell, label, ms, max_ms, value, title);
 	}
@@ -770,8 +726,8 @@ static void add_plug_bar(xmlNodePtr svg, guint row, json_object *cell, json_obje
 	g_autofree char *cell_label = short_label(cell);
 	g_autofree char *label = g_strdup_printf("%s vCPU %" G_GINT64_FORMAT, cell_label,
 						 hpci_report_ms(plug, "vcpu"));
-	g_autofree char *online_text = duration_text(online);
-	g_autofree char *seen_text = duration_text(seen >= 0 ? seen - request : -1);
+	g_autofree char *online_text = hpci_html_duration(online);
+	g_autofree char *seen_text = hpci_html_duration(seen >= 0 ? seen - request : -1);
 	g_autofree char *value = g_strdup_printf("%s (seen %s)", online_text, seen_text);
 	g_autofree char *title = g_strdup_printf(
 		"%s vCPU %" G_GINT64_FORMAT ": online %s, seen %s after the request",
@@ -808,8 +764,8 @@ static void add_plug_chart(xmlNodePtr body, json_object *cells)
 					     hpci_report_ms(plug, "request_ms"));
 		}
 	}
-	add_text_element(body, "h2", NULL, "Plug latency per hot-added CPU");
-	add_text_element(body, "p", "note", "Bar: from the plug request to the guest's "
+	hpci_html_text_element(body, "h2", NULL, "Plug latency per hot-added CPU");
+	hpci_html_text_element(body, "p", "note", "Bar: from the plug request to the guest's "
 			 "HPCI-CPU-ONLINE (online_ms - request_ms); tick: the guest's "
 			 "HPCI-CPU-ADDED (seen_ms - request_ms).  Plugs that never came online "
 			 "have no bar.");
@@ -831,13 +787,13 @@ static void add_plug_chart(xmlNodePtr body, json_object *cells)
 
 static xmlNodePtr add_head(xmlNodePtr html, json_object *report)
 {
-	xmlNodePtr head = add_element(html, "head", NULL);
+	xmlNodePtr head = hpci_html_element(html, "head", NULL);
 	const char *name = hpci_json_get_string(report, "matrix.name");
 	g_autofree char *title = g_strdup_printf("hotplug-ci: %s", name ? name : "report");
 
-	hpci_xml_attr(add_element(head, "meta", NULL), "charset", "utf-8");
-	add_text_element(head, "title", NULL, title);
-	add_text_element(head, "style", NULL, page_style);
+	hpci_xml_attr(hpci_html_element(head, "meta", NULL), "charset", "utf-8");
+	hpci_html_text_element(head, "title", NULL, title);
+	hpci_html_text_element(head, "style", NULL, page_style);
 	return head;
 }
 
@@ -854,7 +810,7 @@ int hpci_report_html(json_object *report, const char *report_dir, const char *re
 	html = hpci_xml_root(doc, "html");
 	hpci_xml_attr(html, "lang", "en");
 	add_head(html, report);
-	body = add_element(html, "body", NULL);
+	body = hpci_html_element(html, "body", NULL);
 	add_breaches(body, cells, &page);
 	add_header(body, report);
 	add_grid(body, report, &page);

@@ -5,6 +5,7 @@
  */
 #include "answers.h"
 #include "record.h"
+#include "bisect-html.h"
 #include "error.h"
 #include "fsutil.h"
 #include "manifest.h"
@@ -145,6 +146,46 @@ static void test_record_refuses_other_schema(void **state)
 	(void)hpci_rm_rf(tmp);
 }
 
+/* The page of a found bisect: the answer first, with the commit's subject
+ * and files, then the steps linking their reports. */
+static void test_html_found(void **state)
+{
+	g_auto(hpci_bisect_settings) s = { 0 };
+	g_auto(hpci_bisect_search) search = { 0 };
+	g_autoptr(GPtrArray) runs = g_ptr_array_new_with_free_func((GDestroyNotify)hpci_bisect_run_free);
+	g_autoptr(GHashTable) info = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(json_object) root = NULL;
+	g_autofree char *html = NULL;
+	struct hpci_bisect_policy p;
+	g_autoptr(json_object) c5 = json_tokener_parse("{\"commit\":\"c5\",\"subject\":\"OvmfPkg/"
+					     "SmmControl2Dxe: drop hotplug\",\"files\":[\"OvmfPkg/"
+					     "SmmControl2Dxe/SmiFeatures.c\"],\"last_run\":\"runs/004\"}");
+
+	fill_settings(&s);
+	g_ptr_array_add(runs, run("c5", HPCI_BISECT_STEP, 1, 0, 1, false));
+	hpci_bisect_policy_init(&p);
+	hpci_bisect_search_init(&search, &p, "c0", "c9", true, false);
+	hpci_bisect_record_replay(runs, &search);
+	hpci_bisect_search_commit(&search, "c5")->class = HPCI_BISECT_FAILS;
+	hpci_bisect_search_commit(&search, "c5")->order = 1;
+	search.result = HPCI_BISECT_FOUND;
+	search.first_new = g_strdup("c5");
+	search.parents = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(search.parents, g_strdup("c4"));
+	search.confidence = 0.9991;
+	g_hash_table_insert(info, "c5", c5);
+	root = hpci_bisect_record_json(&s, &search, runs, info, "done", 60000, 3);
+	assert_true(hpci_bisect_html_is_record(root));
+	assert_int_equal(hpci_bisect_html(root, "..", &html), 0);
+	assert_non_null(strstr(html, "<div class=\"found\" id=\"bisect-answer\">"));
+	assert_non_null(strstr(html, "OvmfPkg/SmmControl2Dxe: drop hotplug"));
+	assert_non_null(strstr(html, "<li>OvmfPkg/SmmControl2Dxe/SmiFeatures.c</li>"));
+	assert_non_null(strstr(html, "confidence 0.9991"));
+	assert_non_null(strstr(html, "id=\"bisect-steps\""));
+	assert_non_null(strstr(html, "href=\"../runs/004/report.json\""));
+	assert_true(strstr(html, "bisect-answer") < strstr(html, "bisect-steps"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_answers_no_cells),
 		cmocka_unit_test(test_record_round_trip),
 		cmocka_unit_test(test_record_refuses_other_schema),
+		cmocka_unit_test(test_html_found),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
