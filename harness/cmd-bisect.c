@@ -32,6 +32,7 @@
 
 #define CMD_NAME "bisect"
 #define RUN_TIMEOUT_MS (6 * 3600 * 1000)
+#define RUN_STOP_GRACE_MS (120 * 1000)
 
 struct bisect_options {
 	char *matrix;
@@ -276,6 +277,8 @@ static int run_cells(struct bisect_ctx *c, const char *const *commits, unsigned 
 		add_sets(&cmd, &c->sides[i], commits[i]);
 	cmd.log_path = g_strdup(log);
 	cmd.timeout_ms = RUN_TIMEOUT_MS;
+	/* On Ctrl-C the child gets SIGTERM and destroys its domains first. */
+	cmd.stop_grace_ms = RUN_STOP_GRACE_MS;
 	rc = hpci_cmd_run(&cmd, NULL, NULL);
 	if (rc == -EINTR || hpci_interrupted() || cmd.exit_status == HPCI_EXIT_INTERRUPTED)
 		return -EINTR;

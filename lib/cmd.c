@@ -197,10 +197,10 @@ static void reap(pid_t pid, int *status)
 
 /* Ends the child's process group as a timeout does: SIGTERM, a grace period
  * to exit, then SIGKILL.  Reaps the child. */
-static void stop(pid_t pid, int *status)
+static void stop(pid_t pid, int grace_ms, int *status)
 {
 	kill(-pid, SIGTERM);
-	for (int waited = 0; waited < KILL_GRACE_MS; waited += 50) {
+	for (int waited = 0; waited < (grace_ms > 0 ? grace_ms : KILL_GRACE_MS); waited += 50) {
 		if (waitpid(pid, status, WNOHANG) == pid)
 			return;
 		g_usleep(50 * 1000);
@@ -317,7 +317,7 @@ int hpci_cmd_run(struct hpci_cmd *cmd, GString *out, GString *err)
 	err_pipe[0] = sinks[1].fd;
 
 	if (timed_out || interrupted)
-		stop(pid, &status);
+		stop(pid, cmd->stop_grace_ms, &status);
 	else
 		reap(pid, &status);
 	cmd->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -16,6 +16,10 @@ struct hpci_cmd {
 	GPtrArray *env;        /* owned "KEY=VALUE" strings added to the environment */
 	char *cwd;             /* NULL: the caller's */
 	int timeout_ms;        /* 0: no limit */
+	/* How long a stopped child (timeout, interrupt) gets between SIGTERM
+	 * and SIGKILL; 0: 2 s.  A child that cleans up after itself (a `run`
+	 * destroying its domains) needs longer. */
+	int stop_grace_ms;
 	char *log_path;        /* when set, stdout and stderr are appended here */
 	char *stdin_data;      /* when set, written to the child's stdin */
 	int exit_status;       /* after run: exit code, or 128+signal */

@@ -8,7 +8,8 @@
  * plug cell on our patched QEMU at each step and must name the planted
  * commit, skip the broken one if git asks for it, stay within
  * ceil(log2 n) + 2 calls (plus a skip), and `git bisect replay` of its log
- * in the repository must agree.
+ * in the repository must agree.  It is interrupted once after its endpoints
+ * and resumed: nothing is left running, and the endpoints are not run again.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,8 +20,10 @@
 #include "vm-common.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 static char *capture(const char *cwd, const char *script)
 {
@@ -45,6 +48,61 @@ static char *field(const char *line, const char *key)
 		fail_msg("no %s in '%s'", key, line);
 	at += strlen(k);
 	return g_strndup(at, strcspn(at, " \n"));
+}
+
+static unsigned count_runs(json_object *rec, const char *purpose)
+{
+	json_object *runs = vm_get(rec, "runs");
+	unsigned n = 0;
+
+	for (size_t i = 0; runs && i < json_object_array_length(runs); i++)
+		n += !strcmp(vm_get_str(json_object_array_get_idx(runs, i), "purpose"), purpose);
+	return n;
+}
+
+/*
+ * Starts the bisect and sends it SIGINT once both endpoints have run: it must
+ * stop its child run (which destroys its domains), keep bisect.json with the
+ * runs made, remove its private clone and exit 130.
+ */
+static void interrupt_after_endpoints(const char *matrix, const char *repo, const char *first,
+				      const char *out)
+{
+	g_autofree char *path = g_build_filename(out, "bisect.json", NULL);
+	g_autofree char *clone = g_build_filename(out, "git-edk2", NULL);
+	const char *argv[] = { vm_binary(), "bisect", "--matrix", matrix, "--edk2", repo, "--good",
+			       first, "--bad", "HEAD", "--out", out, NULL };
+	gint64 deadline = g_get_monotonic_time() + 60 * 60 * G_USEC_PER_SEC;
+	json_object *rec = NULL;
+	int status = 0;
+	GPid pid;
+
+	assert_true(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+				  &pid, NULL));
+	for (;;) {
+		rec = json_object_from_file(path);
+		if (rec && count_runs(rec, "endpoint") == 2)
+			break;
+		json_object_put(rec);
+		if (g_get_monotonic_time() > deadline || waitpid(pid, &status, WNOHANG) == pid)
+			fail_msg("the bisect never got past its endpoints");
+		g_usleep(G_USEC_PER_SEC);
+	}
+	json_object_put(rec);
+	g_usleep(20 * G_USEC_PER_SEC);   /* into the first step's build or run */
+	assert_int_equal(kill(pid, SIGINT), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	g_spawn_close_pid(pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 130);
+	rec = json_object_from_file(path);
+	assert_non_null(rec);
+	assert_string_equal(vm_get_str(rec, "state"), "interrupted");
+	assert_int_equal(count_runs(rec, "endpoint"), 2);
+	json_object_put(rec);
+	assert_false(g_file_test(clone, G_FILE_TEST_EXISTS));
+	assert_int_equal(vm_count_domains("hpci-"), 0);
+	assert_int_equal(vm_count_processes("guest=hpci-"), 0);
 }
 
 static char *write_matrix(const char *dir, const char *repo)
@@ -99,8 +157,8 @@ static void test_bisect_names_planted_commit(void **state)
 
 	(void)state;
 	fprintf(stderr, "history: %s (seed %s)\n", summary, seed);
-	vm_hotplug_ci(&r, "bisect", "--matrix", matrix, "--edk2", repo, "--good", first, "--bad",
-		      "HEAD", "--out", out, NULL);
+	interrupt_after_endpoints(matrix, repo, first, out);
+	vm_hotplug_ci(&r, "bisect", "--resume", out, NULL);
 	fprintf(stderr, "%s\nbisect took %" G_GINT64_FORMAT " s\n", r.out, r.ms / 1000);
 	assert_int_equal(r.status, 0);
 	rec = json_object_from_file(bisect_json);
@@ -109,6 +167,8 @@ static void test_bisect_names_planted_commit(void **state)
 	assert_string_equal(vm_get_str(rec, "first_new.commit"), planted);
 	assert_non_null(strstr(r.out, planted));
 	assert_true(json_object_get_double(vm_get(rec, "confidence")) > 0.99);
+	/* The endpoints ran before the interrupt and were not run again. */
+	assert_int_equal(count_runs(rec, "endpoint"), 2);
 
 	/* Every call git asked for (endpoints and steps, not the verification's
 	 * fresh runs); the broken commit, if asked for, is a skip. */
