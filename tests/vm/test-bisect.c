@@ -72,7 +72,7 @@ static void interrupt_after_endpoints(const char *matrix, const char *repo, cons
 	g_autofree char *clone = g_build_filename(out, "git-edk2", NULL);
 	const char *argv[] = { vm_binary(), "bisect", "--matrix", matrix, "--edk2", repo, "--good",
 			       first, "--bad", "HEAD", "--out", out, NULL };
-	gint64 deadline = g_get_monotonic_time() + 60 * 60 * G_USEC_PER_SEC;
+	gint64 deadline = g_get_monotonic_time() + (gint64)3600 * G_USEC_PER_SEC;
 	json_object *rec = NULL;
 	int status = 0;
 	GPid pid;
