@@ -109,6 +109,7 @@ struct bisect_ctx {
 	GHashTable *info;           /* commit -> json_object (subject, author...) */
 	GHashTable *last_dir;       /* commit -> its latest run directory */
 	json_object *corners;       /* co-bisection: the four pairs and what they did */
+	bool made_dir;              /* dir did not exist before this bisect */
 	const struct hpci_bisect_search *search;
 	unsigned builds;
 	gint64 started_us;
@@ -619,6 +620,16 @@ static int finish(struct bisect_ctx *c, const struct hpci_bisect_search *s)
 	}
 }
 
+/* Bad input found after the directory was made: it goes again, so a refused
+ * bisect leaves nothing behind. */
+static int refuse(struct bisect_ctx *c)
+{
+	hpci_bisect_git_close(g_steal_pointer(&c->git));
+	if (c->made_dir)
+		(void)hpci_rm_rf(c->dir);
+	return hpci_error_exit(HPCI_EXIT_USAGE);
+}
+
 /* The private clone of a side's repository, DIR/git-<component>, which an
  * earlier, killed bisect may have left. */
 static int open_side(struct bisect_ctx *c, struct hpci_bisect_git **ret, const char *component,
@@ -693,7 +704,7 @@ static int co_bisect_choose(struct bisect_ctx *c, const struct bisect_options *o
 	    hpci_bisect_git_resolve(qgit, "--qemu-good", opt->qemu_good, &qc) < 0 ||
 	    hpci_bisect_git_resolve(qgit, "--qemu-bad", opt->qemu_bad, &qd) < 0 ||
 	    hpci_bisect_git_check_range(qgit, opt->qemu_good, qc, opt->qemu_bad, qd, &qcount) < 0)
-		return hpci_error_exit(HPCI_EXIT_USAGE);
+		return refuse(c);
 	{
 		const char *pairs[4][2] = {
 			{ s->old_commit, qc }, { s->new_commit, qd },
@@ -857,28 +868,29 @@ int cmd_bisect(int argc, char **argv)
 			     c.settings.pinned_repository) < 0))
 		return hpci_error_exit(HPCI_EXIT_USAGE);
 	c.n_sides = c.settings.pinned_component ? 2 : 1;
+	c.made_dir = !hpci_is_dir(c.dir);
 	if (hpci_mkdir_p(c.dir, 0755) < 0)
 		return hpci_error_exit(HPCI_EXIT_INFRA);
 	if (open_side(&c, &c.git, c.settings.component, c.settings.repository, c.settings.term_old,
 		      c.settings.term_new) < 0)
-		return hpci_error_exit(HPCI_EXIT_USAGE);
+		return refuse(&c);
 	if (!opt.resume &&
 	    (hpci_bisect_git_resolve(c.git, opt.term_old ? "--old" : "--good", c.settings.old_rev,
 				     &c.settings.old_commit) < 0 ||
 	     hpci_bisect_git_resolve(c.git, opt.term_old ? "--new" : "--bad", c.settings.new_rev,
 				     &c.settings.new_commit) < 0))
-		return hpci_error_exit(HPCI_EXIT_USAGE);
+		return refuse(&c);
 	if (hpci_bisect_git_check_range(c.git, c.settings.old_rev, c.settings.old_commit,
 					c.settings.new_rev, c.settings.new_commit,
 					&c.settings.commits) < 0)
-		return hpci_error_exit(HPCI_EXIT_USAGE);
+		return refuse(&c);
 
 	hpci_bisect_policy_init(&policy);
 	policy.verify = (unsigned)opt.verify;
 	if (opt.repeat > 0)
 		policy.repeat = (unsigned)opt.repeat;
 	if (history_prior(opt.history, &c.settings, &policy) < 0)
-		return hpci_error_exit(HPCI_EXIT_USAGE);
+		return refuse(&c);
 	hpci_bisect_search_init(&search, &policy, c.settings.old_commit, c.settings.new_commit,
 				true, strcmp(c.settings.term_old, "good") != 0 ||
 				      strcmp(c.settings.term_new, "bad") != 0);
