@@ -142,6 +142,42 @@ static void json_object_unref(gpointer o)
 	json_object_put(o);
 }
 
+/* The cells of a run, as its report has them: id, outcome, verdict, and the
+ * cell's directory relative to the bisect's. */
+static json_object *last_run_cells(struct bisect_ctx *c, const char *run_dir)
+{
+	g_autofree char *path = g_build_filename(c->dir, run_dir, "report.json", NULL);
+	g_autoptr(json_object) report = NULL;
+	json_object *out = json_object_new_array();
+	json_object *cells;
+
+	if (hpci_report_load(path, &report) < 0) {
+		hpci_error_clear();
+		return out;
+	}
+	cells = hpci_report_cells(report);
+	for (size_t i = 0; i < json_object_array_length(cells); i++) {
+		json_object *cell = json_object_array_get_idx(cells, i);
+		json_object *o = json_object_new_object();
+		const char *dir = hpci_json_member_string(cell, "dir");
+		const char *outcome = hpci_json_member_string(cell, "outcome");
+
+		json_object_object_add(o, "id", json_object_new_string(
+					       hpci_json_member_string(cell, "id")));
+		json_object_object_add(o, "outcome", outcome ? json_object_new_string(outcome) : NULL);
+		json_object_object_add(o, "verdict", json_object_new_string(
+					       hpci_report_verdict_name(cell)));
+		json_object_object_add(o, "dir", NULL);
+		if (dir) {
+			g_autofree char *rel = g_build_filename(run_dir, dir, NULL);
+
+			json_object_object_add(o, "dir", json_object_new_string(rel));
+		}
+		json_object_array_add(out, o);
+	}
+	return out;
+}
+
 static json_object *commit_info(struct bisect_ctx *c, const char *commit)
 {
 	g_auto(hpci_commit_info) info = { 0 };
@@ -161,8 +197,10 @@ static json_object *commit_info(struct bisect_ctx *c, const char *commit)
 		hpci_error_print();
 	}
 	g_hash_table_insert(c->info, g_strdup(commit), o);
-	if ((dir = g_hash_table_lookup(c->last_dir, commit)))
+	if ((dir = g_hash_table_lookup(c->last_dir, commit))) {
 		json_object_object_add(o, "last_run", json_object_new_string(dir));
+		json_object_object_add(o, "cells", last_run_cells(c, dir));
+	}
 	return o;
 }
 
@@ -564,6 +602,7 @@ static void print_commit(struct bisect_ctx *c, const char *label, const char *co
 	const struct hpci_bisect_commit *bc = g_hash_table_lookup(c->search->commits, commit);
 	json_object *files = hpci_json_member(info, "files");
 	const char *last = g_hash_table_lookup(c->last_dir, commit);
+	json_object *cells;
 
 	printf("%s %s\n", label, commit);
 	printf("    %s\n    %s, %s\n", hpci_json_member_string(info, "subject"),
@@ -575,8 +614,19 @@ static void print_commit(struct bisect_ctx *c, const char *label, const char *co
 		       bc->tally.holds + bc->verify_tally.holds, bc->tally.fails + bc->verify_tally.fails,
 		       bc->verify_tally.holds, bc->verify_tally.fails,
 		       bc->tally.unbuildable ? ", does not build" : "");
+	cells = hpci_json_member(info, "cells");
+	for (size_t i = 0; cells && i < json_object_array_length(cells); i++) {
+		json_object *cell = json_object_array_get_idx(cells, i);
+		const char *dir = hpci_json_member_string(cell, "dir");
+
+		printf("    %s: %s (%s)\n", hpci_json_member_string(cell, "id"),
+		       hpci_json_member_string(cell, "outcome"),
+		       hpci_json_member_string(cell, "verdict"));
+		if (dir)
+			printf("      logs: %s/%s\n", c->dir, dir);
+	}
 	if (last)
-		printf("    cells and logs: %s/%s/report.json\n", c->dir, last);
+		printf("    report: %s/%s/report.json\n", c->dir, last);
 }
 
 static int finish(struct bisect_ctx *c, const struct hpci_bisect_search *s)

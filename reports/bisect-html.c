@@ -59,6 +59,7 @@ static void add_row(xmlNodePtr table, const char *name, const char *value)
 static void add_commit(xmlNodePtr parent, json_object *c, const char *dir_link)
 {
 	json_object *files = hpci_json_member(c, "files");
+	json_object *cells;
 	xmlNodePtr p = hpci_html_element(parent, "p", NULL);
 	g_autofree char *runs = count_text(c, "runs");
 	g_autofree char *verify = count_text(c, "verify_runs");
@@ -78,6 +79,20 @@ static void add_commit(xmlNodePtr parent, json_object *c, const char *dir_link)
 		g_autofree char *href = link_into(dir_link, rel);
 
 		hpci_html_link(hpci_html_element(parent, "p", NULL), href, "its latest run's report");
+	}
+	cells = hpci_json_member(c, "cells");
+	ul = hpci_html_element(parent, "ul", "cells");
+	for (size_t i = 0; cells && i < json_object_array_length(cells); i++) {
+		json_object *cell = json_object_array_get_idx(cells, i);
+		g_autofree char *text = g_strdup_printf("%s: %s (%s) ", str(cell, "id"),
+							str(cell, "outcome"), str(cell, "verdict"));
+		xmlNodePtr li = hpci_html_text_element(ul, "li", NULL, text);
+
+		if (hpci_json_member_string(cell, "dir")) {
+			g_autofree char *href = link_into(dir_link, str(cell, "dir"));
+
+			hpci_html_link(li, href, "logs");
+		}
 	}
 	ul = hpci_html_element(parent, "ul", "files");
 	for (size_t i = 0; files && i < json_object_array_length(files); i++)
