@@ -298,10 +298,13 @@ static int run_cells(struct bisect_ctx *c, const char *const *commits, unsigned 
 	g_autofree char *out = g_build_filename(c->dir, rel, NULL);
 	g_autofree char *log = g_strdup_printf("%s.log", out);
 	g_autofree char *report_path = g_build_filename(out, "report.json", NULL);
+	g_autofree char *parent = g_path_get_dirname(out);
 	g_autoptr(json_object) report = NULL;
 	g_auto(hpci_cmd) cmd = { 0 };
 	int rc;
 
+	if ((rc = hpci_mkdir_p(parent, 0755)) < 0)
+		return rc;
 	hpci_cmd_init(&cmd, c->self_exe);
 	hpci_cmd_addl(&cmd, "run", "--quiet", "--retries", "0", "--matrix", c->settings.matrix,
 		      "--out", out, NULL);
