@@ -4,11 +4,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "cmd.h"
 #include "descriptor.h"
 #include "error.h"
 #include "firmware-build.h"
 #include "fsutil.h"
 #include "ld-cache.h"
+#include "toolchain.h"
 
 #include <errno.h>
 #include <string.h>
@@ -129,6 +131,221 @@ static void write_exec(const char *path, const char *text)
 {
 	assert_int_equal(hpci_write_file(path, text, -1), 0);
 	assert_int_equal(chmod(path, 0755), 0);
+}
+
+static const char *env_value(const struct hpci_cmd *cmd, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (guint i = 0; i < cmd->env->len; i++) {
+		const char *kv = cmd->env->pdata[i];
+
+		if (!strncmp(kv, name, len) && kv[len] == '=')
+			return kv + len + 1;
+	}
+	return NULL;
+}
+
+/* A directory for PATH with the real gcc and ld, and a fake ccache when asked. */
+static char *path_dir(const char *tmp, const char *name, bool with_ccache)
+{
+	char *dir = g_build_filename(tmp, name, NULL);
+	const char *programs[] = { "gcc", "ld" };
+
+	assert_int_equal(hpci_mkdir_p(dir, 0755), 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(programs); i++) {
+		g_autofree char *real = g_find_program_in_path(programs[i]);
+		g_autofree char *link = g_build_filename(dir, programs[i], NULL);
+
+		assert_non_null(real);
+		assert_int_equal(symlink(real, link), 0);
+	}
+	if (with_ccache) {
+		g_autofree char *fake = g_build_filename(dir, "ccache", NULL);
+
+		write_exec(fake, "#!/bin/sh\nexit 0\n");
+	}
+	return dir;
+}
+
+/* IA32's CC_PATH is missing on purpose: a template without a tool keeps it so. */
+static const char fake_template[] =
+	"IDENTIFIER = test\n"
+	"*_GCC5_X64_CC_PATH               = DEF(GCC5_X64_PREFIX)gcc\n"
+	"*_GCC5_IA32_DLINK_PATH           = DEF(GCC5_IA32_PREFIX)gcc\n"
+	"  *_GCC5_X64_DLINK_PATH  = DEF(GCC5_X64_PREFIX)gcc\n"
+	"*_GCC5_X64_RC_PATH               = DEF(GCC5_X64_PREFIX)objcopy\n"
+	"*_*_*_NASM_PATH                = ENV(NASM_PREFIX)nasm";
+
+struct toolchain_case {
+	char *tmp, *work, *tree, *cache, *tools_def;
+};
+
+static void toolchain_case_init(struct toolchain_case *t)
+{
+	g_autofree char *conf = NULL;
+	g_autofree char *template = NULL;
+
+	t->tmp = g_dir_make_tmp("hpci-fw-tools-XXXXXX", NULL);
+	t->work = g_build_filename(t->tmp, "work", NULL);
+	t->tree = g_build_filename(t->work, "src", NULL);
+	t->cache = g_build_filename(t->tmp, "cache", NULL);
+	t->tools_def = g_build_filename(t->tree, "Conf", "tools_def.txt", NULL);
+	conf = g_build_filename(t->tree, "BaseTools", "Conf", NULL);
+	template = g_build_filename(conf, "tools_def.template", NULL);
+	assert_int_equal(hpci_mkdir_p(conf, 0755), 0);
+	assert_int_equal(hpci_write_file(template, fake_template, -1), 0);
+	g_setenv("HPCI_CACHE_DIR", t->cache, TRUE);
+}
+
+static void toolchain_case_release(struct toolchain_case *t)
+{
+	g_unsetenv("HPCI_CACHE_DIR");
+	assert_int_equal(hpci_rm_rf(t->tmp), 0);
+	g_free(t->tmp);
+	g_free(t->work);
+	g_free(t->tree);
+	g_free(t->cache);
+	g_free(t->tools_def);
+}
+
+/* With ccache on PATH, the build's compiles go through it (CC_PATH names a
+ * `gcc` that is ccache, with the shared ccache settings in the environment)
+ * and its links through hpci-ld-cache; nasm and RC's objcopy get relative
+ * names. */
+static void test_toolchain_with_ccache(void **state)
+{
+	struct toolchain_case t;
+	g_autofree char *saved_path = g_strdup(g_getenv("PATH"));
+	g_autofree char *bin = NULL;
+	g_autofree char *fake_ccache = NULL;
+	g_autofree char *gcc = NULL;
+	g_autofree char *wrapped = NULL;
+	g_autofree char *nasm = NULL;
+	g_autofree char *text = NULL;
+	g_autofree char *want = NULL;
+	g_autofree char *target = NULL;
+	g_auto(hpci_cmd) cmd = { 0 };
+
+	(void)state;
+	toolchain_case_init(&t);
+	bin = path_dir(t.tmp, "bin", true);
+	fake_ccache = g_build_filename(bin, "ccache", NULL);
+	gcc = g_build_filename(bin, "gcc", NULL);
+	wrapped = g_build_filename(t.work, "tools", "gcc", NULL);
+	nasm = g_build_filename(t.work, "tools", "nasm", NULL);
+	g_setenv("PATH", bin, TRUE);
+	hpci_cmd_init(&cmd, "build");
+	if (hpci_firmware_toolchain_setup(&cmd, t.work, t.tree, "gcc (test) 1") < 0)
+		fail_msg("%s", hpci_error_message());
+	g_setenv("PATH", saved_path, TRUE);
+
+	want = g_build_filename(t.cache, "ccache", NULL);
+	assert_string_equal(env_value(&cmd, "CCACHE_DIR"), want);
+	assert_string_equal(env_value(&cmd, "CCACHE_BASEDIR"), t.work);
+	assert_string_equal(env_value(&cmd, "CCACHE_NOHASHDIR"), "1");
+	target = g_file_read_link(wrapped, NULL);
+	assert_string_equal(target, fake_ccache);
+	g_free(want);
+	want = g_build_filename(t.cache, "ld-cache", NULL);
+	assert_string_equal(env_value(&cmd, HPCI_LD_CACHE_ENV_DIR), want);
+	assert_string_equal(env_value(&cmd, HPCI_LD_CACHE_ENV_BASEDIR), t.work);
+	assert_string_equal(env_value(&cmd, HPCI_LD_CACHE_ENV_LINKER), gcc);
+	assert_true(g_str_has_prefix(env_value(&cmd, HPCI_LD_CACHE_ENV_TOOLS),
+				     "gcc (test) 1 | GNU ld"));
+	g_free(want);
+	want = g_strconcat(t.work, "/tools/", NULL);
+	assert_string_equal(env_value(&cmd, "NASM_PREFIX"), want);
+	assert_true(g_file_test(nasm, G_FILE_TEST_IS_EXECUTABLE));
+
+	assert_int_equal(hpci_read_file(t.tools_def, &text, NULL), 0);
+	/* The template first, then the replacements, which edk2 takes as the last word. */
+	assert_true(g_str_has_prefix(text, fake_template));
+	g_free(want);
+	want = g_strdup_printf("\n*_GCC5_X64_CC_PATH = %s\n", wrapped);
+	assert_non_null(strstr(text, want));
+	assert_null(strstr(text, "*_GCC5_IA32_CC_PATH"));
+	assert_non_null(strstr(text, "\n*_GCC5_IA32_DLINK_PATH = /"));
+	assert_non_null(strstr(text, "/hpci-ld-cache\n*_GCC5_X64_DLINK_PATH = /"));
+	g_free(want);
+	want = g_strdup_printf("\n*_GCC5_X64_RC_PATH = %s/tools/objcopy\n", t.work);
+	assert_non_null(strstr(text, want));
+	assert_null(strstr(text, "*_GCC5_IA32_RC_PATH"));
+	toolchain_case_release(&t);
+}
+
+/* Without ccache the compiles stay as edk2 has them; the links are still
+ * cached (that needs nothing but gcc). */
+static void test_toolchain_without_ccache(void **state)
+{
+	struct toolchain_case t;
+	g_autofree char *saved_path = g_strdup(g_getenv("PATH"));
+	g_autofree char *bin = NULL;
+	g_autofree char *text = NULL;
+	g_autofree char *wrapped = NULL;
+	g_auto(hpci_cmd) cmd = { 0 };
+
+	(void)state;
+	toolchain_case_init(&t);
+	bin = path_dir(t.tmp, "bin", false);
+	wrapped = g_build_filename(t.work, "tools", "gcc", NULL);
+	g_setenv("PATH", bin, TRUE);
+	hpci_cmd_init(&cmd, "build");
+	if (hpci_firmware_toolchain_setup(&cmd, t.work, t.tree, "gcc (test) 1") < 0)
+		fail_msg("%s", hpci_error_message());
+	g_setenv("PATH", saved_path, TRUE);
+
+	assert_null(env_value(&cmd, "CCACHE_DIR"));
+	assert_null(env_value(&cmd, "CCACHE_BASEDIR"));
+	assert_false(g_file_test(wrapped, G_FILE_TEST_EXISTS));
+	assert_non_null(env_value(&cmd, HPCI_LD_CACHE_ENV_DIR));
+	assert_int_equal(hpci_read_file(t.tools_def, &text, NULL), 0);
+	assert_null(strstr(text, "_CC_PATH = "));
+	assert_non_null(strstr(text, "\n*_GCC5_X64_DLINK_PATH = /"));
+	toolchain_case_release(&t);
+}
+
+/* The nasm wrapper runs the nasm on PATH with every argument, an existing
+ * file's absolute name made relative to the current directory. */
+static void test_nasm_wrapper(void **state)
+{
+	struct toolchain_case t;
+	g_autofree char *saved_path = g_strdup(g_getenv("PATH"));
+	g_autofree char *bin = NULL;
+	g_autofree char *fake_nasm = NULL;
+	g_autofree char *module = NULL;
+	g_autofree char *source_dir = NULL;
+	g_autofree char *source = NULL;
+	g_autofree char *script = NULL;
+	g_autofree char *path = NULL;
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_auto(hpci_cmd) cmd = { 0 };
+	g_auto(hpci_cmd) run = { 0 };
+
+	(void)state;
+	toolchain_case_init(&t);
+	bin = path_dir(t.tmp, "bin", false);
+	fake_nasm = g_build_filename(bin, "nasm", NULL);
+	write_exec(fake_nasm, "#!/bin/sh\nprintf '%s|' \"$@\"\n");
+	g_setenv("PATH", bin, TRUE);
+	hpci_cmd_init(&cmd, "build");
+	assert_int_equal(hpci_firmware_toolchain_setup(&cmd, t.work, t.tree, "gcc (test) 1"), 0);
+	g_setenv("PATH", saved_path, TRUE);
+
+	module = g_build_filename(t.tree, "Build", "M", NULL);
+	source_dir = g_build_filename(module, "OUTPUT", "X64", NULL);
+	source = g_build_filename(source_dir, "A.iii", NULL);
+	assert_int_equal(hpci_mkdir_p(source_dir, 0755), 0);
+	assert_int_equal(hpci_write_file(source, "nop\n", -1), 0);
+	script = g_strconcat(env_value(&cmd, "NASM_PREFIX"), "nasm", NULL);
+	path = g_strconcat(bin, ":", saved_path, NULL);
+	hpci_cmd_init(&run, script);
+	hpci_cmd_addl(&run, "-I/x/", "-f", "elf64", "-o", "/abs/A.obj", source, NULL);
+	hpci_cmd_setenv(&run, "PATH", path);
+	run.cwd = g_strdup(module);
+	assert_int_equal(hpci_cmd_run(&run, out, NULL), 0);
+	assert_string_equal(out->str, "-I/x/|-f|elf64|-o|/abs/A.obj|OUTPUT/X64/A.iii|");
+	toolchain_case_release(&t);
 }
 
 /* ---- the link cache ---- */
@@ -317,6 +534,9 @@ int main(void)
 		cmocka_unit_test(test_descriptor_errors),
 		cmocka_unit_test(test_check_field),
 		cmocka_unit_test(test_request_copy),
+		cmocka_unit_test(test_toolchain_with_ccache),
+		cmocka_unit_test(test_toolchain_without_ccache),
+		cmocka_unit_test(test_nasm_wrapper),
 		cmocka_unit_test(test_ld_cache),
 		cmocka_unit_test(test_ld_cache_failed_link),
 	};
