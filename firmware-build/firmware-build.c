@@ -527,6 +527,7 @@ static int run_edk2_build(const struct plan *plan, const char *work_dir, const c
 {
 	struct build_progress progress = { g_get_monotonic_time() + PROGRESS_PERIOD_US, 0, 0, 0 };
 	g_auto(hpci_cmd) cmd = { 0 };
+	g_autofree char *python = hpci_firmware_python();
 	gint64 start = g_get_monotonic_time();
 	unsigned jobs = g_get_num_processors();
 	int rc;
@@ -536,7 +537,9 @@ static int run_edk2_build(const struct plan *plan, const char *work_dir, const c
 	/* A caller's edk2 environment would point the build at another tree. */
 	hpci_cmd_init(&cmd, "env");
 	hpci_cmd_addl(&cmd, "-u", "WORKSPACE", "-u", "EDK_TOOLS_PATH", "-u", "CONF_PATH",
-		      "-u", "PACKAGES_PATH", "PYTHON_COMMAND=python3",
+		      "-u", "PACKAGES_PATH", NULL);
+	hpci_cmd_addf(&cmd, "PYTHON_COMMAND=%s", python);
+	hpci_cmd_addl(&cmd,
 		      /* so progress lines arrive as they are printed */
 		      "PYTHONUNBUFFERED=1", "bash", "-c",
 		      /* edksetup.sh reads the positional parameters as its own options. */

@@ -219,3 +219,22 @@ int hpci_firmware_toolchain_setup(struct hpci_cmd *cmd, const char *work_dir, co
 		return rc;
 	return hpci_write_file(tools_def, text->str, text->len);
 }
+
+char *hpci_firmware_python(void)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_auto(hpci_cmd) cmd = { 0 };
+
+	hpci_cmd_init(&cmd, "python3");
+	hpci_cmd_addl(&cmd, "-c", "import sys; print(sys.executable)", NULL);
+	cmd.timeout_ms = PROBE_TIMEOUT_MS;
+	if (hpci_cmd_run(&cmd, out, NULL) < 0) {
+		/* edk2 will say what is wrong with python3 in its own words. */
+		hpci_error_clear();
+		return g_strdup("python3");
+	}
+	g_strstrip(out->str);
+	if (!g_path_is_absolute(out->str) || !g_file_test(out->str, G_FILE_TEST_IS_EXECUTABLE))
+		return g_strdup("python3");
+	return g_strdup(out->str);
+}

@@ -29,4 +29,12 @@ char *hpci_firmware_ld_cache_dir(void);
 int hpci_firmware_toolchain_setup(struct hpci_cmd *cmd, const char *work_dir, const char *tree,
 				  const char *compiler);
 
+/*
+ * The interpreter `python3` on PATH runs, found by asking it: edk2 starts
+ * Python for every Trim and for GenFds, and a version manager's shim in
+ * front of it (pyenv's bash script) costs about 0.1 s a start.  "python3"
+ * when it cannot say.
+ */
+char *hpci_firmware_python(void);
+
 #endif

@@ -348,6 +348,36 @@ static void test_nasm_wrapper(void **state)
 	toolchain_case_release(&t);
 }
 
+/* edk2 gets the interpreter a python3 shim would start, and plain
+ * "python3" when the answer is no usable path. */
+static void test_python(void **state)
+{
+	g_autofree char *tmp = g_dir_make_tmp("hpci-fw-python-XXXXXX", NULL);
+	g_autofree char *shim = g_build_filename(tmp, "python3", NULL);
+	g_autofree char *real = g_find_program_in_path("python3");
+	g_autofree char *saved_path = g_strdup(g_getenv("PATH"));
+	g_autofree char *path = NULL;
+	g_autofree char *script = NULL;
+	g_autofree char *found = NULL;
+	g_autofree char *fallback = NULL;
+
+	(void)state;
+	assert_non_null(real);
+	script = g_strdup_printf("#!/bin/sh\nexec '%s' \"$@\"\n", real);
+	write_exec(shim, script);
+	path = g_strconcat(tmp, ":", saved_path, NULL);
+	g_setenv("PATH", path, TRUE);
+	found = hpci_firmware_python();
+	write_exec(shim, "#!/bin/sh\necho not-a-path\n");
+	fallback = hpci_firmware_python();
+	g_setenv("PATH", saved_path, TRUE);
+	assert_true(g_path_is_absolute(found));
+	assert_string_not_equal(found, shim);
+	assert_true(g_file_test(found, G_FILE_TEST_IS_EXECUTABLE));
+	assert_string_equal(fallback, "python3");
+	assert_int_equal(hpci_rm_rf(tmp), 0);
+}
+
 /* ---- the link cache ---- */
 
 /* A linker that reads its response file, writes the output and the map,
@@ -537,6 +567,7 @@ int main(void)
 		cmocka_unit_test(test_toolchain_with_ccache),
 		cmocka_unit_test(test_toolchain_without_ccache),
 		cmocka_unit_test(test_nasm_wrapper),
+		cmocka_unit_test(test_python),
 		cmocka_unit_test(test_ld_cache),
 		cmocka_unit_test(test_ld_cache_failed_link),
 	};
