@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -44,12 +45,19 @@ struct link {
 	const char *output;     /* -o */
 	const char *map;        /* ld's -Map */
 	bool map_next;          /* the next linker argument is the map */
+	/* The work directory as given, and as the kernel resolves it (edk2
+	 * may see that one when the given one has a symlink in it): either
+	 * becomes the placeholder.  here: the one this link's output is in. */
+	const char *bases[3];
+	char *real_base;
+	const char *here;
 };
 
 static void link_release(struct link *l)
 {
 	g_clear_pointer(&l->inputs, g_ptr_array_unref);
 	g_clear_pointer(&l->responses, g_ptr_array_unref);
+	g_clear_pointer(&l->real_base, free);
 }
 typedef struct link link_t;
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(link_t, link_release)
@@ -202,12 +210,27 @@ static int parse_link(int argc, char **argv, struct link *l, GPtrArray *keep)
 
 /* ---- the key --------------------------------------------------------------- */
 
-static char *normalize(const char *text, const char *base_dir)
+static void set_bases(struct link *l, const char *base_dir)
+{
+	guint n = 0;
+
+	if (!base_dir || !*base_dir)
+		return;
+	l->bases[n++] = l->here = base_dir;
+	l->real_base = realpath(base_dir, NULL);
+	if (l->real_base && strcmp(l->real_base, base_dir)) {
+		l->bases[n++] = l->real_base;
+		if (g_str_has_prefix(l->output, l->real_base))
+			l->here = l->real_base;
+	}
+}
+
+static char *normalize(const char *text, const struct link *l)
 {
 	GString *s = g_string_new(text);
 
-	if (base_dir && *base_dir)
-		g_string_replace(s, base_dir, PLACEHOLDER, 0);
+	for (const char *const *b = l->bases; *b; b++)
+		g_string_replace(s, *b, PLACEHOLDER, 0);
 	return g_string_free(s, FALSE);
 }
 
@@ -257,11 +280,10 @@ static int check_input(const char *path)
 }
 
 /* A response file's words, each an input; options inside are not followed. */
-static int read_response(struct link *l, const char *path, const char *base_dir,
-			 struct hpci_hash *h)
+static int read_response(struct link *l, const char *path, struct hpci_hash *h)
 {
 	g_autofree char *data = NULL;
-	g_autofree char *norm_path = normalize(path, base_dir);
+	g_autofree char *norm_path = normalize(path, l);
 	g_autofree char *norm = NULL;
 	g_auto(GStrv) words = NULL;
 	int rc;
@@ -271,7 +293,7 @@ static int read_response(struct link *l, const char *path, const char *base_dir,
 	/* Quoting would need ld's own rules; edk2 writes one path a line. */
 	if (strpbrk(data, "\"'\\"))
 		return 0;
-	norm = normalize(data, base_dir);
+	norm = normalize(data, l);
 	hpci_hash_str(h, "response-path", norm_path);
 	hpci_hash_str(h, "response", norm);
 	words = g_strsplit_set(data, " \t\r\n", -1);
@@ -293,31 +315,30 @@ static int link_key(const struct hpci_ld_cache_config *config, int argc, char **
 						"LIBRARY_PATH", NULL };
 	g_auto(hpci_hash) h = { 0 };
 	g_autofree char *cwd = g_get_current_dir();
-	g_autofree char *norm_cwd = normalize(cwd, config->base_dir);
+	g_autofree char *norm_cwd = normalize(cwd, l);
 	int rc;
 
 	hpci_hash_init(&h);
 	hpci_hash_str(&h, "format", FORMAT);
 	hpci_hash_str(&h, "tools", config->tools);
 	for (const char *const *v = env_vars; *v; v++) {
-		g_autofree char *norm = normalize(g_getenv(*v) ? g_getenv(*v) : "",
-						  config->base_dir);
+		g_autofree char *norm = normalize(g_getenv(*v) ? g_getenv(*v) : "", l);
 
 		hpci_hash_str(&h, *v, norm);
 	}
 	hpci_hash_str(&h, "cwd", norm_cwd);
 	for (int i = 1; i < argc; i++) {
-		g_autofree char *norm = normalize(argv[i], config->base_dir);
+		g_autofree char *norm = normalize(argv[i], l);
 
 		hpci_hash_str(&h, "arg", norm);
 	}
 	/* Response files add inputs, so they go first. */
 	for (guint i = 0; i < l->responses->len; i++)
-		if ((rc = read_response(l, l->responses->pdata[i], config->base_dir, &h)) <= 0)
+		if ((rc = read_response(l, l->responses->pdata[i], &h)) <= 0)
 			return rc;
 	for (guint i = 0; i < l->inputs->len; i++) {
 		const char *path = l->inputs->pdata[i];
-		g_autofree char *norm = normalize(path, config->base_dir);
+		g_autofree char *norm = normalize(path, l);
 
 		if ((rc = check_input(path)) <= 0)
 			return rc;
@@ -387,8 +408,7 @@ static int restore_text(const char *from, const char *to, const char *base_dir)
 }
 
 /* 1 when the entry was there and its outputs are in place, 0 when absent. */
-static int restore(const struct hpci_ld_cache_config *config, const struct link *l,
-		   const char *entry)
+static int restore(const struct link *l, const char *entry)
 {
 	g_autofree char *out = g_build_filename(entry, OUT_NAME, NULL);
 	g_autofree char *map = g_build_filename(entry, MAP_NAME, NULL);
@@ -403,18 +423,18 @@ static int restore(const struct hpci_ld_cache_config *config, const struct link 
 	if (l->map && !hpci_is_file(map))
 		return 0;
 	if ((rc = copy_beside(out, l->output, 0755)) < 0 ||
-	    (l->map && (rc = restore_text(map, l->map, config->base_dir)) < 0) ||
+	    (l->map && (rc = restore_text(map, l->map, l->here)) < 0) ||
 	    (rc = hpci_read_file(err, &err_data, &err_len)) < 0)
 		return rc;
 	/* The linker's warnings, as the link would have printed them. */
-	err_text = denormalize(err_data, err_len, config->base_dir);
+	err_text = denormalize(err_data, err_len, l->here);
 	fputs(err_text, stderr);
 	/* Its age is when it was last used: trimming removes the oldest. */
 	(void)utimensat(AT_FDCWD, entry, NULL, 0);
 	return 1;
 }
 
-static int store_text(const char *from, const char *to, const char *base_dir)
+static int store_text(const char *from, const char *to, const struct link *l)
 {
 	g_autofree char *data = NULL;
 	g_autofree char *norm = NULL;
@@ -422,36 +442,34 @@ static int store_text(const char *from, const char *to, const char *base_dir)
 
 	if ((rc = hpci_read_file(from, &data, NULL)) < 0)
 		return rc;
-	norm = normalize(data, base_dir);
+	norm = normalize(data, l);
 	return hpci_write_file(to, norm, -1);
 }
 
-static int fill_entry(const struct hpci_ld_cache_config *config, const struct link *l,
-		      const char *dir, const char *err_text)
+static int fill_entry(const struct link *l, const char *dir, const char *err_text)
 {
 	g_autofree char *out = g_build_filename(dir, OUT_NAME, NULL);
 	g_autofree char *map = g_build_filename(dir, MAP_NAME, NULL);
 	g_autofree char *err = g_build_filename(dir, STDERR_NAME, NULL);
-	g_autofree char *norm_err = normalize(err_text, config->base_dir);
+	g_autofree char *norm_err = normalize(err_text, l);
 	int rc;
 
 	if ((rc = hpci_mkdir_p(dir, 0755)) < 0 || (rc = hpci_copy_file(l->output, out, 0755)) < 0 ||
-	    (l->map && (rc = store_text(l->map, map, config->base_dir)) < 0))
+	    (l->map && (rc = store_text(l->map, map, l)) < 0))
 		return rc;
 	return hpci_write_file(err, norm_err, -1);
 }
 
 /* Builds the entry beside its place and renames it in: of two links that
  * store one key at once, the first rename wins and the second is dropped. */
-static int store(const struct hpci_ld_cache_config *config, const struct link *l,
-		 const char *entry, const char *err_text)
+static int store(const struct link *l, const char *entry, const char *err_text)
 {
 	g_autofree char *tmp = g_strdup_printf("%s.tmp-%d", entry, (int)getpid());
 	int rc;
 
 	if ((rc = hpci_rm_rf(tmp)) < 0)
 		return rc;
-	rc = fill_entry(config, l, tmp, err_text);
+	rc = fill_entry(l, tmp, err_text);
 	if (rc == 0 && rename(tmp, entry) < 0 && errno != EEXIST && errno != ENOTEMPTY)
 		rc = hpci_error_errno(errno, "cannot keep the link in '%s'", entry);
 	if (hpci_is_dir(tmp)) {
@@ -517,6 +535,7 @@ int hpci_ld_cache_link(const struct hpci_ld_cache_config *config, int argc, char
 	if (!config->dir || !*config->dir || !config->tools ||
 	    !parse_link(argc, argv, &l, keep))
 		return run_linker(config->linker, argc, argv, &err_text);
+	set_bases(&l, config->base_dir);
 	rc = link_key(config, argc, argv, &l, &key);
 	if (rc < 0)
 		hpci_warn("ld-cache: %s; linking without the cache", hpci_error_message());
@@ -524,7 +543,7 @@ int hpci_ld_cache_link(const struct hpci_ld_cache_config *config, int argc, char
 		return run_linker(config->linker, argc, argv, &err_text);
 
 	entry = entry_dir(config->dir, key);
-	rc = restore(config, &l, entry);
+	rc = restore(&l, entry);
 	if (rc > 0) {
 		fprintf(stderr, HPCI_LD_CACHE_LINE_PREFIX "hit %.12s %s\n", key, l.output);
 		if (ret_result)
@@ -538,7 +557,7 @@ int hpci_ld_cache_link(const struct hpci_ld_cache_config *config, int argc, char
 		*ret_result = HPCI_LD_CACHE_MISS;
 	status = run_linker(config->linker, argc, argv, &err_text);
 	fprintf(stderr, HPCI_LD_CACHE_LINE_PREFIX "miss %.12s %s\n", key, l.output);
-	if (status == 0 && (rc = store(config, &l, entry, err_text ? err_text : "")) < 0)
+	if (status == 0 && (rc = store(&l, entry, err_text ? err_text : "")) < 0)
 		hpci_warn("ld-cache: %s; the link is not kept", hpci_error_message());
 	return status;
 }

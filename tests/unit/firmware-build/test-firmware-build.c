@@ -428,12 +428,14 @@ static int runs(const struct link_case *c)
 	return n;
 }
 
-/* Links the build in `work` the way edk2's GCC5 rule does. */
-static int link_in(const struct link_case *c, const char *work, const char *extra,
-		   enum hpci_ld_cache_result *result)
+/* Links the build in `work` the way edk2's GCC5 rule does; the cache knows
+ * the work directory as `base` (NULL: as `work`). */
+static int link_as(const struct link_case *c, const char *work, const char *base,
+		   const char *extra, enum hpci_ld_cache_result *result)
 {
 	struct hpci_ld_cache_config config = {
-		.dir = c->cache, .base_dir = work, .linker = c->linker, .tools = "gcc 1 | ld 1",
+		.dir = c->cache, .base_dir = base ? base : work, .linker = c->linker,
+		.tools = "gcc 1 | ld 1",
 	};
 	g_autofree char *out = g_build_filename(work, "M.dll", NULL);
 	g_autofree char *map = g_strdup_printf("-Wl,-Map,%s/M.map,--whole-archive", work);
@@ -444,6 +446,12 @@ static int link_in(const struct link_case *c, const char *work, const char *extr
 	int argc = extra ? 13 : 12;
 
 	return hpci_ld_cache_link(&config, argc, argv, result);
+}
+
+static int link_in(const struct link_case *c, const char *work, const char *extra,
+		   enum hpci_ld_cache_result *result)
+{
+	return link_as(c, work, NULL, extra, result);
 }
 
 static char *read_text(const char *dir, const char *name)
@@ -460,7 +468,7 @@ static void test_ld_cache(void **state)
 	struct link_case c;
 	enum hpci_ld_cache_result result;
 	g_autofree char *w1 = NULL, *w2 = NULL, *w3 = NULL;
-	g_autofree char *out = NULL, *map = NULL, *want = NULL;
+	g_autofree char *out = NULL, *map = NULL, *want = NULL, *alias = NULL;
 	unsigned removed = 0;
 
 	(void)state;
@@ -488,6 +496,13 @@ static void test_ld_cache(void **state)
 	map = read_text(w2, "M.map");
 	want = g_strdup_printf("map of %s/M.dll\n", w2);
 	assert_string_equal(map, want);
+	/* The cache is told the work directory by a name with a symlink in it,
+	 * and the link names the directory it resolves to: still a hit. */
+	alias = g_build_filename(c.tmp, "alias", NULL);
+	assert_int_equal(symlink(w2, alias), 0);
+	assert_int_equal(link_as(&c, w2, alias, NULL, &result), 0);
+	assert_int_equal(result, HPCI_LD_CACHE_HIT);
+	assert_int_equal(runs(&c), 1);
 	/* One input's bytes differ: the link runs. */
 	assert_int_equal(link_in(&c, w3, NULL, &result), 0);
 	assert_int_equal(result, HPCI_LD_CACHE_MISS);
