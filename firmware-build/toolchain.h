@@ -8,7 +8,8 @@
  * The GCC5 toolchain of an OVMF build, behind caches that change how fast
  * it builds, never what (so neither is part of a firmware key): ccache
  * around gcc for the compiles when ccache is installed, and hpci-ld-cache
- * (ld-cache.h) around the -flto links, where most of the work is.
+ * (ld-cache.h) around the -flto links, where most of the work is.  What
+ * this relies on in edk2's toolchain files: docs/facts.md §11.
  */
 
 /* The link cache's directory under the cache root. */
