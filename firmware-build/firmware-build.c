@@ -499,6 +499,7 @@ struct build_progress {
 	gint64 next_us;
 	unsigned modules;
 	unsigned links, linked_from_cache;
+	bool ccache;          /* the compiles went through ccache */
 };
 
 /* edk2's build names each module as it starts it: "Building ... X.inf [X64]";
@@ -523,9 +524,8 @@ static void on_build_line(const char *line, void *opaque)
 }
 
 static int run_edk2_build(const struct plan *plan, const char *work_dir, const char *tree,
-			  const char *log)
+			  const char *log, struct build_progress *progress)
 {
-	struct build_progress progress = { g_get_monotonic_time() + PROGRESS_PERIOD_US, 0, 0, 0 };
 	g_auto(hpci_cmd) cmd = { 0 };
 	g_autofree char *python = hpci_firmware_python();
 	gint64 start = g_get_monotonic_time();
@@ -554,18 +554,20 @@ static int run_edk2_build(const struct plan *plan, const char *work_dir, const c
 		hpci_cmd_addl(&cmd, "--pcd", plan->pcds->pdata[i], NULL);
 	if ((rc = hpci_firmware_toolchain_setup(&cmd, work_dir, tree, plan->compiler)) < 0)
 		return rc;
+	*progress = (struct build_progress){ .next_us = start + PROGRESS_PERIOD_US,
+					     .ccache = rc == 1 };
 	cmd.cwd = g_strdup(tree);
 	cmd.log_path = g_strdup(log);
 	cmd.timeout_ms = BUILD_TIMEOUT_MS;
 	cmd.on_stdout_line = on_build_line;
-	cmd.opaque = &progress;
+	cmd.opaque = progress;
 	rc = hpci_cmd_run(&cmd, NULL, NULL);
 	if (rc < 0)
 		hpci_error_prefix("building OVMF failed");
 	else
 		hpci_info("firmware: built %u modules in %.0f s (%u of %u links from the cache)",
-			  progress.modules, (g_get_monotonic_time() - start) / 1e6,
-			  progress.linked_from_cache, progress.links);
+			  progress->modules, (g_get_monotonic_time() - start) / 1e6,
+			  progress->linked_from_cache, progress->links);
 	return rc;
 }
 
@@ -599,7 +601,8 @@ static int write_descriptor(const struct plan *plan, const char *work_dir, const
 					      defines_true(plan->defines, "SECURE_BOOT_ENABLE"));
 }
 
-static int write_manifest(const struct plan *plan, const char *dir, gint64 duration_ms)
+static int write_manifest(const struct plan *plan, const char *dir, gint64 duration_ms,
+			  const struct build_progress *progress)
 {
 	g_autofree char *path = g_build_filename(dir, "manifest.json", NULL);
 	g_autoptr(json_object) root = hpci_manifest_new(BUILD_FORMAT, CACHE_KIND, plan->key,
@@ -624,6 +627,11 @@ static int write_manifest(const struct plan *plan, const char *dir, gint64 durat
 	json_object_object_add(root, "descriptor", json_object_new_string(DESCRIPTOR));
 	json_object_object_add(root, "log", json_object_new_string("build.log"));
 	json_object_object_add(root, "duration_ms", json_object_new_int64(duration_ms));
+	/* How it was built, should a cache ever be suspected. */
+	json_object_object_add(root, "ccache", json_object_new_boolean(progress->ccache));
+	json_object_object_add(root, "links", json_object_new_int(progress->links));
+	json_object_object_add(root, "links_from_cache",
+			       json_object_new_int(progress->linked_from_cache));
 	return hpci_json_write_file(path, root);
 }
 
@@ -655,6 +663,7 @@ static int build_entry(const struct plan *plan, const char *dir, const char *fin
 	g_autofree char *edksetup = g_build_filename(src, "edksetup.sh", NULL);
 	g_autofree char *conf = g_build_filename(src, "Conf", NULL);
 	g_autofree char *log = g_build_filename(dir, "build.log", NULL);
+	struct build_progress progress = { 0 };
 	gint64 start = g_get_monotonic_time();
 	int rc;
 
@@ -671,7 +680,7 @@ static int build_entry(const struct plan *plan, const char *dir, const char *fin
 	if ((rc = hpci_mkdir_p(conf, 0755)) < 0)
 		return rc;
 	if ((rc = provide_basetools(plan, src, log)) < 0 ||
-	    (rc = run_edk2_build(plan, dir, src, log)) < 0 ||
+	    (rc = run_edk2_build(plan, dir, src, log, &progress)) < 0 ||
 	    (rc = keep_images(plan, src, dir)) < 0)
 		return rc;
 	trim_ld_cache();
@@ -679,7 +688,7 @@ static int build_entry(const struct plan *plan, const char *dir, const char *fin
 	if ((rc = hpci_rm_rf(src)) < 0 || (rc = hpci_rm_rf(tools)) < 0 ||
 	    (rc = write_descriptor(plan, dir, final_dir)) < 0)
 		return rc;
-	return write_manifest(plan, dir, (g_get_monotonic_time() - start) / 1000);
+	return write_manifest(plan, dir, (g_get_monotonic_time() - start) / 1000, &progress);
 }
 
 static int fill_build(const char *key, const char *dir, bool hit, struct hpci_firmware_build *ret)

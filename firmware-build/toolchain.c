@@ -45,20 +45,26 @@ static bool template_assigns(const char *template, const char *name)
 	return false;
 }
 
-static void replace_tool(GString *extra, const char *template, const char *tool,
-			 const char *path)
+/* Returns how many architectures' tool it replaced. */
+static unsigned replace_tool(GString *extra, const char *template, const char *tool,
+			     const char *path)
 {
+	unsigned n = 0;
+
 	for (const char *const *a = archs; *a; a++) {
 		g_autofree char *name = g_strdup_printf("*_GCC5_%s_%s_PATH", *a, tool);
 
 		/* Another edk2 may name its tools otherwise: then leave them. */
-		if (template_assigns(template, name))
+		if (template_assigns(template, name)) {
 			g_string_append_printf(extra, "%s = %s\n", name, path);
+			n++;
+		}
 	}
+	return n;
 }
 
 /* ccache answers to the name it is called by: a `gcc` that is ccache
- * compiles with the gcc further down PATH. */
+ * compiles with the gcc further down PATH.  1 when compiles go through it. */
 static int wrap_gcc(struct hpci_cmd *cmd, const char *work_dir, const char *template,
 		    GString *extra)
 {
@@ -73,8 +79,7 @@ static int wrap_gcc(struct hpci_cmd *cmd, const char *work_dir, const char *temp
 		return rc;
 	if (symlink(ccache, gcc) < 0 && errno != EEXIST)
 		return hpci_error_errno(errno, "cannot link '%s' to '%s'", gcc, ccache);
-	replace_tool(extra, template, "CC", gcc);
-	return 0;
+	return replace_tool(extra, template, "CC", gcc) > 0;
 }
 
 /* " NAME SIZE MTIME" of the file a program on PATH resolves to. */
@@ -197,14 +202,15 @@ int hpci_firmware_toolchain_setup(struct hpci_cmd *cmd, const char *work_dir, co
 	g_autofree char *template = NULL;
 	g_autoptr(GString) text = NULL;
 	g_autoptr(GString) extra = g_string_new(NULL);
-	int rc;
+	int ccache, rc;
 
 	if ((rc = hpci_read_file(template_path, &template, NULL)) < 0) {
 		hpci_error_prefix("the edk2 tree has no GCC5 toolchain template");
 		return rc;
 	}
-	if ((rc = wrap_gcc(cmd, work_dir, template, extra)) < 0 ||
-	    (rc = cache_links(cmd, work_dir, template, compiler, extra)) < 0)
+	if ((ccache = wrap_gcc(cmd, work_dir, template, extra)) < 0)
+		return ccache;
+	if ((rc = cache_links(cmd, work_dir, template, compiler, extra)) < 0)
 		return rc;
 	text = g_string_new(template);
 	if (extra->len) {
@@ -215,9 +221,10 @@ int hpci_firmware_toolchain_setup(struct hpci_cmd *cmd, const char *work_dir, co
 		g_string_append(text, extra->str);
 	}
 	/* edksetup.sh copies the template only when Conf/ has no tools_def.txt. */
-	if ((rc = hpci_mkdir_p(conf, 0755)) < 0)
+	if ((rc = hpci_mkdir_p(conf, 0755)) < 0 ||
+	    (rc = hpci_write_file(tools_def, text->str, text->len)) < 0)
 		return rc;
-	return hpci_write_file(tools_def, text->str, text->len);
+	return ccache;
 }
 
 char *hpci_firmware_python(void)

@@ -25,7 +25,8 @@ char *hpci_firmware_ld_cache_dir(void);
  * every work directory).  work_dir is the build's work directory, which
  * holds the tree: the caches see paths under it as relative, and the
  * wrappers are made in work_dir/tools, to be removed with the tree.
- * compiler is `gcc --version`'s first line.
+ * compiler is `gcc --version`'s first line.  Returns 1 when the compiles
+ * go through ccache, 0 when they do not, or a negative errno.
  */
 int hpci_firmware_toolchain_setup(struct hpci_cmd *cmd, const char *work_dir, const char *tree,
 				  const char *compiler);

@@ -226,6 +226,7 @@ static void test_toolchain_with_ccache(void **state)
 	g_autofree char *want = NULL;
 	g_autofree char *target = NULL;
 	g_auto(hpci_cmd) cmd = { 0 };
+	int rc;
 
 	(void)state;
 	toolchain_case_init(&t);
@@ -236,9 +237,11 @@ static void test_toolchain_with_ccache(void **state)
 	nasm = g_build_filename(t.work, "tools", "nasm", NULL);
 	g_setenv("PATH", bin, TRUE);
 	hpci_cmd_init(&cmd, "build");
-	if (hpci_firmware_toolchain_setup(&cmd, t.work, t.tree, "gcc (test) 1") < 0)
-		fail_msg("%s", hpci_error_message());
+	rc = hpci_firmware_toolchain_setup(&cmd, t.work, t.tree, "gcc (test) 1");
 	g_setenv("PATH", saved_path, TRUE);
+	if (rc < 0)
+		fail_msg("%s", hpci_error_message());
+	assert_int_equal(rc, 1);
 
 	want = g_build_filename(t.cache, "ccache", NULL);
 	assert_string_equal(env_value(&cmd, "CCACHE_DIR"), want);
@@ -284,6 +287,7 @@ static void test_toolchain_without_ccache(void **state)
 	g_autofree char *text = NULL;
 	g_autofree char *wrapped = NULL;
 	g_auto(hpci_cmd) cmd = { 0 };
+	int rc;
 
 	(void)state;
 	toolchain_case_init(&t);
@@ -291,9 +295,11 @@ static void test_toolchain_without_ccache(void **state)
 	wrapped = g_build_filename(t.work, "tools", "gcc", NULL);
 	g_setenv("PATH", bin, TRUE);
 	hpci_cmd_init(&cmd, "build");
-	if (hpci_firmware_toolchain_setup(&cmd, t.work, t.tree, "gcc (test) 1") < 0)
-		fail_msg("%s", hpci_error_message());
+	rc = hpci_firmware_toolchain_setup(&cmd, t.work, t.tree, "gcc (test) 1");
 	g_setenv("PATH", saved_path, TRUE);
+	if (rc < 0)
+		fail_msg("%s", hpci_error_message());
+	assert_int_equal(rc, 0);
 
 	assert_null(env_value(&cmd, "CCACHE_DIR"));
 	assert_null(env_value(&cmd, "CCACHE_BASEDIR"));
