@@ -4,11 +4,15 @@
  * compiler make the key.  A miss exports the source into the cache
  * transaction's work directory, patches it, takes BaseTools from their own
  * cache entry (building them there the first time for this source), runs
- * edk2's `build`, keeps the two flash images, a firmware descriptor, the log
- * and the manifest, and drops the tree.
+ * edk2's `build` with its compiles behind ccache and its links behind
+ * hpci-ld-cache (toolchain.h; neither is part of the key), keeps the two
+ * flash images, a firmware descriptor, the log and the manifest, and drops
+ * the tree.
  */
 #include "firmware-build.h"
 #include "descriptor.h"
+#include "ld-cache.h"
+#include "toolchain.h"
 #include "cache.h"
 #include "cmd.h"
 #include "error.h"
@@ -40,6 +44,9 @@
 #define BUILD_TIMEOUT_MS (90 * 60 * 1000)
 #define PROBE_TIMEOUT_MS (30 * 1000)
 #define PROGRESS_PERIOD_US (15 * G_USEC_PER_SEC)
+/* The link cache keeps the links used last: one DEBUG build's 118 links
+ * (with their DWARF) are ~115 MB, and a near revision adds only its own. */
+#define LD_CACHE_MAX_BYTES ((guint64)2 << 30)
 
 const char *const hpci_firmware_default_defines[] = {
 	"SMM_REQUIRE=TRUE",
@@ -491,13 +498,22 @@ static int provide_basetools(const struct plan *plan, const char *tree, const ch
 struct build_progress {
 	gint64 next_us;
 	unsigned modules;
+	unsigned links, linked_from_cache;
+	bool ccache;          /* the compiles went through ccache */
 };
 
-/* edk2's build names each module as it starts it: "Building ... X.inf [X64]". */
+/* edk2's build names each module as it starts it: "Building ... X.inf [X64]";
+ * hpci-ld-cache says "hpci-ld-cache: hit|miss KEY OUTPUT" for each link. */
 static void on_build_line(const char *line, void *opaque)
 {
 	struct build_progress *p = opaque;
 
+	if (g_str_has_prefix(line, HPCI_LD_CACHE_LINE_PREFIX)) {
+		p->links++;
+		if (g_str_has_prefix(line + strlen(HPCI_LD_CACHE_LINE_PREFIX), "hit "))
+			p->linked_from_cache++;
+		return;
+	}
 	if (!g_str_has_prefix(line, "Building ... "))
 		return;
 	p->modules++;
@@ -507,10 +523,11 @@ static void on_build_line(const char *line, void *opaque)
 	}
 }
 
-static int run_edk2_build(const struct plan *plan, const char *tree, const char *log)
+static int run_edk2_build(const struct plan *plan, const char *work_dir, const char *tree,
+			  const char *log, struct build_progress *progress)
 {
-	struct build_progress progress = { g_get_monotonic_time() + PROGRESS_PERIOD_US, 0 };
 	g_auto(hpci_cmd) cmd = { 0 };
+	g_autofree char *python = hpci_firmware_python();
 	gint64 start = g_get_monotonic_time();
 	unsigned jobs = g_get_num_processors();
 	int rc;
@@ -520,7 +537,9 @@ static int run_edk2_build(const struct plan *plan, const char *tree, const char 
 	/* A caller's edk2 environment would point the build at another tree. */
 	hpci_cmd_init(&cmd, "env");
 	hpci_cmd_addl(&cmd, "-u", "WORKSPACE", "-u", "EDK_TOOLS_PATH", "-u", "CONF_PATH",
-		      "-u", "PACKAGES_PATH", "PYTHON_COMMAND=python3",
+		      "-u", "PACKAGES_PATH", NULL);
+	hpci_cmd_addf(&cmd, "PYTHON_COMMAND=%s", python);
+	hpci_cmd_addl(&cmd,
 		      /* so progress lines arrive as they are printed */
 		      "PYTHONUNBUFFERED=1", "bash", "-c",
 		      /* edksetup.sh reads the positional parameters as its own options. */
@@ -533,18 +552,34 @@ static int run_edk2_build(const struct plan *plan, const char *tree, const char 
 		hpci_cmd_addl(&cmd, "-D", plan->defines->pdata[i], NULL);
 	for (guint i = 0; i < plan->pcds->len; i++)
 		hpci_cmd_addl(&cmd, "--pcd", plan->pcds->pdata[i], NULL);
+	if ((rc = hpci_firmware_toolchain_setup(&cmd, work_dir, tree, plan->compiler)) < 0)
+		return rc;
+	*progress = (struct build_progress){ .next_us = start + PROGRESS_PERIOD_US,
+					     .ccache = rc == 1 };
 	cmd.cwd = g_strdup(tree);
 	cmd.log_path = g_strdup(log);
 	cmd.timeout_ms = BUILD_TIMEOUT_MS;
 	cmd.on_stdout_line = on_build_line;
-	cmd.opaque = &progress;
+	cmd.opaque = progress;
 	rc = hpci_cmd_run(&cmd, NULL, NULL);
 	if (rc < 0)
 		hpci_error_prefix("building OVMF failed");
 	else
-		hpci_info("firmware: built %u modules in %.0f s", progress.modules,
-			  (g_get_monotonic_time() - start) / 1e6);
+		hpci_info("firmware: built %u modules in %.0f s (%u of %u links from the cache)",
+			  progress->modules, (g_get_monotonic_time() - start) / 1e6,
+			  progress->linked_from_cache, progress->links);
 	return rc;
+}
+
+/* Keeps the link cache to its size; a failure costs disk, not the build. */
+static void trim_ld_cache(void)
+{
+	g_autofree char *dir = hpci_firmware_ld_cache_dir();
+
+	if (hpci_ld_cache_trim(dir, LD_CACHE_MAX_BYTES, NULL) < 0) {
+		hpci_warn("firmware: %s; the link cache is left as it is", hpci_error_message());
+		hpci_error_clear();
+	}
 }
 
 /* QEMU's docs/interop/firmware.json: what libvirt and QEMU tools read. */
@@ -566,7 +601,8 @@ static int write_descriptor(const struct plan *plan, const char *work_dir, const
 					      defines_true(plan->defines, "SECURE_BOOT_ENABLE"));
 }
 
-static int write_manifest(const struct plan *plan, const char *dir, gint64 duration_ms)
+static int write_manifest(const struct plan *plan, const char *dir, gint64 duration_ms,
+			  const struct build_progress *progress)
 {
 	g_autofree char *path = g_build_filename(dir, "manifest.json", NULL);
 	g_autoptr(json_object) root = hpci_manifest_new(BUILD_FORMAT, CACHE_KIND, plan->key,
@@ -591,6 +627,11 @@ static int write_manifest(const struct plan *plan, const char *dir, gint64 durat
 	json_object_object_add(root, "descriptor", json_object_new_string(DESCRIPTOR));
 	json_object_object_add(root, "log", json_object_new_string("build.log"));
 	json_object_object_add(root, "duration_ms", json_object_new_int64(duration_ms));
+	/* How it was built, should a cache ever be suspected. */
+	json_object_object_add(root, "ccache", json_object_new_boolean(progress->ccache));
+	json_object_object_add(root, "links", json_object_new_int(progress->links));
+	json_object_object_add(root, "links_from_cache",
+			       json_object_new_int(progress->linked_from_cache));
 	return hpci_json_write_file(path, root);
 }
 
@@ -618,9 +659,11 @@ static int keep_images(const struct plan *plan, const char *tree, const char *di
 static int build_entry(const struct plan *plan, const char *dir, const char *final_dir)
 {
 	g_autofree char *src = g_build_filename(dir, "src", NULL);
+	g_autofree char *tools = g_build_filename(dir, "tools", NULL);
 	g_autofree char *edksetup = g_build_filename(src, "edksetup.sh", NULL);
 	g_autofree char *conf = g_build_filename(src, "Conf", NULL);
 	g_autofree char *log = g_build_filename(dir, "build.log", NULL);
+	struct build_progress progress = { 0 };
 	gint64 start = g_get_monotonic_time();
 	int rc;
 
@@ -637,12 +680,15 @@ static int build_entry(const struct plan *plan, const char *dir, const char *fin
 	if ((rc = hpci_mkdir_p(conf, 0755)) < 0)
 		return rc;
 	if ((rc = provide_basetools(plan, src, log)) < 0 ||
-	    (rc = run_edk2_build(plan, src, log)) < 0 || (rc = keep_images(plan, src, dir)) < 0)
+	    (rc = run_edk2_build(plan, dir, src, log, &progress)) < 0 ||
+	    (rc = keep_images(plan, src, dir)) < 0)
 		return rc;
+	trim_ld_cache();
 	/* The tree is large and the key reproduces it. */
-	if ((rc = hpci_rm_rf(src)) < 0 || (rc = write_descriptor(plan, dir, final_dir)) < 0)
+	if ((rc = hpci_rm_rf(src)) < 0 || (rc = hpci_rm_rf(tools)) < 0 ||
+	    (rc = write_descriptor(plan, dir, final_dir)) < 0)
 		return rc;
-	return write_manifest(plan, dir, (g_get_monotonic_time() - start) / 1000);
+	return write_manifest(plan, dir, (g_get_monotonic_time() - start) / 1000, &progress);
 }
 
 static int fill_build(const char *key, const char *dir, bool hit, struct hpci_firmware_build *ret)

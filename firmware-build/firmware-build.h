@@ -14,7 +14,9 @@
  * cache (lib/cache.h, kind "firmware").  The platform is
  * OvmfPkg/OvmfPkgIa32X64.dsc with GCC5: 32-bit PEI, 64-bit DXE and SMM, as
  * distributions ship it.  BaseTools are built once per source (kind
- * "basetools") and copied into every build of that source.
+ * "basetools") and copied into every build of that source.  The compiles
+ * go through ccache and the links through hpci-ld-cache (toolchain.h),
+ * which make builds faster and are not part of the key.
  *
  * An entry holds OVMF_CODE.fd, OVMF_VARS.fd, firmware.json (a descriptor
  * in the format of QEMU's docs/interop/firmware.json), build.log and

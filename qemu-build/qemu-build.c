@@ -7,6 +7,7 @@
  */
 #include "qemu-build.h"
 #include "cache.h"
+#include "ccache.h"
 #include "cmd.h"
 #include "error.h"
 #include "fsutil.h"
@@ -229,7 +230,7 @@ static int install_emulator(const struct plan *plan, const char *built, const ch
 static int make_plan(const struct hpci_qemu_request *req, struct plan *plan)
 {
 	struct hpci_hash h;
-	g_autofree char *ccache = g_find_program_in_path("ccache");
+	g_autofree char *ccache = hpci_ccache_find();
 	guint bad;
 	int rc;
 
@@ -280,18 +281,6 @@ int hpci_qemu_key(const struct hpci_qemu_request *req, char **ret_key)
 
 /* ---- the build ------------------------------------------------------------ */
 
-static void add_ccache_env(struct hpci_cmd *cmd, const char *work_dir)
-{
-	g_autofree char *root = hpci_cache_root();
-	g_autofree char *dir = g_build_filename(root, "ccache", NULL);
-
-	/* One ccache for every build; paths made relative to the work dir so
-	 * two builds of near revisions share their objects. */
-	hpci_cmd_setenv(cmd, "CCACHE_DIR", dir);
-	hpci_cmd_setenv(cmd, "CCACHE_BASEDIR", work_dir);
-	hpci_cmd_setenv(cmd, "CCACHE_NOHASHDIR", "1");
-}
-
 static int configure(const struct plan *plan, const char *src, const char *build,
 		     const char *work_dir, const char *log)
 {
@@ -312,7 +301,7 @@ static int configure(const struct plan *plan, const char *src, const char *build
 	cmd.cwd = g_strdup(build);
 	cmd.timeout_ms = CONFIGURE_TIMEOUT_MS;
 	cmd.log_path = g_strdup(log);
-	add_ccache_env(&cmd, work_dir);
+	(void)hpci_cmd_add_ccache_env(&cmd, work_dir);
 	rc = hpci_cmd_run(&cmd, NULL, NULL);
 	if (rc < 0)
 		hpci_error_prefix("configure failed");
@@ -351,7 +340,7 @@ static int compile(const char *build, const char *work_dir, const char *log)
 	cmd.log_path = g_strdup(log);
 	cmd.on_stdout_line = on_ninja_line;
 	cmd.opaque = &next_progress_us;
-	add_ccache_env(&cmd, work_dir);
+	(void)hpci_cmd_add_ccache_env(&cmd, work_dir);
 	rc = hpci_cmd_run(&cmd, NULL, NULL);
 	if (rc < 0)
 		hpci_error_prefix("compiling QEMU failed");

@@ -6,6 +6,7 @@
 
 #include "build-source.h"
 #include "cache.h"
+#include "ccache.h"
 #include "cmd.h"
 #include "error.h"
 #include "fsutil.h"
@@ -15,6 +16,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int run_sh(const char *script, int timeout_ms, GString *out, GString *err, int *status)
@@ -129,6 +131,59 @@ static void test_cache_txn(void **state)
 	g_unsetenv("HPCI_CACHE_DIR");
 }
 
+static bool env_has(const struct hpci_cmd *cmd, const char *name, const char *value)
+{
+	g_autofree char *want = g_strdup_printf("%s=%s", name, value);
+
+	for (guint i = 0; i < cmd->env->len; i++)
+		if (!strcmp(cmd->env->pdata[i], want))
+			return true;
+	return false;
+}
+
+/* The ccache settings go in only when ccache is on PATH, and every builder
+ * gets the same ones: one directory under the cache root, paths relative to
+ * the build's work directory. */
+static void test_ccache_env(void **state)
+{
+	g_autofree char *tmp = g_dir_make_tmp("hpci-ccache-XXXXXX", NULL);
+	g_autofree char *with = g_build_filename(tmp, "with", NULL);
+	g_autofree char *without = g_build_filename(tmp, "without", NULL);
+	g_autofree char *fake = g_build_filename(with, "ccache", NULL);
+	g_autofree char *root = g_build_filename(tmp, "cache", NULL);
+	g_autofree char *ccache_dir = g_build_filename(root, "ccache", NULL);
+	g_autofree char *found = NULL;
+	g_autofree char *saved_path = g_strdup(g_getenv("PATH"));
+	g_auto(hpci_cmd) cmd = { 0 };
+
+	(void)state;
+	assert_int_equal(hpci_mkdir_p(with, 0755), 0);
+	assert_int_equal(hpci_mkdir_p(without, 0755), 0);
+	assert_int_equal(hpci_write_file(fake, "#!/bin/sh\nexit 0\n", -1), 0);
+	assert_int_equal(chmod(fake, 0755), 0);
+	g_setenv("HPCI_CACHE_DIR", root, TRUE);
+
+	g_setenv("PATH", with, TRUE);
+	found = hpci_ccache_find();
+	assert_string_equal(found, fake);
+	hpci_cmd_init(&cmd, "make");
+	assert_true(hpci_cmd_add_ccache_env(&cmd, "/work/dir"));
+	assert_true(env_has(&cmd, "CCACHE_DIR", ccache_dir));
+	assert_true(env_has(&cmd, "CCACHE_BASEDIR", "/work/dir"));
+	assert_true(env_has(&cmd, "CCACHE_NOHASHDIR", "1"));
+	hpci_cmd_release(&cmd);
+
+	g_setenv("PATH", without, TRUE);
+	assert_null(hpci_ccache_find());
+	hpci_cmd_init(&cmd, "make");
+	assert_false(hpci_cmd_add_ccache_env(&cmd, "/work/dir"));
+	assert_int_equal(cmd.env->len, 0);
+
+	g_setenv("PATH", saved_path, TRUE);
+	g_unsetenv("HPCI_CACHE_DIR");
+	assert_int_equal(hpci_rm_rf(tmp), 0);
+}
+
 static void test_hash_is_unambiguous(void **state)
 {
 	struct hpci_hash a, b;
@@ -232,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_cmd_missing_program),
 		cmocka_unit_test(test_cmd_stdin_data),
 		cmocka_unit_test(test_cache_txn),
+		cmocka_unit_test(test_ccache_env),
 		cmocka_unit_test(test_hash_is_unambiguous),
 		cmocka_unit_test(test_owned_locals),
 		cmocka_unit_test(test_build_source),
