@@ -613,10 +613,9 @@ static void print_commit(struct bisect_ctx *c, const char *label, const char *co
 	for (size_t i = 0; files && i < json_object_array_length(files); i++)
 		printf("    | %s\n", json_object_get_string(json_object_array_get_idx(files, i)));
 	if (bc)
-		printf("    runs: %u held, %u failed (with the verification's %u/%u)%s\n",
-		       bc->tally.holds + bc->verify_tally.holds, bc->tally.fails + bc->verify_tally.fails,
-		       bc->verify_tally.holds, bc->verify_tally.fails,
-		       bc->tally.unbuildable ? ", does not build" : "");
+		printf("    runs: %u held, %u failed; verification: %u held, %u failed%s\n",
+		       bc->tally.holds, bc->tally.fails, bc->verify_tally.holds,
+		       bc->verify_tally.fails, bc->tally.unbuildable ? "; does not build" : "");
 	cells = hpci_json_member(info, "cells");
 	for (size_t i = 0; cells && i < json_object_array_length(cells); i++) {
 		json_object *cell = json_object_array_get_idx(cells, i);
