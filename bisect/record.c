@@ -337,6 +337,8 @@ int hpci_bisect_record_load(const char *path, struct hpci_bisect_settings *ret_s
 		dir = hpci_json_member_string(o, "dir");
 		err = hpci_json_member_string(o, "build_error");
 		r->commit = g_strdup(commit);
+		r->build_ms = json_object_get_int64(hpci_json_member(o, "build_ms"));
+		r->run_ms = json_object_get_int64(hpci_json_member(o, "run_ms"));
 		r->dir = g_strdup(dir);
 		r->build_error = g_strdup(err);
 		g_ptr_array_add(runs, g_steal_pointer(&r));

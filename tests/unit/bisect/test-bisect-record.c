@@ -83,6 +83,8 @@ static struct hpci_bisect_run *run(const char *commit, enum hpci_bisect_purpose 
 	r->said = (struct hpci_bisect_tally){ holds, fails, 0, unbuildable };
 	r->dir = unbuildable ? NULL : g_strdup_printf("runs/%s", commit);
 	r->build_error = unbuildable ? g_strdup("building OVMF failed (log 'x')") : NULL;
+	r->build_ms = 61000;
+	r->run_ms = 20500;
 	return r;
 }
 
@@ -119,6 +121,8 @@ static void test_record_round_trip(void **state)
 	assert_string_equal(back.filters->pdata[0], "count=1");
 	assert_string_equal(back.cells->pdata[0], "topology=1s4c");
 	assert_int_equal(loaded->len, 5);
+	assert_int_equal(((struct hpci_bisect_run *)loaded->pdata[3])->build_ms, 61000);
+	assert_int_equal(((struct hpci_bisect_run *)loaded->pdata[3])->run_ms, 20500);
 
 	hpci_bisect_search_clear(&search);
 	hpci_bisect_search_init(&search, &p, "c0", "c9", true, false);
