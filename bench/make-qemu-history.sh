@@ -57,32 +57,13 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -n "$dest" ] || usage
-if [ -e "$dest" ]; then
-	if [ ! -d "$dest" ] || [ -n "$(ls -A "$dest")" ]; then
-		die "'$dest' exists and is not an empty directory"
-	fi
-fi
-for tool in git patch dpkg-source awk; do
-	command -v $tool >/dev/null || die "needs $tool"
-done
+. "$tools/history-common.sh"
+history_check_dest "$dest" git patch dpkg-source awk
 
 dsc=$("$tools/fetch-debian-source.sh" qemu ${debian_version:+"$debian_version"})
 version=$(sed -n 's/^Version: //p' "$dsc" | head -n1)
 
-parent=$(cd "$(dirname "$dest")" && pwd)
-scratch=$(mktemp -d "$parent/.$(basename "$dest").tmp-XXXXXX")
-made=
-# On failure DEST goes too: a half-made history must not pass for a whole one.
-# shellcheck disable=SC2154 # rc is set inside the trap
-trap 'rc=$?; rm -rf "$scratch"; if [ $rc != 0 ] && [ -n "$made" ]; then rm -rf "$dest"; fi' EXIT
-say "unpacking $(basename "$dsc") without its patches"
-dpkg-source --no-check -x --skip-patches "$dsc" "$scratch/src" >/dev/null
-mv "$scratch/src/debian" "$scratch/debian"
-[ -d "$dest" ] && rmdir "$dest"
-mv "$scratch/src" "$dest"
-made=1
-dest=$(cd "$dest" && pwd)
-patches=$scratch/debian/patches
+history_unpack "$dsc"
 orig_tar=$(sed -n 's/^ [0-9a-f]\{64\} [0-9]* \(.*\.orig\.tar\.[a-z0-9]*\)$/\1/p' "$dsc" | head -n1)
 
 # The stable diffs, in series order, numbered 1, 2, ... without a gap.

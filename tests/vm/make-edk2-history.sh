@@ -78,34 +78,15 @@ done
 for v in "$plant_bad" "$plant_broken"; do
 	case $v in ''|random|[0-9]|[0-9][0-9]) ;; *) die "a position is a number or 'random', not '$v'" ;; esac
 done
-if [ -e "$dest" ]; then
-	if [ ! -d "$dest" ] || [ -n "$(ls -A "$dest")" ]; then
-		die "'$dest' exists and is not an empty directory"
-	fi
-fi
-for tool in git patch dpkg-source awk sha256sum; do
-	command -v $tool >/dev/null || die "needs $tool"
-done
+. "$here/history-common.sh"
+history_check_dest "$dest" git patch dpkg-source awk sha256sum
 
 # ---- the source ---------------------------------------------------------------
 dsc=$("$here/fetch-debian-source.sh" edk2 ${debian_version:+"$debian_version"})
 version=$(sed -n 's/^Version: //p' "$dsc" | head -n1)
 maintainer=$(sed -n 's/^Maintainer: //p' "$dsc" | head -n1)
 
-parent=$(cd "$(dirname "$dest")" && pwd)
-scratch=$(mktemp -d "$parent/.$(basename "$dest").tmp-XXXXXX")
-made=
-# On failure DEST goes too: a half-made history must not pass for a whole one.
-# shellcheck disable=SC2154 # rc is set inside the trap
-trap 'rc=$?; rm -rf "$scratch"; if [ $rc != 0 ] && [ -n "$made" ]; then rm -rf "$dest"; fi' EXIT
-say "unpacking $(basename "$dsc") without its patches"
-dpkg-source --no-check -x --skip-patches "$dsc" "$scratch/src" >/dev/null
-mv "$scratch/src/debian" "$scratch/debian"
-[ -d "$dest" ] && rmdir "$dest"
-mv "$scratch/src" "$dest"
-made=1
-dest=$(cd "$dest" && pwd)
-patches=$scratch/debian/patches
+history_unpack "$dsc"
 
 # series: one patch a line, '#' comments; quilt allows options after the name.
 mapfile -t series < <(sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$patches/series")

@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: MIT
+#
+# Sourced by tests/vm/make-edk2-history.sh and bench/make-qemu-history.sh: what
+# both do before their first commit.  The caller defines die() and say().
+
+# DEST must be absent or an empty directory; the tools must be there.
+history_check_dest() {
+	if [ -e "$1" ]; then
+		if [ ! -d "$1" ] || [ -n "$(ls -A "$1")" ]; then
+			die "'$1' exists and is not an empty directory"
+		fi
+	fi
+	shift
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null || die "needs $tool"
+	done
+}
+
+# Unpacks the .dsc $1 without its patches into $dest (absolute afterwards);
+# debian/ goes to $scratch/debian, its patches are $patches.  On failure DEST
+# goes too: a half-made history must not pass for a whole one.
+history_unpack() {
+	parent=$(cd "$(dirname "$dest")" && pwd)
+	scratch=$(mktemp -d "$parent/.$(basename "$dest").tmp-XXXXXX")
+	made=
+	# shellcheck disable=SC2154 # rc is set inside the trap
+	trap 'rc=$?; rm -rf "$scratch"; if [ $rc != 0 ] && [ -n "$made" ]; then rm -rf "$dest"; fi' EXIT
+	say "unpacking $(basename "$1") without its patches"
+	dpkg-source --no-check -x --skip-patches "$1" "$scratch/src" >/dev/null
+	mv "$scratch/src/debian" "$scratch/debian"
+	if [ -d "$dest" ]; then rmdir "$dest"; fi
+	mv "$scratch/src" "$dest"
+	made=1
+	dest=$(cd "$dest" && pwd)
+	patches=$scratch/debian/patches
+}
