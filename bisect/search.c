@@ -152,6 +152,11 @@ static int call_commit(struct hpci_bisect_search *s, const struct hpci_bisect_or
 			c->class = cls;
 			if (c->order == 0)
 				c->order = ++s->calls;
+			/* Learned terms: the old endpoint says what old means, before
+			 * anyone is told its mark. */
+			if (s->learn_terms && why == HPCI_BISECT_ENDPOINT &&
+			    strcmp(commit, s->old_commit) == 0)
+				s->old_holds = cls == HPCI_BISECT_HOLDS;
 			if (o->called)
 				o->called(o->self, s, commit);
 			*ret = cls;

@@ -280,6 +280,16 @@ static void test_bad_endpoints(void **state)
 
 /* --term-old broken --term-new fixed: the old endpoint fails, the planted
  * commit is the first that holds. */
+static void expect_old_mark_first(void *self, const struct hpci_bisect_search *s,
+				  const char *commit)
+{
+	const struct hpci_bisect_commit *c = g_hash_table_lookup(s->commits, commit);
+
+	/* What progress prints for the old endpoint is its old term. */
+	if (strcmp(commit, s->old_commit) == 0)
+		assert_int_equal(hpci_bisect_search_mark_of(s, c->class), HPCI_BISECT_MARK_OLD);
+}
+
 static void test_learned_terms(void **state)
 {
 	struct hpci_bisect_policy p;
@@ -292,6 +302,7 @@ static void test_learned_terms(void **state)
 	sim_history_plant(h, 1);
 	h->inverted = true;
 	sim_history_ops(h, &ops, &oracle);
+	oracle.called = expect_old_mark_first;
 	hpci_bisect_search_init(&s, &p, "c0", "c23", true, true);
 	assert_int_equal(hpci_bisect_search_run(&s, &ops, &oracle), 0);
 	assert_false(s.old_holds);
