@@ -85,18 +85,6 @@ git init -q --template= -b main "$dest"
 msg=$scratch/msg
 
 last_date=
-commit() { # NAME EMAIL DATE MESSAGE-FILE
-	local date=$3
-	# A date git cannot read is no date: the previous commit's then.
-	if [ -z "$date" ] || ! GIT_AUTHOR_NAME=n GIT_AUTHOR_EMAIL=e GIT_AUTHOR_DATE=$date \
-		g var GIT_AUTHOR_IDENT >/dev/null 2>&1; then
-		date=$last_date
-	fi
-	g add -A -f .
-	GIT_AUTHOR_NAME=$1 GIT_AUTHOR_EMAIL=$2 GIT_AUTHOR_DATE=$date GIT_COMMITTER_DATE=$date \
-		g commit -q --allow-empty --no-verify -F "$4"
-	last_date=$date
-}
 
 apply() { # FILE: as quilt would (-p1, no fuzz)
 	local out

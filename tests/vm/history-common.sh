@@ -34,3 +34,19 @@ history_unpack() {
 	dest=$(cd "$dest" && pwd)
 	patches=$scratch/debian/patches
 }
+
+# commit NAME EMAIL DATE MESSAGE-FILE: everything in the tree as one commit,
+# authored and committed at DATE (a date git cannot read is no date: the
+# previous commit's then), so the same inputs give the same ids.  Needs the
+# caller's g() (git on DEST) and last_date.
+commit() {
+	local date=$3
+	if [ -z "$date" ] || ! GIT_AUTHOR_NAME=n GIT_AUTHOR_EMAIL=e GIT_AUTHOR_DATE=$date \
+		g var GIT_AUTHOR_IDENT >/dev/null 2>&1; then
+		date=$last_date
+	fi
+	g add -A -f .
+	GIT_AUTHOR_NAME=$1 GIT_AUTHOR_EMAIL=$2 GIT_AUTHOR_DATE=$date GIT_COMMITTER_DATE=$date \
+		g commit -q --allow-empty --no-verify -F "$4"
+	last_date=$date
+}
