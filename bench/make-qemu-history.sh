@@ -76,12 +76,7 @@ for i in "${!stable[@]}"; do
 done
 fixes=(skip-meson-pc-bios.diff ignore-roms-dependency-in-qtest.patch)
 
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-export GIT_COMMITTER_NAME="hotplug-ci history" GIT_COMMITTER_EMAIL="hotplug-ci@localhost"
-export TZ=UTC LC_ALL=C
-g() { git -C "$dest" -c core.autocrlf=false -c core.fileMode=true -c commit.gpgSign=false \
-	-c gc.auto=0 "$@"; }
-git init -q --template= -b main "$dest"
+history_git_init
 msg=$scratch/msg
 
 last_date=

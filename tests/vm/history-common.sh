@@ -50,3 +50,15 @@ commit() {
 		g commit -q --allow-empty --no-verify -F "$4"
 	last_date=$date
 }
+
+# A git repository in $dest that reads no user or system configuration, with
+# a fixed committer and time zone, and g(), git on it.
+history_git_init() {
+	export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+	export GIT_COMMITTER_NAME="hotplug-ci history" GIT_COMMITTER_EMAIL="hotplug-ci@localhost"
+	export TZ=UTC LC_ALL=C
+	git init -q --template= -b main "$dest"
+}
+
+g() { git -C "$dest" -c core.autocrlf=false -c core.fileMode=true -c commit.gpgSign=false \
+	-c gc.auto=0 "$@"; }

@@ -142,12 +142,7 @@ for v in "$plant_bad" "$plant_broken"; do
 done
 
 # ---- git ------------------------------------------------------------------------
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-export GIT_COMMITTER_NAME="hotplug-ci history" GIT_COMMITTER_EMAIL="hotplug-ci@localhost"
-export TZ=UTC LC_ALL=C
-g() { git -C "$dest" -c core.autocrlf=false -c core.fileMode=true -c commit.gpgSign=false \
-	-c gc.auto=0 "$@"; }
-git init -q --template= -b main "$dest"
+history_git_init
 
 last_date=
 
