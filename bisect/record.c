@@ -33,6 +33,8 @@ void hpci_bisect_settings_clear(struct hpci_bisect_settings *s)
 	g_free(s->matrix);
 	if (s->filters)
 		g_ptr_array_unref(s->filters);
+	if (s->sets)
+		g_ptr_array_unref(s->sets);
 	if (s->cells)
 		g_ptr_array_unref(s->cells);
 	g_free(s->pinned_component);
@@ -136,6 +138,8 @@ json_object *hpci_bisect_record_json(const struct hpci_bisect_settings *settings
 	json_object_object_add(root, "commits_in_range", json_object_new_int(settings->commits));
 	json_object_object_add(root, "matrix", json_object_new_string(settings->matrix));
 	json_object_object_add(root, "filters", hpci_json_strings(settings->filters));
+	if (settings->sets)
+		json_object_object_add(root, "sets", hpci_json_strings(settings->sets));
 	json_object_object_add(root, "cells", hpci_json_strings(settings->cells));
 	json_object_object_add(root, "old_holds", json_object_new_boolean(search->old_holds));
 	if (settings->pinned_component) {
@@ -274,6 +278,7 @@ static int load_settings(const char *file, json_object *root, struct hpci_bisect
 	    (rc = hpci_json_req_string(file, "$.new", new, "commit", &str[7])) < 0 ||
 	    (rc = hpci_json_req_string(file, "$", root, "matrix", &str[8])) < 0 ||
 	    (rc = hpci_json_opt_string_list(file, "$", root, "filters", &s->filters)) < 0 ||
+	    (rc = hpci_json_opt_string_list(file, "$", root, "sets", &s->sets)) < 0 ||
 	    (rc = hpci_json_opt_string_list(file, "$", root, "cells", &s->cells)) < 0)
 		return rc;
 	s->component = g_strdup(str[0]);

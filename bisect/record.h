@@ -39,6 +39,7 @@ struct hpci_bisect_settings {
 	char *new_rev, *new_commit;
 	char *matrix;          /* as given */
 	GPtrArray *filters;    /* char * */
+	GPtrArray *sets;       /* char *, `--set` options applied to the matrix first */
 	GPtrArray *cells;      /* char *, the selected cell ids */
 	unsigned commits;      /* in old..new */
 	/* Co-bisection: the other component, held at one commit; NULL when none. */

@@ -78,6 +78,7 @@ void hpci_firmware_build_release(struct hpci_firmware_build *build)
 	g_free(build->manifest);
 	g_free(build->log);
 	g_free(build->source);
+	hpci_source_origin_clear(&build->origin);
 	g_free(build->build_type);
 	g_free(build->version);
 	if (build->patches)
@@ -737,5 +738,8 @@ int hpci_firmware_build(const struct hpci_firmware_request *req, struct hpci_fir
 	    (rc = hpci_cache_build(CACHE_KIND, plan.key, "OVMF", build_entry_cb, &plan, &dir,
 				   &hit)) < 0)
 		return rc;
-	return fill_build(plan.key, dir, hit, ret);
+	if ((rc = fill_build(plan.key, dir, hit, ret)) < 0)
+		return rc;
+	hpci_source_origin_set(&ret->origin, &plan.source);
+	return 0;
 }

@@ -53,6 +53,7 @@ struct hpci_firmware_build {
 	char *manifest;
 	char *log;
 	char *source;       /* "debian source edk2 2022.11-6+deb12u2" */
+	struct hpci_source_origin origin;  /* the source this run asked for, resolved */
 	char *build_type;
 	char *version;      /* one line for reports: "OVMF DEBUG (build KEY of SOURCE; ...)" */
 	GPtrArray *patches; /* names of the patches applied (char *) */

@@ -10,6 +10,7 @@
 #include "answers.h"
 #include "git-history.h"
 #include "record.h"
+#include "regression.h"
 #include "search.h"
 #include "select.h"
 #include "error.h"
@@ -22,6 +23,7 @@
 #include "matrix.h"
 #include "qemu-build.h"
 #include "report-load.h"
+#include "strlist.h"
 #include "cmd.h"
 
 #include <errno.h>
@@ -37,6 +39,9 @@
 struct bisect_options {
 	char *matrix;
 	char **filters;
+	char **sets;
+	char *old_report;
+	char *new_report;
 	char *edk2;
 	char *qemu;
 	char *good;
@@ -58,6 +63,9 @@ static void bisect_options_clear(struct bisect_options *o)
 {
 	g_free(o->matrix);
 	g_strfreev(o->filters);
+	g_strfreev(o->sets);
+	g_free(o->old_report);
+	g_free(o->new_report);
 	g_free(o->edk2);
 	g_free(o->qemu);
 	g_free(o->good);
@@ -315,6 +323,9 @@ static int run_cells(struct bisect_ctx *c, const char *const *commits, unsigned 
 		hpci_cmd_addf(&cmd, "--jobs=%d", c->opt->jobs);
 	if (c->opt->accel)
 		hpci_cmd_addl(&cmd, "--accel", c->opt->accel, NULL);
+	/* The settings' own first: the sides' source and revision win. */
+	for (guint i = 0; c->settings.sets && i < c->settings.sets->len; i++)
+		hpci_cmd_addl(&cmd, "--set", (char *)c->settings.sets->pdata[i], NULL);
 	for (unsigned i = 0; i < c->n_sides; i++)
 		add_sets(&cmd, &c->sides[i], commits[i]);
 	cmd.log_path = g_strdup(log);
@@ -463,7 +474,9 @@ static int load_matrix(struct bisect_ctx *c, const char *accel)
 	struct hpci_matrix_host host = { .accel = accel };
 	int rc;
 
-	if ((rc = hpci_matrix_load(c->settings.matrix, &host, &c->matrix)) < 0)
+	if ((rc = hpci_matrix_load_with(c->settings.matrix, &host,
+					 (const char *const *)c->settings.sets->pdata,
+					 c->settings.sets->len, &c->matrix)) < 0)
 		return rc;
 	if (c->settings.filters->len &&
 	    (rc = hpci_matrix_filter(c->matrix, (const char *const *)c->settings.filters->pdata,
@@ -500,13 +513,16 @@ static int settings_from(struct bisect_ctx *c, const struct bisect_options *opt,
 	int rc;
 
 	if (opt->resume) {
-		if (opt->matrix || opt->edk2 || opt->qemu || opt->good || opt->bad || opt->out)
+		if (opt->matrix || opt->edk2 || opt->qemu || opt->good || opt->bad || opt->out ||
+		    opt->sets || opt->old_report)
 			return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "--resume DIR takes what to "
 					       "bisect from DIR/bisect.json; give it alone");
 		record = g_build_filename(opt->resume, "bisect.json", NULL);
 		if ((rc = hpci_bisect_record_load(record, s, ret_runs)) < 0)
 			return rc;
 		c->dir = g_strdup(opt->resume);
+		if (!s->sets)
+			s->sets = g_ptr_array_new_with_free_func(g_free);
 		return 0;
 	}
 	if (!opt->matrix)
@@ -546,6 +562,9 @@ static int settings_from(struct bisect_ctx *c, const struct bisect_options *opt,
 	s->filters = g_ptr_array_new_with_free_func(g_free);
 	for (char **f = opt->filters; f && *f; f++)
 		g_ptr_array_add(s->filters, g_strdup(*f));
+	s->sets = g_ptr_array_new_with_free_func(g_free);
+	for (char **f = opt->sets; f && *f; f++)
+		g_ptr_array_add(s->sets, g_strdup(*f));
 	c->dir = opt->out ? g_strdup(opt->out) : default_out_dir(s->component);
 	record = g_build_filename(c->dir, "bisect.json", NULL);
 	if (hpci_is_file(record))
@@ -631,6 +650,41 @@ static void print_commit(struct bisect_ctx *c, const char *label, const char *co
 		printf("    report: %s/%s/report.json\n", c->dir, last);
 }
 
+/* The answer in one line, on stdout and in DIR/answer.txt: what a nightly's
+ * job log and a maintainer's morning mail show. */
+static void print_answer(struct bisect_ctx *c, const struct hpci_bisect_search *s)
+{
+	g_autofree char *path = g_build_filename(c->dir, "answer.txt", NULL);
+	g_autofree char *cells = hpci_strings_join(c->settings.cells, ", ");
+	g_autoptr(GString) line = g_string_new("answer: ");
+
+	switch (s->result) {
+	case HPCI_BISECT_FOUND:
+		g_string_append_printf(line, "%s commit %.12s \"%s\" (%s) first %s %u cell(s): "
+				       "%s; confidence %.4f", c->settings.component, s->first_new,
+				       subject_of(c, s->first_new),
+				       hpci_json_member_string(commit_info(c, s->first_new),
+							       "author"),
+				       strcmp(c->settings.term_new, "bad") == 0
+					       ? "broke" : c->settings.term_new,
+				       c->settings.cells->len, cells, s->confidence);
+		break;
+	case HPCI_BISECT_AMBIGUOUS:
+		g_string_append_printf(line, "ambiguous: %s", s->why);
+		for (guint i = 0; s->candidates && i < s->candidates->len; i++)
+			g_string_append_printf(line, "%s%.12s", i ? ", " : "; candidates ",
+					       (char *)s->candidates->pdata[i]);
+		break;
+	default:
+		g_string_append_printf(line, "cannot bisect: %s", s->why);
+		break;
+	}
+	printf("%s\n", line->str);
+	g_string_append_c(line, '\n');
+	if (hpci_write_file(path, line->str, -1) < 0)
+		hpci_error_print();
+}
+
 static int finish(struct bisect_ctx *c, const struct hpci_bisect_search *s)
 {
 	g_autofree char *log = NULL;
@@ -662,6 +716,7 @@ static int finish(struct bisect_ctx *c, const struct hpci_bisect_search *s)
 	       "bisect.json and bisect.log in %s\n", s->calls, c->settings.commits, c->builds,
 	       s->runs, spent, c->dir);
 	printf("replay: git -C %s bisect replay %s\n", c->settings.repository, log_path);
+	print_answer(c, s);
 	switch (s->result) {
 	case HPCI_BISECT_FOUND:
 		return HPCI_EXIT_OK;
@@ -818,6 +873,87 @@ static int co_bisect_choose(struct bisect_ctx *c, const struct bisect_options *o
 	return HPCI_EXIT_OK;
 }
 
+/* ---- what regressed between two runs ---------------------------------------- */
+
+/* first's strings, then strv's: a new strv in *strv. */
+static void strv_prepend(char ***strv, const GPtrArray *first)
+{
+	GStrvBuilder *b = g_strv_builder_new();
+
+	for (guint i = 0; i < first->len; i++)
+		g_strv_builder_add(b, first->pdata[i]);
+	if (*strv)
+		g_strv_builder_addv(b, (const char **)*strv);
+	g_strfreev(*strv);
+	*strv = g_strv_builder_end(b);
+	g_strv_builder_unref(b);
+}
+
+/*
+ * --old-report/--new-report: the cells that regressed become the filter, the
+ * new run's --set options come first, and the revisions that moved under
+ * those cells are the range (both moved: a co-bisection).  Returns 0 to
+ * bisect, 1 when there is nothing to bisect (the answer line says why).
+ */
+static int from_reports(struct bisect_options *o)
+{
+	g_autoptr(json_object) old_report = NULL, new_report = NULL;
+	g_auto(hpci_bisect_regression) r = { 0 };
+	g_autofree char *sha = NULL;
+	const struct hpci_bisect_moved *m;
+	int rc;
+
+	if (!o->old_report || !o->new_report)
+		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "--old-report and --new-report "
+				       "go together: last night's report.json and tonight's");
+	if (o->edk2 || o->qemu || o->good || o->bad || o->qemu_good || o->qemu_bad ||
+	    o->filters || o->term_old)
+		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "--old-report/--new-report choose "
+				       "the cells, the repository and the range from the reports; "
+				       "drop --edk2, --qemu, --good, --bad, --filter and the terms");
+	if ((rc = hpci_report_load(o->old_report, &old_report)) < 0 ||
+	    (rc = hpci_report_load(o->new_report, &new_report)) < 0 ||
+	    (rc = hpci_bisect_regression_find(o->old_report, old_report, o->new_report,
+					      new_report, &r)) < 0)
+		return rc;
+	for (guint i = 0; i < r.left_out->len; i++)
+		hpci_info("bisect: not bisected: %s", (char *)r.left_out->pdata[i]);
+	if (r.n_moved == 0) {
+		printf("answer: nothing to bisect: %s\n", r.why);
+		return 1;
+	}
+	if (!o->matrix)
+		o->matrix = g_strdup(r.matrix);
+	else if (r.matrix_sha256 && hpci_sha256_file(o->matrix, &sha) == 0 &&
+		 strcmp(sha, r.matrix_sha256) != 0)
+		hpci_warn("bisect: %s is not the matrix file the new run read (%s); the cells "
+			  "are found by their axis values", o->matrix, r.matrix);
+	hpci_error_clear();
+	strv_prepend(&o->sets, r.sets);
+	strv_prepend(&o->filters, r.filters);
+	for (unsigned i = 0; i < r.n_moved; i++) {
+		m = &r.moved[i];
+		if (strcmp(m->component, "edk2") == 0) {
+			o->edk2 = g_strdup(m->repository);
+			o->good = g_strdup(m->old_commit);
+			o->bad = g_strdup(m->new_commit);
+		} else if (r.n_moved == 1) {
+			o->qemu = g_strdup(m->repository);
+			o->good = g_strdup(m->old_commit);
+			o->bad = g_strdup(m->new_commit);
+		} else {
+			o->qemu = g_strdup(m->repository);
+			o->qemu_good = g_strdup(m->old_commit);
+			o->qemu_bad = g_strdup(m->new_commit);
+		}
+		hpci_info("bisect: %s moved under the regressed cells: %.12s..%.12s in %s",
+			  m->component, m->old_commit, m->new_commit, m->repository);
+	}
+	hpci_info("bisect: %u regressed cell(s) between %s and %s", r.cells->len,
+		  o->old_report, o->new_report);
+	return 0;
+}
+
 static int check_counts(const struct bisect_options *o)
 {
 	if (o->repeat < 0 || o->repeat > 20)
@@ -840,6 +976,15 @@ int cmd_bisect(int argc, char **argv)
 		  "matrix whose cells are the test, e.g. matrix/full.json", "FILE" },
 		{ "filter", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &opt.filters,
 		  "the cells to run, as `run --filter` (repeat to OR)", "EXPR" },
+		{ "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt.sets,
+		  "change a field of the matrix first, as `run --set` (the bisected source and "
+		  "revision are set after it)", "PATH=VALUE" },
+		{ "old-report", 0, 0, G_OPTION_ARG_FILENAME, &opt.old_report,
+		  "with --new-report: bisect what regressed between two runs (a nightly's last "
+		  "night and tonight): the regressed cells, the new run's --set options, and the "
+		  "edk2 or QEMU commits that moved under them, from the reports", "REPORT" },
+		{ "new-report", 0, 0, G_OPTION_ARG_FILENAME, &opt.new_report,
+		  "the newer run's report.json (with --old-report)", "REPORT" },
 		{ "edk2", 0, 0, G_OPTION_ARG_FILENAME, &opt.edk2,
 		  "bisect the commits of this edk2 checkout: the cells' firmware recipes build "
 		  "it, their other fields kept", "REPO" },
@@ -900,6 +1045,9 @@ int cmd_bisect(int argc, char **argv)
 					 entries)))
 		return status;
 	c.started_us = g_get_monotonic_time();
+	if ((opt.old_report || opt.new_report) && !opt.resume &&
+	    (rc = from_reports(&opt)) != 0)
+		return rc > 0 ? HPCI_EXIT_NO_RANGE : hpci_error_exit(HPCI_EXIT_USAGE);
 	if (check_counts(&opt) < 0 || settings_from(&c, &opt, &old_runs) < 0 ||
 	    hpci_resolve_accel(opt.accel, &accel, &reason) < 0 || load_matrix(&c, accel) < 0)
 		return hpci_error_exit(HPCI_EXIT_USAGE);

@@ -116,7 +116,9 @@ static bool identity_known(GPtrArray *ids, const char *role, const char *path)
 	return false;
 }
 
-static int add_identity(GPtrArray *ids, const char *role, const char *path, const char *version)
+/* origin: the build's source, or NULL for a file the matrix named. */
+static int add_identity(GPtrArray *ids, const char *role, const char *path, const char *version,
+			const struct hpci_source_origin *origin)
 {
 	struct hpci_identity *id;
 	int rc;
@@ -125,6 +127,8 @@ static int add_identity(GPtrArray *ids, const char *role, const char *path, cons
 		return 0;
 	if ((rc = hpci_identity_new(role, path, version, &id)) < 0)
 		return rc;
+	if (origin)
+		hpci_source_origin_copy(&id->origin, origin);
 	g_ptr_array_add(ids, id);
 	return 0;
 }
@@ -149,18 +153,18 @@ static int record_identities(const struct hpci_prepared *p, GPtrArray *identitie
 			return rc;
 		if (cell->firmware.descriptor)
 			fw_version = g_strdup_printf("descriptor %s", cell->firmware.descriptor);
-		if ((rc = add_identity(identities, "qemu", plan->emulator, version)) < 0 ||
+		if ((rc = add_identity(identities, "qemu", plan->emulator, version, NULL)) < 0 ||
 		    (rc = add_identity(identities, "firmware-code", plan->firmware_code,
-				       fw_version)) < 0 ||
+				       fw_version, NULL)) < 0 ||
 		    (rc = add_identity(identities, "firmware-vars", plan->firmware_vars,
-				       fw_version)) < 0)
+				       fw_version, NULL)) < 0)
 			return rc;
 	}
 	g_hash_table_iter_init(&iter, p->images);
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		const struct hpci_image *image = value;
 
-		if ((rc = add_identity(identities, "image", image->path, image->key)) < 0)
+		if ((rc = add_identity(identities, "image", image->path, image->key, NULL)) < 0)
 			return rc;
 	}
 	return 0;
@@ -229,7 +233,7 @@ static int build_qemu(const struct hpci_cell *cell, GPtrArray *identities,
 	patches = joined_patches(build.patches);
 	version = g_strdup_printf("%s (build %.12s of %s; patches: %s)", build.version,
 				  build.key, build.source, patches);
-	if ((rc = add_identity(identities, "qemu", build.emulator, version)) < 0)
+	if ((rc = add_identity(identities, "qemu", build.emulator, version, &build.origin)) < 0)
 		return rc;
 	*ret = g_strdupv((char *[]){ build.emulator, NULL });
 	return 0;
@@ -250,8 +254,10 @@ static int build_firmware(const struct hpci_cell *cell, GPtrArray *identities,
 		  build.cache_hit ? "cache hit" : "built");
 	patches = joined_patches(build.patches);
 	version = g_strdup_printf("%s; patches: %s", build.version, patches);
-	if ((rc = add_identity(identities, "firmware-code", build.code, version)) < 0 ||
-	    (rc = add_identity(identities, "firmware-vars", build.vars, version)) < 0)
+	if ((rc = add_identity(identities, "firmware-code", build.code, version,
+				&build.origin)) < 0 ||
+	    (rc = add_identity(identities, "firmware-vars", build.vars, version,
+				&build.origin)) < 0)
 		return rc;
 	*ret = g_strdupv((char *[]){ build.code, build.vars, NULL });
 	return 0;

@@ -46,6 +46,29 @@ void hpci_source_release(struct hpci_source *src)
 	memset(src, 0, sizeof(*src));
 }
 
+void hpci_source_origin_set(struct hpci_source_origin *origin, const struct hpci_source *src)
+{
+	hpci_source_origin_clear(origin);
+	origin->kind = g_strdup(hpci_source_kind_name(src->kind));
+	origin->location = g_strdup(src->location);
+	origin->revision = g_strdup(src->identity);
+}
+
+void hpci_source_origin_copy(struct hpci_source_origin *to, const struct hpci_source_origin *from)
+{
+	hpci_source_origin_clear(to);
+	to->kind = g_strdup(from->kind);
+	to->location = g_strdup(from->location);
+	to->revision = g_strdup(from->revision);
+}
+
+void hpci_source_origin_clear(struct hpci_source_origin *origin)
+{
+	g_clear_pointer(&origin->kind, g_free);
+	g_clear_pointer(&origin->location, g_free);
+	g_clear_pointer(&origin->revision, g_free);
+}
+
 /* Debian policy 5.6.1 (package names) and 5.6.12 (versions), loosely. */
 static bool valid_package(const char *s)
 {

@@ -65,4 +65,21 @@ void hpci_source_release(struct hpci_source *src);
 typedef struct hpci_source hpci_source;
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_source, hpci_source_release)
 
+/*
+ * Where a build came from, as the run asked for it (not as the cache entry
+ * first recorded it: one entry serves every checkout of the same commit):
+ * what a report's identities carry so a nightly can bisect between two
+ * runs' revisions.  The three strings are owned.
+ */
+struct hpci_source_origin {
+	char *kind;       /* "git", "tarball" or "debian" */
+	char *location;   /* git: absolute checkout; tarball: URL; debian: package */
+	char *revision;   /* git: commit id; tarball: sha256; debian: version */
+};
+
+/* From a resolved source. */
+void hpci_source_origin_set(struct hpci_source_origin *origin, const struct hpci_source *src);
+void hpci_source_origin_copy(struct hpci_source_origin *to, const struct hpci_source_origin *from);
+void hpci_source_origin_clear(struct hpci_source_origin *origin);
+
 #endif

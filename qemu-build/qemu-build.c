@@ -68,6 +68,7 @@ void hpci_qemu_build_release(struct hpci_qemu_build *build)
 	g_free(build->emulator);
 	g_free(build->version);
 	g_free(build->source);
+	hpci_source_origin_clear(&build->origin);
 	g_free(build->manifest);
 	g_free(build->log);
 	if (build->patches)
@@ -448,5 +449,8 @@ int hpci_qemu_build(const struct hpci_qemu_request *req, struct hpci_qemu_build 
 	    (rc = hpci_cache_build(CACHE_KIND, plan.key, "QEMU", build_entry_cb, &plan, &dir,
 				   &hit)) < 0)
 		return rc;
-	return fill_build(plan.key, dir, hit, ret);
+	if ((rc = fill_build(plan.key, dir, hit, ret)) < 0)
+		return rc;
+	hpci_source_origin_set(&ret->origin, &plan.source);
+	return 0;
 }

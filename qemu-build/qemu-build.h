@@ -40,6 +40,7 @@ struct hpci_qemu_build {
 	char *emulator;            /* <dir>/bin/qemu-system-x86_64 */
 	char *version;             /* first line of --version */
 	char *source;              /* the source described, e.g. "debian source qemu 1:7.2+dfsg-7" */
+	struct hpci_source_origin origin;  /* the source this run asked for, resolved */
 	char *manifest;            /* <dir>/manifest.json */
 	char *log;                 /* <dir>/build.log */
 	GPtrArray *patches;        /* names of the patches applied (char *) */

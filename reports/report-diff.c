@@ -214,17 +214,22 @@ json_object *hpci_report_diff(json_object *old_report, json_object *new_report,
 	return findings;
 }
 
+bool hpci_diff_is_regression(json_object *finding)
+{
+	const char *kind = hpci_json_get_string(finding, "kind");
+
+	for (size_t k = 0; kind && k < G_N_ELEMENTS(regression_kinds); k++)
+		if (strcmp(kind, regression_kinds[k]) == 0)
+			return true;
+	return false;
+}
+
 unsigned hpci_diff_regressions(json_object *findings)
 {
 	unsigned n = 0;
 
-	for (size_t i = 0; i < json_object_array_length(findings); i++) {
-		const char *kind = hpci_json_get_string(json_object_array_get_idx(findings, i),
-							"kind");
-
-		for (size_t k = 0; k < G_N_ELEMENTS(regression_kinds); k++)
-			n += strcmp(kind, regression_kinds[k]) == 0;
-	}
+	for (size_t i = 0; i < json_object_array_length(findings); i++)
+		n += hpci_diff_is_regression(json_object_array_get_idx(findings, i));
 	return n;
 }
 

@@ -47,7 +47,9 @@ bool hpci_diff_moved(gint64 old_ms, gint64 new_ms, const struct hpci_diff_thresh
 json_object *hpci_report_diff(json_object *old_report, json_object *new_report,
 			      const struct hpci_diff_thresholds *t);
 
-/* How many findings are regressions (breached, regressed, became-flaky). */
+/* Whether a finding is a regression (breached, regressed, became-flaky). */
+bool hpci_diff_is_regression(json_object *finding);
+/* How many findings are regressions. */
 unsigned hpci_diff_regressions(json_object *findings);
 
 /* One line per finding and a count, or "no changes". */

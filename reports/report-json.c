@@ -219,6 +219,20 @@ static json_object *cell_json(const struct hpci_cell_result *res)
 	return c;
 }
 
+/* What `bisect --reports` reads to bisect between two nights' revisions. */
+static json_object *origin_json(const struct hpci_source_origin *origin)
+{
+	json_object *o;
+
+	if (!origin->kind)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "kind", json_object_new_string(origin->kind));
+	json_object_object_add(o, "location", str_or_null(origin->location));
+	json_object_object_add(o, "revision", str_or_null(origin->revision));
+	return o;
+}
+
 static json_object *identities_json(GPtrArray *ids)
 {
 	json_object *arr = json_object_new_array();
@@ -231,6 +245,7 @@ static json_object *identities_json(GPtrArray *ids)
 		json_object_object_add(o, "path", str_or_null(id->path));
 		json_object_object_add(o, "version", str_or_null(id->version));
 		json_object_object_add(o, "sha256", str_or_null(id->sha256));
+		json_object_object_add(o, "source", origin_json(&id->origin));
 		json_object_array_add(arr, o);
 	}
 	return arr;

@@ -171,6 +171,7 @@ void hpci_identity_free(struct hpci_identity *id)
 	g_free(id->path);
 	g_free(id->version);
 	g_free(id->sha256);
+	hpci_source_origin_clear(&id->origin);
 	g_free(id);
 }
 

@@ -5,6 +5,8 @@
 #include "cell.h"
 #include "firmware-log.h"
 
+#include "source.h"
+
 #include <glib.h>
 #include <stdbool.h>
 
@@ -130,6 +132,7 @@ struct hpci_identity {
 	char *path;
 	char *version;   /* may be NULL */
 	char *sha256;
+	struct hpci_source_origin origin;   /* a build's source; all NULL for a given file */
 };
 
 /* How the run was run: what `report merge` checks shards against. */
