@@ -339,7 +339,8 @@ int cmd_run(int argc, char **argv)
 		{ "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt.sets,
 		  "change a field of the matrix before it is checked: PATH=VALUE sets a string, "
 		  "PATH:=JSON any JSON value (null removes the key), e.g. "
-		  "'axes.firmware.smm-debug.build.rev=4f3a2b1'; repeatable, a later one wins; "
+		  "'axes.firmware.smm-debug.build.rev=4f3a2b1' (a key * stands for each member "
+		  "there); repeatable, a later one wins; "
 		  "relative paths are from the current directory (matrix/README.md)",
 		  "PATH=VALUE" },
 		{ "shard", 0, 0, G_OPTION_ARG_STRING, &opt.shard,

@@ -4,6 +4,7 @@
  * fields from the command line"): parsing one option, and applying it to the
  * matrix's JSON tree after the file is read and before anything in it is
  * checked, so a value set here is checked exactly like one in the file.
+ * A key '*' in PATH stands for each member of the object there.
  */
 #include "matrix-private.h"
 #include "error.h"
@@ -240,16 +241,184 @@ static char *set_text(const char *path, json_object *value)
 								     JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+/*
+ * One option on its way down the tree.  A '*' key of PATH stands for every
+ * member of the object there, so one option may set several places; each
+ * gets the same value, and the option is recorded once, as given.
+ */
+struct set_walk {
+	const struct matrix_parser *p;
+	const char *arg;                /* the option, for messages */
+	const char *path;               /* its PATH; rest pointers point into it */
+	const char *cwd;
+	json_object *value;             /* what each place gets */
+	bool removing;                  /* :=null */
+	const char *keys[PATH_DEPTH];   /* the keys down to the object at hand */
+	char *text;                     /* set_text() of the first place set */
+	char *first;                    /* the first place's JSON path */
+};
+
+static void set_walk_release(struct set_walk *w)
+{
+	g_clear_pointer(&w->text, g_free);
+	g_clear_pointer(&w->first, g_free);
+}
+
+typedef struct set_walk set_walk;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(set_walk, set_walk_release)
+
+/* The error for obj, at jpath, which is not an object PATH can go into. */
+static int not_object(const struct set_walk *w, const char *jpath, json_object *obj,
+		      const char *rest)
+{
+	g_autofree char *got = hpci_json_describe(obj);
+	g_autofree char *first = g_strndup(rest, strcspn(rest, "."));
+	g_autofree char *whole = g_strndup(w->path, (gsize)(rest - w->path) - 1);
+
+	return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, SET_OPTION " '%s': %s: %s: expected an "
+			       "object with the key '%s', got %s; --set reaches members of "
+			       "objects only, so set %s as a whole (%s:=JSON)", w->arg, w->p->file,
+			       jpath, first, got, whole, whole);
+}
+
 /* The error for a key of PATH that obj, at jpath, does not have. */
-static int no_key(const struct matrix_parser *p, const char *arg, const char *jpath,
-		  json_object *obj, const char *rest, bool removing)
+static int no_key(const struct set_walk *w, const char *jpath, json_object *obj,
+		  const char *rest)
 {
 	g_autofree char *key = g_strndup(rest, strcspn(rest, "."));
 	g_autofree char *names = member_names(obj);
 
 	return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, SET_OPTION " '%s': %s: %s has no key "
-			       "'%s'%s (it has: %s)", arg, p->file, jpath, key,
-			       removing ? " to remove" : "", names);
+			       "'%s'%s (it has: %s)", w->arg, w->p->file, jpath, key,
+			       w->removing && !strchr(rest, '.') ? " to remove" : "", names);
+}
+
+/* The error for a '*' of PATH, at jpath, that stood for no member of obj;
+ * rest is PATH after it, NULL when it was the last key. */
+static int no_member(const struct set_walk *w, const char *jpath, json_object *obj,
+		     const char *rest)
+{
+	g_autofree char *names = member_names(obj);
+	const char *last_dot = rest ? strrchr(rest, '.') : NULL;
+	g_autofree char *needed = NULL;
+
+	if (!rest)
+		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, SET_OPTION " '%s': %s: %s has no "
+				       "members for '*' to stand for", w->arg, w->p->file, jpath);
+	/* Only the keys on the way must be there, and the last one to remove it. */
+	needed = last_dot && !w->removing ? g_strndup(rest, (gsize)(last_dot - rest))
+					  : g_strdup(rest);
+	return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, SET_OPTION " '%s': %s: no member of %s "
+			       "has %s%s (members: %s); '*' stands for each member that has the "
+			       "keys after it, so check them against the file", w->arg,
+			       w->p->file, jpath, needed, w->removing ? " to remove" : "", names);
+}
+
+/* Sets, or removes, key of obj (at jpath), PATH's last key, n keys down. */
+static int put(struct set_walk *w, json_object *obj, const char *jpath, const char *key,
+	       guint n)
+{
+	g_autoptr(json_object) value = NULL;
+	g_autofree char *text = NULL;
+	g_autofree char *place = hpci_json_path_key(jpath, key);
+
+	if (w->removing) {
+		json_object_object_del(obj, key);
+	} else {
+		json_object *replaced = NULL;
+
+		/* Each place its own copy, which a later option may change alone. */
+		if (json_object_deep_copy(w->value, &value, NULL) < 0)
+			g_error("out of memory copying JSON");
+		/* A relative path is the current directory's; no member that
+		 * holds a path is deeper than PATH_DEPTH. */
+		if (n < PATH_DEPTH) {
+			w->keys[n] = key;
+			replaced = absolute_paths(value, w->keys, n + 1, w->cwd);
+		}
+		if (replaced) {
+			json_object_put(value);
+			value = replaced;
+		}
+		json_object_object_add(obj, key, json_object_get(value));
+	}
+	text = set_text(w->path, value);
+	if (!w->text) {
+		w->text = g_steal_pointer(&text);
+		w->first = g_steal_pointer(&place);
+	} else if (strcmp(text, w->text) != 0) {
+		/* The record would not read back to what was set. */
+		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, SET_OPTION " '%s': %s: %s and %s "
+				       "would get different values, as a relative path is made "
+				       "absolute only where the schema holds a path; give it as an "
+				       "absolute path", w->arg, w->p->file, w->first, place);
+	}
+	return 1;
+}
+
+static int walk(struct set_walk *w, json_object *obj, const char *jpath, guint n,
+		const char *rest, bool wild);
+
+/* walk() on from key of obj (at jpath), n keys down. */
+static int walk_into(struct set_walk *w, json_object *obj, const char *jpath, guint n,
+		     const char *key, const char *rest, bool wild)
+{
+	g_autofree char *child = hpci_json_path_key(jpath, key);
+
+	if (n < PATH_DEPTH)
+		w->keys[n] = key;
+	return walk(w, json_object_object_get(obj, key), child, n + 1, rest, wild);
+}
+
+/* A '*' key: the rest of PATH (NULL when '*' was the last key) from each
+ * member of obj on; at least one must take it unless a '*' above has others. */
+static int walk_members(struct set_walk *w, json_object *obj, const char *jpath, guint n,
+			const char *rest, bool wild)
+{
+	/* Copies: removing a member frees its key. */
+	g_autoptr(GPtrArray) members = g_ptr_array_new_with_free_func(g_free);
+	int count = 0, rc;
+
+	json_object_object_foreach(obj, key, member) {
+		(void)member;
+		g_ptr_array_add(members, g_strdup(key));
+	}
+	for (guint i = 0; i < members->len; i++) {
+		const char *name = g_ptr_array_index(members, i);
+
+		rc = rest ? walk_into(w, obj, jpath, n, name, rest, true)
+			  : put(w, obj, jpath, name, n);
+		if (rc < 0)
+			return rc;
+		count += rc;
+	}
+	if (count == 0 && !wild)
+		return no_member(w, jpath, obj, rest);
+	return count;
+}
+
+/*
+ * Applies w's option from obj on, which is at jpath, n keys down; rest is
+ * what is left of PATH.  Returns how many places it set, or a negative errno.
+ * Below a '*' (wild) an obj without the rest of PATH sets none, and is no
+ * error: that '*' counts what its members took.
+ */
+static int walk(struct set_walk *w, json_object *obj, const char *jpath, guint n,
+		const char *rest, bool wild)
+{
+	size_t first_len = strcspn(rest, ".");
+	const char *key;
+
+	if (!json_object_is_type(obj, json_type_object))
+		return wild ? 0 : not_object(w, jpath, obj, rest);
+	if (first_len == 1 && rest[0] == '*')
+		return walk_members(w, obj, jpath, n, rest[1] ? rest + 2 : NULL, wild);
+	key = longest_key(obj, rest);
+	if (key && rest[strlen(key)])
+		return walk_into(w, obj, jpath, n, key, rest + strlen(key) + 1, wild);
+	if (key || (!rest[first_len] && !w->removing && may_create(w->keys, n)))
+		return put(w, obj, jpath, key ? key : rest, n);   /* the last key, or a new one */
+	return wild ? 0 : no_key(w, jpath, obj, rest);
 }
 
 /* Applies one option to root; *ret_text gets what it set (set_text()). */
@@ -258,12 +427,7 @@ static int apply_set(const struct matrix_parser *p, json_object *root, const cha
 {
 	g_auto(hpci_matrix_set) set = { 0 };
 	g_autoptr(json_object) value = NULL;
-	g_autofree char *jpath = g_strdup("$");
-	const char *keys[PATH_DEPTH];
-	json_object *obj = root;
-	const char *rest = NULL, *key = NULL;
-	bool removing;
-	guint n = 0;
+	g_auto(set_walk) w = { 0 };
 	int rc;
 
 	if ((rc = hpci_matrix_set_parse(arg, &set)) < 0)
@@ -272,57 +436,15 @@ static int apply_set(const struct matrix_parser *p, json_object *root, const cha
 		value = json_object_new_string(set.value);
 	else if ((rc = hpci_json_parse(SET_OPTION, set.value, strlen(set.value), &value)) < 0)
 		return rc;   /* hpci_matrix_set_parse() saw it parse */
-	removing = json_object_is_type(value, json_type_null);
-	/* Down the objects PATH names, to the one that holds its last key. */
-	for (rest = set.path;; rest += strlen(key) + 1) {
-		g_autofree char *child = NULL;
-
-		if (!json_object_is_type(obj, json_type_object)) {
-			g_autofree char *got = hpci_json_describe(obj);
-			g_autofree char *first = g_strndup(rest, strcspn(rest, "."));
-			g_autofree char *whole = g_strndup(set.path, (gsize)(rest - set.path) - 1);
-
-			return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, SET_OPTION " '%s': %s: %s: "
-					       "expected an object with the key '%s', got %s; "
-					       "--set reaches members of objects only, so set "
-					       "%s as a whole (%s:=JSON)", arg, p->file, jpath,
-					       first, got, whole, whole);
-		}
-		key = longest_key(obj, rest);
-		if (key && !rest[strlen(key)])
-			break;   /* the last key, which obj has */
-		if (!key && !strchr(rest, '.') && !removing && may_create(keys, n)) {
-			key = rest;   /* the last key, new */
-			break;
-		}
-		if (!key)
-			return no_key(p, arg, jpath, obj, rest, removing && !strchr(rest, '.'));
-		if (n < PATH_DEPTH)
-			keys[n] = key;
-		n++;
-		child = hpci_json_path_key(jpath, key);
-		g_free(jpath);
-		jpath = g_steal_pointer(&child);
-		obj = json_object_object_get(obj, key);
-	}
-	if (removing) {
-		json_object_object_del(obj, key);
-	} else {
-		json_object *replaced = NULL;
-
-		/* A relative path is the current directory's; no member that
-		 * holds a path is deeper than PATH_DEPTH. */
-		if (n < PATH_DEPTH) {
-			keys[n] = key;
-			replaced = absolute_paths(value, keys, n + 1, cwd);
-		}
-		if (replaced) {
-			json_object_put(value);
-			value = replaced;
-		}
-		json_object_object_add(obj, key, json_object_get(value));
-	}
-	*ret_text = set_text(set.path, value);
+	w.p = p;
+	w.arg = arg;
+	w.path = set.path;
+	w.cwd = cwd;
+	w.value = value;
+	w.removing = json_object_is_type(value, json_type_null);
+	if ((rc = walk(&w, root, "$", 0, set.path, false)) < 0)
+		return rc;
+	*ret_text = g_steal_pointer(&w.text);
 	return 0;
 }
 
