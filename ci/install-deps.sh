@@ -21,6 +21,13 @@ RUN_PKGS="libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
 FUZZ_PKGS="clang libclang-rt-14-dev"
 # The headless browser tests/vm/test-report-html.sh renders the HTML report with.
 CHROMIUM_PKGS="chromium"
+# The pipeline test (tests/vm/test-nightly-pipeline.sh) runs .gitlab-ci.yml
+# with gitlab-ci-local, an npm package, whose shell executor copies each job's
+# tree with rsync; the pipeline's mirror of a git remote takes a lock (flock).
+PIPELINE_PKGS="rsync util-linux git"
+# 4.55.0 is the newest that runs on Node 20 (later ones need Node 22 or a
+# native module that does not build here) and lists the schedule's jobs.
+GITLAB_CI_LOCAL_VERSION=4.55.0
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -40,7 +47,7 @@ missing_of() {
 
 # shellcheck disable=SC2086
 missing=$(missing_of $BUILD_PKGS $QEMU_BUILD_PKGS $FIRMWARE_BUILD_PKGS $RUN_PKGS $FUZZ_PKGS \
-	$CHROMIUM_PKGS $(kernel_headers))
+	$CHROMIUM_PKGS $PIPELINE_PKGS $(kernel_headers))
 if [ -n "$missing" ]; then
 	echo "install-deps: installing$missing"
 	apt-get update -q
@@ -54,5 +61,14 @@ if [ -n "$missing" ]; then
 	echo "install-deps: installing$missing"
 	# shellcheck disable=SC2086
 	apt-get install -y -q --no-install-recommends $missing
+fi
+if ! command -v npm >/dev/null; then
+	echo "install-deps: installing nodejs npm"
+	apt-get install -y -q --no-install-recommends nodejs npm
+fi
+if [ "$(gitlab-ci-local --version 2>/dev/null)" != "$GITLAB_CI_LOCAL_VERSION" ]; then
+	echo "install-deps: installing gitlab-ci-local $GITLAB_CI_LOCAL_VERSION (npm)"
+	npm install --global --no-audit --no-fund --loglevel=error \
+		"gitlab-ci-local@$GITLAB_CI_LOCAL_VERSION"
 fi
 echo "install-deps: all packages present"
