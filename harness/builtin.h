@@ -14,6 +14,9 @@ enum hpci_exit {
 	HPCI_EXIT_INFRA = 3,        /* only harness/host errors (infra-error, setup) */
 	HPCI_EXIT_AMBIGUOUS = 4,    /* bisect: only untestable commits left, or too flaky */
 	HPCI_EXIT_NO_RANGE = 5,     /* bisect: the endpoints do not differ */
+	/* report fetch-gitlab: no earlier artifact (the first night); bisect's
+	 * number, since both mean "nothing to compare with" */
+	HPCI_EXIT_NO_EARLIER = HPCI_EXIT_NO_RANGE,
 	HPCI_EXIT_INTERRUPTED = 130,
 };
 

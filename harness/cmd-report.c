@@ -2,6 +2,7 @@
 #include "builtin.h"
 #include "error.h"
 #include "fsutil.h"
+#include "gitlab-fetch.h"
 #include "json-reader.h"
 #include "report-diff.h"
 #include "report-html.h"
@@ -10,6 +11,7 @@
 #include "report-junit.h"
 #include "report-merge.h"
 
+#include <errno.h>
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -247,12 +249,86 @@ static int report_diff(int argc, char **argv)
 	return hpci_diff_regressions(findings) ? HPCI_EXIT_FAILURES : HPCI_EXIT_OK;
 }
 
+static int report_fetch_gitlab(int argc, char **argv)
+{
+	static const char usage[] = "fetch-gitlab --job NAME --path ARTIFACT_PATH -o FILE "
+				    "[--ref REF]";
+	g_autofree char *job = NULL, *path = NULL, *out_path = NULL, *ref = NULL;
+	GOptionEntry entries[] = {
+		{ "job", 0, 0, G_OPTION_ARG_STRING, &job,
+		  "the job whose artifacts hold the report (its latest successful run on REF)",
+		  "NAME" },
+		{ "path", 0, 0, G_OPTION_ARG_STRING, &path,
+		  "the report's path inside that job's artifacts", "ARTIFACT_PATH" },
+		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &out_path,
+		  "write the report to FILE (atomically; missing directories are created)",
+		  "FILE" },
+		{ "ref", 0, 0, G_OPTION_ARG_STRING, &ref,
+		  "the branch or tag (default: $CI_COMMIT_REF_NAME)", "REF" },
+		{ NULL }
+	};
+	struct hpci_gitlab_fetch req = { 0 };
+	int rc;
+
+	if ((rc = hpci_parse_options(&argc, &argv, "",
+				     "Inside a GitLab CI job, download an earlier report.json "
+				     "from the job-artifacts API: GET $CI_API_V4_URL/projects/"
+				     "$CI_PROJECT_ID/jobs/artifacts/REF/raw/ARTIFACT_PATH?job=NAME "
+				     "with the header JOB-TOKEN: $CI_JOB_TOKEN (the latest "
+				     "successful NAME job on REF).  https only, at most 64 MiB, "
+				     "transient failures tried 3 times.  FILE is written only "
+				     "when the body is a report.json, and never touched "
+				     "otherwise.\n\n"
+				     "Exit status: 0 fetched, 2 usage error, a CI_* variable "
+				     "missing, or the artifact is not a report, 3 the job token "
+				     "cannot read the artifacts (HTTP 401/403) or another "
+				     "transfer or file error, 5 no earlier artifact (HTTP 404: "
+				     "the first night has nothing to compare with), 130 "
+				     "interrupted.",
+				     entries)))
+		return rc;
+	if (argc != 1)
+		return usage_error("fetch-gitlab takes no arguments", usage);
+	if (!job || !path || !out_path)
+		return usage_error(!job ? "fetch-gitlab needs --job" :
+				   !path ? "fetch-gitlab needs --path" : "fetch-gitlab needs -o",
+				   usage);
+	req.job = job;
+	req.path = path;
+	req.out = out_path;
+	req.ref = ref;
+	if (hpci_gitlab_fetch_env(&req) < 0)
+		return hpci_usage_error("report fetch-gitlab", "%s", hpci_error_message());
+	rc = hpci_gitlab_fetch(&req);
+	if (rc == HPCI_GITLAB_NO_ARTIFACT) {
+		printf("no earlier artifact: %s %s on %s (the first night has nothing to compare "
+		       "with)\n", req.job, req.path, req.ref);
+		return HPCI_EXIT_NO_EARLIER;
+	}
+	if (rc == 0) {
+		printf("fetched %s %s on %s into %s\n", req.job, req.path, req.ref, req.out);
+		return HPCI_EXIT_OK;
+	}
+	if (rc == -EINTR)
+		return hpci_error_exit(HPCI_EXIT_INTERRUPTED);
+	switch (hpci_error_last_kind()) {
+	case HPCI_ERR_USAGE:
+		return hpci_usage_error("report fetch-gitlab", "%s", hpci_error_message());
+	case HPCI_ERR_INPUT:
+		return hpci_error_exit(HPCI_EXIT_USAGE);
+	default:
+		return hpci_error_exit(HPCI_EXIT_INFRA);
+	}
+}
+
 static const struct report_verb verbs[] = {
 	{ "merge", report_merge, "merge OUT.json IN.json...", "join shard reports of one matrix" },
 	{ "junit", report_junit, "junit REPORT.json [-o OUT.xml]", "JUnit XML for GitLab" },
 	{ "html", report_html, "html REPORT.json|bisect.json [-o OUT.html]",
 	  "one static HTML page" },
 	{ "diff", report_diff, "diff OLD.json NEW.json [--json]", "what changed between two runs" },
+	{ "fetch-gitlab", report_fetch_gitlab, "fetch-gitlab --job J --path P -o FILE",
+	  "an earlier report from GitLab's artifacts" },
 };
 
 static void usage(FILE *out)
@@ -284,8 +360,8 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 	if (argc < 2)
-		return hpci_usage_error("report", "'report' takes a verb: merge, junit, html or "
-					"diff");
-	return hpci_usage_error("report", "unknown report verb '%s'; use merge, junit, html "
-				"or diff", argv[1]);
+		return hpci_usage_error("report", "'report' takes a verb: merge, junit, html, "
+					"diff or fetch-gitlab");
+	return hpci_usage_error("report", "unknown report verb '%s'; use merge, junit, html, "
+				"diff or fetch-gitlab", argv[1]);
 }

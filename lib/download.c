@@ -30,10 +30,13 @@
 #define RETRY_DELAY_MS 500      /* times the attempt number */
 #define MIB (1024.0 * 1024.0)
 #define GOOD_URL "https://HOST/PATH/NAME.tar.gz or file:///ABS/PATH/NAME.tar.gz"
+#define GOOD_GET_URL "https://HOST/PATH/NAME"
 #define GOOD_SHA256 "64 lowercase hex digits, as sha256sum prints them"
 
 /* This file is the libcurl adapter: the easy handle's cleanup lives here. */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CURL, curl_easy_cleanup)
+typedef struct curl_slist hpci_curl_slist;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(hpci_curl_slist, curl_slist_free_all)
 
 /* Set only by tests, before any download starts. */
 static bool allow_loopback_http;
@@ -85,45 +88,48 @@ static int check_sha256(const char *sha256)
 	return 0;
 }
 
-/* Checks the URL; *ret_name (when not NULL) gets its last path segment. */
-static int parse_url(const char *url, char **ret_name)
+/* Checks the URL; *ret_name (when not NULL) gets its last path segment.
+ * Tarballs may also come from file:// URLs; a GET (hpci_download_to_fd())
+ * goes to a server only. */
+static int parse_url(const char *url, bool tarball, char **ret_name)
 {
 	g_autoptr(GUri) uri = NULL;
 	g_autoptr(GError) gerr = NULL;
+	const char *good = tarball ? GOOD_URL : GOOD_GET_URL;
 	const char *scheme, *host, *path, *name;
 
 	if (!url || !*url)
-		return hpci_error(EINVAL, "download URL is empty: expected " GOOD_URL);
+		return hpci_error(EINVAL, "download URL is empty: expected %s", good);
 	scheme = g_uri_peek_scheme(url);
 	if (!scheme)
-		return hpci_error(EINVAL, "download URL '%s' is not absolute: expected " GOOD_URL, url);
+		return hpci_error(EINVAL, "download URL '%s' is not absolute: expected %s", url, good);
 	if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0 &&
-	    strcmp(scheme, "file") != 0)
-		return hpci_error(EINVAL, "download URL '%s' has unsupported scheme '%s': expected "
-				  GOOD_URL, url, scheme);
+	    (!tarball || strcmp(scheme, "file") != 0))
+		return hpci_error(EINVAL, "download URL '%s' has unsupported scheme '%s': expected %s",
+				  url, scheme, good);
 	/* Encoded, so a %2F in the path can never become a '/' in the name. */
 	uri = g_uri_parse(url, G_URI_FLAGS_ENCODED, &gerr);
 	if (!uri)
-		return hpci_error(EINVAL, "invalid download URL '%s': %s; expected " GOOD_URL,
-				  url, gerr->message);
+		return hpci_error(EINVAL, "invalid download URL '%s': %s; expected %s",
+				  url, gerr->message, good);
 	host = g_uri_get_host(uri);
 	path = g_uri_get_path(uri);
 	if (strcmp(scheme, "http") == 0 &&
 	    !(allow_loopback_http && g_strcmp0(host, "127.0.0.1") == 0))
-		return hpci_error(EINVAL, "download URL '%s' uses http: https is required "
-				  "(or file:///ABS/PATH for a local file)", url);
+		return hpci_error(EINVAL, "download URL '%s' uses http: https is required%s", url,
+				  tarball ? " (or file:///ABS/PATH for a local file)" : "");
 	if (strcmp(scheme, "file") == 0) {
 		if (host && *host && g_ascii_strcasecmp(host, "localhost") != 0)
 			return hpci_error(EINVAL, "download URL '%s' names host '%s': a file URL "
 					  "must look like file:///ABS/PATH/NAME.tar.gz", url, host);
 	} else if (!host || !*host) {
-		return hpci_error(EINVAL, "download URL '%s' has no host: expected " GOOD_URL, url);
+		return hpci_error(EINVAL, "download URL '%s' has no host: expected %s", url, good);
 	}
 	name = strrchr(path, '/');
 	name = name ? name + 1 : path;
 	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return hpci_error(EINVAL, "download URL '%s' does not end in a file name: expected "
-				  GOOD_URL, url);
+		return hpci_error(EINVAL, "download URL '%s' does not end in a file name: expected %s",
+				  url, good);
 	if (ret_name)
 		*ret_name = g_strdup(name);
 	return 0;
@@ -131,7 +137,7 @@ static int parse_url(const char *url, char **ret_name)
 
 int hpci_download_check(const char *url, const char *sha256)
 {
-	int ret = parse_url(url, NULL);
+	int ret = parse_url(url, true, NULL);
 
 	if (ret < 0)
 		return ret;
@@ -195,6 +201,12 @@ struct transfer {
 	char errbuf[CURL_ERROR_SIZE];   /* outlives every handle that uses it */
 	const char *url;
 	const char *name;
+	/* hpci_download_to_fd(): no file://, and redirects are followed here,
+	 * not by curl, so the request headers (a token) can be dropped on the
+	 * way to another origin; curl would send them anywhere (see
+	 * CURLOPT_HTTPHEADER), object storage included. */
+	bool get;
+	struct curl_slist *headers;     /* sent to the URL's origin only */
 	bool progress;
 	guint64 max_bytes;
 	int fd;                 /* the temporary file */
@@ -248,6 +260,14 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *opaque)
 	struct transfer *t = opaque;
 	size_t len = size * nmemb, done = 0;
 
+	/* A redirect's own body, when this file follows them: not the file. */
+	if (t->get) {
+		long code = 0;
+
+		curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
+		if (code >= 300 && code < 400)
+			return len;
+	}
 	if (t->written + len > t->max_bytes) {
 		t->too_big = true;
 		return 0;
@@ -303,15 +323,20 @@ static int on_progress(void *opaque, curl_off_t dltotal, curl_off_t dlnow,
 			return rc; \
 	} while (0)
 
-static CURLcode set_options(CURL *curl, struct transfer *t)
+/* url: t->url, or where a redirect led; with_headers: send t->headers. */
+static CURLcode set_options(CURL *curl, struct transfer *t, const char *url, bool with_headers)
 {
+	const char *protocols = t->get ? "https" : "https,file";
 	CURLcode rc;
 
+	if (allow_loopback_http)
+		protocols = t->get ? "http,https" : "http,https,file";
 	SETOPT(CURLOPT_ERRORBUFFER, t->errbuf);
-	SETOPT(CURLOPT_URL, t->url);
-	SETOPT(CURLOPT_PROTOCOLS_STR, allow_loopback_http ? "http,https,file" : "https,file");
+	SETOPT(CURLOPT_URL, url);
+	SETOPT(CURLOPT_PROTOCOLS_STR, protocols);
 	SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, allow_loopback_http ? "http,https" : "https");
-	SETOPT(CURLOPT_FOLLOWLOCATION, 1L);
+	SETOPT(CURLOPT_FOLLOWLOCATION, t->get ? 0L : 1L);
+	SETOPT(CURLOPT_HTTPHEADER, with_headers ? t->headers : NULL);
 	SETOPT(CURLOPT_MAXREDIRS, MAX_REDIRECTS);
 	SETOPT(CURLOPT_FAILONERROR, 1L);
 	SETOPT(CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
@@ -331,24 +356,74 @@ static CURLcode set_options(CURL *curl, struct transfer *t)
 	return CURLE_OK;
 }
 
+static int default_port(const char *scheme)
+{
+	return g_ascii_strcasecmp(scheme, "https") == 0 ? 443 : 80;
+}
+
+/* Whether both URLs name one scheme, host and port (RFC 6454's origin). */
+static bool same_origin(const char *a, const char *b)
+{
+	g_autoptr(GUri) ua = g_uri_parse(a, G_URI_FLAGS_ENCODED, NULL);
+	g_autoptr(GUri) ub = g_uri_parse(b, G_URI_FLAGS_ENCODED, NULL);
+	int pa, pb;
+
+	if (!ua || !ub || !g_uri_get_host(ua) || !g_uri_get_host(ub) ||
+	    g_ascii_strcasecmp(g_uri_get_scheme(ua), g_uri_get_scheme(ub)) != 0 ||
+	    g_ascii_strcasecmp(g_uri_get_host(ua), g_uri_get_host(ub)) != 0)
+		return false;
+	pa = g_uri_get_port(ua);
+	pb = g_uri_get_port(ub);
+	if (pa < 0)
+		pa = default_port(g_uri_get_scheme(ua));
+	if (pb < 0)
+		pb = default_port(g_uri_get_scheme(ub));
+	return pa == pb;
+}
+
 /* One attempt, appending to the temporary file from t->offset on.  t->curl
- * is the handle while the callbacks may run. */
+ * is the handle while the callbacks may run.  For a GET, redirects are
+ * followed here, and the headers go no further than the URL's origin. */
 static CURLcode run_attempt(struct transfer *t, long *ret_http)
 {
 	g_autoptr(CURL) curl = curl_easy_init();
+	g_autofree char *next = NULL;
+	const char *url = t->url;
+	bool with_headers = t->headers != NULL;
 	CURLcode rc;
 
 	*ret_http = 0;
 	t->errbuf[0] = '\0';
 	if (!curl)
 		return CURLE_OUT_OF_MEMORY;
-	if ((rc = set_options(curl, t)) != CURLE_OK)
-		return rc;
-	t->curl = curl;
-	rc = curl_easy_perform(curl);
-	t->curl = NULL;
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, ret_http);
-	return rc;
+	for (long hops = 0;; hops++) {
+		char *location = NULL;
+
+		if ((rc = set_options(curl, t, url, with_headers)) != CURLE_OK)
+			return rc;
+		t->curl = curl;
+		rc = curl_easy_perform(curl);
+		t->curl = NULL;
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, ret_http);
+		if (rc != CURLE_OK || !t->get || *ret_http < 300 || *ret_http >= 400)
+			return rc;
+		if (curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &location) != CURLE_OK ||
+		    !location) {
+			g_snprintf(t->errbuf, sizeof(t->errbuf), "HTTP %ld without a Location",
+				   *ret_http);
+			return CURLE_WEIRD_SERVER_REPLY;
+		}
+		if (hops == MAX_REDIRECTS) {
+			g_snprintf(t->errbuf, sizeof(t->errbuf), "more than %ld redirects",
+				   MAX_REDIRECTS);
+			return CURLE_TOO_MANY_REDIRECTS;
+		}
+		with_headers = with_headers && same_origin(url, location);
+		/* location belongs to the handle until its next transfer. */
+		g_free(next);
+		next = g_strdup(location);
+		url = next;
+	}
 }
 
 #undef SETOPT
@@ -376,11 +451,17 @@ static int error_code(CURLcode rc, long http)
 	if (rc == CURLE_FILE_COULDNT_READ_FILE || rc == CURLE_REMOTE_FILE_NOT_FOUND ||
 	    (rc == CURLE_HTTP_RETURNED_ERROR && (http == 404 || http == 410)))
 		return ENOENT;
+	if (rc == CURLE_HTTP_RETURNED_ERROR && (http == 401 || http == 403))
+		return EACCES;
 	return EIO;
 }
 
-static const char *curl_detail(struct transfer *t, CURLcode rc)
+/* The error's detail: "HTTP <status>" for an HTTP error, so callers and
+ * people see the status in the same words whatever curl's version says. */
+static const char *curl_detail(struct transfer *t, CURLcode rc, long http)
 {
+	if (rc == CURLE_HTTP_RETURNED_ERROR && http > 0)
+		g_snprintf(t->errbuf, sizeof(t->errbuf), "HTTP %ld", http);
 	g_strchomp(t->errbuf);
 	return *t->errbuf ? t->errbuf : curl_easy_strerror(rc);
 }
@@ -452,14 +533,14 @@ static int download(struct transfer *t, const char *tmp_path, char **ret_sha256)
 		}
 		if (!is_transient(rc, http))
 			return hpci_error(error_code(rc, http), "download of '%s' failed: %s",
-					  t->url, curl_detail(t, rc));
+					  t->url, curl_detail(t, rc, http));
 		if (attempt == ATTEMPTS) {
 			g_autofree char *of = t->total >= 0 ?
 				g_strdup_printf(" of %" G_GINT64_FORMAT, t->total) : g_strdup("");
 
 			return hpci_error(EIO, "download of '%s' failed after %d attempts: transferred "
 					  "%" G_GUINT64_FORMAT "%s bytes: %s", t->url, ATTEMPTS,
-					  t->written, of, curl_detail(t, rc));
+					  t->written, of, curl_detail(t, rc, http));
 		}
 		if (!retry_delay(attempt))
 			return hpci_error(EINTR, "download of '%s' interrupted", t->url);
@@ -556,7 +637,7 @@ int hpci_download_fetch(const struct hpci_download *req, char **ret_path, char *
 	bool from_record = false;
 	int ret;
 
-	if ((ret = parse_url(req->url, &name)) < 0 ||
+	if ((ret = parse_url(req->url, true, &name)) < 0 ||
 	    (req->sha256 && (ret = check_sha256(req->sha256)) < 0))
 		return ret;
 	root = hpci_cache_root();
@@ -627,4 +708,52 @@ int hpci_download_fetch(const struct hpci_download *req, char **ret_path, char *
 	if (!hpci_is_file(record) && (ret = write_record(record, req->url, sha, t.written)) < 0)
 		return ret;
 	return found(&final, &sha, ret_path, ret_sha256);
+}
+
+/* ---- one GET to a file descriptor --------------------------------------- */
+
+int hpci_download_to_fd(const struct hpci_download_get *req, int fd, const char *fd_path)
+{
+	g_autoptr(hpci_curl_slist) headers = NULL;
+	g_autoptr(GChecksum) sum = NULL;
+	g_autofree char *name = NULL;
+	g_autofree char *sha = NULL;
+	struct transfer t;
+	int ret;
+
+	if ((ret = parse_url(req->url, false, &name)) < 0)
+		return ret;
+	for (const char *const *h = req->headers; h && *h; h++) {
+		struct curl_slist *more = curl_slist_append(headers, *h);
+
+		if (!more)
+			return hpci_error(ENOMEM, "cannot add a request header for '%s'", req->url);
+		headers = more;
+	}
+	sum = g_checksum_new(G_CHECKSUM_SHA256);
+	memset(&t, 0, sizeof(t));
+	t.url = req->url;
+	t.name = name;
+	t.get = true;
+	t.headers = headers;
+	t.max_bytes = req->max_bytes ? req->max_bytes : HPCI_DOWNLOAD_DEFAULT_MAX;
+	t.fd = fd;
+	t.sum = sum;
+	t.total = -1;
+	t.next_progress_us = g_get_monotonic_time() + PROGRESS_INTERVAL_US;
+	return download(&t, fd_path, &sha);
+}
+
+char *hpci_download_escape(const char *text)
+{
+	g_autoptr(CURL) curl = curl_easy_init();
+	char *escaped = curl ? curl_easy_escape(curl, text, 0) : NULL;
+	char *copy;
+
+	/* Only out of memory fails, which glib aborts on everywhere else. */
+	if (!escaped)
+		g_error("cannot URL-escape a string: out of memory");
+	copy = g_strdup(escaped);
+	curl_free(escaped);
+	return copy;
 }

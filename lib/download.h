@@ -22,9 +22,12 @@
  * transient errors (connect, timeout, send/receive, empty reply, HTTP 5xx) are
  * tried 3 times in all, resuming where the last attempt stopped.
  *
+ * An HTTP error's message says "HTTP <status>" after the URL.
+ *
  * hpci_download_fetch() returns 0 or, with one recorded message:
  *   -EINVAL   the URL or sha256 is malformed, or the URL record is unreadable
  *   -ENOENT   HTTP 404/410, or a file:// path that does not exist
+ *   -EACCES   HTTP 401/403
  *   -EBADMSG  the content's sha256 differs from the pin or the URL record
  *   -EFBIG    the file is larger than max_bytes
  *   -EINTR    hpci_interrupted() became true
@@ -55,6 +58,31 @@ int hpci_download_check(const char *url, const char *sha256);
  * instantly), else downloads it.  *ret_path: absolute path of the cached file;
  * *ret_sha256: its hex digest (caller frees both). */
 int hpci_download_fetch(const struct hpci_download *req, char **ret_path, char **ret_sha256);
+
+/*
+ * One uncached GET, for an API response rather than a tarball: the body goes
+ * into fd (a new, empty file at fd_path, which is only for messages and for
+ * re-reading after a resumed transfer).  Same limits and the same retries of
+ * transient failures as hpci_download_fetch(); https only (no file://).
+ * headers ("Name: value" strings, NULL-terminated, or NULL) go to the URL's
+ * scheme, host and port only: a redirect elsewhere (GitLab sends artifact
+ * downloads to object storage) is followed without them, as curl does for
+ * its own Authorization header, so a token never leaves its server.  No
+ * message ever holds a header's value.  Returns 0 or, with one recorded
+ * message naming req->url, -EINVAL, -ENOENT (404/410), -EACCES (401/403),
+ * -EFBIG, -EINTR, -EIO or -errno as above.  fd's content is undefined after
+ * a failure.
+ */
+struct hpci_download_get {
+	const char *url;                /* https://HOST/PATH/NAME */
+	const char *const *headers;     /* "Name: value", NULL-terminated; may be NULL */
+	guint64 max_bytes;              /* 0: HPCI_DOWNLOAD_DEFAULT_MAX */
+};
+int hpci_download_to_fd(const struct hpci_download_get *req, int fd, const char *fd_path);
+
+/* text %-escaped for one URL component (curl_easy_escape: all but
+ * A-Z a-z 0-9 - . _ ~, so '/' too); caller frees. */
+char *hpci_download_escape(const char *text);
 
 /* For tests: also accept plain http:// URLs whose host is 127.0.0.1, so unit
  * tests can serve files from a thread without TLS.  Off by default; nothing

@@ -1405,7 +1405,8 @@ struct result {
 	GString *err;
 };
 
-static struct result run(const char *const *args)
+/* env: NAME, VALUE pairs, NULL-terminated, or NULL. */
+static struct result run_env(const char *const *args, const char *const *env)
 {
 	struct result r = { 0, g_string_new(NULL), g_string_new(NULL) };
 	struct hpci_cmd cmd;
@@ -1414,11 +1415,18 @@ static struct result run(const char *const *args)
 	hpci_cmd_add(&cmd, "report");
 	for (; *args; args++)
 		hpci_cmd_add(&cmd, *args);
+	for (; env && env[0]; env += 2)
+		hpci_cmd_setenv(&cmd, env[0], env[1]);
 	cmd.timeout_ms = 60000;
 	(void)hpci_cmd_run(&cmd, r.out, r.err);
 	r.status = cmd.exit_status;
 	hpci_cmd_release(&cmd);
 	return r;
+}
+
+static struct result run(const char *const *args)
+{
+	return run_env(args, NULL);
 }
 
 static void result_free(struct result *r)
@@ -1436,7 +1444,7 @@ static void require_binary(void)
 
 static void test_cli_help(void **state)
 {
-	static const char *const verbs[] = { "merge", "junit", "html", "diff" };
+	static const char *const verbs[] = { "merge", "junit", "html", "diff", "fetch-gitlab" };
 	const char *top[] = { "--help", NULL };
 	struct result r;
 
@@ -1456,6 +1464,49 @@ static void test_cli_help(void **state)
 		assert_contains(r.out->str, "Exit status");
 		result_free(&r);
 	}
+}
+
+/* What the binary does before any transfer; the transfers themselves are
+ * test-gitlab-fetch's, against a server the binary may not use (http). */
+static void test_cli_fetch_gitlab_usage(void **state)
+{
+	g_autofree char *dir = tmp_dir();
+	g_autofree char *out = g_build_filename(dir, "last", "report.json", NULL);
+	const char *help[] = { "fetch-gitlab", "--help", NULL };
+	const char *no_job[] = { "fetch-gitlab", "--path", "report.json", "-o", out, NULL };
+	const char *args[] = { "fetch-gitlab", "--job", "nightly", "--path", "report.json",
+			       "-o", out, "--ref", "main", NULL };
+	/* Set in the child whatever the environment running the test holds. */
+	const char *no_token[] = { "CI_API_V4_URL", "https://gitlab.invalid/api/v4",
+				   "CI_PROJECT_ID", "7", "CI_JOB_TOKEN", "", NULL };
+	struct result r;
+
+	(void)state;
+	require_binary();
+	r = run(help);
+	assert_int_equal(r.status, 0);
+	assert_contains(r.out->str, "--job=NAME");
+	assert_contains(r.out->str, "Exit status: 0 fetched, 2 usage error");
+	assert_contains(r.out->str, "5 no earlier artifact (HTTP 404");
+	result_free(&r);
+
+	r = run_env(no_job, no_token);
+	assert_int_equal(r.status, 2);
+	assert_contains(r.err->str, "hotplug-ci: error: fetch-gitlab needs --job; usage: ");
+	result_free(&r);
+
+	r = run_env(args, no_token);
+	assert_int_equal(r.status, 2);
+	assert_string_equal(r.err->str,
+			    "hotplug-ci: error: CI_JOB_TOKEN is empty: 'report fetch-gitlab' "
+			    "runs inside a GitLab CI job, which sets CI_API_V4_URL, "
+			    "CI_PROJECT_ID, CI_JOB_TOKEN and CI_COMMIT_REF_NAME (give --ref "
+			    "outside a branch or tag pipeline) (see 'hotplug-ci report "
+			    "fetch-gitlab --help')\n");
+	assert_string_equal(r.out->str, "");
+	assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+	result_free(&r);
+	assert_int_equal(hpci_rm_rf(dir), 0);
 }
 
 static void test_cli_bad_inputs_exit_2(void **state)
@@ -1664,6 +1715,7 @@ int main(void)
 		cmocka_unit_test(test_diff_breached),
 		cmocka_unit_test(test_cli_help),
 		cmocka_unit_test(test_cli_bad_inputs_exit_2),
+		cmocka_unit_test(test_cli_fetch_gitlab_usage),
 		cmocka_unit_test(test_cli_diff_exit_status),
 		cmocka_unit_test(test_cli_writes_files),
 		cmocka_unit_test(test_cli_flaky_and_infra),
