@@ -23,8 +23,9 @@ FUZZ_PKGS="clang libclang-rt-14-dev"
 CHROMIUM_PKGS="chromium"
 # The pipeline test (tests/vm/test-nightly-pipeline.sh) runs .gitlab-ci.yml
 # with gitlab-ci-local, an npm package, whose shell executor copies each job's
-# tree with rsync; the pipeline's mirror of a git remote takes a lock (flock).
-PIPELINE_PKGS="rsync util-linux git"
+# tree with rsync; the pipeline's mirror of a git remote takes a lock (flock);
+# the unit test of .gitlab-ci.yml reads gitlab-ci-local's preview (python3-yaml).
+PIPELINE_PKGS="rsync util-linux git python3-yaml"
 # 4.55.0 is the newest that runs on Node 20 (later ones need Node 22 or a
 # native module that does not build here) and lists the schedule's jobs.
 GITLAB_CI_LOCAL_VERSION=4.55.0

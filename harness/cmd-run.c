@@ -400,7 +400,9 @@ int cmd_run(int argc, char **argv)
 	setup.jobs = opt.jobs > 0 ? (unsigned)opt.jobs
 				 : hpci_host_default_jobs((unsigned)opt.memory_mib, &setup.jobs_why);
 	setup.verbosity = opt.quiet ? HPCI_QUIET : opt.verbose ? HPCI_VERBOSE : HPCI_NORMAL;
-	out_dir = opt.out ? g_strdup(opt.out) : default_out_dir(matrix->name);
+	/* Absolute: libvirtd opens the cells' NVRAM and disks from its own
+	 * working directory, not ours. */
+	out_dir = opt.out ? g_canonicalize_filename(opt.out, NULL) : default_out_dir(matrix->name);
 	existing = g_build_filename(out_dir, "report.json", NULL);
 	if (hpci_is_file(existing)) {
 		hpci_error(EEXIST, "'%s' already holds a report; choose another --out", out_dir);
