@@ -314,8 +314,10 @@ static int run_cells(struct bisect_ctx *c, const char *const *commits, unsigned 
 	if ((rc = hpci_mkdir_p(parent, 0755)) < 0)
 		return rc;
 	hpci_cmd_init(&cmd, c->self_exe);
-	hpci_cmd_addl(&cmd, "run", "--quiet", "--retries", "0", "--matrix", c->settings.matrix,
-		      "--out", out, NULL);
+	/* --shard 1/1: a bisect inside a CI job must not let the job's
+	 * CI_NODE_INDEX/CI_NODE_TOTAL pick a shard of its cells. */
+	hpci_cmd_addl(&cmd, "run", "--quiet", "--retries", "0", "--shard", "1/1", "--matrix",
+		      c->settings.matrix, "--out", out, NULL);
 	hpci_cmd_addf(&cmd, "--repeat=%u", runs);
 	for (guint i = 0; i < c->settings.filters->len; i++)
 		hpci_cmd_addl(&cmd, "--filter", (char *)c->settings.filters->pdata[i], NULL);

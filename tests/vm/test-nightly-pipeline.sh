@@ -128,7 +128,7 @@ n2=$tmp/night2
 check "night 2 pipeline failed (a regression)" [ "$night_status" -ne 0 ]
 check "night 2 compared with night 1's report, from the cache" cmp -s "$n2/merged/previous.json" "$n1/merged/report.json"
 check "diff: both cells regressed" \
-	[ "$(json "$n2/merged/diff.json" 'sorted(f["kind"] for f in r if f["kind"] == "regressed")')" = "['regressed', 'regressed']" ]
+	[ "$(json "$n2/merged/diff.json" 'sorted(f["kind"] for f in r["findings"] if f["kind"] == "regressed")')" = "['regressed', 'regressed']" ]
 check "merged report: the OVMF at night 2's commit" \
 	[ "$(json "$n2/merged/report.json" '[i["source"]["revision"] for i in r["identities"] if i["role"] == "firmware-code"]')" = "['$night2']" ]
 check "JUnit: 2 failures" \
