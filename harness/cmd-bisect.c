@@ -522,7 +522,8 @@ static int settings_from(struct bisect_ctx *c, const struct bisect_options *opt,
 		record = g_build_filename(opt->resume, "bisect.json", NULL);
 		if ((rc = hpci_bisect_record_load(record, s, ret_runs)) < 0)
 			return rc;
-		c->dir = g_strdup(opt->resume);
+		/* Absolute, as every path the steps hand to git and run. */
+		c->dir = g_canonicalize_filename(opt->resume, NULL);
 		if (!s->sets)
 			s->sets = g_ptr_array_new_with_free_func(g_free);
 		return 0;
@@ -567,7 +568,10 @@ static int settings_from(struct bisect_ctx *c, const struct bisect_options *opt,
 	s->sets = g_ptr_array_new_with_free_func(g_free);
 	for (char **f = opt->sets; f && *f; f++)
 		g_ptr_array_add(s->sets, g_strdup(*f));
-	c->dir = opt->out ? g_strdup(opt->out) : default_out_dir(s->component);
+	/* Absolute: the private clone is made from its parent directory, and
+	 * the runs' reports are read back from here. */
+	c->dir = opt->out ? g_canonicalize_filename(opt->out, NULL)
+			  : default_out_dir(s->component);
 	record = g_build_filename(c->dir, "bisect.json", NULL);
 	if (hpci_is_file(record))
 		return hpci_error_kind(HPCI_ERR_USAGE, EEXIST, "'%s' already holds a bisect; "

@@ -111,5 +111,73 @@ with tempfile.TemporaryDirectory(prefix="hpci-gitlab-ci-") as tmp:
         path = os.path.join(SRC, "ci", script)
         check(f"ci/{script} exists and is executable", os.access(path, os.X_OK))
 
+
+# ---- ci/pipeline-lib.sh: the variables to --set options, the mirror ------------
+
+
+def lib(script, **env):
+    """Runs bash with ci/pipeline-lib.sh sourced; (status, stdout, stderr)."""
+    full = dict(os.environ, **env)
+    out = subprocess.run(["bash", "-c", f'set -euo pipefail; . ci/pipeline-lib.sh; {script}'],
+                         cwd=SRC, env=full, capture_output=True, text=True)
+    return out.returncode, out.stdout, out.stderr
+
+
+for value, remote in (("https://github.com/tianocore/edk2.git", True),
+                      ("git@gitlab.example.com:fw/edk2.git", True),
+                      ("file:///srv/git/edk2", True),
+                      ("/src/edk2", False), ("debian:edk2", False),
+                      ("https://download.qemu.org/qemu-8.2.0.tar.xz", False)):
+    status, _, _ = lib(f"is_git_remote '{value}'")
+    check(f"is_git_remote {value}: {remote}", (status == 0) == remote)
+
+status, out, _ = lib('a=(); pipeline_sets a; printf "%s\\n" "${a[@]}"',
+                     EDK2_SOURCE="/src/edk2", EDK2_REV="abc123", QEMU_SOURCE="", QEMU_REV="")
+check("EDK2_SOURCE/EDK2_REV become --set options for every firmware recipe",
+      status == 0 and out.split("\n")[:-1] == [
+          "--set", "axes.firmware.*.build.source=/src/edk2",
+          "--set", "axes.firmware.*.build.rev=abc123"])
+status, out, _ = lib('a=(); pipeline_sets a; echo "${#a[@]}"',
+                     EDK2_SOURCE="", EDK2_REV="", QEMU_SOURCE="", QEMU_REV="")
+check("no variables: no --set (the matrix's own recipes)", status == 0 and out.strip() == "0")
+
+with tempfile.TemporaryDirectory(prefix="hpci-mirror-") as tmp:
+    remote = os.path.join(tmp, "remote")
+    git = ["git", "-C", remote, "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
+    subprocess.run(["git", "init", "-q", "-b", "master", remote], check=True)
+    commits = []
+    for n in range(2):
+        with open(os.path.join(remote, "f"), "w") as f:
+            f.write(str(n))
+        subprocess.run(git + ["add", "f"], check=True)
+        subprocess.run(git + ["commit", "-q", "-m", f"c{n}"], check=True)
+        commits.append(subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True,
+                                      text=True, check=True).stdout.strip())
+    subprocess.run(git + ["branch", "-f", "nightly", commits[0]], check=True)
+    mirrors = os.path.join(tmp, "mirrors")
+    url = "file://" + remote
+    status, out, err = lib(f"mirror_git {url} nightly", HOTPLUG_CI_MIRRORS=mirrors)
+    path, commit = (out.split() + ["", ""])[:2]
+    check("mirror_git: a clone of the remote at its branch",
+          status == 0 and commit == commits[0] and os.path.isdir(os.path.join(path, ".git")))
+    subprocess.run(git + ["branch", "-f", "nightly", commits[1]], check=True)
+    status, out, err = lib(f"mirror_git {url} nightly", HOTPLUG_CI_MIRRORS=mirrors)
+    check("mirror_git: the next night fetches the branch where it moved",
+          status == 0 and out.split() == [path, commits[1]])
+    status, out, err = lib(f"mirror_git {url} no-such-branch", HOTPLUG_CI_MIRRORS=mirrors)
+    check("mirror_git: an unknown revision is an error naming it",
+          status == 2 and "has no branch, tag or commit 'no-such-branch'" in err)
+
+# ---- ci/manual-bisect.sh refuses what it lacks before building anything --------
+out = subprocess.run(["ci/manual-bisect.sh"], cwd=SRC, capture_output=True, text=True,
+                     env=dict(os.environ, BISECT_GOOD="a", BISECT_BAD="b", BISECT_FILTER=""))
+check("manual bisect without BISECT_FILTER: exit 2 naming it",
+      out.returncode == 2 and "set BISECT_FILTER" in out.stderr)
+out = subprocess.run(["ci/manual-bisect.sh"], cwd=SRC, capture_output=True, text=True,
+                     env=dict(os.environ, BISECT_GOOD="a", BISECT_BAD="b", BISECT_FILTER="x",
+                              BISECT_COMPONENT="ovmf"))
+check("manual bisect with another component: exit 2 naming the two",
+      out.returncode == 2 and "set it to edk2 or qemu" in out.stderr)
+
 print(f"{len(failures)} failure(s)")
 sys.exit(1 if failures else 0)
