@@ -8,24 +8,19 @@
 #include "error.h"
 #include "fsutil.h"
 #include "interrupt.h"
+#include "http-server.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 /*
- * A tiny HTTP/1.1 server on 127.0.0.1 runs in a thread of the test process.
- * It answers one request per connection, serves at most SERVER_CONNS
- * connections, and every socket it owns has a receive timeout, so it can never
- * hang a test; teardown stops it by shutting the listening socket down.
- * Behaviours by path:
+ * The loopback server of http-server.h stands in for the download site; each
+ * test's setup starts one and its teardown stops it.  Behaviours by path:
  *   /ok.tar             200 with the body, or 206 for "Range: bytes=N-"
  *   /big.tar            announces the full length, sends TRUNC_AT bytes, closes
  *   /trunc.tar          announces the full length, sends TRUNC_AT bytes, closes
@@ -41,19 +36,13 @@
  */
 #define BODY_LEN 100000
 #define TRUNC_AT 3000
-#define SERVER_CONNS 32
-#define SOCKET_TIMEOUT_S 5
-#define ACCEPT_TIMEOUT_S 20
 #define SLOW_MS 300
 #define LIMIT 50000
 
 struct server {
-	int listen_fd;
-	int port;
-	pthread_t thread;
+	struct http_server http;
 	GMutex lock;
 	GBytes *body;           /* under lock: the test changes it */
-	int requests;           /* atomic */
 	int flaky_seen;         /* server thread only */
 	int norange_seen;
 };
@@ -95,33 +84,6 @@ static char *sha_of(GBytes *bytes)
 
 /* ---- the server --------------------------------------------------------- */
 
-static void set_timeouts(int fd, int seconds)
-{
-	struct timeval tv = { .tv_sec = seconds };
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
-
-static void send_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n <= 0)
-			return;             /* the client went away: fine */
-		p += n;
-		len -= n;
-	}
-}
-
-static void send_text(int fd, const char *text)
-{
-	send_all(fd, text, strlen(text));
-}
-
 /* Sends the body (from range_start when honour_range), at most limit bytes of it. */
 static void send_body(int fd, GBytes *body, guint64 range_start, bool honour_range, gsize limit,
 		      bool with_length)
@@ -143,38 +105,19 @@ static void send_body(int fd, GBytes *body, guint64 range_start, bool honour_ran
 	} else {
 		head = g_strdup("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
 	}
-	send_text(fd, head);
-	send_all(fd, data + start, MIN(len - start, limit));
+	http_send_text(fd, head);
+	http_send_all(fd, data + start, MIN(len - start, limit));
 }
 
-static bool read_request(int fd, char *buf, size_t size)
+/* The http_server_handler: answers by path (see the top of this file). */
+static void serve_one(int fd, const char *path, const char *request, void *opaque)
 {
-	size_t len = 0;
-
-	while (len + 1 < size) {
-		ssize_t n = recv(fd, buf + len, size - 1 - len, 0);
-
-		if (n <= 0)
-			return false;
-		len += n;
-		buf[len] = '\0';
-		if (strstr(buf, "\r\n\r\n"))
-			return true;
-	}
-	return false;
-}
-
-static void serve_one(struct server *s, int fd)
-{
-	char buf[4096], path[256];
+	struct server *s = opaque;
 	g_autoptr(GBytes) body = NULL;
 	guint64 range = 0;
 	const char *r;
 
-	if (!read_request(fd, buf, sizeof(buf)) || sscanf(buf, "GET %255s HTTP/1.1", path) != 1)
-		return;
-	g_atomic_int_inc(&s->requests);
-	r = strcasestr(buf, "\r\nRange: bytes=");
+	r = strcasestr(request, "\r\nRange: bytes=");
 	if (r)
 		range = g_ascii_strtoull(r + strlen("\r\nRange: bytes="), NULL, 10);
 	g_mutex_lock(&s->lock);
@@ -201,11 +144,10 @@ static void serve_one(struct server *s, int fd)
 		g_usleep(SLOW_MS * 1000);
 		send_body(fd, body, range, true, G_MAXSIZE, true);
 	} else if (strcmp(path, "/redirect.tar") == 0) {
-		send_text(fd, "HTTP/1.1 302 Found\r\nLocation: /ok.tar\r\nContent-Length: 0\r\n"
-			  "Connection: close\r\n\r\n");
+		http_send_text(fd, "HTTP/1.1 302 Found\r\nLocation: /ok.tar\r\n"
+			       "Content-Length: 0\r\nConnection: close\r\n\r\n");
 	} else if (strcmp(path, "/unavailable.tar") == 0) {
-		send_text(fd, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n"
-			  "Connection: close\r\n\r\nbusy");
+		http_send_response(fd, "503 Service Unavailable", "busy");
 	} else if (strcmp(path, "/interrupt.tar") == 0) {
 		char drain[256];
 
@@ -215,57 +157,21 @@ static void serve_one(struct server *s, int fd)
 		while (recv(fd, drain, sizeof(drain), 0) > 0)
 			;
 	} else {
-		send_text(fd, "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n"
-			  "Connection: close\r\n\r\nnot found");
+		http_send_response(fd, "404 Not Found", "not found");
 	}
-}
-
-static void *serve(void *opaque)
-{
-	struct server *s = opaque;
-
-	for (int i = 0; i < SERVER_CONNS; i++) {
-		char drain[4096];
-		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-
-		if (fd < 0)
-			break;      /* shut down, timed out, or broken: stop serving */
-		set_timeouts(fd, SOCKET_TIMEOUT_S);
-		serve_one(s, fd);
-		/* Let the client see the end of the data, then wait (bounded)
-		 * for it to close, so it never gets a reset instead. */
-		shutdown(fd, SHUT_WR);
-		while (recv(fd, drain, sizeof(drain), 0) > 0)
-			;
-		close(fd);
-	}
-	return NULL;
 }
 
 static void server_start(struct server *s, GBytes *body)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET };
-	socklen_t len = sizeof(addr);
-
 	memset(s, 0, sizeof(*s));
 	g_mutex_init(&s->lock);
 	s->body = g_bytes_ref(body);
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(s->listen_fd >= 0);
-	assert_int_equal(bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
-	assert_int_equal(listen(s->listen_fd, 16), 0);
-	set_timeouts(s->listen_fd, ACCEPT_TIMEOUT_S);
-	assert_int_equal(getsockname(s->listen_fd, (struct sockaddr *)&addr, &len), 0);
-	s->port = ntohs(addr.sin_port);
-	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+	http_server_start(&s->http, serve_one, s);
 }
 
 static void server_stop(struct server *s)
 {
-	shutdown(s->listen_fd, SHUT_RDWR);      /* wakes accept() */
-	pthread_join(s->thread, NULL);
-	close(s->listen_fd);
+	http_server_stop(&s->http);
 	g_bytes_unref(s->body);
 	g_mutex_clear(&s->lock);
 }
@@ -276,11 +182,6 @@ static void server_set_body(struct server *s, GBytes *body)
 	g_bytes_unref(s->body);
 	s->body = g_bytes_ref(body);
 	g_mutex_unlock(&s->lock);
-}
-
-static int server_requests(struct server *s)
-{
-	return g_atomic_int_get(&s->requests);
 }
 
 /* ---- fixtures and helpers ----------------------------------------------- */
@@ -314,7 +215,7 @@ static int teardown(void **state)
 
 static char *url_for(struct fixture *f, const char *path)
 {
-	return g_strdup_printf("http://127.0.0.1:%d%s", f->srv.port, path);
+	return g_strdup_printf("http://127.0.0.1:%d%s", f->srv.http.port, path);
 }
 
 static int fetch(struct fixture *f, const char *path, const char *sha256, guint64 max_bytes,
@@ -399,7 +300,7 @@ static void test_fetch_then_hit(void **state)
 	assert_string_equal(path, expect_path);
 	assert_file_holds(path, body);
 	assert_string_equal(sha, want);
-	assert_int_equal(server_requests(&f->srv), 1);
+	assert_int_equal(http_server_requests(&f->srv.http), 1);
 	/* The record names the URL and the digest. */
 	assert_true(hpci_is_file(record));
 	assert_ok(hpci_read_file(record, &data, NULL));
@@ -413,7 +314,7 @@ static void test_fetch_then_hit(void **state)
 	assert_ok(fetch(f, "/ok.tar", NULL, 0, &path2, &sha2));
 	assert_string_equal(path2, path);
 	assert_string_equal(sha2, want);
-	assert_int_equal(server_requests(&f->srv), 1);
+	assert_int_equal(http_server_requests(&f->srv.http), 1);
 }
 
 static void test_pinned_sha256(void **state)
@@ -439,7 +340,7 @@ static void test_pinned_sha256(void **state)
 	assert_ok(fetch(f, "/ok.tar", want, 0, &path, &sha));
 	assert_string_equal(sha, want);
 	assert_file_holds(path, body);
-	assert_int_equal(server_requests(&f->srv), 2);
+	assert_int_equal(http_server_requests(&f->srv.http), 2);
 	/* A pinned fetch records the URL when it has no record yet. */
 	assert_true(hpci_is_file(record));
 }
@@ -454,7 +355,7 @@ static void test_truncated_every_time(void **state)
 	assert_message_has("failed after 3 attempts");
 	/* Each attempt resumed where the last stopped. */
 	assert_message_has("transferred 9000 of 100000 bytes");
-	assert_int_equal(server_requests(&f->srv), 3);
+	assert_int_equal(http_server_requests(&f->srv.http), 3);
 	assert_nothing_cached(f);
 }
 
@@ -466,7 +367,7 @@ static void test_server_error_is_retried(void **state)
 	assert_int_equal(fetch(f, "/unavailable.tar", NULL, 0, &path, &sha), -EIO);
 	assert_message_has("failed after 3 attempts");
 	assert_message_has("503");
-	assert_int_equal(server_requests(&f->srv), 3);
+	assert_int_equal(http_server_requests(&f->srv.http), 3);
 	assert_nothing_cached(f);
 }
 
@@ -480,7 +381,7 @@ static void test_flaky_resumes(void **state)
 	assert_ok(fetch(f, "/flaky.tar", NULL, 0, &path, &sha));
 	assert_string_equal(sha, want);
 	assert_file_holds(path, body);
-	assert_int_equal(server_requests(&f->srv), 2);
+	assert_int_equal(http_server_requests(&f->srv.http), 2);
 }
 
 static void test_flaky_without_range_support_restarts(void **state)
@@ -495,7 +396,7 @@ static void test_flaky_without_range_support_restarts(void **state)
 	assert_ok(fetch(f, "/norange.tar", NULL, 0, &path, &sha));
 	assert_string_equal(sha, want);
 	assert_file_holds(path, body);
-	assert_int_equal(server_requests(&f->srv), 3);
+	assert_int_equal(http_server_requests(&f->srv.http), 3);
 }
 
 static void test_not_found_is_not_retried(void **state)
@@ -507,7 +408,7 @@ static void test_not_found_is_not_retried(void **state)
 	assert_null(path);
 	assert_message_has("404");
 	assert_message_has("/missing.tar'");
-	assert_int_equal(server_requests(&f->srv), 1);
+	assert_int_equal(http_server_requests(&f->srv.http), 1);
 	assert_nothing_cached(f);
 }
 
@@ -521,14 +422,14 @@ static void test_size_limit(void **state)
 	assert_null(path);
 	assert_message_has("size limit of 50000 bytes: it is 100000 bytes");
 	assert_message_has("/big.tar'");
-	assert_int_equal(server_requests(&f->srv), 1);
+	assert_int_equal(http_server_requests(&f->srv.http), 1);
 	assert_nothing_cached(f);
 	/* ... and, without one, while writing. */
 	assert_int_equal(fetch(f, "/nolength.tar", NULL, LIMIT, &path, &sha), -EFBIG);
 	assert_message_has("size limit of 50000 bytes");
 	assert_message_has("/nolength.tar'");
 	assert_nothing_cached(f);
-	assert_int_equal(server_requests(&f->srv), 2);
+	assert_int_equal(http_server_requests(&f->srv.http), 2);
 	/* A limit the body fits in is fine. */
 	assert_ok(fetch(f, "/nolength.tar", NULL, BODY_LEN, &path, &sha));
 }
@@ -722,7 +623,7 @@ static void test_concurrent_fetches_download_once(void **state)
 		assert_string_equal(r[i].sha, want);
 	}
 	assert_string_equal(r[0].path, r[1].path);
-	assert_int_equal(server_requests(&f->srv), 1);
+	assert_int_equal(http_server_requests(&f->srv.http), 1);
 	for (int i = 0; i < 2; i++) {
 		g_free(r[i].path);
 		g_free(r[i].sha);
@@ -740,7 +641,7 @@ static void test_redirect(void **state)
 	assert_ok(fetch(f, "/redirect.tar", NULL, 0, &path, &sha));
 	assert_string_equal(sha, want);
 	assert_string_equal(strrchr(path, '/'), "/redirect.tar");
-	assert_int_equal(server_requests(&f->srv), 2);
+	assert_int_equal(http_server_requests(&f->srv.http), 2);
 }
 
 /* Must run last: the interrupt flag cannot be cleared. */
@@ -755,11 +656,12 @@ static void test_interrupt(void **state)
 	req.url = url;
 	assert_int_equal(hpci_download_fetch(&req, &path, &sha), -EINTR);
 	/* Stopped by the progress callback, not by the server's timeout. */
-	assert_true(g_get_monotonic_time() - t0 < (SOCKET_TIMEOUT_S - 2) * G_USEC_PER_SEC);
+	assert_true(g_get_monotonic_time() - t0 <
+		    (HTTP_SERVER_SOCKET_TIMEOUT_S - 2) * G_USEC_PER_SEC);
 	assert_null(path);
 	assert_message_has("download of '");
 	assert_message_has("/interrupt.tar' interrupted");
-	assert_int_equal(server_requests(&f->srv), 1);
+	assert_int_equal(http_server_requests(&f->srv.http), 1);
 	assert_nothing_cached(f);
 }
 

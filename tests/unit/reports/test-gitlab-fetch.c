@@ -8,24 +8,17 @@
 #include "error.h"
 #include "fsutil.h"
 #include "gitlab-fetch.h"
+#include "http-server.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 /*
- * A GitLab stand-in on 127.0.0.1, in a thread, as in tests/unit/lib/
- * test-download.c: one request per connection, at most SERVER_CONNS
- * connections, receive timeouts on every socket.  It records each request's
- * target (path and query) and its JOB-TOKEN header.  By the artifact path,
- * the part after API/raw/:
+ * A GitLab stand-in: the loopback server of http-server.h, which records each
+ * request's target (path and query) and its JOB-TOKEN header.  By the
+ * artifact path, the part after API/raw/:
  *   missing.json       404
  *   forbidden.json     403
  *   unavailable.json   503
@@ -35,9 +28,6 @@
  *   anything else      200, REPORT
  * and /storage/report.json is 200, REPORT.
  */
-#define SERVER_CONNS 16
-#define SOCKET_TIMEOUT_S 5
-#define ACCEPT_TIMEOUT_S 20
 #define TOKEN "glpat-Secret-Token-123"
 #define PROJECT "42"
 #define REPORT "{\"schema\": 1, \"cells\": [{\"id\": \"topology=a\"}]}\n"
@@ -50,9 +40,7 @@ struct request {
 };
 
 struct server {
-	int listen_fd;
-	int port;
-	pthread_t thread;
+	struct http_server http;
 	GMutex lock;
 	GArray *requests;       /* of struct request, under lock */
 };
@@ -72,54 +60,6 @@ struct fixture {
 
 /* ---- the server --------------------------------------------------------- */
 
-static void set_timeouts(int fd, int seconds)
-{
-	struct timeval tv = { .tv_sec = seconds };
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
-
-static void send_text(int fd, const char *text)
-{
-	size_t len = strlen(text);
-
-	while (len > 0) {
-		ssize_t n = send(fd, text, len, MSG_NOSIGNAL);
-
-		if (n <= 0)
-			return;             /* the client went away: fine */
-		text += n;
-		len -= n;
-	}
-}
-
-static void send_response(int fd, const char *status, const char *body)
-{
-	g_autofree char *head = g_strdup_printf("HTTP/1.1 %s\r\nContent-Length: %zu\r\n"
-						"Connection: close\r\n\r\n", status, strlen(body));
-
-	send_text(fd, head);
-	send_text(fd, body);
-}
-
-static bool read_request(int fd, char *buf, size_t size)
-{
-	size_t len = 0;
-
-	while (len + 1 < size) {
-		ssize_t n = recv(fd, buf + len, size - 1 - len, 0);
-
-		if (n <= 0)
-			return false;
-		len += n;
-		buf[len] = '\0';
-		if (strstr(buf, "\r\n\r\n"))
-			return true;
-	}
-	return false;
-}
-
 /* The JOB-TOKEN header's value, or NULL. */
 static char *header_token(const char *request)
 {
@@ -135,17 +75,15 @@ static char *header_token(const char *request)
 	return g_strndup(h, end - h);
 }
 
-static void serve_one(struct server *s, int fd)
+/* The http_server_handler: records the request, answers by path (see above). */
+static void serve_one(int fd, const char *target, const char *request, void *opaque)
 {
-	char buf[8192], target[1024];
+	struct server *s = opaque;
 	struct request req;
 	const char *raw;
 
-	if (!read_request(fd, buf, sizeof(buf)) ||
-	    sscanf(buf, "GET %1023s HTTP/1.1", target) != 1)
-		return;
 	req.target = g_strdup(target);
-	req.token = header_token(buf);
+	req.token = header_token(request);
 	g_mutex_lock(&s->lock);
 	g_array_append_val(s->requests, req);
 	g_mutex_unlock(&s->lock);
@@ -153,47 +91,27 @@ static void serve_one(struct server *s, int fd)
 	raw = strstr(target, "/raw/");
 	raw = raw ? raw + strlen("/raw/") : "";
 	if (g_str_has_prefix(target, "/storage/")) {
-		send_response(fd, "200 OK", REPORT);
+		http_send_response(fd, "200 OK", REPORT);
 	} else if (g_str_has_prefix(raw, "missing.json")) {
-		send_response(fd, "404 Not Found", "{\"message\":\"404 Not Found\"}");
+		http_send_response(fd, "404 Not Found", "{\"message\":\"404 Not Found\"}");
 	} else if (g_str_has_prefix(raw, "forbidden.json")) {
-		send_response(fd, "403 Forbidden", "{\"message\":\"403 Forbidden\"}");
+		http_send_response(fd, "403 Forbidden", "{\"message\":\"403 Forbidden\"}");
 	} else if (g_str_has_prefix(raw, "unavailable.json")) {
-		send_response(fd, "503 Service Unavailable", "busy");
+		http_send_response(fd, "503 Service Unavailable", "busy");
 	} else if (g_str_has_prefix(raw, "notreport.json")) {
-		send_response(fd, "200 OK", NOT_REPORT);
+		http_send_response(fd, "200 OK", NOT_REPORT);
 	} else if (g_str_has_prefix(raw, "elsewhere/")) {
 		g_autofree char *head = g_strdup_printf(
 			"HTTP/1.1 302 Found\r\nLocation: http://localhost:%d/storage/report.json"
-			"\r\nContent-Length: 5\r\nConnection: close\r\n\r\nmoved", s->port);
+			"\r\nContent-Length: 5\r\nConnection: close\r\n\r\nmoved", s->http.port);
 
-		send_text(fd, head);
+		http_send_text(fd, head);
 	} else if (g_str_has_prefix(raw, "same/")) {
-		send_text(fd, "HTTP/1.1 302 Found\r\nLocation: /storage/report.json\r\n"
-			  "Content-Length: 5\r\nConnection: close\r\n\r\nmoved");
+		http_send_text(fd, "HTTP/1.1 302 Found\r\nLocation: /storage/report.json\r\n"
+			       "Content-Length: 5\r\nConnection: close\r\n\r\nmoved");
 	} else {
-		send_response(fd, "200 OK", REPORT);
+		http_send_response(fd, "200 OK", REPORT);
 	}
-}
-
-static void *serve(void *opaque)
-{
-	struct server *s = opaque;
-
-	for (int i = 0; i < SERVER_CONNS; i++) {
-		char drain[4096];
-		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-
-		if (fd < 0)
-			break;      /* shut down, timed out, or broken: stop serving */
-		set_timeouts(fd, SOCKET_TIMEOUT_S);
-		serve_one(s, fd);
-		shutdown(fd, SHUT_WR);
-		while (recv(fd, drain, sizeof(drain), 0) > 0)
-			;
-		close(fd);
-	}
-	return NULL;
 }
 
 static void request_clear(gpointer p)
@@ -206,41 +124,18 @@ static void request_clear(gpointer p)
 
 static void server_start(struct server *s)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET };
-	socklen_t len = sizeof(addr);
-
 	memset(s, 0, sizeof(*s));
 	g_mutex_init(&s->lock);
 	s->requests = g_array_new(FALSE, TRUE, sizeof(struct request));
 	g_array_set_clear_func(s->requests, request_clear);
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(s->listen_fd >= 0);
-	assert_int_equal(bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
-	assert_int_equal(listen(s->listen_fd, 16), 0);
-	set_timeouts(s->listen_fd, ACCEPT_TIMEOUT_S);
-	assert_int_equal(getsockname(s->listen_fd, (struct sockaddr *)&addr, &len), 0);
-	s->port = ntohs(addr.sin_port);
-	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+	http_server_start(&s->http, serve_one, s);
 }
 
 static void server_stop(struct server *s)
 {
-	shutdown(s->listen_fd, SHUT_RDWR);      /* wakes accept() */
-	pthread_join(s->thread, NULL);
-	close(s->listen_fd);
+	http_server_stop(&s->http);
 	g_array_unref(s->requests);
 	g_mutex_clear(&s->lock);
-}
-
-static guint server_count(struct server *s)
-{
-	guint n;
-
-	g_mutex_lock(&s->lock);
-	n = s->requests->len;
-	g_mutex_unlock(&s->lock);
-	return n;
 }
 
 /* Request i's target and token (copies, or NULL for no token). */
@@ -266,7 +161,7 @@ static int setup(void **state)
 	assert_non_null(f->dir);
 	hpci_download_allow_loopback_http(true);
 	server_start(&f->srv);
-	f->api = g_strdup_printf("http://127.0.0.1:%d/api/v4", f->srv.port);
+	f->api = g_strdup_printf("http://127.0.0.1:%d/api/v4", f->srv.http.port);
 	hpci_error_clear();
 	*state = f;
 	return 0;
@@ -335,7 +230,7 @@ static void test_fetch_writes_the_report(void **state)
 	/* The temporary file went into place: nothing else is left. */
 	listing = dir_listing(out_dir);
 	assert_string_equal(listing, "report.json");
-	assert_int_equal(server_count(&f->srv), 1);
+	assert_int_equal(http_server_requests(&f->srv.http), 1);
 	server_request(&f->srv, 0, &target, &token);
 	/* '/' between path segments stays; in ref and job it is escaped. */
 	assert_string_equal(target, API_PATH "feature%2Fcpu%2Bhotplug/raw/reports/night%20ly/"
@@ -391,7 +286,7 @@ static void test_404_is_no_artifact(void **state)
 	listing = dir_listing(f->dir);
 	assert_string_equal(listing, "");
 	/* Not retried: a 404 is an answer. */
-	assert_int_equal(server_count(&f->srv), 1);
+	assert_int_equal(http_server_requests(&f->srv.http), 1);
 	server_request(&f->srv, 0, &target, &token);
 	assert_string_equal(target, API_PATH "main/raw/missing.json?job=nightly");
 }
@@ -414,7 +309,7 @@ static void test_403_names_the_token_settings(void **state)
 	assert_int_equal(hpci_error_last_kind(), HPCI_ERR_HOST);
 	assert_string_equal(hpci_error_message(), expected);
 	assert_null(strstr(hpci_error_message(), TOKEN));
-	assert_int_equal(server_count(&f->srv), 1);
+	assert_int_equal(http_server_requests(&f->srv.http), 1);
 	listing = dir_listing(f->dir);
 	assert_string_equal(listing, "");
 }
@@ -455,7 +350,7 @@ static void test_server_error_is_infra(void **state)
 	assert_int_equal(hpci_error_last_kind(), HPCI_ERR_GENERIC);
 	assert_string_equal(hpci_error_message(), expected);
 	/* The download policy: transient failures are tried 3 times in all. */
-	assert_int_equal(server_count(&f->srv), 3);
+	assert_int_equal(http_server_requests(&f->srv.http), 3);
 	listing = dir_listing(f->dir);
 	assert_string_equal(listing, "");
 }
@@ -471,7 +366,7 @@ static void test_redirect_elsewhere_drops_the_token(void **state)
 	assert_int_equal(hpci_gitlab_fetch(&req), 0);
 	text = read_text(out);
 	assert_string_equal(text, REPORT);      /* not the redirect's "moved" */
-	assert_int_equal(server_count(&f->srv), 2);
+	assert_int_equal(http_server_requests(&f->srv.http), 2);
 	server_request(&f->srv, 0, &target, &token);
 	assert_string_equal(token, TOKEN);
 	server_request(&f->srv, 1, &target2, &token2);
@@ -489,7 +384,7 @@ static void test_redirect_on_the_same_origin_keeps_the_token(void **state)
 	assert_int_equal(hpci_gitlab_fetch(&req), 0);
 	text = read_text(out);
 	assert_string_equal(text, REPORT);
-	assert_int_equal(server_count(&f->srv), 2);
+	assert_int_equal(http_server_requests(&f->srv.http), 2);
 	server_request(&f->srv, 1, &target, &token);
 	assert_string_equal(target, "/storage/report.json");
 	assert_string_equal(token, TOKEN);
@@ -505,7 +400,7 @@ static void test_plain_http_is_refused(void **state)
 	hpci_download_allow_loopback_http(false);
 	assert_int_equal(hpci_gitlab_fetch(&req), -EINVAL);
 	assert_contains(hpci_error_message(), "uses http: https is required");
-	assert_int_equal(server_count(&f->srv), 0);
+	assert_int_equal(http_server_requests(&f->srv.http), 0);
 	listing = dir_listing(f->dir);
 	assert_string_equal(listing, "");
 }
