@@ -42,9 +42,18 @@ json() {    # json FILE PYTHON-EXPRESSION-ON-r: prints the value
 command -v gitlab-ci-local >/dev/null || { say "gitlab-ci-local is not installed; run ci/setup.sh"; exit 1; }
 tmp=$(mktemp -d /tmp/hpci-vm-pipeline-XXXXXX)
 cleanup() {
-	# An interrupted test stops the pipeline, whose runs destroy their domains.
-	[ -z "$gcl_pid" ] || kill -TERM "$gcl_pid" 2>/dev/null || true
-	[ -z "$gcl_pid" ] || wait "$gcl_pid" 2>/dev/null || true
+	# An interrupted test stops the pipeline.  gitlab-ci-local does not pass
+	# SIGTERM on to its jobs (they would run on, orphaned), so the whole
+	# process group it leads gets it: each job's `hotplug-ci run` destroys
+	# its domains on SIGTERM.
+	if [ -n "$gcl_pid" ]; then
+		kill -TERM -- "-$gcl_pid" 2>/dev/null || true
+		for _ in $(seq 120); do
+			kill -0 -- "-$gcl_pid" 2>/dev/null || break
+			sleep 1
+		done
+		wait "$gcl_pid" 2>/dev/null || true
+	fi
 	if [ "$failures" -eq 0 ] && [ -z "${HPCI_KEEP:-}" ]; then rm -rf "$tmp"; else say "kept $tmp"; fi
 }
 trap cleanup EXIT
@@ -72,7 +81,7 @@ pipeline() {   # pipeline NAME: one scheduled pipeline; its log in $tmp/NAME.log
 	local status=0
 	(
 		cd "$tmp/project"
-		exec gitlab-ci-local --shell-isolation --no-color \
+		exec setsid gitlab-ci-local --shell-isolation --no-color \
 			--variable CI_PIPELINE_SOURCE=schedule \
 			--variable HOTPLUG_CI_MATRIX=matrix/quick.json \
 			--variable "EDK2_SOURCE=file://$tmp/edk2" \
