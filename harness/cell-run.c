@@ -43,6 +43,7 @@ struct cell_run {
 	struct hpci_obs obs;
 	struct hpci_domain *dom;
 	struct hpci_tail *tail;
+	struct hpci_tail *firmware_tail;  /* a firmware that writes a debug log only */
 	/* The last HANG_SAMPLES consecutive register samples of a silent guest:
 	 * parsed, as text (written out only when they become evidence), and when. */
 	GPtrArray *samples;        /* GArray * of struct hpci_cpu_regs */
@@ -183,6 +184,20 @@ static bool any_serial(const struct hpci_event *ev, void *data)
 	return ev->kind == HPCI_EV_SERIAL;
 }
 
+static bool no_event(const struct hpci_event *ev, void *data)
+{
+	(void)ev;
+	(void)data;
+	return false;
+}
+
+/* Lets ms pass, unless a fatal line, the domain's stop or an interrupt comes
+ * first: -ETIMEDOUT when the time passed, else hpci_obs_wait()'s code. */
+static int pause_run(struct cell_run *cr, guint *cursor, unsigned ms)
+{
+	return hpci_obs_wait(&cr->obs, cursor, no_event, NULL, now(cr) + ms, NULL);
+}
+
 /* What a wait looks for, and the payload's claims of SMM, which end any wait. */
 struct guarded_match {
 	struct cell_run *cr;
@@ -251,9 +266,12 @@ static bool corroborate_claim(struct cell_run *cr, const struct hpci_event *ev)
  * registers and gives up early with -EDEADLK when one CPU spins in SMM in one
  * loop over HANG_WINDOW_MS, so a hang is classified then, not only at a longer
  * step timeout.  A corroborated claim of the guest's payload that it runs in
- * SMM ends the wait with -ECONNABORTED.  Returns 0, -ETIMEDOUT, -EDEADLK,
- * -ECONNABORTED, -ESHUTDOWN or -EINTR.  *cursor moves past what was examined, so successive waits for
- * several events of one kind each find a new one.
+ * SMM ends the wait with -ECONNABORTED; a fatal firmware line (-EPROTO), a
+ * kernel panic or oops (-EOWNERDEAD) and the domain's stop (-ESHUTDOWN) end
+ * it at once (hpci_obs_wait()).  Returns 0, -ETIMEDOUT, -EDEADLK,
+ * -ECONNABORTED, -EPROTO, -EOWNERDEAD, -ESHUTDOWN or -EINTR.  *cursor moves
+ * past what was examined, so successive waits for several events of one
+ * kind each find a new one.
  */
 static int wait_guest_quiet(struct cell_run *cr, guint *cursor, hpci_obs_match match,
 			    void *data, unsigned timeout_ms, unsigned quiet_ms,
@@ -317,6 +335,14 @@ static int wait_failed(struct cell_run *cr, int rc, const char *what, unsigned t
 		return rc;
 	case -ECONNABORTED:
 		fail(cr, HPCI_FAIL_BREACH, "guest code ran in SMM while the harness waited for %s",
+		     what);
+		return rc;
+	case -EPROTO:
+		fail(cr, HPCI_FAIL_FIRMWARE, "the firmware logged a fatal line while the harness "
+		     "waited for %s", what);
+		return rc;
+	case -EOWNERDEAD:
+		fail(cr, HPCI_FAIL_CRASH, "the guest kernel crashed while the harness waited for %s",
 		     what);
 		return rc;
 	default:
@@ -513,22 +539,21 @@ static int step_plug_burst(struct cell_run *cr)
 static int wait_unplug_done(struct cell_run *cr)
 {
 	gint64 deadline = now(cr) + cr->plan->timeouts.unplug_ms;
-	int cpus, live;
+	guint cursor = hpci_obs_count(&cr->obs);
+	int cpus, live, rc;
 
 	while ((cpus = hpci_domain_qemu_cpus(cr->dom)) != (int)cr->cell->topology.boot) {
 		if (cpus < 0 || !hpci_domain_is_active(cr->dom))
 			return request_failed(cr, cpus < 0 ? cpus : -ESHUTDOWN);
-		if (hpci_interrupted()) {
-			fail(cr, HPCI_FAIL_INFRA, "interrupted while waiting for the unplug to complete");
-			return -EINTR;
-		}
 		if (now(cr) >= deadline) {
 			fail(cr, HPCI_FAIL_TIMEOUT, "QEMU did not complete the unplug within %u s: it "
 			     "still has %d CPUs, %u expected, although the guest removed them",
 			     cr->plan->timeouts.unplug_ms / 1000, cpus, cr->cell->topology.boot);
 			return -ETIMEDOUT;
 		}
-		g_usleep(200 * 1000);
+		if ((rc = pause_run(cr, &cursor, 200)) != -ETIMEDOUT)
+			return wait_failed(cr, rc, "the unplug to complete",
+					   cr->plan->timeouts.unplug_ms);
 	}
 	live = hpci_domain_live_vcpus(cr->dom);
 	if (live == (int)cr->cell->topology.boot) {
@@ -763,13 +788,17 @@ static bool need_hang_evidence(struct cell_run *cr)
 
 static void collect_hang_evidence(struct cell_run *cr)
 {
+	guint cursor = 0;
+
 	/* A payload parked in SMM is not a hang: its dump is the evidence. */
 	if (cr->failure != HPCI_FAIL_TIMEOUT || cr->claim_regs)
 		return;
 	while (cr->dom && hpci_domain_is_active(cr->dom) && need_hang_evidence(cr) &&
 	       !hpci_interrupted()) {
-		if (cr->samples->len)
-			g_usleep(SAMPLE_PERIOD_MS * 1000);
+		/* A fatal line decides the outcome ahead of a hang (judge.h),
+		 * and a stopped domain has no registers: stop sampling. */
+		if (cr->samples->len && pause_run(cr, &cursor, SAMPLE_PERIOD_MS) != -ETIMEDOUT)
+			break;
 		if (sample_registers(cr) < 0)
 			break;
 	}
@@ -822,6 +851,21 @@ static bool attacks(const struct hpci_cell *cell)
 	       (cell->firmware.smm && cell->smi.smbase_smram);
 }
 
+/*
+ * A fatal line of the firmware's debug log ends the run as it is written
+ * (hpci_obs_wait()), not at the boot timeout.  QEMU created (and truncated)
+ * the file when it started, paused, so the tail sees every line; the file is
+ * QEMU's to create, as QEMU may run as another user.  Without the tail the
+ * log is still judged at the end, only later: a note, not a failure.
+ */
+static void follow_firmware_log(struct cell_run *cr, const char *path)
+{
+	if (hpci_tail_start(path, HPCI_TAIL_FIRMWARE, &cr->obs, &cr->firmware_tail) == 0)
+		return;
+	hpci_obs_note(&cr->obs, "firmware.log is read only at the end: %s", hpci_error_message());
+	hpci_error_clear();
+}
+
 static int create_domain(struct cell_run *cr, unsigned index)
 {
 	unsigned attempt = cr->res->attempt;
@@ -855,12 +899,14 @@ static int create_domain(struct cell_run *cr, unsigned index)
 		 (rc = hpci_write_file(serial, "", 0)) == 0)
 		rc = hpci_domain_create(cr->ctx->virt, xml, on_domain_stop, cr, &cr->dom);
 	if (rc == 0)
-		rc = hpci_tail_start(serial, &cr->obs, &cr->tail);
+		rc = hpci_tail_start(serial, HPCI_TAIL_SERIAL, &cr->obs, &cr->tail);
 	if (rc < 0) {
 		fail_with_error(cr, HPCI_FAIL_INFRA);
 		return rc;
 	}
 	hpci_obs_note(&cr->obs, "domain '%s' created (paused)", name);
+	if (cr->cell->firmware.verbose)
+		follow_firmware_log(cr, fwlog);
 	return 0;
 }
 
@@ -883,6 +929,7 @@ static void teardown(struct cell_run *cr)
 
 	g_clear_pointer(&cr->dom, hpci_domain_free);
 	g_clear_pointer(&cr->tail, hpci_tail_stop);
+	g_clear_pointer(&cr->firmware_tail, hpci_tail_stop);
 	if (cr->res->domain)
 		copy_qemu_log(cr);
 	if (!cr->ctx->keep_disks) {

@@ -26,6 +26,18 @@ static const struct hpci_event *guest_crash_line(GPtrArray *events)
 	return NULL;
 }
 
+/* The fatal firmware line that ended the run, or NULL. */
+static const struct hpci_event *firmware_fatal_line(GPtrArray *events)
+{
+	for (guint i = 0; events && i < events->len; i++) {
+		const struct hpci_event *ev = g_ptr_array_index(events, i);
+
+		if (ev->kind == HPCI_EV_FIRMWARE)
+			return ev;
+	}
+	return NULL;
+}
+
 static char *describe_stuck(GPtrArray *samples, int cpu, gint64 span_ms)
 {
 	GArray *last = g_ptr_array_index(samples, samples->len - 1);
@@ -129,6 +141,18 @@ static void judge_run(const struct hpci_observation *in, struct judgement *out)
 			    g_strdup_printf("hotplug request failed without a refusal message: %s",
 					    in->error ? in->error : "?"));
 		return;
+	case HPCI_FAIL_FIRMWARE: {
+		/* Step 2 puts firmware.log's own summary in front when the log
+		 * could be parsed at the end; the line stands if not. */
+		const struct hpci_event *fatal = firmware_fatal_line(in->events);
+
+		set(out, HPCI_OUTCOME_FIRMWARE_ASSERT,
+		    fatal ? g_strdup_printf("firmware.log had '%s' at %" G_GINT64_FORMAT " ms: %s",
+					    fatal->text, fatal->t_ms, in->error ? in->error : "")
+			  : g_strdup(in->error ? in->error : "a fatal firmware line"));
+		return;
+	}
+	case HPCI_FAIL_CRASH:   /* its panic or oops line is the crash line below */
 	case HPCI_FAIL_TIMEOUT:
 	case HPCI_FAIL_BREACH:  /* not corroborated, or judge_breach() would have decided */
 		break;

@@ -28,11 +28,14 @@
  *     libvirt, the report directory).  The product was not tested, so
  *     nothing else is consulted.
  *  2. firmware-assert: the firmware's own log shows an ASSERT, a dead loop
- *     or a failed SMI feature negotiation.  It is the first failure in the
- *     causal chain whatever the run came to; that goes into the evidence.
+ *     or a failed SMI feature negotiation, in firmware.log as parsed at the
+ *     end or in the line that ended the run as it was written
+ *     (HPCI_FAIL_FIRMWARE).  It is the first failure in the causal chain
+ *     whatever the run came to; that goes into the evidence.
  *  3. How the run ended (judge_run()):
- *       a. a panic/oops line, a second boot banner, or a reset/power-off
- *          without being asked: guest-crash;
+ *       a. a panic/oops line (one ends the run: HPCI_FAIL_CRASH), a second
+ *          boot banner, or a reset/power-off without being asked:
+ *          guest-crash;
  *       b. the QEMU process ended on its own: qemu-crash;
  *       c. the domain stopped from outside: infra-error;
  *       d. a hot(un)plug request QEMU refused in its documented words:
@@ -57,6 +60,8 @@ enum hpci_failure {
 	HPCI_FAIL_TIMEOUT,   /* the guest did not do what was asked in time */
 	HPCI_FAIL_STOPPED,   /* the domain stopped without being asked to */
 	HPCI_FAIL_BREACH,    /* the guest's payload ran in SMM (corroborated); the run stopped */
+	HPCI_FAIL_FIRMWARE,  /* a fatal firmware line (HPCI_EV_FIRMWARE) ended a wait */
+	HPCI_FAIL_CRASH,     /* a kernel panic or oops line ended a wait */
 };
 
 /* Everything a cell attempt observed; nothing in it is a decision. */

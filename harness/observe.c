@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "observe.h"
 #include "error.h"
+#include "firmware-log.h"
 #include "interrupt.h"
 
 #include <errno.h>
@@ -14,6 +15,11 @@
 
 #define MAX_LINE 4096
 #define WAIT_SLICE_MS 100
+/* QEMU's debug console writes the firmware's log a byte at a time (half a
+ * MiB for a DEBUG boot); the firmware tail lets a change settle this long
+ * before reading, so it wakes a few times a second rather than per byte.
+ * It bounds how late a fatal line becomes an event, well under 5 s. */
+#define FIRMWARE_SETTLE_MS 200
 
 static void event_free(gpointer p)
 {
@@ -54,10 +60,20 @@ gint64 hpci_obs_now(struct hpci_obs *obs)
 	return (g_get_monotonic_time() - obs->t0_us) / 1000;
 }
 
+static bool event_fatal(const struct hpci_event *ev)
+{
+	return ev->kind == HPCI_EV_FIRMWARE ||
+	       (ev->kind == HPCI_EV_SERIAL && (ev->line.kind == HPCI_LINE_KERNEL_PANIC ||
+					       ev->line.kind == HPCI_LINE_KERNEL_OOPS));
+}
+
 static void append(struct hpci_obs *obs, enum hpci_event_kind kind, struct hpci_guest_line line,
 		   char *text)
 {
-	static const char *const tags[] = { "serial", "stopped", "note" };
+	static const char *const tags[] = {
+		[HPCI_EV_SERIAL] = "serial", [HPCI_EV_STOPPED] = "stopped",
+		[HPCI_EV_NOTE] = "note", [HPCI_EV_FIRMWARE] = "firmware",
+	};
 	struct hpci_event *ev = g_new0(struct hpci_event, 1);
 
 	ev->t_ms = hpci_obs_now(obs);
@@ -68,6 +84,8 @@ static void append(struct hpci_obs *obs, enum hpci_event_kind kind, struct hpci_
 	g_ptr_array_add(obs->events, ev);
 	if (kind == HPCI_EV_STOPPED)
 		obs->stopped = true;
+	if (!obs->fatal && event_fatal(ev))
+		obs->fatal = ev;
 	if (obs->log) {
 		fprintf(obs->log, "%8" G_GINT64_FORMAT " %-7s %s\n", ev->t_ms, tags[kind], text);
 		fflush(obs->log);
@@ -86,6 +104,19 @@ void hpci_obs_stopped(struct hpci_obs *obs, const char *reason)
 	struct hpci_guest_line none = { HPCI_LINE_OTHER, -1, -1 };
 
 	append(obs, HPCI_EV_STOPPED, none, g_strdup(reason));
+}
+
+void hpci_obs_firmware(struct hpci_obs *obs, const char *line)
+{
+	struct hpci_guest_line none = { HPCI_LINE_OTHER, -1, -1 };
+	char *text = g_strdup(line);
+
+	/* The log is untrusted bytes; events.log and the evidence are text. */
+	for (char *c = text; *c; c++) {
+		if (!g_ascii_isprint(*c))
+			*c = '?';
+	}
+	append(obs, HPCI_EV_FIRMWARE, none, text);
 }
 
 void hpci_obs_note(struct hpci_obs *obs, const char *fmt, ...)
@@ -135,6 +166,10 @@ int hpci_obs_wait(struct hpci_obs *obs, guint *cursor, hpci_obs_match match, voi
 				goto out;
 			}
 		}
+		if (obs->fatal) {
+			result = obs->fatal->kind == HPCI_EV_FIRMWARE ? -EPROTO : -EOWNERDEAD;
+			break;
+		}
 		if (obs->stopped) {
 			result = -ESHUTDOWN;
 			break;
@@ -157,7 +192,22 @@ out:
 	return result;
 }
 
+/* What each kind of tail does with its file's lines. */
+struct tail_kind {
+	const char *thread_name;
+	void (*line)(struct hpci_tail *tail, const char *line);
+	size_t max_line;
+	/* A line longer than max_line goes on as the next line; else the rest
+	 * of it is skipped (the firmware log parser's rule). */
+	bool split_long;
+	/* Control bytes are dropped; else the line stays as written, for a
+	 * predicate that must read it as the parser does. */
+	bool text_only;
+	unsigned settle_ms;   /* after a change, how long to let more arrive */
+};
+
 struct hpci_tail {
+	const struct tail_kind *kind;
 	struct hpci_obs *obs;
 	int file_fd;
 	int inotify_fd;
@@ -167,7 +217,7 @@ struct hpci_tail {
 	GString *held;    /* a userspace fragment a kernel record cut short */
 };
 
-static void emit(struct hpci_tail *tail, const char *raw)
+static void serial_line(struct hpci_tail *tail, const char *raw)
 {
 	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
 
@@ -176,21 +226,45 @@ static void emit(struct hpci_tail *tail, const char *raw)
 		hpci_obs_serial(tail->obs, g_ptr_array_index(lines, i));
 }
 
+/* A DEBUG firmware logs thousands of lines: only those that end the run
+ * are events, so events.log stays readable. */
+static void firmware_line(struct hpci_tail *tail, const char *line)
+{
+	if (hpci_fw_line_fatal(line))
+		hpci_obs_firmware(tail->obs, line);
+}
+
+static const struct tail_kind tail_kinds[] = {
+	[HPCI_TAIL_SERIAL] = {
+		.thread_name = "serial-tail", .line = serial_line, .max_line = MAX_LINE,
+		.split_long = true,
+		/* Firmware and early boot can print control bytes; keep text. */
+		.text_only = true,
+	},
+	[HPCI_TAIL_FIRMWARE] = {
+		.thread_name = "firmware-tail", .line = firmware_line,
+		.max_line = HPCI_FW_LOG_LINE_MAX, .settle_ms = FIRMWARE_SETTLE_MS,
+	},
+};
+
 static void feed(struct hpci_tail *tail, const char *buf, ssize_t n)
 {
+	const struct tail_kind *kind = tail->kind;
+
 	for (ssize_t i = 0; i < n; i++) {
 		char c = buf[i];
 
-		if (c == '\n' || tail->partial->len >= MAX_LINE) {
+		if (c == '\n' || (kind->split_long && tail->partial->len >= kind->max_line)) {
 			if (tail->partial->len && tail->partial->str[tail->partial->len - 1] == '\r')
 				g_string_truncate(tail->partial, tail->partial->len - 1);
-			emit(tail, tail->partial->str);
+			kind->line(tail, tail->partial->str);
 			g_string_truncate(tail->partial, 0);
 			if (c == '\n')
 				continue;
 		}
-		/* Firmware and early boot can print control bytes; keep text. */
-		if ((unsigned char)c >= 0x20 || c == '\t' || c == '\r')
+		if (tail->partial->len >= kind->max_line)
+			continue;
+		if (!kind->text_only || (unsigned char)c >= 0x20 || c == '\t' || c == '\r')
 			g_string_append_c(tail->partial, c);
 	}
 }
@@ -219,6 +293,10 @@ static gpointer tail_thread(gpointer data)
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			break;
 		if (pfd[0].revents & POLLIN) {
+			/* A stop during the settling shows in pfd[1] and is
+			 * acted on below, after one last drain. */
+			if (tail->kind->settle_ms)
+				(void)poll(&pfd[1], 1, tail->kind->settle_ms);
 			while (read(tail->inotify_fd, ev_buf, sizeof(ev_buf)) > 0)
 				;
 		}
@@ -227,15 +305,17 @@ static gpointer tail_thread(gpointer data)
 	}
 	drain(tail);
 	if (tail->partial->len || tail->held->len)
-		emit(tail, tail->partial->str);
+		tail->kind->line(tail, tail->partial->str);
 	return NULL;
 }
 
-int hpci_tail_start(const char *path, struct hpci_obs *obs, struct hpci_tail **ret)
+int hpci_tail_start(const char *path, enum hpci_tail_kind kind, struct hpci_obs *obs,
+		    struct hpci_tail **ret)
 {
 	struct hpci_tail *tail = g_new0(struct hpci_tail, 1);
 	int ret_code;
 
+	tail->kind = &tail_kinds[kind];
 	tail->obs = obs;
 	tail->file_fd = tail->inotify_fd = tail->stop_fd = -1;
 	tail->partial = g_string_new(NULL);
@@ -252,7 +332,7 @@ int hpci_tail_start(const char *path, struct hpci_obs *obs, struct hpci_tail **r
 		ret_code = hpci_error_errno(errno, "cannot watch '%s'", path);
 		goto error;
 	}
-	tail->thread = g_thread_new("serial-tail", tail_thread, tail);
+	tail->thread = g_thread_new(tail->kind->thread_name, tail_thread, tail);
 	*ret = tail;
 	return 0;
 

@@ -656,3 +656,18 @@ bool hpci_fw_log_failed(const struct hpci_fw_log *log, char **ret_summary)
 		g_free(summary);
 	return summary != NULL;
 }
+
+bool hpci_fw_line_fatal(const char *line)
+{
+	struct hpci_fw_log log;
+	bool fatal;
+
+	/* The line parsed as a log of its own: one definition of a failure,
+	 * the parser's, with its line handling (trailing '\r', the length cap).
+	 * A few allocations per line cost nothing next to QEMU writing the log
+	 * a byte at a time. */
+	hpci_fw_log_parse_buffer(line, strlen(line), &log);
+	fatal = hpci_fw_log_failed(&log, NULL);
+	hpci_fw_log_release(&log);
+	return fatal;
+}

@@ -128,4 +128,12 @@ json_object *hpci_fw_log_to_json(const struct hpci_fw_log *log);
  */
 bool hpci_fw_log_failed(const struct hpci_fw_log *log, char **ret_summary);
 
+/*
+ * Whether one line of the log (without its newline) would make
+ * hpci_fw_log_failed() true on its own, for a reader that follows the log as
+ * it grows.  A log fails exactly when one of its lines is fatal: nothing the
+ * parser records of a failure is ever undone by a later line.
+ */
+bool hpci_fw_line_fatal(const char *line);
+
 #endif

@@ -281,6 +281,65 @@ static void test_firmware_assert_over_run_under_infra(void **state)
 	hpci_fw_log_release(&log);
 }
 
+#define SMI_FEATURES_ASSERT "ASSERT /build/edk2/OvmfPkg/SmmControl2Dxe/SmiFeatures.c(243): " \
+			    "((BOOLEAN)(0==1))"
+
+/* A fatal firmware line that ended a wait (the firmware tail) is step 2,
+ * with firmware.log's summary when the log could be read at the end and
+ * the line itself when not; a panic that came after it changes nothing. */
+static void test_fatal_firmware_line_is_firmware_assert(void **state)
+{
+	struct fixture *f = *state;
+	const char *error = "the firmware logged a fatal line while the harness waited for the "
+			    "guest ready line (HPCI-READY)";
+	struct hpci_fw_log log;
+
+	use_firmware_log(f, "firmware-log/negotiation-failed.log", &log);
+	hpci_obs_note(&f->obs, "domain resumed");
+	hpci_obs_firmware(&f->obs, SMI_FEATURES_ASSERT);
+	assert_int_equal(judge_with_log(f, HPCI_FAIL_FIRMWARE, error, &log, NULL),
+			 HPCI_OUTCOME_FIRMWARE_ASSERT);
+	assert_non_null(strstr(f->out->evidence, "firmware.log: ASSERT SmiFeatures.c(243)"));
+	assert_string_equal(f->out->error, error);
+
+	assert_int_equal(judge_with_log(f, HPCI_FAIL_FIRMWARE, error, NULL, NULL),
+			 HPCI_OUTCOME_FIRMWARE_ASSERT);
+	assert_non_null(strstr(f->out->evidence, "firmware.log had '" SMI_FEATURES_ASSERT "' at "));
+	assert_non_null(strstr(f->out->evidence, error));
+
+	hpci_obs_serial(&f->obs, "[    7.1] Kernel panic - not syncing: Fatal exception");
+	assert_int_equal(judge_with_log(f, HPCI_FAIL_FIRMWARE, error, &log, NULL),
+			 HPCI_OUTCOME_FIRMWARE_ASSERT);
+	assert_int_equal(judge_with_log(f, HPCI_FAIL_FIRMWARE, error, NULL, NULL),
+			 HPCI_OUTCOME_FIRMWARE_ASSERT);
+	hpci_fw_log_release(&log);
+}
+
+/* A panic or oops that ended a wait is guest-crash, whatever the register
+ * samples say, unless the firmware failed first (step 2). */
+static void test_crash_line_that_ended_the_run_is_guest_crash(void **state)
+{
+	struct fixture *f = *state;
+	const char *error = "the guest kernel crashed while the harness waited for guest CPU 1 "
+			    "online";
+	struct hpci_fw_log good, failed;
+
+	add_hang_samples(f);
+	hpci_obs_serial(&f->obs, "[    9.2] BUG: kernel NULL pointer dereference, address: 0");
+	assert_int_equal(classify(f, HPCI_FAIL_CRASH, error, NULL), HPCI_OUTCOME_GUEST_CRASH);
+	assert_non_null(strstr(f->out->evidence, "guest printed '[    9.2] BUG: kernel NULL"));
+
+	use_firmware_log(f, "firmware-log/good-boot.log", &good);
+	assert_int_equal(judge_with_log(f, HPCI_FAIL_CRASH, error, &good, NULL),
+			 HPCI_OUTCOME_GUEST_CRASH);
+	use_firmware_log(f, "firmware-log/mdepkg-assert.log", &failed);
+	assert_int_equal(judge_with_log(f, HPCI_FAIL_CRASH, error, &failed, NULL),
+			 HPCI_OUTCOME_FIRMWARE_ASSERT);
+	assert_non_null(strstr(f->out->evidence, "the cell had come to guest-crash"));
+	hpci_fw_log_release(&good);
+	hpci_fw_log_release(&failed);
+}
+
 /*
  * The seeds' original crash: QEMU plugs a CPU the firmware never negotiated
  * hotplug for.  The firmware rightly relocated nothing; that is not a
@@ -473,6 +532,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_firmware_disagreement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_firmware_assert_over_run_under_infra, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_fatal_firmware_line_is_firmware_assert, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_crash_line_that_ended_the_run_is_guest_crash,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unnegotiated_hotplug_is_judged_by_the_run, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_known_issue_verdict, setup, teardown),

@@ -870,6 +870,81 @@ static void test_parse_file_errors(void **state)
 	hpci_fw_log_release(&other);
 }
 
+/* Each fatal message in the form the parser reads, and lines that look
+ * like one but are not: a reader of the growing log must agree with the
+ * parser line by line. */
+static void test_line_fatal(void **state)
+{
+	static const char *const fatal[] = {
+		"ASSERT [PiSmmCpuDxeSmm] /build/edk2/UefiCpuPkg/PiSmmCpuDxeSmm/CpuService.c(123): "
+		"mSmmMpSyncData->CpuData[CpuIndex].Present",
+		"ASSERT /build/edk2/OvmfPkg/SmmControl2Dxe/SmiFeatures.c(243): ((BOOLEAN)(0==1))",
+		"ASSERT /build/edk2/OvmfPkg/SmmControl2Dxe/SmiFeatures.c(243): ((BOOLEAN)(0==1))\r",
+		"PlatformCpuCountBugCheck: Broken CPU hotplug register block found. "
+		"Update QEMU to version 8+, or",
+		"NegotiateSmiFeatures: negotiation failed for feature bitmap 0x6",
+		"NegotiateSmiFeatures: negotiation failed for feature bitmap 0x6\r",
+	};
+	static const char *const harmless[] = {
+		"",
+		"ASSERT_EFI_ERROR (Status = Already started)",
+		"ASSERT [Module no-close-bracket",
+		"ASSERT file.c(x): no line",
+		" ASSERT /build/X.c(7): FALSE",
+		"NegotiateSmiFeatures: negotiation failed for feature bitmap 0x",
+		"NegotiateSmiFeatures: negotiation failed for feature bitmap 0x6 and more",
+		"NegotiateSmiFeatures: using SMI broadcast",
+		"AppendFwCfgBootScript: SMI feature negotiation boot script saved",
+		"Broken CPU hotplug register block found",
+		"CpuHotplugMmi: hot-added APIC ID 0x00000001, SMBASE 0x7FF7E000, "
+		"EFI_SMM_CPU_SERVICE_PROTOCOL assigned number 1",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(fatal); i++) {
+		if (!hpci_fw_line_fatal(fatal[i]))
+			fail_msg("not fatal: '%s'", fatal[i]);
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(harmless); i++) {
+		if (hpci_fw_line_fatal(harmless[i]))
+			fail_msg("fatal: '%s'", harmless[i]);
+	}
+}
+
+/* On every recorded log: the log failed exactly when a line of it is fatal,
+ * and each ASSERT the parser recorded is on a fatal line. */
+static void test_line_fatal_agrees_with_log(void **state)
+{
+	static const char *const fixtures[] = {
+		"broken-register-block.log", "good-boot.log", "mdepkg-assert.log",
+		"negotiation-failed.log", "no-hotplug.log", "real-burst-1s2c3t.log",
+		"real-no-broadcast-assert.log", "real-unplug-1s2c3t.log",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(fixtures); i++) {
+		g_autofree char *rel = g_build_filename("firmware-log", fixtures[i], NULL);
+		g_autofree char *text = fixture_read(rel);
+		g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+		g_autoptr(GHashTable) fatal_lines = g_hash_table_new(NULL, NULL);
+		struct hpci_fw_log log;
+
+		parse_text(text, &log);
+		for (guint n = 0; lines[n]; n++) {
+			if (hpci_fw_line_fatal(lines[n]))
+				g_hash_table_add(fatal_lines, GUINT_TO_POINTER(n + 1));
+		}
+		if (hpci_fw_log_failed(&log, NULL) != (g_hash_table_size(fatal_lines) > 0))
+			fail_msg("%s: the log %s but %u lines are fatal", fixtures[i],
+				 hpci_fw_log_failed(&log, NULL) ? "failed" : "did not fail",
+				 g_hash_table_size(fatal_lines));
+		for (guint a = 0; a < log.asserts->len; a++)
+			assert_true(g_hash_table_contains(fatal_lines,
+							  GUINT_TO_POINTER(assert_at(&log, a)->line_no)));
+		hpci_fw_log_release(&log);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -895,6 +970,8 @@ int main(void)
 		cmocka_unit_test(test_json_missing),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_parse_file_errors),
+		cmocka_unit_test(test_line_fatal),
+		cmocka_unit_test(test_line_fatal_agrees_with_log),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
