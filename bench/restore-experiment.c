@@ -229,6 +229,31 @@ static int wait_agent(struct vm *vm, gint64 *ret_ms)
 	return 0;
 }
 
+/* The firmware facts the judge reads, and how much of the log there is:
+ * a restored domain's log starts at the restore. */
+static void fwlog_summary(struct vm *vm)
+{
+	static const char *const facts[] = {
+		"SMRAM at default SMBASE", "BootCpuCount=", "negotiated", "hot-added APIC ID",
+	};
+	g_autofree char *path = vm_path(vm, "firmware.log");
+	g_autofree char *data = NULL;
+	g_auto(GStrv) lines = NULL;
+	guint n = 0, found[G_N_ELEMENTS(facts)] = { 0 };
+
+	if (!g_file_get_contents(path, &data, NULL, NULL))
+		return;
+	lines = g_strsplit(data, "\n", -1);
+	for (guint i = 0; lines[i]; i++) {
+		n += lines[i][0] != '\0';
+		for (guint f = 0; f < G_N_ELEMENTS(facts); f++)
+			found[f] += strstr(lines[i], facts[f]) != NULL;
+	}
+	result("%s: firmware.log %u lines; 'SMRAM at default SMBASE' %u, 'BootCpuCount=' %u, "
+	       "'negotiated' %u, 'hot-added APIC ID' %u", vm->label, n, found[0], found[1],
+	       found[2], found[3]);
+}
+
 /* What the harness does to a cell after its ready line, cut short: check
  * the window, plug vCPU 1, online it, check again, SMIs on it. */
 static int cell_checks(struct vm *vm)
@@ -264,7 +289,8 @@ static int cell_checks(struct vm *vm)
 		return rc;
 	result("%s: smi on the new CPU: %s", vm->label, line);
 	if (hpci_sha256_file(nvram, &nvram_sum) == 0)
-		result("%s: nvram.fd sha256 %.16s", vm->label, nvram_sum);
+		result("%s: nvram.fd sha256 %.16s at the end", vm->label, nvram_sum);
+	fwlog_summary(vm);
 	return 0;
 }
 
@@ -348,6 +374,7 @@ static void probe_dxml(struct hpci_virt *virt, const char *saved, const char *sa
 struct restore_job {
 	struct hpci_virt *virt;
 	const char *saved;
+	const char *base_nvram_sum;  /* the saved domain's NVRAM at save */
 	struct vm *vm;
 	gint64 ms;
 	int rc;
@@ -375,8 +402,17 @@ static gpointer checks_thread(gpointer data)
 
 	job->rc = wait_agent(job->vm, &ping_ms);
 	if (job->rc == 0) {
+		g_autofree char *nvram = vm_path(job->vm, "nvram.fd");
+		g_autofree char *sum = NULL;
+
 		result("%s: guest agent answers %" G_GINT64_FORMAT " ms after resume",
 		       job->vm->label, ping_ms);
+		/* QEMU writes the flash contents of the image to the file once
+		 * the restored guest runs (pflash_post_load). */
+		if (hpci_sha256_file(nvram, &sum) == 0)
+			result("%s: nvram.fd sha256 %.16s after resume (%s the saved domain's)",
+			       job->vm->label, sum,
+			       g_strcmp0(sum, job->base_nvram_sum) == 0 ? "same as" : "NOT");
 		job->rc = cell_checks(job->vm);
 	}
 	if (job->rc < 0)
@@ -385,7 +421,8 @@ static gpointer checks_thread(gpointer data)
 }
 
 /* One round: two domains from one image at once. */
-static int twin_round(struct hpci_virt *virt, const char *saved, unsigned round)
+static int twin_round(struct hpci_virt *virt, const char *saved, const char *base_nvram_sum,
+		      unsigned round)
 {
 	g_auto(exp_vm) a = { 0 };
 	g_auto(exp_vm) b = { 0 };
@@ -401,7 +438,8 @@ static int twin_round(struct hpci_virt *virt, const char *saved, unsigned round)
 
 		if ((rc = vm_prepare(vms[i], label, name)) < 0)
 			return rc;
-		jobs[i] = (struct restore_job){ .virt = virt, .saved = saved, .vm = vms[i] };
+		jobs[i] = (struct restore_job){ .virt = virt, .saved = saved,
+						.base_nvram_sum = base_nvram_sum, .vm = vms[i] };
 	}
 	for (int i = 0; i < 2; i++)
 		threads[i] = g_thread_new("restore", restore_thread, &jobs[i]);
@@ -463,6 +501,10 @@ static int run(void)
 		return rc;
 	result("save: %" G_GINT64_FORMAT " ms, image %.1f MiB", now_ms() - t,
 	       file_size(saved) / 1048576.0);
+	/* The saved domain's handle goes: libvirt refuses a second event
+	 * registration for a domain of the same name and UUID ("event callback
+	 * already tracked"), which a restore under the saved name is. */
+	g_clear_pointer(&base.dom, hpci_domain_free);
 	base_nvram = vm_path(&base, "nvram.fd");
 	if (hpci_sha256_file(base_nvram, &sum) == 0)
 		result("base: nvram.fd sha256 %.16s (at save)", sum);
@@ -474,7 +516,7 @@ static int run(void)
 	if (!opt_no_probe)
 		probe_dxml(virt, saved, saved_name, saved_uuid);
 	for (int r = 1; r <= opt_rounds; r++) {
-		if (twin_round(virt, saved, (unsigned)r) < 0) {
+		if (twin_round(virt, saved, sum, (unsigned)r) < 0) {
 			result("round %d: failed: %s", r, hpci_error_message());
 			failures++;
 		}
