@@ -4,7 +4,8 @@
  * two domains at once, and check each is alive and as closed as a cold boot.
  *
  *   restore-experiment --emulator QEMU --firmware DIR --image BASE.qcow2 --out DIR
- *                      [--rounds N] [--label TEXT] [--no-probe] [--no-cold]
+ *                      [--rounds N] [--width 1|2] [--label TEXT] [--no-probe]
+ *                      [--no-cold] [--plant] [--no-plug]
  *
  * DIR of --firmware holds OVMF_CODE.fd and OVMF_VARS.fd (a hotplug-ci cache
  * entry).  The cell is matrix/quick.json's: pc-q35-7.2, all SMI features,
@@ -15,11 +16,13 @@
  *     UUID; same name and UUID with other NVRAM, disk, serial and firmware
  *     log paths), unless --no-probe;
  *  3. per round, restore the image into domains A and B at once (two
- *     threads, hpci_domain_restore with a scratch copy each), resume both,
- *     and in each: guest-ping, the SMRAM window check (/bin/hpci-attack
- *     check), plug vCPU 1, online it, check again, one SMI sweep on it;
- *  4. the same checks on a cold boot of the same configuration, unless
- *     --no-cold.
+ *     threads, hpci_domain_restore with a scratch copy each; --width 1: A
+ *     only), resume them, and in each: guest-ping, the NVRAM against the
+ *     saved domain's, the SMRAM window check (/bin/hpci-attack check), with
+ *     --plant the attack cell's plant at the default SMBASE, then (unless
+ *     --no-plug) plug vCPU 1, online it, check again, one SMI sweep on it;
+ *  4. the same checks on --width cold boots of the same configuration at
+ *     once, unless --no-cold.
  *
  * Every figure goes to stdout as "name: value" and to OUT/results.txt.
  * Runs as root on a host where `hotplug-ci run` works.  Every domain is
@@ -43,10 +46,11 @@
 #define READY_TIMEOUT_MS 180000
 #define LINE_TIMEOUT_MS 60000
 #define AGENT_TIMEOUT_S 10
+#define PLANT_TOKEN "13a5e57a1c0ffee0"  /* any 16 hex digits: no harness judges it here */
 
 static char *opt_emulator, *opt_firmware, *opt_image, *opt_out, *opt_label;
-static int opt_rounds = 1;
-static gboolean opt_no_probe, opt_no_cold;
+static int opt_rounds = 1, opt_width = 2;
+static gboolean opt_no_probe, opt_no_cold, opt_no_plug, opt_plant;
 static FILE *results;
 static GMutex results_lock;
 
@@ -157,13 +161,14 @@ static gsize file_size(const char *path)
 
 /*
  * Waits until the file holds, after offset, a complete line containing
- * needle; *ret_line gets it.  The serial log is polled: this is a bench
+ * needle (or one of needle's '|'-separated parts); *ret_line gets it.  The serial log is polled: this is a bench
  * tool, the harness itself tails it (observe.h).
  */
 static int wait_line(const char *path, gsize offset, const char *needle, int timeout_ms,
 		     char **ret_line)
 {
 	gint64 deadline = now_ms() + timeout_ms;
+	g_auto(GStrv) needles = g_strsplit(needle, "|", -1);
 
 	for (;;) {
 		g_autofree char *data = NULL;
@@ -174,9 +179,11 @@ static int wait_line(const char *path, gsize offset, const char *needle, int tim
 
 			/* The last piece has no newline yet: not a whole line. */
 			for (guint i = 0; lines[i] && lines[i + 1]; i++) {
-				if (strstr(lines[i], needle)) {
-					*ret_line = g_strdup(g_strchomp(lines[i]));
-					return 0;
+				for (guint k = 0; needles[k]; k++) {
+					if (strstr(lines[i], needles[k])) {
+						*ret_line = g_strdup(g_strchomp(lines[i]));
+						return 0;
+					}
 				}
 			}
 		}
@@ -269,11 +276,32 @@ static int cell_checks(struct vm *vm)
 
 	if ((rc = smram_check(vm, "before the plug")) < 0)
 		return rc;
+	if (opt_plant) {
+		/* The attack cell's step (images/README.md, "Attack module"). */
+		static const char *const plant_args[] = { "plant", PLANT_TOKEN, NULL };
+
+		if ((rc = guest_tool(vm, "/bin/hpci-attack", plant_args, "HPCI-ATTACK-PLANT",
+				     &line)) < 0)
+			return rc;
+		result("%s: plant at the default SMBASE: %s", vm->label, line);
+		g_clear_pointer(&line, g_free);
+	}
+	if (opt_no_plug) {
+		fwlog_summary(vm);
+		return 0;
+	}
 	offset = file_size(serial);
 	t = now_ms();
+	/* The payload, when it ran, says so and parks the CPU in SMM. */
 	if ((rc = hpci_domain_set_vcpu(vm->dom, 1, true)) < 0 ||
-	    (rc = wait_line(serial, offset, "HPCI-CPU-ADDED 1", LINE_TIMEOUT_MS, &line)) < 0)
+	    (rc = wait_line(serial, offset, "HPCI-CPU-ADDED 1|HPCI-ATTACK ", LINE_TIMEOUT_MS,
+			    &line)) < 0)
 		return rc;
+	if (strstr(line, "HPCI-ATTACK ")) {
+		result("%s: plug: the planted payload ran: %s", vm->label, line);
+		fwlog_summary(vm);
+		return 0;
+	}
 	result("%s: plug: vCPU 1 seen by the guest after %" G_GINT64_FORMAT " ms", vm->label,
 	       now_ms() - t);
 	g_clear_pointer(&line, g_free);
@@ -285,9 +313,11 @@ static int cell_checks(struct vm *vm)
 	g_clear_pointer(&line, g_free);
 	if ((rc = smram_check(vm, "after the plug")) < 0)
 		return rc;
+	t = now_ms();
 	if ((rc = guest_tool(vm, "/bin/hpci-smi", smi_args, "HPCI-SMI", &line)) < 0)
 		return rc;
-	result("%s: smi on the new CPU: %s", vm->label, line);
+	result("%s: smi on the new CPU: %s (host: %" G_GINT64_FORMAT " ms)", vm->label, line,
+	       now_ms() - t);
 	if (hpci_sha256_file(nvram, &nvram_sum) == 0)
 		result("%s: nvram.fd sha256 %.16s at the end", vm->label, nvram_sum);
 	fwlog_summary(vm);
@@ -420,7 +450,7 @@ static gpointer checks_thread(gpointer data)
 	return NULL;
 }
 
-/* One round: two domains from one image at once. */
+/* One round: opt_width domains from one image at once. */
 static int twin_round(struct hpci_virt *virt, const char *saved, const char *base_nvram_sum,
 		      unsigned round)
 {
@@ -429,9 +459,10 @@ static int twin_round(struct hpci_virt *virt, const char *saved, const char *bas
 	struct vm *vms[2] = { &a, &b };
 	struct restore_job jobs[2] = { 0 };
 	GThread *threads[2];
+	const int n = opt_width;
 	int rc = 0;
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < n; i++) {
 		g_autofree char *label = g_strdup_printf("r%u-%c", round, 'A' + i);
 		g_autofree char *name = g_strdup_printf("hpci-rx-%d-r%u-%c", (int)getpid(), round,
 							'a' + i);
@@ -441,9 +472,9 @@ static int twin_round(struct hpci_virt *virt, const char *saved, const char *bas
 		jobs[i] = (struct restore_job){ .virt = virt, .saved = saved,
 						.base_nvram_sum = base_nvram_sum, .vm = vms[i] };
 	}
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < n; i++)
 		threads[i] = g_thread_new("restore", restore_thread, &jobs[i]);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < n; i++) {
 		g_thread_join(threads[i]);
 		if (jobs[i].rc < 0) {
 			result("%s: restore failed after %" G_GINT64_FORMAT " ms: %s",
@@ -457,16 +488,66 @@ static int twin_round(struct hpci_virt *virt, const char *saved, const char *bas
 	}
 	if (rc < 0)
 		return rc;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < n; i++) {
 		if ((rc = hpci_domain_resume(vms[i]->dom)) < 0)
 			return rc;
 	}
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < n; i++)
 		threads[i] = g_thread_new("checks", checks_thread, &jobs[i]);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < n; i++) {
 		g_thread_join(threads[i]);
 		if (jobs[i].rc < 0) {
 			result("%s: checks failed: %s", vms[i]->label, jobs[i].error);
+			rc = jobs[i].rc;
+		}
+		g_clear_pointer(&jobs[i].error, g_free);
+	}
+	return rc;
+}
+
+struct cold_job {
+	struct hpci_virt *virt;
+	struct vm *vm;
+	int rc;
+	char *error;
+};
+
+static gpointer cold_thread(gpointer data)
+{
+	struct cold_job *job = data;
+
+	job->rc = cold_boot(job->virt, job->vm);
+	if (job->rc == 0)
+		job->rc = cell_checks(job->vm);
+	if (job->rc < 0)
+		job->error = g_strdup(hpci_error_message());
+	return NULL;
+}
+
+/* The control: opt_width cold boots of the same configuration at once. */
+static int cold_round(struct hpci_virt *virt)
+{
+	g_auto(exp_vm) a = { 0 };
+	g_auto(exp_vm) b = { 0 };
+	struct vm *vms[2] = { &a, &b };
+	struct cold_job jobs[2] = { 0 };
+	GThread *threads[2];
+	int rc = 0;
+
+	for (int i = 0; i < opt_width; i++) {
+		g_autofree char *label = g_strdup_printf("cold-%c", 'A' + i);
+		g_autofree char *name = g_strdup_printf("hpci-rx-%d-cold-%c", (int)getpid(), 'a' + i);
+
+		if ((rc = vm_prepare(vms[i], label, name)) < 0)
+			return rc;
+		jobs[i] = (struct cold_job){ .virt = virt, .vm = vms[i] };
+	}
+	for (int i = 0; i < opt_width; i++)
+		threads[i] = g_thread_new("cold", cold_thread, &jobs[i]);
+	for (int i = 0; i < opt_width; i++) {
+		g_thread_join(threads[i]);
+		if (jobs[i].rc < 0) {
+			result("%s: failed: %s", vms[i]->label, jobs[i].error);
 			rc = jobs[i].rc;
 		}
 		g_clear_pointer(&jobs[i].error, g_free);
@@ -521,16 +602,8 @@ static int run(void)
 			failures++;
 		}
 	}
-	if (!opt_no_cold) {
-		g_auto(exp_vm) cold = { 0 };
-		g_autofree char *name = g_strdup_printf("hpci-rx-%d-cold", (int)getpid());
-
-		if ((rc = vm_prepare(&cold, "cold", name)) < 0 || (rc = cold_boot(virt, &cold)) < 0 ||
-		    (rc = cell_checks(&cold)) < 0) {
-			result("cold: failed: %s", hpci_error_message());
-			failures++;
-		}
-	}
+	if (!opt_no_cold && cold_round(virt) < 0)
+		failures++;
 	return failures ? -EIO : 0;
 }
 
@@ -547,6 +620,12 @@ int main(int argc, char **argv)
 		{ "label", 0, 0, G_OPTION_ARG_STRING, &opt_label, "free text for results.txt", "TEXT" },
 		{ "no-probe", 0, 0, G_OPTION_ARG_NONE, &opt_no_probe, "skip the dxml probes", NULL },
 		{ "no-cold", 0, 0, G_OPTION_ARG_NONE, &opt_no_cold, "skip the cold control", NULL },
+		{ "width", 0, 0, G_OPTION_ARG_INT, &opt_width,
+		  "domains restored (and cold-booted) at once, 1 or 2 (default 2)", "N" },
+		{ "plant", 0, 0, G_OPTION_ARG_NONE, &opt_plant,
+		  "plant the attack payload at the default SMBASE before the plug", NULL },
+		{ "no-plug", 0, 0, G_OPTION_ARG_NONE, &opt_no_plug,
+		  "only the window check (a QEMU whose plug hangs)", NULL },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("- issue 13 save/restore prototype");
@@ -559,7 +638,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "restore-experiment: %s\n", err->message);
 		return 2;
 	}
-	if (!opt_emulator || !opt_firmware || !opt_image || !opt_out || opt_rounds < 1) {
+	if (!opt_emulator || !opt_firmware || !opt_image || !opt_out || opt_rounds < 1 ||
+	    opt_width < 1 || opt_width > 2) {
 		fprintf(stderr, "restore-experiment: --emulator, --firmware, --image and --out are "
 			"required (see --help)\n");
 		return 2;
