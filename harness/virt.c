@@ -141,6 +141,7 @@ const char *hpci_domain_stop_name(enum hpci_domain_stop stop)
 	case HPCI_STOP_CRASHED: return "crashed";
 	case HPCI_STOP_FAILED: return "failed";
 	case HPCI_STOP_RESET: return "reset";
+	case HPCI_STOP_SAVED: return "saved";
 	case HPCI_STOP_OTHER: break;
 	}
 	return "other";
@@ -277,6 +278,7 @@ static enum hpci_domain_stop stop_from_detail(int detail)
 	case VIR_DOMAIN_EVENT_STOPPED_DESTROYED: return HPCI_STOP_DESTROYED;
 	case VIR_DOMAIN_EVENT_STOPPED_CRASHED: return HPCI_STOP_CRASHED;
 	case VIR_DOMAIN_EVENT_STOPPED_FAILED: return HPCI_STOP_FAILED;
+	case VIR_DOMAIN_EVENT_STOPPED_SAVED: return HPCI_STOP_SAVED;
 	default: return HPCI_STOP_OTHER;
 	}
 }
@@ -657,6 +659,21 @@ static int copy_saved_renamed(const char *saved, const char *scratch, const char
 	return copy_rest(in, (off_t)(sizeof(h) + h.data_len), out, saved, scratch);
 }
 
+/* Destroys a domain by name, keeping the error that made it necessary. */
+static void destroy_after_error(struct hpci_virt *virt, const char *name)
+{
+	g_autoptr(hpci_error_saved) first = hpci_error_save();
+	virDomainPtr d = virDomainLookupByName(virt->conn, name);
+
+	if (d) {
+		if (virDomainIsActive(d) == 1)
+			virDomainDestroy(d);
+		virDomainFree(d);
+	}
+	virResetLastError();
+	hpci_error_restore(g_steal_pointer(&first));
+}
+
 int hpci_domain_restore(struct hpci_virt *virt, const char *saved, const char *xml,
 			const char *scratch, hpci_domain_stop_cb on_stop, void *opaque,
 			struct hpci_domain **ret)
@@ -692,8 +709,12 @@ int hpci_domain_restore(struct hpci_virt *virt, const char *saved, const char *x
 				  VIR_DOMAIN_SAVE_PAUSED) < 0)
 		return virt_error("cannot restore saved image '%s' as domain '%s'", saved, name);
 	d = virDomainLookupByName(virt->conn, name);
-	if (!d)
-		return virt_error("cannot find domain '%s' restored from '%s'", name, saved);
+	if (!d) {
+		rc = virt_error("cannot find domain '%s' restored from '%s'", name, saved);
+		/* Not auto-destroyed: no domain may outlive a failed call. */
+		destroy_after_error(virt, name);
+		return rc;
+	}
 	/* On failure the handle's free destroys the domain. */
 	return watch_domain(virt, d, on_stop, opaque, ret);
 }

@@ -20,6 +20,7 @@ enum hpci_domain_stop {
 	HPCI_STOP_CRASHED,    /* QEMU crashed */
 	HPCI_STOP_FAILED,     /* QEMU failed to start or died */
 	HPCI_STOP_RESET,      /* the guest reset (on_reboot=restart): it still runs */
+	HPCI_STOP_SAVED,      /* hpci_domain_save() wrote its state and stopped it */
 	HPCI_STOP_OTHER,
 };
 const char *hpci_domain_stop_name(enum hpci_domain_stop stop);
