@@ -33,14 +33,18 @@ static void add_cpus(xmlNodePtr domain, const struct hpci_domain_spec *spec)
 	hpci_xml_attr(vcpu, "placement", "static");
 	hpci_xml_attrf(vcpu, "current", "%u", topo->boot);
 	/* vCPU 0 can never be unplugged; the others booted are fixed too, so
-	 * the hotpluggable ones are exactly the free slots. */
+	 * the hotpluggable ones are exactly the free slots.  Only the booted
+	 * ones get an order: libvirt drops it from the others once the domain
+	 * runs, and a restore's XML must match the running one's (libvirt
+	 * refuses "vcpu enable order of vCPU '1' differs"). */
 	for (unsigned i = 0; i < topo->max; i++) {
 		xmlNodePtr v = hpci_xml_child(vcpus, "vcpu", NULL);
 
 		hpci_xml_attrf(v, "id", "%u", i);
 		hpci_xml_attr(v, "enabled", i < topo->boot ? "yes" : "no");
 		hpci_xml_attr(v, "hotpluggable", i < topo->boot ? "no" : "yes");
-		hpci_xml_attrf(v, "order", "%u", i + 1);
+		if (i < topo->boot)
+			hpci_xml_attrf(v, "order", "%u", i + 1);
 	}
 }
 

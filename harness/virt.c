@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 #include "virt.h"
 #include "error.h"
+#include "fsutil.h"
 #include "json-reader.h"
+#include "xml.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <json-c/json.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/libvirt-qemu.h>
@@ -135,6 +141,7 @@ const char *hpci_domain_stop_name(enum hpci_domain_stop stop)
 	case HPCI_STOP_CRASHED: return "crashed";
 	case HPCI_STOP_FAILED: return "failed";
 	case HPCI_STOP_RESET: return "reset";
+	case HPCI_STOP_SAVED: return "saved";
 	case HPCI_STOP_OTHER: break;
 	}
 	return "other";
@@ -271,6 +278,7 @@ static enum hpci_domain_stop stop_from_detail(int detail)
 	case VIR_DOMAIN_EVENT_STOPPED_DESTROYED: return HPCI_STOP_DESTROYED;
 	case VIR_DOMAIN_EVENT_STOPPED_CRASHED: return HPCI_STOP_CRASHED;
 	case VIR_DOMAIN_EVENT_STOPPED_FAILED: return HPCI_STOP_FAILED;
+	case VIR_DOMAIN_EVENT_STOPPED_SAVED: return HPCI_STOP_SAVED;
 	default: return HPCI_STOP_OTHER;
 	}
 }
@@ -296,20 +304,18 @@ static void on_reboot(virConnectPtr conn, virDomainPtr d, void *opaque)
 		dom->on_stop(HPCI_STOP_RESET, dom->opaque);
 }
 
-int hpci_domain_create(struct hpci_virt *virt, const char *xml, hpci_domain_stop_cb on_stop,
-		       void *opaque, struct hpci_domain **ret)
+/* Takes d into a new handle and registers the stop callbacks. */
+static int watch_domain(struct hpci_virt *virt, virDomainPtr d, hpci_domain_stop_cb on_stop,
+			void *opaque, struct hpci_domain **ret)
 {
 	g_autoptr(hpci_domain) dom = g_new0(struct hpci_domain, 1);
 
 	dom->virt = virt;
+	dom->dom = d;
 	dom->callback_id = -1;
 	dom->reboot_callback_id = -1;
 	dom->on_stop = on_stop;
 	dom->opaque = opaque;
-	dom->dom = virDomainCreateXML(virt->conn, xml,
-				      VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_AUTODESTROY);
-	if (!dom->dom)
-		return virt_error("cannot start domain");
 	dom->name = g_strdup(virDomainGetName(dom->dom));
 	dom->callback_id = virConnectDomainEventRegisterAny(
 		virt->conn, dom->dom, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
@@ -322,6 +328,18 @@ int hpci_domain_create(struct hpci_virt *virt, const char *xml, hpci_domain_stop
 		return virt_error("cannot watch domain '%s'", dom->name);
 	*ret = g_steal_pointer(&dom);
 	return 0;
+}
+
+int hpci_domain_create(struct hpci_virt *virt, const char *xml, hpci_domain_stop_cb on_stop,
+		       void *opaque, struct hpci_domain **ret)
+{
+	virDomainPtr d = virDomainCreateXML(virt->conn, xml,
+					    VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_AUTODESTROY);
+
+	if (!d)
+		return virt_error("cannot start domain");
+	/* On failure the handle's free destroys the domain. */
+	return watch_domain(virt, d, on_stop, opaque, ret);
 }
 
 int hpci_domain_resume(struct hpci_domain *dom)
@@ -489,4 +507,214 @@ int hpci_virt_destroy_by_name(struct hpci_virt *virt, const char *name)
 		ret = virt_error("cannot undefine domain '%s'", name);
 	virDomainFree(d);
 	return ret;
+}
+
+int hpci_domain_save(struct hpci_domain *dom, const char *path)
+{
+	/* libvirt writes the image as "partial" and marks it complete last,
+	 * and removes a file it created when the save fails. */
+	if (virDomainSaveFlags(dom->dom, path, NULL, VIR_DOMAIN_SAVE_PAUSED) < 0)
+		return virt_error("cannot save domain '%s' to '%s'", dom->name, path);
+	return 0;
+}
+
+int hpci_saved_state_xml(struct hpci_virt *virt, const char *path, char **ret_xml)
+{
+	char *xml = virDomainSaveImageGetXMLDesc(virt->conn, path, VIR_DOMAIN_SAVE_IMAGE_XML_SECURE);
+
+	if (!xml)
+		return virt_error("cannot read the domain XML of saved image '%s'", path);
+	*ret_xml = g_strdup(xml);
+	free(xml);
+	return 0;
+}
+
+/*
+ * libvirt's header of a saved image (src/qemu/qemu_saveimage.h, version 2,
+ * unchanged since libvirt 0.9): the domain XML, NUL-terminated, then the
+ * save cookie (the CPU definition) and zero padding, data_len bytes in all;
+ * QEMU's migration stream follows.  libvirt reads the XML from here, so a
+ * copy with another name and UUID here restores as another domain.
+ */
+#define SAVED_MAGIC "LibvirtQemudSave"
+#define SAVED_VERSION 2
+#define SAVED_DATA_MAX (16u << 20)
+
+struct saved_header {
+	char magic[sizeof(SAVED_MAGIC) - 1];
+	uint32_t version;
+	uint32_t data_len;
+	uint32_t was_running;
+	uint32_t compressed;
+	uint32_t cookie_offset;
+	uint32_t unused[14];
+};
+G_STATIC_ASSERT(sizeof(struct saved_header) == 92);
+
+static int read_exactly(int fd, void *buf, size_t len, off_t offset, const char *path)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t n = pread(fd, (char *)buf + done, len - done, offset + (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return hpci_error_errno(errno, "cannot read saved image '%s'", path);
+		if (n == 0)
+			return hpci_error(EPROTO, "saved image '%s' is truncated", path);
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int write_all(int fd, const void *buf, size_t len, const char *path)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t n = write(fd, (const char *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return hpci_error_errno(errno, "cannot write '%s'", path);
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* Copies in from offset to its end onto out, in the kernel. */
+static int copy_rest(int in, off_t offset, int out, const char *saved, const char *scratch)
+{
+	struct stat st;
+
+	if (fstat(in, &st) < 0)
+		return hpci_error_errno(errno, "cannot stat saved image '%s'", saved);
+	while (offset < st.st_size) {
+		ssize_t n = copy_file_range(in, &offset, out, NULL, (size_t)(st.st_size - offset), 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return hpci_error_errno(errno, "cannot copy saved image '%s' to '%s'", saved,
+						scratch);
+		if (n == 0)
+			return hpci_error(EPROTO, "saved image '%s' shrank while it was copied", saved);
+	}
+	return 0;
+}
+
+/* Writes scratch: saved, its header naming the domain name/uuid. */
+static int copy_saved_renamed(const char *saved, const char *scratch, const char *name,
+			      const char *uuid)
+{
+	hpci_autofd int in = open(saved, O_RDONLY | O_CLOEXEC);
+	hpci_autofd int out = -1;
+	struct saved_header h, renamed;
+	g_autofree char *data = NULL;
+	g_autofree char *xml = NULL;
+	g_autoptr(xmlDoc) doc = NULL;
+	size_t xml_len, rest_len, new_len;
+	int rc;
+
+	if (in < 0)
+		return hpci_error_errno(errno, "cannot open saved image '%s'", saved);
+	if ((rc = read_exactly(in, &h, sizeof(h), 0, saved)) < 0)
+		return rc;
+	if (memcmp(h.magic, SAVED_MAGIC, sizeof(h.magic)) != 0)
+		return hpci_error(EPROTO, "'%s' is not a complete libvirt saved image", saved);
+	if (h.version != SAVED_VERSION || h.compressed != 0)
+		return hpci_error(ENOTSUP, "saved image '%s' has header version %u and compression "
+				  "%u: only version %u, uncompressed, can be renamed", saved,
+				  h.version, h.compressed, SAVED_VERSION);
+	xml_len = h.cookie_offset ? h.cookie_offset : h.data_len;
+	if (h.data_len == 0 || h.data_len > SAVED_DATA_MAX || xml_len > h.data_len)
+		return hpci_error(EPROTO, "saved image '%s' has a bad header (data %u bytes, "
+				  "cookie at %u)", saved, h.data_len, h.cookie_offset);
+	data = g_malloc0(h.data_len + 1);
+	if ((rc = read_exactly(in, data, h.data_len, sizeof(h), saved)) < 0)
+		return rc;
+	if (memchr(data, '\0', xml_len) == NULL)
+		return hpci_error(EPROTO, "the domain XML of saved image '%s' is not terminated",
+				  saved);
+	if ((rc = hpci_xml_parse(data, "the domain XML of a saved image", &doc)) < 0)
+		return rc;
+	hpci_xml_set_root_child_text(doc, "name", name);
+	hpci_xml_set_root_child_text(doc, "uuid", uuid);
+	if (!(xml = hpci_xml_to_string(doc, NULL)))
+		return hpci_error(ENOMEM, "cannot serialise the domain XML of '%s'", scratch);
+	new_len = strlen(xml) + 1;
+	rest_len = h.data_len - xml_len;   /* the cookie and the padding */
+	if (new_len + rest_len > SAVED_DATA_MAX)
+		return hpci_error(E2BIG, "the renamed domain XML for '%s' is too large", scratch);
+	renamed = h;
+	renamed.data_len = (uint32_t)(new_len + rest_len);
+	renamed.cookie_offset = h.cookie_offset ? (uint32_t)new_len : 0;
+
+	out = open(scratch, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (out < 0)
+		return hpci_error_errno(errno, "cannot create '%s'", scratch);
+	if ((rc = write_all(out, &renamed, sizeof(renamed), scratch)) < 0 ||
+	    (rc = write_all(out, xml, new_len, scratch)) < 0 ||
+	    (rc = write_all(out, data + xml_len, rest_len, scratch)) < 0)
+		return rc;
+	return copy_rest(in, (off_t)(sizeof(h) + h.data_len), out, saved, scratch);
+}
+
+/* Destroys a domain by name, keeping the error that made it necessary. */
+static void destroy_after_error(struct hpci_virt *virt, const char *name)
+{
+	g_autoptr(hpci_error_saved) first = hpci_error_save();
+	virDomainPtr d = virDomainLookupByName(virt->conn, name);
+
+	if (d) {
+		if (virDomainIsActive(d) == 1)
+			virDomainDestroy(d);
+		virDomainFree(d);
+	}
+	virResetLastError();
+	hpci_error_restore(g_steal_pointer(&first));
+}
+
+int hpci_domain_restore(struct hpci_virt *virt, const char *saved, const char *xml,
+			const char *scratch, hpci_domain_stop_cb on_stop, void *opaque,
+			struct hpci_domain **ret)
+{
+	g_autoptr(xmlDoc) doc = NULL;
+	g_autofree char *name = NULL;
+	g_autofree char *uuid = NULL;
+	g_autofree char *dxml = NULL;
+	hpci_autounlink char *copy = NULL;
+	virDomainPtr d;
+	int rc;
+
+	if ((rc = hpci_xml_parse(xml, "the domain XML to restore", &doc)) < 0)
+		return rc;
+	name = hpci_xml_root_child_text(doc, "name");
+	if (!name || !*name)
+		return hpci_error(EINVAL, "the domain XML to restore '%s' into names no domain",
+				  saved);
+	if (scratch) {
+		uuid = hpci_xml_root_child_text(doc, "uuid");
+		if (!uuid) {
+			uuid = g_uuid_string_random();
+			hpci_xml_set_root_child_text(doc, "uuid", uuid);
+		}
+		if (!(dxml = hpci_xml_to_string(doc, NULL)))
+			return hpci_error(ENOMEM, "cannot serialise the domain XML of '%s'", name);
+		copy = g_strdup(scratch);  /* removed on every path from here */
+		if ((rc = copy_saved_renamed(saved, scratch, name, uuid)) < 0)
+			return rc;
+	}
+	/* Returns once QEMU has loaded the whole stream: the copy can go. */
+	if (virDomainRestoreFlags(virt->conn, copy ? copy : saved, dxml ? dxml : xml,
+				  VIR_DOMAIN_SAVE_PAUSED) < 0)
+		return virt_error("cannot restore saved image '%s' as domain '%s'", saved, name);
+	d = virDomainLookupByName(virt->conn, name);
+	if (!d) {
+		rc = virt_error("cannot find domain '%s' restored from '%s'", name, saved);
+		/* Not auto-destroyed: no domain may outlive a failed call. */
+		destroy_after_error(virt, name);
+		return rc;
+	}
+	/* On failure the handle's free destroys the domain. */
+	return watch_domain(virt, d, on_stop, opaque, ret);
 }

@@ -20,6 +20,7 @@ enum hpci_domain_stop {
 	HPCI_STOP_CRASHED,    /* QEMU crashed */
 	HPCI_STOP_FAILED,     /* QEMU failed to start or died */
 	HPCI_STOP_RESET,      /* the guest reset (on_reboot=restart): it still runs */
+	HPCI_STOP_SAVED,      /* hpci_domain_save() wrote its state and stopped it */
 	HPCI_STOP_OTHER,
 };
 const char *hpci_domain_stop_name(enum hpci_domain_stop stop);
@@ -82,6 +83,46 @@ int hpci_domain_agent_command(struct hpci_domain *dom, const char *json, int tim
 			      char **ret_reply);
 /* virDomainQemuMonitorCommand in HMP mode, e.g. "info registers -a". */
 int hpci_domain_hmp(struct hpci_domain *dom, const char *command, char **ret_reply);
+
+/*
+ * Saved states (virDomainSaveFlags / virDomainRestoreFlags): the guest's RAM,
+ * device state and flash contents in one file, for booting a configuration
+ * once and restoring it per cell.  An image restores only on the same QEMU
+ * build, firmware, machine type, vCPU layout and memory.
+ *
+ * hpci_domain_save() writes the image at path (libvirt writes it; no file is
+ * left when it fails) and stops the domain: the handle stays valid, inactive.
+ * The image restores paused.
+ */
+int hpci_domain_save(struct hpci_domain *dom, const char *path);
+
+/* The domain XML a saved image holds (virDomainSaveImageGetXMLDesc). */
+int hpci_saved_state_xml(struct hpci_virt *virt, const char *path, char **ret_xml);
+
+/*
+ * Restores a saved image into a new transient domain described by xml, paused
+ * (resume it with hpci_domain_resume()), and registers on_stop as
+ * hpci_domain_create() does.  xml is checked by libvirt against the image's
+ * own: the guest ABI must not change, but the disk sources, the NVRAM path,
+ * the serial file and the QEMU command-line passthrough may.
+ *
+ * libvirt 9.0 refuses any other name or UUID (virDomainDefCheckABIStability:
+ * "Target domain name ... does not match source ..."), so one image cannot
+ * give two domains at once by itself.  With scratch set, the image is first
+ * copied to scratch with its header naming the new domain (xml's name and
+ * UUID; a UUID is made when xml has none), restored from there, and scratch
+ * is removed once QEMU has read it, on every path.  Only an uncompressed
+ * image (libvirt's default save_image_format "raw") can be renamed.  With
+ * scratch NULL, xml must carry the image's name and UUID.
+ *
+ * Unlike a created domain, a restored one is not auto-destroyed when the
+ * connection closes (virDomainRestoreFlags has no such flag): the handle's
+ * free destroys it, and a harness killed outright leaves it running for
+ * `hotplug-ci doctor` to find (prefix hpci-).
+ */
+int hpci_domain_restore(struct hpci_virt *virt, const char *saved, const char *xml,
+			const char *scratch, hpci_domain_stop_cb on_stop, void *opaque,
+			struct hpci_domain **ret);
 
 /* Names of the domains on the connection whose name starts with prefix. */
 int hpci_virt_list_domains(struct hpci_virt *virt, const char *prefix, GPtrArray **ret_names);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Building XML and HTML documents with libxml2. */
 #include "xml.h"
+#include "error.h"
 
+#include <errno.h>
 #include <libxml/HTMLtree.h>
+#include <libxml/parser.h>
 #include <string.h>
 
 char *hpci_xml_text(const char *text)
@@ -94,4 +97,54 @@ char *hpci_html_to_string(xmlDoc *doc)
 
 	htmlDocDumpMemoryFormat(doc, &mem, &len, 1);
 	return mem ? g_strndup((const char *)mem, (gsize)len) : NULL;
+}
+
+int hpci_xml_parse(const char *text, const char *what, xmlDoc **ret_doc)
+{
+	xmlDoc *doc = xmlReadMemory(text, (int)strlen(text), NULL, NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	const xmlError *err = doc ? NULL : xmlGetLastError();
+	g_autofree char *detail = g_strdup(err && err->message ? err->message : "no root element");
+
+	if (!doc || !xmlDocGetRootElement(doc)) {
+		if (doc)
+			xmlFreeDoc(doc);
+		return hpci_error(EPROTO, "cannot parse %s: %s", what, g_strchomp(detail));
+	}
+	*ret_doc = doc;
+	return 0;
+}
+
+static xmlNodePtr root_child(xmlDoc *doc, const char *name)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+
+	for (xmlNodePtr n = root ? root->children : NULL; n; n = n->next) {
+		if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name))
+			return n;
+	}
+	return NULL;
+}
+
+char *hpci_xml_root_child_text(xmlDoc *doc, const char *name)
+{
+	xmlNodePtr node = root_child(doc, name);
+	g_autoptr(xmlChar) text = node ? xmlNodeGetContent(node) : NULL;
+
+	return text ? g_strdup((const char *)text) : NULL;
+}
+
+void hpci_xml_set_root_child_text(xmlDoc *doc, const char *name, const char *text)
+{
+	xmlNodePtr node = root_child(doc, name);
+	g_autofree char *clean = hpci_xml_text(text);
+	g_autoptr(xmlChar) escaped = NULL;
+
+	if (!node) {
+		hpci_xml_child(xmlDocGetRootElement(doc), name, text);
+		return;
+	}
+	/* xmlNodeSetContent parses entities; its text must be escaped first. */
+	escaped = xmlEncodeSpecialChars(doc, BAD_CAST clean);
+	xmlNodeSetContent(node, escaped);
 }

@@ -50,4 +50,17 @@ char *hpci_xml_to_string(xmlDoc *doc, const char *encoding);
 /* The document as indented HTML text, NULL when out of memory. */
 char *hpci_html_to_string(xmlDoc *doc);
 
+/*
+ * Reading and editing documents other programs wrote (libvirt's domain XML).
+ * hpci_xml_parse() records an error naming `what` when text does not parse
+ * (no network access, no entity expansion).
+ */
+int hpci_xml_parse(const char *text, const char *what, xmlDoc **ret_doc);
+/* The text of the root's first child element `name`; NULL when there is
+ * none.  The caller frees it. */
+char *hpci_xml_root_child_text(xmlDoc *doc, const char *name);
+/* Makes text the whole content of the root's first child element `name`,
+ * adding that element at the end of the root when there is none. */
+void hpci_xml_set_root_child_text(xmlDoc *doc, const char *name, const char *text);
+
 #endif

@@ -104,6 +104,32 @@ static void test_html_document(void **state)
 	assert_non_null(strstr(text, "<td></td>"));
 }
 
+/* Editing a document another program wrote: libvirt's domain XML. */
+static void test_parse_and_edit_root_children(void **state)
+{
+	g_autoptr(xmlDoc) doc = NULL;
+	g_autoptr(xmlDoc) bad = NULL;
+	g_autofree char *name = NULL;
+	g_autofree char *none = NULL;
+	g_autofree char *out = NULL;
+
+	(void)state;
+	assert_int_equal(hpci_xml_parse("<domain type='qemu'><name>a</name><devices>"
+					"<name>inner</name></devices></domain>", "test XML", &doc), 0);
+	name = hpci_xml_root_child_text(doc, "name");
+	none = hpci_xml_root_child_text(doc, "uuid");
+	assert_string_equal(name, "a");
+	assert_null(none);
+	hpci_xml_set_root_child_text(doc, "name", "b&<c>");
+	hpci_xml_set_root_child_text(doc, "uuid", "6260a8d8-b1c3-4722-a592-744feb6fbacf");
+	out = hpci_xml_to_string(doc, NULL);
+	assert_non_null(strstr(out, "<name>b&amp;&lt;c&gt;</name>"));
+	assert_non_null(strstr(out, "<uuid>6260a8d8-b1c3-4722-a592-744feb6fbacf</uuid>"));
+	assert_non_null(strstr(out, "<name>inner</name>"));
+	assert_true(hpci_xml_parse("<domain><name>", "test XML", &bad) < 0);
+	assert_null(bad);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -111,6 +137,7 @@ int main(void)
 		cmocka_unit_test(test_xml_document),
 		cmocka_unit_test(test_attr_replaces_and_ns_inherits),
 		cmocka_unit_test(test_html_document),
+		cmocka_unit_test(test_parse_and_edit_root_children),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
