@@ -194,9 +194,8 @@ static int take_run_fields(const char *path, json_object *report,
 	return 0;
 }
 
-int hpci_bisect_regression_find(const char *old_path, json_object *old_report,
-				const char *new_path, json_object *new_report,
-				struct hpci_bisect_regression *ret)
+int hpci_bisect_regression_find(json_object *old_report, const char *new_path,
+				json_object *new_report, struct hpci_bisect_regression *ret)
 {
 	const struct hpci_diff_thresholds thresholds = { HPCI_DIFF_DEFAULT_PCT,
 							 HPCI_DIFF_DEFAULT_MS };
@@ -210,7 +209,6 @@ int hpci_bisect_regression_find(const char *old_path, json_object *old_report,
 	unsigned regressed = 0;
 	int rc;
 
-	(void)old_path;
 	if ((rc = take_run_fields(new_path, new_report, &r)) < 0)
 		return rc;
 	r.cells = g_ptr_array_new_with_free_func(g_free);

@@ -41,13 +41,13 @@ typedef struct hpci_bisect_regression hpci_bisect_regression;
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(hpci_bisect_regression, hpci_bisect_regression_clear)
 
 /*
- * Works out what to bisect between the reports (paths for messages).
+ * Works out what to bisect between the reports (new_path names the new one in
+ * messages: only its run fields are required).
  * Returns 0 with n_moved > 0 (bisect), or 0 with n_moved 0 and `why` (no
  * regression; nothing moved; a moved source that is not a git checkout);
  * -EINVAL with an error naming the file when a report lacks what this needs.
  */
-int hpci_bisect_regression_find(const char *old_path, json_object *old_report,
-				const char *new_path, json_object *new_report,
-				struct hpci_bisect_regression *ret);
+int hpci_bisect_regression_find(json_object *old_report, const char *new_path,
+				json_object *new_report, struct hpci_bisect_regression *ret);
 
 #endif

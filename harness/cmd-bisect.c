@@ -919,8 +919,8 @@ static int from_reports(struct bisect_options *o)
 				       "drop --edk2, --qemu, --good, --bad, --filter and the terms");
 	if ((rc = hpci_report_load(o->old_report, &old_report)) < 0 ||
 	    (rc = hpci_report_load(o->new_report, &new_report)) < 0 ||
-	    (rc = hpci_bisect_regression_find(o->old_report, old_report, o->new_report,
-					      new_report, &r)) < 0)
+	    (rc = hpci_bisect_regression_find(old_report, o->new_report, new_report,
+					      &r)) < 0)
 		return rc;
 	for (guint i = 0; i < r.left_out->len; i++)
 		hpci_info("bisect: not bisected: %s", (char *)r.left_out->pdata[i]);

@@ -106,7 +106,7 @@ static void test_edk2_moved(void **state)
 	g_autoptr(json_object) new = run("fail", "pass", "git", NEW_EDK2, OLD_QEMU);
 	g_auto(hpci_bisect_regression) r = { 0 };
 
-	assert_int_equal(hpci_bisect_regression_find("old.json", old, "new.json", new, &r), 0);
+	assert_int_equal(hpci_bisect_regression_find(old, "new.json", new, &r), 0);
 	assert_int_equal(r.n_moved, 1);
 	assert_string_equal(r.moved[0].component, "edk2");
 	assert_string_equal(r.moved[0].repository, "/m/edk2");
@@ -128,7 +128,7 @@ static void test_both_moved(void **state)
 	g_autoptr(json_object) new = run("fail", "flaky", "git", NEW_EDK2, NEW_QEMU);
 	g_auto(hpci_bisect_regression) r = { 0 };
 
-	assert_int_equal(hpci_bisect_regression_find("old.json", old, "new.json", new, &r), 0);
+	assert_int_equal(hpci_bisect_regression_find(old, "new.json", new, &r), 0);
 	assert_int_equal(r.n_moved, 2);
 	assert_string_equal(r.moved[0].component, "edk2");
 	assert_string_equal(r.moved[1].component, "qemu");
@@ -144,7 +144,7 @@ static void test_no_regression(void **state)
 	g_autoptr(json_object) new = run("pass", "pass", "git", NEW_EDK2, OLD_QEMU);
 	g_auto(hpci_bisect_regression) r = { 0 };
 
-	assert_int_equal(hpci_bisect_regression_find("old.json", old, "new.json", new, &r), 0);
+	assert_int_equal(hpci_bisect_regression_find(old, "new.json", new, &r), 0);
 	assert_int_equal(r.n_moved, 0);
 	assert_string_equal(r.why, "no cell regressed between the runs");
 }
@@ -155,7 +155,7 @@ static void test_nothing_moved(void **state)
 	g_autoptr(json_object) new = run("fail", "pass", "git", OLD_EDK2, OLD_QEMU);
 	g_auto(hpci_bisect_regression) r = { 0 };
 
-	assert_int_equal(hpci_bisect_regression_find("old.json", old, "new.json", new, &r), 0);
+	assert_int_equal(hpci_bisect_regression_find(old, "new.json", new, &r), 0);
 	assert_int_equal(r.n_moved, 0);
 	assert_non_null(strstr(r.why, "1 cell(s) regressed, but neither edk2 nor QEMU moved"));
 	assert_int_equal(r.left_out->len, 1);
@@ -168,7 +168,7 @@ static void test_debian_moved(void **state)
 	g_autoptr(json_object) new = run("fail", "pass", "debian", "2022.11-7", OLD_QEMU);
 	g_auto(hpci_bisect_regression) r = { 0 };
 
-	assert_int_equal(hpci_bisect_regression_find("old.json", old, "new.json", new, &r), 0);
+	assert_int_equal(hpci_bisect_regression_find(old, "new.json", new, &r), 0);
 	assert_int_equal(r.n_moved, 0);
 	assert_string_equal(r.why, "1 cell(s) regressed, but edk2 moved from debian edk2 "
 			    "2022.11-6 to debian edk2 2022.11-7; only a git checkout can be "
@@ -182,7 +182,7 @@ static void test_report_without_matrix(void **state)
 	g_auto(hpci_bisect_regression) r = { 0 };
 
 	json_object_object_del(new, "matrix");
-	assert_int_equal(hpci_bisect_regression_find("old.json", old, "new.json", new, &r),
+	assert_int_equal(hpci_bisect_regression_find(old, "new.json", new, &r),
 			 -EINVAL);
 	assert_string_equal(hpci_error_message(), "new.json: no matrix.path; a report from "
 			    "`hotplug-ci run` names its matrix");
