@@ -2,6 +2,7 @@
 #include "cell-run.h"
 #include "agent.h"
 #include "attack.h"
+#include "boot-state.h"
 #include "firmware-check.h"
 #include "judge.h"
 #include "domain-xml.h"
@@ -10,6 +11,7 @@
 #include "interrupt.h"
 #include "observe.h"
 #include "regdump.h"
+#include "image.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -52,6 +54,7 @@ struct cell_run {
 	unsigned next_vcpu;        /* next free vCPU id to plug */
 	char *token;               /* this attempt's attack token (attack.h) */
 	GArray *claim_regs;        /* the dump that corroborated an SMM claim, or NULL */
+	bool keep_disks;           /* the overlay and NVRAM outlive the run (a boot job's) */
 	gint booted;               /* the ready line came (atomic: read by the event thread) */
 	gint boot_resets;          /* resets before it */
 	enum hpci_failure failure;
@@ -866,47 +869,186 @@ static void follow_firmware_log(struct cell_run *cr, const char *path)
 	hpci_error_clear();
 }
 
-static int create_domain(struct cell_run *cr, unsigned index)
+static char *domain_name(struct cell_run *cr, unsigned index)
 {
 	unsigned attempt = cr->res->attempt;
-	const struct hpci_image *image = cr->plan->image;
-	g_autofree char *disk = cell_path(cr, "disk.qcow2");
-	g_autofree char *nvram = cell_path(cr, "nvram.fd");
-	g_autofree char *serial = cell_path(cr, "serial.log");
-	g_autofree char *fwlog = cell_path(cr, "firmware.log");
-	g_autofree char *xml_path = cell_path(cr, "domain.xml");
-	g_autofree char *name = attempt > 1 ? g_strdup_printf(HPCI_DOMAIN_PREFIX "%s-%u-a%u",
-							     cr->ctx->run_id, index, attempt)
-					    : g_strdup_printf(HPCI_DOMAIN_PREFIX "%s-%u",
-							      cr->ctx->run_id, index);
-	g_autofree char *xml = NULL;
+
+	return attempt > 1 ? g_strdup_printf(HPCI_DOMAIN_PREFIX "%s-%u-a%u", cr->ctx->run_id,
+					     index, attempt)
+			   : g_strdup_printf(HPCI_DOMAIN_PREFIX "%s-%u", cr->ctx->run_id, index);
+}
+
+/* The cell's files in its directory, and the domain XML that names them. */
+struct cell_files {
+	char *disk, *nvram, *serial, *fwlog, *xml_path, *xml;
+};
+
+static void cell_files_clear(struct cell_files *f)
+{
+	g_free(f->disk);
+	g_free(f->nvram);
+	g_free(f->serial);
+	g_free(f->fwlog);
+	g_free(f->xml_path);
+	g_free(f->xml);
+}
+typedef struct cell_files cell_files;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(cell_files, cell_files_clear)
+
+static int make_domain_xml(struct cell_run *cr, const char *name, bool append_logs,
+			   struct cell_files *f)
+{
 	struct hpci_domain_spec spec = {
 		.cell = cr->cell, .emulator = cr->plan->emulator,
 		.firmware_code = cr->plan->firmware_code, .firmware_vars = cr->plan->firmware_vars,
-		.name = name, .accel = cr->ctx->accel, .disk = disk,
-		.nvram = nvram, .serial_log = serial, .firmware_log = fwlog,
-		.memory_mib = cr->ctx->memory_mib, .uid = getuid(), .gid = getgid(),
+		.name = name, .accel = cr->ctx->accel, .memory_mib = cr->ctx->memory_mib,
+		.uid = getuid(), .gid = getgid(), .append_logs = append_logs,
 	};
+	int rc;
+
+	f->disk = cell_path(cr, "disk.qcow2");
+	f->nvram = cell_path(cr, "nvram.fd");
+	f->serial = cell_path(cr, "serial.log");
+	f->fwlog = cell_path(cr, "firmware.log");
+	f->xml_path = cell_path(cr, "domain.xml");
+	spec.disk = f->disk;
+	spec.nvram = f->nvram;
+	spec.serial_log = f->serial;
+	spec.firmware_log = f->fwlog;
+	if ((rc = hpci_domain_xml(&spec, &f->xml)) < 0)
+		return rc;
+	return hpci_write_file(f->xml_path, f->xml, -1);
+}
+
+/* Once the domain exists: the serial console and the firmware log are
+ * followed as they grow, each from its first line. */
+static int follow_logs(struct cell_run *cr, const struct cell_files *f)
+{
+	int rc = hpci_tail_start(f->serial, HPCI_TAIL_SERIAL, &cr->obs, &cr->tail);
+
+	if (rc == 0 && cr->cell->firmware.verbose)
+		follow_firmware_log(cr, f->fwlog);
+	return rc;
+}
+
+static int create_domain(struct cell_run *cr, const char *name)
+{
+	const struct hpci_image *image = cr->plan->image;
+	g_auto(cell_files) f = { 0 };
 	int rc;
 
 	cr->res->domain = g_strdup(name);
 	cr->res->connection = g_strdup(hpci_virt_uri(cr->ctx->virt));
 	if (!image)
 		rc = hpci_error(ENOENT, "no image built for recipe '%s'", cr->cell->image);
-	else if ((rc = hpci_image_overlay(image, disk)) == 0 &&
-		 (rc = hpci_domain_xml(&spec, &xml)) == 0 &&
-		 (rc = hpci_write_file(xml_path, xml, -1)) == 0 &&
-		 (rc = hpci_write_file(serial, "", 0)) == 0)
-		rc = hpci_domain_create(cr->ctx->virt, xml, on_domain_stop, cr, &cr->dom);
+	else if ((rc = make_domain_xml(cr, name, false, &f)) == 0 &&
+		 (rc = hpci_image_overlay(image, f.disk)) == 0 &&
+		 (rc = hpci_write_file(f.serial, "", 0)) == 0)
+		rc = hpci_domain_create(cr->ctx->virt, f.xml, on_domain_stop, cr, &cr->dom);
 	if (rc == 0)
-		rc = hpci_tail_start(serial, HPCI_TAIL_SERIAL, &cr->obs, &cr->tail);
+		rc = follow_logs(cr, &f);
 	if (rc < 0) {
 		fail_with_error(cr, HPCI_FAIL_INFRA);
 		return rc;
 	}
 	hpci_obs_note(&cr->obs, "domain '%s' created (paused)", name);
-	if (cr->cell->firmware.verbose)
-		follow_firmware_log(cr, fwlog);
+	return 0;
+}
+
+/*
+ * A restored cell's domain: its own overlay on the saved state's disk, its
+ * own NVRAM (libvirt makes it from the template, QEMU then writes the
+ * saved flash contents into it), and its serial and firmware logs starting
+ * with the saved boot's part, so the firmware's boot facts are checked per
+ * cell as after a cold boot.
+ */
+static int restore_domain(struct cell_run *cr, const char *name)
+{
+	const struct hpci_boot_state *st = cr->plan->boot_state;
+	g_autofree char *image = g_build_filename(st->dir, HPCI_BOOT_STATE_IMAGE, NULL);
+	g_autofree char *disk = g_build_filename(st->dir, HPCI_BOOT_STATE_DISK, NULL);
+	g_autofree char *boot_serial = g_build_filename(st->dir, "serial.log", NULL);
+	g_autofree char *boot_fwlog = g_build_filename(st->dir, "firmware.log", NULL);
+	g_autofree char *scratch = cell_path(cr, "restore.img");
+	g_auto(cell_files) f = { 0 };
+	gint64 t0;
+	int rc;
+
+	cr->res->domain = g_strdup(name);
+	cr->res->connection = g_strdup(hpci_virt_uri(cr->ctx->virt));
+	cr->res->boot_state = g_strdup(st->key);
+	hpci_obs_note(&cr->obs, "restoring saved boot state %.12s (%s)", st->key, st->dir);
+	if ((rc = make_domain_xml(cr, name, true, &f)) == 0 &&
+	    (rc = hpci_overlay_on(disk, f.disk)) == 0 &&
+	    (rc = hpci_copy_file(boot_serial, f.serial, 0644)) == 0 &&
+	    (rc = hpci_copy_file(boot_fwlog, f.fwlog, 0644)) == 0) {
+		t0 = now(cr);
+		rc = hpci_domain_restore(cr->ctx->virt, image, f.xml, scratch, on_domain_stop, cr,
+					 &cr->dom);
+		cr->res->restore_ms = now(cr) - t0;
+	}
+	if (rc == 0)
+		rc = follow_logs(cr, &f);
+	if (rc < 0) {
+		fail_with_error(cr, HPCI_FAIL_INFRA);
+		return rc;
+	}
+	hpci_obs_note(&cr->obs, "domain '%s' restored (paused) in %" G_GINT64_FORMAT " ms", name,
+		      cr->res->restore_ms);
+	return 0;
+}
+
+#define AGENT_POLL_MS 200
+
+/* A restored guest is up when its agent answers: its ready line was
+ * printed before the save. */
+static int resume_restored(struct cell_run *cr)
+{
+	gint64 resumed_ms, deadline;
+	guint cursor = hpci_obs_count(&cr->obs);
+	int rc;
+
+	g_atomic_int_set(&cr->booted, 1);
+	if ((rc = hpci_domain_resume(cr->dom)) < 0) {
+		fail_with_error(cr, HPCI_FAIL_INFRA);
+		return rc;
+	}
+	resumed_ms = now(cr);
+	deadline = resumed_ms + cr->plan->timeouts.boot_ms;
+	hpci_obs_note(&cr->obs, "domain resumed");
+	while (hpci_agent_ping(cr->dom, 2) < 0) {
+		hpci_error_clear();
+		rc = pause_run(cr, &cursor, AGENT_POLL_MS);
+		if (rc != -ETIMEDOUT)
+			return wait_failed(cr, rc, "the restored guest's agent", 0);
+		if (now(cr) >= deadline)
+			return wait_failed(cr, -ETIMEDOUT, "answer of the restored guest's agent",
+					   cr->plan->timeouts.boot_ms);
+	}
+	cr->res->boot_ms = now(cr) - resumed_ms;
+	hpci_obs_note(&cr->obs, "the restored guest's agent answered");
+	return 0;
+}
+
+/* The cell's guest, up: restored from its saved boot state when it has a
+ * ready one, else booted cold. */
+static int bring_up(struct cell_run *cr, unsigned index)
+{
+	const struct hpci_boot_state *st = cr->plan->boot_state;
+	g_autofree char *name = domain_name(cr, index);
+
+	cr->res->boot_control = cr->plan->boot_control;
+	if (st && st->status == HPCI_BOOT_STATE_READY)
+		return restore_domain(cr, name) < 0 ? -1 : resume_restored(cr);
+	if (st) {
+		cr->res->boot_note = g_strdup_printf("booted cold: saved boot state %.12s could "
+						     "not be made: %s", st->key,
+						     st->error ? st->error : "unknown");
+		hpci_obs_note(&cr->obs, "%s", cr->res->boot_note);
+	}
+	if (create_domain(cr, name) < 0 || boot(cr) < 0)
+		return -1;
+	g_atomic_int_set(&cr->booted, 1);
 	return 0;
 }
 
@@ -932,7 +1074,7 @@ static void teardown(struct cell_run *cr)
 	g_clear_pointer(&cr->firmware_tail, hpci_tail_stop);
 	if (cr->res->domain)
 		copy_qemu_log(cr);
-	if (!cr->ctx->keep_disks) {
+	if (!cr->ctx->keep_disks && !cr->keep_disks) {
 		g_autofree char *disk = cell_path(cr, "disk.qcow2");
 		g_autofree char *nvram = cell_path(cr, "nvram.fd");
 
@@ -1009,6 +1151,22 @@ static void release_run(struct cell_run *cr)
 typedef struct cell_run cell_run;
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(cell_run, release_run)
 
+/* Everything a run needs before its domain: its directory, the register
+ * sample window and the event log (dir/events.log). */
+static int start_run(struct cell_run *cr, const char *dir)
+{
+	g_autofree char *events_log = g_build_filename(dir, "events.log", NULL);
+	int rc;
+
+	cr->dir = g_strdup(dir);
+	cr->samples = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
+	cr->sample_texts = g_ptr_array_new_with_free_func(g_free);
+	cr->sample_times = g_array_new(FALSE, FALSE, sizeof(gint64));
+	if ((rc = hpci_mkdir_p(dir, 0755)) < 0)
+		return rc;
+	return hpci_obs_init(&cr->obs, events_log);
+}
+
 void hpci_cell_judge_unrunnable(const struct hpci_plan *plan, struct hpci_cell_result *res)
 {
 	struct hpci_observation obs = {
@@ -1030,9 +1188,8 @@ int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_plan *plan,
 		.ctx = ctx, .plan = plan, .cell = cell, .res = res,
 		.next_vcpu = cell->topology.boot,
 	};
-	g_autofree char *events_log = NULL;
+	g_autofree char *dir = NULL;
 	gint64 t_start = g_get_monotonic_time();
-	int rc;
 
 	res->ran = true;
 	res->attempt = attempt;
@@ -1044,16 +1201,11 @@ int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_plan *plan,
 	} else {
 		res->dir = g_build_filename("cells", cell->id, NULL);
 	}
-	cr.dir = g_build_filename(ctx->run_dir, res->dir, NULL);
-	cr.samples = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
-	cr.sample_texts = g_ptr_array_new_with_free_func(g_free);
-	cr.sample_times = g_array_new(FALSE, FALSE, sizeof(gint64));
-	events_log = cell_path(&cr, "events.log");
+	dir = g_build_filename(ctx->run_dir, res->dir, NULL);
 	cr.token = hpci_attack_token(ctx->run_id, cell->id, attempt);
 	if (attacks(cell))
 		res->attack = hpci_attack_record_new(cr.token);
-	rc = hpci_mkdir_p(cr.dir, 0755);
-	if (rc < 0 || (rc = hpci_obs_init(&cr.obs, events_log)) < 0) {
+	if (start_run(&cr, dir) < 0) {
 		if (!cr.obs.events)
 			(void)hpci_obs_init(&cr.obs, NULL); /* so the judge has a log to read */
 		fail_with_error(&cr, HPCI_FAIL_INFRA);
@@ -1061,10 +1213,8 @@ int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_plan *plan,
 		return 0;
 	}
 
-	if (create_domain(&cr, index) == 0 && boot(&cr) == 0) {
-		g_atomic_int_set(&cr.booted, 1);
+	if (bring_up(&cr, index) == 0)
 		run_steps(&cr);
-	}
 	check_late_claim(&cr);
 	collect_hang_evidence(&cr);
 	teardown(&cr);
@@ -1072,4 +1222,45 @@ int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_plan *plan,
 	judge(&cr);
 	res->duration_ms = (g_get_monotonic_time() - t_start) / 1000;
 	return hpci_interrupted() ? -EINTR : 0;
+}
+
+/*
+ * A boot job (boot-state.h): boots the plan's configuration cold in dir,
+ * saves it there as HPCI_BOOT_STATE_IMAGE, and keeps what belongs to the
+ * saved RAM: the disk overlay, the NVRAM, the serial and firmware logs of
+ * the boot, its domain.xml and events.log.
+ */
+int hpci_cell_boot_save(const struct hpci_run_ctx *ctx, const struct hpci_plan *plan,
+			const char *dir, const char *name, gint64 *ret_boot_ms,
+			gint64 *ret_save_ms)
+{
+	g_autoptr(hpci_cell_result) res = hpci_cell_result_new(plan->cell);
+	g_auto(cell_run) cr = {
+		.ctx = ctx, .plan = plan, .cell = plan->cell, .res = res, .keep_disks = true,
+	};
+	g_autofree char *image = g_build_filename(dir, HPCI_BOOT_STATE_IMAGE, NULL);
+	gint64 t0;
+	int rc;
+
+	if ((rc = start_run(&cr, dir)) < 0)
+		return rc;
+	hpci_obs_note(&cr.obs, "boot job: the configuration of cell '%s', to be saved",
+		      plan->cell->id);
+	if (create_domain(&cr, name) == 0 && boot(&cr) == 0) {
+		g_atomic_int_set(&cr.booted, 1);
+		t0 = now(&cr);
+		if (hpci_domain_save(cr.dom, image) < 0)
+			fail_with_error(&cr, HPCI_FAIL_INFRA);
+		*ret_save_ms = now(&cr) - t0;
+		hpci_obs_note(&cr.obs, "saved in %" G_GINT64_FORMAT " ms", *ret_save_ms);
+	}
+	*ret_boot_ms = res->boot_ms;
+	teardown(&cr);
+	if (hpci_interrupted())
+		return hpci_error_kind(HPCI_ERR_INTERRUPTED, EINTR, "interrupted while booting "
+				       "the configuration of cell '%s' to save it", plan->cell->id);
+	if (cr.failure != HPCI_FAIL_NONE)
+		return hpci_error(EIO, "the boot of the configuration of cell '%s' failed: %s",
+				  plan->cell->id, cr.error);
+	return 0;
 }

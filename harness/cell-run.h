@@ -31,6 +31,18 @@ struct hpci_run_ctx {
 int hpci_cell_run(const struct hpci_run_ctx *ctx, const struct hpci_plan *plan,
 		  unsigned index, unsigned attempt, struct hpci_cell_result *res);
 
+/*
+ * A boot job of boot reuse (boot-state.h): boots the plan's configuration
+ * cold as domain `name` with its files in dir, waits for the guest's ready
+ * line and saves it to dir/HPCI_BOOT_STATE_IMAGE, keeping the disk overlay,
+ * NVRAM and logs that belong to it.  Returns 0 with the boot's and the
+ * save's times, or a negative errno (-EINTR when interrupted) with the
+ * error recorded; the domain is gone either way.
+ */
+int hpci_cell_boot_save(const struct hpci_run_ctx *ctx, const struct hpci_plan *plan,
+			const char *dir, const char *name, gint64 *ret_boot_ms,
+			gint64 *ret_save_ms);
+
 /* An unrunnable plan (its build failed) is judged without a VM: res is
  * decided as an infra-error of its first attempt. */
 void hpci_cell_judge_unrunnable(const struct hpci_plan *plan, struct hpci_cell_result *res);

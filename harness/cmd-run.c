@@ -30,6 +30,7 @@ struct run_options {
 	char **uris;
 	char *accel;
 	gboolean keep_disks;
+	gboolean cold;
 	int memory_mib;
 	int jobs;               /* 0: from the host */
 	char **filters;
@@ -116,6 +117,7 @@ static void fill_run_settings(struct hpci_run_settings *run, const struct run_op
 	run->retries = opt->retries;
 	run->infra_retries = opt->infra_retries;
 	run->shard = g_strdup(shard);
+	run->boot_reuse = !opt->cold;
 	for (char **f = opt->filters; f && *f; f++)
 		g_ptr_array_add(run->filters, g_strdup(*f));
 	for (guint i = 0; i < matrix->sets->len; i++)
@@ -148,6 +150,55 @@ static void run_setup_clear(struct run_setup *s)
 }
 typedef struct run_setup run_setup;
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(run_setup, run_setup_clear)
+
+/* The boot jobs of boot reuse, as they start and end. */
+static void report_state(enum hpci_sched_event_kind kind, const struct hpci_boot_state *st)
+{
+	if (kind == HPCI_SCHED_STATE_STARTED)
+		hpci_info("boot state %.12s: booting the configuration of cell '%s' to save it",
+			  st->key, st->model->cell->id);
+	else if (st->status == HPCI_BOOT_STATE_READY && st->made)
+		hpci_info("boot state %.12s: saved (boot %.1f s, save %.1f s) for %u cell(s)",
+			  st->key, st->boot_ms / 1000.0, st->save_ms / 1000.0, st->restored_cells);
+	else if (st->status == HPCI_BOOT_STATE_READY)
+		hpci_info("boot state %.12s: made by another run meanwhile, used", st->key);
+	else
+		hpci_warn("boot state %.12s: not made, its %u cell(s) boot cold: %s", st->key,
+			  st->restored_cells, st->error);
+}
+
+/*
+ * Boot reuse (boot-state.h): which cells restore a saved boot and which
+ * boot cold.  A key that cannot be made (a file gone) is not a reason to
+ * stop the run: every cell boots cold then.
+ */
+static void assign_states(struct hpci_prepared *prepared, const char *accel,
+			  const struct run_options *opt, struct hpci_virt *virt)
+{
+	g_autofree char *libvirt = hpci_virt_describe(virt);
+	struct hpci_boot_key_inputs in = {
+		.accel = accel, .memory_mib = opt->memory_mib, .libvirt = libvirt,
+	};
+	unsigned restored = 0, found = 0;
+
+	if (opt->cold)
+		return;
+	if (hpci_boot_states_assign(prepared->plans, &in, &prepared->states) < 0) {
+		hpci_error_prefix("boot reuse is off for this run");
+		hpci_error_print();
+		return;
+	}
+	for (guint i = 0; i < prepared->states->len; i++) {
+		const struct hpci_boot_state *st = g_ptr_array_index(prepared->states, i);
+
+		restored += st->restored_cells;
+		found += st->status == HPCI_BOOT_STATE_READY;
+	}
+	if (prepared->states->len)
+		hpci_info("boot reuse: %u cell(s) restore %u saved boot state(s) (%u in the cache), "
+			  "one cell per configuration boots cold as the control (--cold: none)",
+			  restored, prepared->states->len, found);
+}
 
 /* Hands the cells that still need a VM to the scheduler and reports each as
  * it is decided, writing the report after every cell so that a killed run
@@ -187,7 +238,10 @@ static void run_cells(const struct run_setup *setup, const struct run_options *o
 		return;
 	hpci_scheduler_start(ctxs, virts->len, setup->jobs, &policy, todo, &sched);
 	while ((got = hpci_scheduler_next(sched, 1000, &ev)) >= 0) {
-		if (got == 1 && ev.kind == HPCI_SCHED_STARTED) {
+		if (got == 1 && (ev.kind == HPCI_SCHED_STATE_STARTED ||
+				 ev.kind == HPCI_SCHED_STATE_DONE)) {
+			report_state(ev.kind, ev.state);
+		} else if (got == 1 && ev.kind == HPCI_SCHED_STARTED) {
 			hpci_progress_started(progress, g_array_index(todo, struct hpci_sched_cell,
 								      ev.slot).plan->cell, ev.attempt);
 		} else if (got == 1) {
@@ -231,6 +285,7 @@ static int run_matrix(const struct run_options *opt, const struct run_setup *set
 		return hpci_error_exit(hpci_interrupted() ? HPCI_EXIT_INTERRUPTED : HPCI_EXIT_INFRA);
 	}
 	report.libvirt = describe_connections(virts);
+	assign_states(prepared, accel, opt, g_ptr_array_index(virts, 0));
 	/* Domain names must be short and unique per run: a timestamp is. */
 	for (char *p = run_id; *p; p++) {
 		if (!g_ascii_isalnum(*p))
@@ -359,6 +414,10 @@ int cmd_run(int argc, char **argv)
 		  "re-run a cell up to N times after an infrastructure error (default: 2)", "N" },
 		{ "accel", 0, 0, G_OPTION_ARG_STRING, &opt.accel,
 		  "tcg or kvm (default: kvm only when it works with SMM here)", "ACCEL" },
+		{ "cold", 0, 0, G_OPTION_ARG_NONE, &opt.cold,
+		  "boot every cell from scratch (default: cells that share a configuration up to "
+		  "their first step restore one saved boot of it, and one of them boots cold as "
+		  "the control)", NULL },
 		{ "keep-disks", 0, 0, G_OPTION_ARG_NONE, &opt.keep_disks,
 		  "keep each cell's overlay and NVRAM copy in its report directory", NULL },
 		{ "memory", 0, 0, G_OPTION_ARG_INT, &opt.memory_mib,

@@ -87,7 +87,7 @@ static void add_devices(xmlNodePtr domain, const struct hpci_domain_spec *spec)
 	hpci_xml_attr(serial, "type", "file");
 	node = hpci_xml_child(serial, "source", NULL);
 	hpci_xml_attr(node, "path", spec->serial_log);
-	hpci_xml_attr(node, "append", "off");
+	hpci_xml_attr(node, "append", spec->append_logs ? "on" : "off");
 	hpci_xml_attrf(hpci_xml_child(serial, "target", NULL), "port", "%u", 0);
 
 	channel = hpci_xml_child(devices, "channel", NULL);
@@ -143,7 +143,8 @@ static void add_qemu_commandline(xmlNodePtr domain, xmlNsPtr ns,
 	const struct hpci_smi_mode *smi = &spec->cell->smi;
 	xmlNodePtr cmdline = hpci_xml_child(domain, "commandline", NULL);
 	g_autofree char *path = escape_commas(spec->firmware_log);
-	g_autofree char *chardev = g_strdup_printf("file,id=hpci-fwlog,path=%s", path);
+	g_autofree char *chardev = g_strdup_printf("file,id=hpci-fwlog,path=%s%s", path,
+						   spec->append_logs ? ",append=on" : "");
 
 	xmlSetNs(cmdline, ns);    /* the arguments inherit it */
 	smi_global(cmdline, ns, smi, HPCI_SMI_BROADCAST, "ICH9-LPC.x-smi-broadcast",

@@ -16,6 +16,9 @@ struct hpci_domain_spec {
 	const char *nvram;          /* the cell's VARS copy (libvirt makes it from the template) */
 	const char *serial_log;     /* guest serial console, written by QEMU */
 	const char *firmware_log;   /* isa-debugcon at 0x402 */
+	/* QEMU appends to the serial and firmware logs instead of truncating
+	 * them: a restored cell's logs start with the saved boot's part. */
+	bool append_logs;
 	unsigned memory_mib;
 	unsigned uid, gid;          /* the user QEMU runs as (static DAC label) */
 };

@@ -47,6 +47,8 @@ void hpci_prepared_free(struct hpci_prepared *p)
 		return;
 	g_ptr_array_unref(p->plans);
 	g_hash_table_unref(p->images);
+	if (p->states)
+		g_ptr_array_unref(p->states);
 	g_free(p);
 }
 
@@ -214,8 +216,21 @@ static char *joined_patches(const GPtrArray *names)
 	return names->len ? hpci_strings_join(names, ", ") : g_strdup("none");
 }
 
-/* What a recipe gave: the paths a plan needs (emulator; or code and vars). */
+/* What a recipe gave: the paths a plan needs (emulator, and
+ * KEEPS_SMRAM_LOCK when it does; or code and vars). */
 typedef char **built_paths;
+#define KEEPS_SMRAM_LOCK "keeps-smram-lock"
+
+/* QEMU 7.2 loses the lock of the SMRAM at the default SMBASE on a restore
+ * (upstream "q35: Fix migration of SMRAM state", our 0010): only a build
+ * with that patch may restore a saved SMM guest (boot-state.h). */
+static bool migrates_smram_lock(const GPtrArray *patches)
+{
+	for (guint i = 0; patches && i < patches->len; i++)
+		if (strstr(g_ptr_array_index(patches, i), "q35-Fix-migration-of-SMRAM-state"))
+			return true;
+	return false;
+}
 
 static int build_qemu(const struct hpci_cell *cell, GPtrArray *identities,
 		      struct hpci_virt *virt, built_paths *ret)
@@ -235,7 +250,9 @@ static int build_qemu(const struct hpci_cell *cell, GPtrArray *identities,
 				  build.key, build.source, patches);
 	if ((rc = add_identity(identities, "qemu", build.emulator, version, &build.origin)) < 0)
 		return rc;
-	*ret = g_strdupv((char *[]){ build.emulator, NULL });
+	*ret = g_strdupv((char *[]){ build.emulator,
+				     migrates_smram_lock(build.patches) ? KEEPS_SMRAM_LOCK : NULL,
+				     NULL });
 	return 0;
 }
 
@@ -285,6 +302,7 @@ static void use_qemu(struct hpci_plan *plan, char **paths)
 {
 	g_free(plan->emulator);
 	plan->emulator = g_strdup(paths[0]);
+	plan->emulator_keeps_smram_lock = paths[1] && strcmp(paths[1], KEEPS_SMRAM_LOCK) == 0;
 }
 
 static char *firmware_recipe_id(const struct hpci_cell *cell)

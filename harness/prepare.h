@@ -16,6 +16,8 @@
  * plans and never looks anything up; bisect and boot reuse make plans too.
  */
 
+struct hpci_boot_state;
+
 /* What one cell runs on.  The cell and the image are borrowed. */
 struct hpci_plan {
 	const struct hpci_cell *cell;
@@ -28,6 +30,14 @@ struct hpci_plan {
 	 * harness was doing, for the judge's evidence. */
 	char *unrunnable;
 	char *unrunnable_context;
+	/* The emulator migrates the lock of the SMRAM at the default SMBASE
+	 * (our patch 0010): a restored guest is as closed as a cold one. */
+	bool emulator_keeps_smram_lock;
+	/* Boot reuse (boot-state.h): the saved state the cell restores
+	 * (borrowed from hpci_prepared.states), or NULL to boot cold; and
+	 * whether it is its configuration's cold control. */
+	struct hpci_boot_state *boot_state;
+	bool boot_control;
 };
 
 void hpci_plan_free(struct hpci_plan *plan);
@@ -41,6 +51,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(hpci_plan, hpci_plan_free)
 struct hpci_prepared {
 	GPtrArray *plans;          /* struct hpci_plan *, one per cell, in cell order */
 	GHashTable *images;        /* recipe name -> struct hpci_image * */
+	GPtrArray *states;         /* struct hpci_boot_state *, NULL when every cell boots cold */
 };
 
 void hpci_prepared_free(struct hpci_prepared *p);

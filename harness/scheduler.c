@@ -34,6 +34,8 @@ struct hpci_scheduler {
 	GCond changed;
 	GQueue pending;           /* struct attempt_item *, longest first */
 	unsigned running;
+	unsigned making;          /* boot jobs under way */
+	unsigned states_made;     /* numbers boot jobs' domains */
 	unsigned workers_alive;
 	struct cell_state *cells;
 	guint n_cells;
@@ -77,7 +79,16 @@ static void post(struct hpci_scheduler *s, enum hpci_sched_event_kind kind, guin
 {
 	struct hpci_sched_event *ev = g_new0(struct hpci_sched_event, 1);
 
-	*ev = (struct hpci_sched_event){ kind, slot, attempt, result };
+	*ev = (struct hpci_sched_event){ .kind = kind, .slot = slot, .attempt = attempt, .result = result };
+	g_async_queue_push(s->events, ev);
+}
+
+static void post_state(struct hpci_scheduler *s, enum hpci_sched_event_kind kind,
+		       const struct hpci_boot_state *st)
+{
+	struct hpci_sched_event *ev = g_new0(struct hpci_sched_event, 1);
+
+	*ev = (struct hpci_sched_event){ .kind = kind, .state = st };
 	g_async_queue_push(s->events, ev);
 }
 
@@ -114,6 +125,59 @@ static void settle(struct hpci_scheduler *s, struct cell_state *cs)
 		post(s, HPCI_SCHED_FINISHED, cs->slot, 0, hpci_attempts_fold(cs->attempts));
 }
 
+static struct hpci_boot_state *state_of(const struct attempt_item *item)
+{
+	return item->cs->sc.plan->boot_state;
+}
+
+/*
+ * Called with the lock held: the first pending attempt a worker may run
+ * now (its state, if any, is READY or FAILED), taken off the queue; else
+ * the first one whose state nobody makes yet, left queued, in *ret_make.
+ */
+static struct attempt_item *take_runnable(struct hpci_scheduler *s,
+					  struct hpci_boot_state **ret_make)
+{
+	*ret_make = NULL;
+	for (GList *l = s->pending.head; l; l = l->next) {
+		struct attempt_item *item = l->data;
+		struct hpci_boot_state *st = state_of(item);
+
+		if (!st || st->status == HPCI_BOOT_STATE_READY ||
+		    st->status == HPCI_BOOT_STATE_FAILED) {
+			g_queue_delete_link(&s->pending, l);
+			return item;
+		}
+		if (st->status == HPCI_BOOT_STATE_NEEDED && !*ret_make)
+			*ret_make = st;
+	}
+	return NULL;
+}
+
+/* Called with the lock held, which it drops while the boot job runs. */
+static void make_state(struct hpci_scheduler *s, struct worker *w, struct hpci_boot_state *st)
+{
+	unsigned index;
+	int rc;
+
+	st->status = HPCI_BOOT_STATE_MAKING;
+	s->making++;
+	index = ++s->states_made;
+	g_mutex_unlock(&s->lock);
+
+	post_state(s, HPCI_SCHED_STATE_STARTED, st);
+	rc = hpci_boot_state_make(w->ctx, index, st);
+	if (rc < 0)
+		st->error = g_strdup(hpci_error_message());
+	hpci_error_clear();
+
+	g_mutex_lock(&s->lock);
+	st->status = rc == 0 ? HPCI_BOOT_STATE_READY : HPCI_BOOT_STATE_FAILED;
+	s->making--;
+	post_state(s, HPCI_SCHED_STATE_DONE, st);
+	g_cond_broadcast(&s->changed);
+}
+
 static gpointer worker_main(gpointer data)
 {
 	struct worker *w = data;
@@ -122,9 +186,11 @@ static gpointer worker_main(gpointer data)
 	g_mutex_lock(&s->lock);
 	for (;;) {
 		struct attempt_item *item;
+		struct hpci_boot_state *make;
 		struct hpci_cell_result *res;
 		int rc;
 
+		/* A running attempt may still add a retry to the queue. */
 		while (!hpci_interrupted() && g_queue_is_empty(&s->pending) && s->running > 0) {
 			gint64 until = g_get_monotonic_time() + IDLE_POLL_MS * G_TIME_SPAN_MILLISECOND;
 
@@ -132,7 +198,18 @@ static gpointer worker_main(gpointer data)
 		}
 		if (hpci_interrupted() || g_queue_is_empty(&s->pending))
 			break;
-		item = g_queue_pop_head(&s->pending);
+		if (!(item = take_runnable(s, &make))) {
+			if (make) {
+				make_state(s, w, make);
+			} else {
+				/* Every pending attempt waits for a state being made. */
+				gint64 until = g_get_monotonic_time() +
+					       IDLE_POLL_MS * G_TIME_SPAN_MILLISECOND;
+
+				g_cond_wait_until(&s->changed, &s->lock, until);
+			}
+			continue;
+		}
 		s->running++;
 		g_mutex_unlock(&s->lock);
 

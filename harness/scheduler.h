@@ -3,12 +3,17 @@
 #define HPCI_SCHEDULER_H
 
 #include "attempts.h"
+#include "boot-state.h"
 #include "cell-run.h"
 
 /*
  * Runs cells in parallel: `jobs` worker threads take attempts from one
  * queue, longest expected first, each worker bound to one libvirt
- * connection (worker w to ctxs[w % n_ctxs]).  The retry policy adds
+ * connection (worker w to ctxs[w % n_ctxs]).  An attempt that restores a
+ * saved boot state (boot-state.h) waits for it: the first worker to reach
+ * one whose state is still needed makes it (a boot job) while the others
+ * take attempts that do not wait; a state that could not be made leaves
+ * its cells to boot cold.  The retry policy adds
  * attempts as earlier ones finish.  The caller's thread is told what happens
  * through events and is the only one that prints or writes the report.
  * An interrupt (lib/interrupt.h) stops the workers from taking new
@@ -20,6 +25,8 @@ struct hpci_scheduler;
 enum hpci_sched_event_kind {
 	HPCI_SCHED_STARTED,     /* an attempt started */
 	HPCI_SCHED_FINISHED,    /* a cell is decided; `result` is the caller's */
+	HPCI_SCHED_STATE_STARTED, /* a boot job started making `state` */
+	HPCI_SCHED_STATE_DONE,    /* ... and ended: READY or FAILED */
 };
 
 struct hpci_sched_event {
@@ -27,6 +34,7 @@ struct hpci_sched_event {
 	guint slot;                       /* the cell's position in the `cells` given */
 	unsigned attempt;                 /* STARTED */
 	struct hpci_cell_result *result;  /* FINISHED */
+	const struct hpci_boot_state *state;  /* STATE_* */
 };
 
 struct hpci_sched_cell {

@@ -28,6 +28,9 @@ int hpci_image_build(const char *recipe, struct hpci_image *ret);
 
 /* Creates a qcow2 overlay at `path` whose backing file is the image. */
 int hpci_image_overlay(const struct hpci_image *image, const char *path);
+/* The same on any qcow2 file, e.g. a saved boot state's disk (whose own
+ * backing chain ends at an image). */
+int hpci_overlay_on(const char *backing_file, const char *path);
 
 void hpci_image_release(struct hpci_image *image);
 typedef struct hpci_image hpci_image;

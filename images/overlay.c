@@ -10,7 +10,12 @@
 
 int hpci_image_overlay(const struct hpci_image *image, const char *path)
 {
-	g_autofree char *backing = g_canonicalize_filename(image->path, NULL);
+	return hpci_overlay_on(image->path, path);
+}
+
+int hpci_overlay_on(const char *backing_file, const char *path)
+{
+	g_autofree char *backing = g_canonicalize_filename(backing_file, NULL);
 	g_autofree char *dir = g_path_get_dirname(path);
 	g_autoptr(guestfs_h) g = NULL;
 

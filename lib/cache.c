@@ -31,7 +31,8 @@ int hpci_cache_lookup(const char *kind, const char *key, char **ret_dir)
 	return 1;
 }
 
-const char *const hpci_cache_kinds[] = { "images", "qemu", "firmware", "basetools", NULL };
+const char *const hpci_cache_kinds[] = { "images", "qemu", "firmware", "basetools", "states",
+					 NULL };
 
 /* An entry's mtime says when it was last used, for gc. */
 static void mark_used(const char *dir)

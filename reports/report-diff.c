@@ -128,6 +128,13 @@ static gint64 plug_latency(json_object *plug)
 	return request >= 0 && online >= 0 ? online - request : -1;
 }
 
+static const char *boot_kind(json_object *cell)
+{
+	const char *kind = hpci_json_get_string(cell, "boot.kind");
+
+	return kind ? kind : "cold";
+}
+
 static void diff_timings(json_object *findings, const char *id, json_object *old_cell,
 			 json_object *new_cell, const struct hpci_diff_thresholds *t)
 {
@@ -136,9 +143,12 @@ static void diff_timings(json_object *findings, const char *id, json_object *old
 	size_t n = old_plugs && new_plugs ? MIN(json_object_array_length(old_plugs),
 						json_object_array_length(new_plugs)) : 0;
 
-	diff_time(findings, "boot-time", id, "boot", -1,
-		  hpci_report_ms(old_cell, "timings.boot_ms"),
-		  hpci_report_ms(new_cell, "timings.boot_ms"), t);
+	/* A restored guest's "boot" is its restore: only like with like.  A
+	 * report older than boot reuse has no "boot" and booted cold. */
+	if (g_strcmp0(boot_kind(old_cell), boot_kind(new_cell)) == 0)
+		diff_time(findings, "boot-time", id, "boot", -1,
+			  hpci_report_ms(old_cell, "timings.boot_ms"),
+			  hpci_report_ms(new_cell, "timings.boot_ms"), t);
 	for (size_t i = 0; i < n; i++) {
 		json_object *op = json_object_array_get_idx(old_plugs, i);
 		json_object *np = json_object_array_get_idx(new_plugs, i);

@@ -172,6 +172,20 @@ static json_object *attack_json(const struct hpci_attack_record *rec)
 	return a;
 }
 
+/* How the guest came up: "cold" or "restored" from a saved boot state. */
+static json_object *boot_json(const struct hpci_cell_result *res)
+{
+	json_object *b = json_object_new_object();
+
+	json_object_object_add(b, "kind", json_object_new_string(res->boot_state ? "restored"
+										 : "cold"));
+	json_object_object_add(b, "state", str_or_null(res->boot_state));
+	json_object_object_add(b, "restore_ms", ms_or_null(res->restore_ms));
+	json_object_object_add(b, "control", json_object_new_boolean(res->boot_control));
+	json_object_object_add(b, "note", str_or_null(res->boot_note));
+	return b;
+}
+
 static json_object *cell_json(const struct hpci_cell_result *res)
 {
 	const struct hpci_cell *cell = res->cell;
@@ -200,6 +214,7 @@ static json_object *cell_json(const struct hpci_cell_result *res)
 	json_object_object_add(timings, "duration_ms", ms_or_null(res->duration_ms));
 	json_object_object_add(timings, "plugs", plugs_json(res->plugs));
 	json_object_object_add(c, "timings", timings);
+	json_object_object_add(c, "boot", res->ran ? boot_json(res) : NULL);
 
 	json_object_object_add(smi, "runs", json_object_new_int(res->smi_runs));
 	json_object_object_add(smi, "runs_survived", json_object_new_int(res->smi_runs_survived));
@@ -299,6 +314,7 @@ char *hpci_report_json(const struct hpci_run_report *report)
 	json_object_object_add(run, "sets", hpci_json_strings(report->run.sets));
 	json_object_object_add(run, "shard", str_or_null(report->run.shard));
 	json_object_object_add(run, "connections", hpci_json_strings(report->run.connections));
+	json_object_object_add(run, "boot_reuse", json_object_new_boolean(report->run.boot_reuse));
 	json_object_object_add(root, "run", run);
 	json_object_object_add(root, "identities", identities_json(report->identities));
 

@@ -10,6 +10,7 @@ struct hpci_cell_result *hpci_cell_result_new(const struct hpci_cell *cell)
 	res->cell = cell;
 	res->outcome = HPCI_OUTCOME_INFRA_ERROR;
 	res->boot_ms = -1;
+	res->restore_ms = -1;
 	res->smi_ms = 0;
 	res->plugs = g_array_new(FALSE, TRUE, sizeof(struct hpci_plug_timing));
 	res->firmware_problems = g_ptr_array_new_with_free_func(g_free);
@@ -48,6 +49,8 @@ void hpci_cell_result_free(struct hpci_cell_result *res)
 	g_free(res->emulator);
 	g_free(res->firmware_code);
 	g_free(res->dir);
+	g_free(res->boot_state);
+	g_free(res->boot_note);
 	g_array_unref(res->plugs);
 	if (res->firmware) {
 		hpci_fw_log_release(res->firmware);

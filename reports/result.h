@@ -59,7 +59,17 @@ struct hpci_cell_result {
 				     * its build failed */
 	char *firmware_code;        /* the OVMF CODE image it ran on, likewise */
 	char *dir;                  /* cell directory relative to the report */
-	gint64 boot_ms;             /* domain start to the guest's ready line */
+	gint64 boot_ms;             /* domain start to the guest's ready line; a restored
+				     * cell: resume to the guest agent's first answer */
+	/* How the cell's guest came up (harness/boot-state.h): cold, or restored
+	 * from the saved boot state `boot_state` (its cache key), which took
+	 * restore_ms.  boot_control: the cold cell its configuration keeps as
+	 * the control of its restored ones.  boot_note: why a cell meant to be
+	 * restored booted cold (its state could not be made). */
+	char *boot_state;
+	gint64 restore_ms;
+	bool boot_control;
+	char *boot_note;
 	gint64 duration_ms;         /* the whole cell, setup and teardown included */
 	GArray *plugs;              /* struct hpci_plug_timing */
 	unsigned smi_runs;          /* SMI bursts started in the guest */
@@ -145,6 +155,7 @@ struct hpci_run_settings {
 	GPtrArray *sets;          /* char *, the --set overrides as applied (matrix.h) */
 	char *shard;              /* "K/N", or NULL */
 	GPtrArray *connections;   /* char *, libvirt URIs */
+	bool boot_reuse;          /* saved boot states restored (false: --cold) */
 };
 
 struct hpci_run_report {
