@@ -12,6 +12,7 @@
 #include "observe.h"
 #include "regdump.h"
 #include "image.h"
+#include "stall-evidence.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -25,14 +26,9 @@
 /* OVMF (a RELEASE build) prints nothing for the first 10-15 s of a boot. */
 #define BOOT_QUIET_BEFORE_SAMPLING_MS 30000
 #define SAMPLE_PERIOD_MS 5000
-/* How long a CPU must spin in SMM in one loop (regdump.h) to be hung.  A
- * healthy SMI lasts milliseconds even under TCG (docs/facts.md §10), but with
- * cells sharing the host's cores SMM rendezvous were seen stalled in one loop
- * for up to 25 s and then complete (firmware-debug.json burst, 2026-11-23): a
- * 2 s window called those hangs.  Shorter stalls are reported as stalls, not
- * failures. */
-#define HANG_WINDOW_MS 60000
-#define HANG_SAMPLES (HANG_WINDOW_MS / SAMPLE_PERIOD_MS + 1)
+/* The samples the longest hang window (regdump.h) needs.  Shorter stalls are
+ * reported as stalls, not failures. */
+#define HANG_SAMPLES (HPCI_HANG_WINDOW_MS / SAMPLE_PERIOD_MS + 1)
 #define AGENT_TIMEOUT_S 10
 
 /* One cell in flight: everything the steps share and teardown releases. */
@@ -47,10 +43,14 @@ struct cell_run {
 	struct hpci_tail *tail;
 	struct hpci_tail *firmware_tail;  /* a firmware that writes a debug log only */
 	/* The last HANG_SAMPLES consecutive register samples of a silent guest:
-	 * parsed, as text (written out only when they become evidence), and when. */
+	 * parsed, as text (written out only when they become evidence), when,
+	 * and how long the firmware's debug log was then. */
 	GPtrArray *samples;        /* GArray * of struct hpci_cpu_regs */
 	GPtrArray *sample_texts;   /* char * */
 	GArray *sample_times;      /* gint64 ms */
+	GArray *sample_fw_bytes;   /* gint64: firmware.log's size, 0 when it has none */
+	bool hang_proven;          /* the samples prove a hang (hang_proven()) */
+	GArray *kept_stalls;       /* struct hpci_stall_kept: stalls whose samples are saved */
 	unsigned next_vcpu;        /* next free vCPU id to plug */
 	char *token;               /* this attempt's attack token (attack.h) */
 	GArray *claim_regs;        /* the dump that corroborated an SMM claim, or NULL */
@@ -114,33 +114,50 @@ static gint64 now(struct cell_run *cr)
 	return hpci_obs_now(&cr->obs);
 }
 
+/* How much the firmware has written to its debug log: a firmware that still
+ * logs is still working (hpci_regdump_smm_hang()).  0 without a log. */
+static gint64 firmware_log_bytes(struct cell_run *cr)
+{
+	g_autofree char *path = cell_path(cr, "firmware.log");
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (gint64)st.st_size : 0;
+}
+
+/* Drops the oldest `n` samples of the window. */
+static void drop_samples(struct cell_run *cr, guint n)
+{
+	g_ptr_array_remove_range(cr->samples, 0, n);
+	g_ptr_array_remove_range(cr->sample_texts, 0, n);
+	g_array_remove_range(cr->sample_times, 0, n);
+	g_array_remove_range(cr->sample_fw_bytes, 0, n);
+}
+
 /* Takes one "info registers -a" sample into the window. */
 static int sample_registers(struct cell_run *cr)
 {
 	g_autofree char *text = NULL;
 	GArray *cpus = NULL;
 	gint64 t = now(cr);
+	gint64 fw_bytes = firmware_log_bytes(cr);
 	int rc;
 
 	if ((rc = hpci_domain_hmp(cr->dom, "info registers -a", &text)) < 0 ||
 	    (rc = hpci_regdump_parse(text, &cpus)) < 0)
 		return rc;
-	if (cr->samples->len == HANG_SAMPLES) {
-		g_ptr_array_remove_index(cr->samples, 0);
-		g_ptr_array_remove_index(cr->sample_texts, 0);
-		g_array_remove_index(cr->sample_times, 0);
-	}
+	if (cr->samples->len == HANG_SAMPLES)
+		drop_samples(cr, 1);
 	g_ptr_array_add(cr->samples, cpus);
 	g_ptr_array_add(cr->sample_texts, g_steal_pointer(&text));
 	g_array_append_val(cr->sample_times, t);
+	g_array_append_val(cr->sample_fw_bytes, fw_bytes);
 	return 0;
 }
 
 static void forget_samples(struct cell_run *cr)
 {
-	g_ptr_array_set_size(cr->samples, 0);
-	g_ptr_array_set_size(cr->sample_texts, 0);
-	g_array_set_size(cr->sample_times, 0);
+	drop_samples(cr, cr->samples->len);
+	cr->hang_proven = false;
 }
 
 /* The samples a classification rests on go into the cell directory. */
@@ -165,8 +182,41 @@ static gint64 sample_span_ms(struct cell_run *cr)
 			   g_array_index(cr->sample_times, gint64, 0);
 }
 
+/* Writes the samples of stall `number` as its evidence, or removes those
+ * of a stall it displaced (stall-evidence.h). */
+static void save_stall_samples(struct cell_run *cr, unsigned number, gint64 span)
+{
+	/* Evidence that could not be written fails nothing. */
+	g_autoptr(hpci_error_saved) saved = hpci_error_save();
+	struct hpci_stall_kept dropped;
+
+	if (!hpci_stall_keep(cr->kept_stalls, number, cr->sample_texts->len, span, &dropped))
+		return;
+	for (guint i = 1; dropped.number && i <= dropped.samples; i++) {
+		g_autofree char *name = hpci_stall_regdump_name(dropped.number, i);
+		g_autofree char *path = cell_path(cr, name);
+
+		(void)hpci_rm_rf(path);
+	}
+	for (guint i = 0; i < cr->sample_texts->len; i++) {
+		g_autofree char *name = hpci_stall_regdump_name(number, i + 1);
+		g_autofree char *path = cell_path(cr, name);
+
+		(void)hpci_write_file(path, g_ptr_array_index(cr->sample_texts, i), -1);
+	}
+	if (dropped.number)
+		hpci_obs_note(&cr->obs, "stall %u: samples saved as stall-%02u-regdump-*.txt in "
+			      "place of those of stall %u (%" G_GINT64_FORMAT " ms)", number, number,
+			      dropped.number, dropped.span_ms);
+	else
+		hpci_obs_note(&cr->obs, "stall %u: samples saved as stall-%02u-regdump-*.txt",
+			      number, number);
+	hpci_error_restore(g_steal_pointer(&saved));
+}
+
 /* The guest went on: when the samples so far had a CPU spinning in SMM,
- * that was an SMM stall, which the report counts. */
+ * that was an SMM stall, which the report counts and whose samples may be
+ * kept. */
 static void note_smm_stall(struct cell_run *cr)
 {
 	int cpu = hpci_regdump_smm_stuck(cr->samples);
@@ -179,6 +229,32 @@ static void note_smm_stall(struct cell_run *cr)
 	hpci_obs_note(&cr->obs, "CPU#%d spun in SMM over %u samples (%" G_GINT64_FORMAT
 		      " ms), then the guest went on: an SMM stall, not a hang",
 		      cpu, cr->samples->len, span);
+	save_stall_samples(cr, cr->res->smm_stalls, span);
+}
+
+/*
+ * Whether the samples prove a hang in SMM (hpci_regdump_smm_hang()); if so
+ * the window keeps only the samples it rests on, which become the evidence.
+ */
+static bool hang_proven(struct cell_run *cr)
+{
+	int first;
+
+	if (cr->hang_proven)
+		return true;
+	first = hpci_regdump_smm_hang(cr->samples, cr->sample_times, cr->sample_fw_bytes);
+	if (first < 0)
+		return false;
+	cr->hang_proven = true;
+	drop_samples(cr, (guint)first);
+	/* Short of the long window, only a frozen machine proves it. */
+	hpci_obs_note(&cr->obs, "hang in SMM over %u samples (%" G_GINT64_FORMAT " ms): %s",
+		      cr->samples->len, sample_span_ms(cr),
+		      sample_span_ms(cr) < HPCI_HANG_WINDOW_MS
+			      ? "nothing moved, a CPU parked outside SMM, and the firmware log "
+				"did not grow"
+			      : "a CPU spun in one SMM loop over the whole long window");
+	return true;
 }
 
 static bool any_serial(const struct hpci_event *ev, void *data)
@@ -266,9 +342,9 @@ static bool corroborate_claim(struct cell_run *cr, const struct hpci_event *ev)
 
 /*
  * Waits for a guest event.  While the guest is silent it samples the CPU
- * registers and gives up early with -EDEADLK when one CPU spins in SMM in one
- * loop over HANG_WINDOW_MS, so a hang is classified then, not only at a longer
- * step timeout.  A corroborated claim of the guest's payload that it runs in
+ * registers and gives up early with -EDEADLK when they prove a hang in SMM
+ * (hang_proven()), so a hang is classified then, not only at a longer step
+ * timeout.  A corroborated claim of the guest's payload that it runs in
  * SMM ends the wait with -ECONNABORTED; a fatal firmware line (-EPROTO), a
  * kernel panic or oops (-EOWNERDEAD) and the domain's stop (-ESHUTDOWN) end
  * it at once (hpci_obs_wait()).  Returns 0, -ETIMEDOUT, -EDEADLK,
@@ -310,8 +386,7 @@ static int wait_guest_quiet(struct cell_run *cr, guint *cursor, hpci_obs_match m
 			note_smm_stall(cr);
 			forget_samples(cr);
 		}
-		if (sample_registers(cr) == 0 && cr->samples->len >= HANG_SAMPLES &&
-		    hpci_regdump_smm_stuck(cr->samples) >= 0)
+		if (sample_registers(cr) == 0 && hang_proven(cr))
 			return -EDEADLK;
 		next_sample = now(cr) + SAMPLE_PERIOD_MS;
 	}
@@ -778,15 +853,16 @@ static int run_steps(struct cell_run *cr)
 /*
  * After a timeout, makes sure the evidence holds at least two samples and
  * saves them; other endings need no register evidence.  When a CPU looks
- * stuck in SMM, sampling goes on over the whole hang window: hang-smm means
- * one SMM spin loop for HANG_WINDOW_MS whichever wait timed out first, not
- * two samples that happened to land in one loop (a CPU that runs guest RAM
- * in SMM, with mch.smbase-smram off, wanders and did that 1 time in 2).
+ * stuck in SMM, sampling goes on until the samples prove the hang
+ * (hang_proven()) or the CPU moves: hang-smm means that proof whichever wait
+ * timed out first, not two samples that happened to land in one loop (a CPU
+ * that runs guest RAM in SMM, with mch.smbase-smram off, wanders and did
+ * that 1 time in 2).
  */
 static bool need_hang_evidence(struct cell_run *cr)
 {
 	return cr->samples->len < 2 || (hpci_regdump_smm_stuck(cr->samples) >= 0 &&
-					sample_span_ms(cr) < HANG_WINDOW_MS);
+					!hang_proven(cr));
 }
 
 static void collect_hang_evidence(struct cell_run *cr)
@@ -1143,6 +1219,8 @@ static void release_run(struct cell_run *cr)
 	g_clear_pointer(&cr->samples, g_ptr_array_unref);
 	g_clear_pointer(&cr->sample_texts, g_ptr_array_unref);
 	g_clear_pointer(&cr->sample_times, g_array_unref);
+	g_clear_pointer(&cr->sample_fw_bytes, g_array_unref);
+	g_clear_pointer(&cr->kept_stalls, g_array_unref);
 	g_clear_pointer(&cr->error, g_free);
 	g_clear_pointer(&cr->dir, g_free);
 	g_clear_pointer(&cr->token, g_free);
@@ -1162,6 +1240,8 @@ static int start_run(struct cell_run *cr, const char *dir)
 	cr->samples = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
 	cr->sample_texts = g_ptr_array_new_with_free_func(g_free);
 	cr->sample_times = g_array_new(FALSE, FALSE, sizeof(gint64));
+	cr->sample_fw_bytes = g_array_new(FALSE, FALSE, sizeof(gint64));
+	cr->kept_stalls = g_array_new(FALSE, FALSE, sizeof(struct hpci_stall_kept));
 	if ((rc = hpci_mkdir_p(dir, 0755)) < 0)
 		return rc;
 	return hpci_obs_init(&cr->obs, events_log);

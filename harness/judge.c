@@ -38,25 +38,50 @@ static const struct hpci_event *firmware_fatal_line(GPtrArray *events)
 	return NULL;
 }
 
-static char *describe_stuck(GPtrArray *samples, int cpu, gint64 span_ms)
+static const struct hpci_cpu_regs *last_regs(GPtrArray *samples, int cpu)
 {
 	GArray *last = g_ptr_array_index(samples, samples->len - 1);
-	guint64 lo = 0, hi = 0;
-	g_autofree char *where = NULL;
 
-	(void)hpci_regdump_smm_spin(samples, cpu, &lo, &hi);
-	where = lo == hi ? g_strdup_printf("at RIP=%016" G_GINT64_MODIFIER "x", lo)
-			 : g_strdup_printf("in a spin loop at RIP=%016" G_GINT64_MODIFIER "x-%016"
-					   G_GINT64_MODIFIER "x", lo, hi);
 	for (guint i = 0; i < last->len; i++) {
 		const struct hpci_cpu_regs *c = &g_array_index(last, struct hpci_cpu_regs, i);
 
 		if (c->index == cpu)
-			return g_strdup_printf("CPU#%d stayed in SMM %s (CS base %08" G_GINT64_MODIFIER
-					       "x) in %u register samples over %" G_GINT64_FORMAT " ms",
-					       cpu, where, c->cs_base, samples->len, span_ms);
+			return c;
 	}
-	return g_strdup_printf("CPU#%d stayed in SMM", cpu);
+	return NULL;
+}
+
+/* What else held the hang in a frozen machine (regdump.h), or "". */
+static char *describe_parked(GPtrArray *samples)
+{
+	int parked = hpci_regdump_frozen(samples, NULL);
+	const struct hpci_cpu_regs *c = parked >= 0 ? last_regs(samples, parked) : NULL;
+
+	if (!c)
+		return g_strdup("");
+	return g_strdup_printf("; CPU#%d stayed parked outside SMM, halted in real mode at CS base "
+			       "%08" G_GINT64_MODIFIER "x IP %04" G_GINT64_MODIFIER "x, and every "
+			       "CPU in SMM spun in one loop: nothing moved", parked, c->cs_base,
+			       c->ip);
+}
+
+static char *describe_stuck(GPtrArray *samples, int cpu, gint64 span_ms)
+{
+	const struct hpci_cpu_regs *c = last_regs(samples, cpu);
+	guint64 lo = 0, hi = 0;
+	g_autofree char *where = NULL;
+	g_autofree char *parked = NULL;
+
+	if (!c)
+		return g_strdup_printf("CPU#%d stayed in SMM", cpu);
+	(void)hpci_regdump_smm_spin(samples, cpu, &lo, &hi);
+	where = lo == hi ? g_strdup_printf("at RIP=%016" G_GINT64_MODIFIER "x", lo)
+			 : g_strdup_printf("in a spin loop at RIP=%016" G_GINT64_MODIFIER "x-%016"
+					   G_GINT64_MODIFIER "x", lo, hi);
+	parked = describe_parked(samples);
+	return g_strdup_printf("CPU#%d stayed in SMM %s (CS base %08" G_GINT64_MODIFIER "x) in %u "
+			       "register samples over %" G_GINT64_FORMAT " ms%s", cpu, where,
+			       c->cs_base, samples->len, span_ms, parked);
 }
 
 static char *describe_cpus(GPtrArray *samples)

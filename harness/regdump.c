@@ -28,6 +28,8 @@ static void parse_line(const char *line, struct hpci_cpu_regs *cpu)
 		cpu->smm = v != 0;
 	if (token_hex(line, "HLT=", &v))
 		cpu->halted = v != 0;
+	if (token_hex(line, "CR0=", &v))
+		cpu->real_mode = !(v & 1);
 	/* "CS =0038 000000007f800000 ffffffff 00a09b00 ...": selector, base */
 	if (g_str_has_prefix(line, "CS =")) {
 		g_auto(GStrv) fields = g_strsplit_set(line + 4, " ", -1);
@@ -113,4 +115,112 @@ int hpci_regdump_smm_stuck(GPtrArray *samples)
 			return cpu;
 	}
 	return -1;
+}
+
+bool hpci_regdump_parked(GPtrArray *samples, int cpu)
+{
+	const struct hpci_cpu_regs *c0;
+
+	if (!samples || samples->len < 2 || !(c0 = find_cpu(g_ptr_array_index(samples, 0), cpu)))
+		return false;
+	for (guint s = 0; s < samples->len; s++) {
+		const struct hpci_cpu_regs *c = find_cpu(g_ptr_array_index(samples, s), cpu);
+
+		if (!c || c->smm || !c->halted || !c->real_mode || c->cs_base != c0->cs_base ||
+		    c->ip != c0->ip)
+			return false;
+	}
+	return true;
+}
+
+int hpci_regdump_frozen(GPtrArray *samples, int *ret_spinning)
+{
+	GArray *first;
+	int parked = -1, spinning = -1;
+
+	if (!samples || samples->len < 2)
+		return -1;
+	first = g_ptr_array_index(samples, 0);
+	for (guint i = 0; i < first->len; i++) {
+		const struct hpci_cpu_regs *c = &g_array_index(first, struct hpci_cpu_regs, i);
+
+		if (c->smm && hpci_regdump_smm_spin(samples, c->index, NULL, NULL)) {
+			if (spinning < 0)
+				spinning = c->index;
+		} else if (!c->smm && hpci_regdump_parked(samples, c->index)) {
+			if (parked < 0)
+				parked = c->index;
+		} else {
+			return -1;  /* this CPU moved: the machine is not frozen */
+		}
+	}
+	if (parked < 0 || spinning < 0)
+		return -1;
+	if (ret_spinning)
+		*ret_spinning = spinning;
+	return parked;
+}
+
+/* The first of the latest samples that span at least window_ms, or -1. */
+static int window_start(const GArray *times_ms, gint64 window_ms)
+{
+	gint64 last;
+
+	if (!times_ms || times_ms->len < 2)
+		return -1;
+	last = g_array_index(times_ms, gint64, times_ms->len - 1);
+	for (guint i = times_ms->len - 1; i-- > 0;) {
+		if (last - g_array_index(times_ms, gint64, i) >= window_ms)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* samples[first..] as a borrowed array. */
+static GPtrArray *samples_from(GPtrArray *samples, guint first)
+{
+	GPtrArray *tail = g_ptr_array_sized_new(samples->len - first);
+
+	for (guint i = first; i < samples->len; i++)
+		g_ptr_array_add(tail, g_ptr_array_index(samples, i));
+	return tail;
+}
+
+static bool frozen_since(GPtrArray *samples, const GArray *fw_log_bytes, int first)
+{
+	g_autoptr(GPtrArray) window = NULL;
+
+	if (first < 0 || samples->len - (guint)first < HPCI_HANG_FROZEN_SAMPLES)
+		return false;
+	/* A firmware that still logs is still working; without the sizes,
+	 * the window cannot tell. */
+	if (!fw_log_bytes || fw_log_bytes->len != samples->len ||
+	    g_array_index(fw_log_bytes, gint64, first) !=
+	    g_array_index(fw_log_bytes, gint64, fw_log_bytes->len - 1))
+		return false;
+	window = samples_from(samples, first);
+	return hpci_regdump_frozen(window, NULL) >= 0;
+}
+
+static bool spinning_since(GPtrArray *samples, int first)
+{
+	g_autoptr(GPtrArray) window = NULL;
+
+	if (first < 0)
+		return false;
+	window = samples_from(samples, first);
+	return hpci_regdump_smm_stuck(window) >= 0;
+}
+
+int hpci_regdump_smm_hang(GPtrArray *samples, const GArray *times_ms, const GArray *fw_log_bytes)
+{
+	int first;
+
+	if (!samples || !times_ms || times_ms->len != samples->len)
+		return -1;
+	first = window_start(times_ms, HPCI_HANG_FROZEN_WINDOW_MS);
+	if (frozen_since(samples, fw_log_bytes, first))
+		return first;
+	first = window_start(times_ms, HPCI_HANG_WINDOW_MS);
+	return spinning_since(samples, first) ? first : -1;
 }

@@ -102,6 +102,25 @@ static void test_recorded_stock_qemu_hang_is_hang_smm(void **state)
 	assert_int_equal(classify(f, HPCI_FAIL_TIMEOUT, "no guest report of hot-added vCPU 1", NULL),
 			 HPCI_OUTCOME_HANG_SMM);
 	assert_non_null(strstr(f->out->evidence, "CPU#0 stayed in SMM at RIP=000000001f9d8d42"));
+	/* The frozen machine (regdump.h) is in the evidence. */
+	assert_non_null(strstr(f->out->evidence, "; CPU#1 stayed parked outside SMM, halted in "
+					       "real mode at CS base 0009f000 IP 000c, and every "
+					       "CPU in SMM spun in one loop: nothing moved"));
+}
+
+/* A stall's samples with every CPU in SMM, one of them in one loop: when a
+ * wait timed out on them the judge says hang-smm as before (the runner is
+ * what waits for the window), without a parked CPU. */
+static void test_spin_without_parked_cpu_is_hang_smm(void **state)
+{
+	struct fixture *f = *state;
+
+	add_sample(f, "harness/regdump-stall-0.txt");
+	add_sample(f, "harness/regdump-stall-1.txt");
+	assert_int_equal(classify(f, HPCI_FAIL_TIMEOUT, "no end of the guest's SMI burst", NULL),
+			 HPCI_OUTCOME_HANG_SMM);
+	assert_non_null(strstr(f->out->evidence, "CPU#0 stayed in SMM at RIP=000000001ffcb431"));
+	assert_null(strstr(f->out->evidence, "parked"));
 }
 
 static void test_timeout_without_smm_is_guest_timeout(void **state)
@@ -522,6 +541,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_all_steps_done_is_pass, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recorded_stock_qemu_hang_is_hang_smm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spin_without_parked_cpu_is_hang_smm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_without_smm_is_guest_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusal_message_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_panic_is_guest_crash, setup, teardown),
