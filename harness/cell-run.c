@@ -257,6 +257,24 @@ static bool hang_proven(struct cell_run *cr)
 	return true;
 }
 
+/* Before the guest is up: whether the samples show the firmware in a dead
+ * loop (hpci_regdump_dead_loop()), which no wait outlives. */
+static bool dead_loop_proven(struct cell_run *cr)
+{
+	int cpu;
+
+	if (g_atomic_int_get(&cr->booted))
+		return false;
+	cpu = hpci_regdump_dead_loop(cr->samples, cr->sample_times, cr->sample_fw_bytes);
+	if (cpu < 0)
+		return false;
+	hpci_obs_note(&cr->obs, "CPU#%d ran in one loop of under %d bytes outside SMM over %u "
+		      "samples (%" G_GINT64_FORMAT " ms) without a word from the guest or the "
+		      "firmware: a firmware dead loop", cpu, HPCI_DEAD_LOOP_BYTES,
+		      cr->samples->len, sample_span_ms(cr));
+	return true;
+}
+
 static bool any_serial(const struct hpci_event *ev, void *data)
 {
 	(void)data;
@@ -386,7 +404,7 @@ static int wait_guest_quiet(struct cell_run *cr, guint *cursor, hpci_obs_match m
 			note_smm_stall(cr);
 			forget_samples(cr);
 		}
-		if (sample_registers(cr) == 0 && hang_proven(cr))
+		if (sample_registers(cr) == 0 && (hang_proven(cr) || dead_loop_proven(cr)))
 			return -EDEADLK;
 		next_sample = now(cr) + SAMPLE_PERIOD_MS;
 	}
@@ -1076,12 +1094,35 @@ static int restore_domain(struct cell_run *cr, const char *name)
 
 #define AGENT_POLL_MS 200
 
+/*
+ * Waits until the guest agent answers, or until deadline (ms of the run).
+ * The guest's ready line comes once qemu-ga holds its port open, but
+ * libvirt learns that from QEMU's VSERPORT_CHANGE event, which under load
+ * arrives after the line: the first agent command was refused as "not
+ * connected" 15 ms after the line (full.json, 2026-12-05, 1 of 53 cells).
+ */
+static int wait_agent(struct cell_run *cr, gint64 deadline, const char *what,
+		      unsigned timeout_ms)
+{
+	guint cursor = hpci_obs_count(&cr->obs);
+	int rc;
+
+	while (hpci_agent_ping(cr->dom, 2) < 0) {
+		hpci_error_clear();
+		rc = pause_run(cr, &cursor, AGENT_POLL_MS);
+		if (rc != -ETIMEDOUT)
+			return wait_failed(cr, rc, what, timeout_ms);
+		if (now(cr) >= deadline)
+			return wait_failed(cr, -ETIMEDOUT, what, timeout_ms);
+	}
+	return 0;
+}
+
 /* A restored guest is up when its agent answers: its ready line was
  * printed before the save. */
 static int resume_restored(struct cell_run *cr)
 {
-	gint64 resumed_ms, deadline;
-	guint cursor = hpci_obs_count(&cr->obs);
+	gint64 resumed_ms;
 	int rc;
 
 	g_atomic_int_set(&cr->booted, 1);
@@ -1090,17 +1131,10 @@ static int resume_restored(struct cell_run *cr)
 		return rc;
 	}
 	resumed_ms = now(cr);
-	deadline = resumed_ms + cr->plan->timeouts.boot_ms;
 	hpci_obs_note(&cr->obs, "domain resumed");
-	while (hpci_agent_ping(cr->dom, 2) < 0) {
-		hpci_error_clear();
-		rc = pause_run(cr, &cursor, AGENT_POLL_MS);
-		if (rc != -ETIMEDOUT)
-			return wait_failed(cr, rc, "the restored guest's agent", 0);
-		if (now(cr) >= deadline)
-			return wait_failed(cr, -ETIMEDOUT, "answer of the restored guest's agent",
-					   cr->plan->timeouts.boot_ms);
-	}
+	if ((rc = wait_agent(cr, resumed_ms + cr->plan->timeouts.boot_ms,
+			     "answer of the restored guest's agent", cr->plan->timeouts.boot_ms)) < 0)
+		return rc;
 	cr->res->boot_ms = now(cr) - resumed_ms;
 	hpci_obs_note(&cr->obs, "the restored guest's agent answered");
 	return 0;
@@ -1125,7 +1159,8 @@ static int bring_up(struct cell_run *cr, unsigned index)
 	if (create_domain(cr, name) < 0 || boot(cr) < 0)
 		return -1;
 	g_atomic_int_set(&cr->booted, 1);
-	return 0;
+	return wait_agent(cr, now(cr) + AGENT_TIMEOUT_S * 1000, "answer of the guest agent",
+			  AGENT_TIMEOUT_S * 1000);
 }
 
 /* libvirt keeps QEMU's own log outside the report; copy it in when this

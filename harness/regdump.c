@@ -224,3 +224,55 @@ int hpci_regdump_smm_hang(GPtrArray *samples, const GArray *times_ms, const GArr
 	first = window_start(times_ms, HPCI_HANG_WINDOW_MS);
 	return spinning_since(samples, first) ? first : -1;
 }
+
+/* A running CPU outside SMM whose every sample is in one few-byte loop. */
+static bool dead_looping(GPtrArray *samples, int cpu)
+{
+	const struct hpci_cpu_regs *c0 = find_cpu(g_ptr_array_index(samples, 0), cpu);
+	guint64 lo, hi;
+
+	if (!c0 || c0->smm || c0->halted)
+		return false;
+	lo = hi = c0->ip;
+	for (guint s = 1; s < samples->len; s++) {
+		const struct hpci_cpu_regs *c = find_cpu(g_ptr_array_index(samples, s), cpu);
+
+		if (!c || c->smm || c->halted || c->cs_base != c0->cs_base)
+			return false;
+		lo = MIN(lo, c->ip);
+		hi = MAX(hi, c->ip);
+	}
+	return hi - lo < HPCI_DEAD_LOOP_BYTES;
+}
+
+int hpci_regdump_dead_loop(GPtrArray *samples, const GArray *times_ms,
+			   const GArray *fw_log_bytes)
+{
+	g_autoptr(GPtrArray) window = NULL;
+	int first, looping = -1;
+	GArray *cpus;
+
+	if (!samples || !times_ms || times_ms->len != samples->len ||
+	    (first = window_start(times_ms, HPCI_DEAD_LOOP_WINDOW_MS)) < 0 ||
+	    samples->len - (guint)first < HPCI_DEAD_LOOP_SAMPLES)
+		return -1;
+	if (!fw_log_bytes || fw_log_bytes->len != samples->len ||
+	    g_array_index(fw_log_bytes, gint64, first) !=
+	    g_array_index(fw_log_bytes, gint64, fw_log_bytes->len - 1))
+		return -1;
+	window = samples_from(samples, (guint)first);
+	cpus = g_ptr_array_index(window, 0);
+	for (guint i = 0; i < cpus->len; i++) {
+		const struct hpci_cpu_regs *c = &g_array_index(cpus, struct hpci_cpu_regs, i);
+
+		if (c->smm)
+			return -1;    /* SMM is the hang rules' business */
+		if (c->halted)
+			continue;     /* an AP the firmware parked */
+		if (!dead_looping(window, c->index))
+			return -1;
+		if (looping < 0)
+			looping = c->index;
+	}
+	return looping;
+}

@@ -91,4 +91,22 @@ int hpci_regdump_frozen(GPtrArray *samples, int *ret_spinning);
  */
 int hpci_regdump_smm_hang(GPtrArray *samples, const GArray *times_ms, const GArray *fw_log_bytes);
 
+/*
+ * A firmware dead loop during boot, before the guest printed anything: every
+ * running CPU outside SMM in a loop of fewer than HPCI_DEAD_LOOP_BYTES at one
+ * CS base in each of the latest samples, which span HPCI_DEAD_LOOP_WINDOW_MS,
+ * while the firmware's debug log kept its size; halted CPUs (APs the
+ * firmware parked) aside, and no CPU in SMM.  That is a RELEASE OVMF in
+ * CpuDeadLoop() after a failed SMI negotiation (its ASSERT is compiled out):
+ * 13 of 13 samples over 60 s at one RIP, 2026-12-05, full.json's
+ * broadcast-off cell.  A firmware at work moves: OVMF's silent first 10-15 s
+ * of a RELEASE boot, its delay loops and its waits for APs last a few
+ * seconds at most.  Returns the first looping CPU, or -1.
+ */
+#define HPCI_DEAD_LOOP_BYTES 16
+#define HPCI_DEAD_LOOP_WINDOW_MS 20000
+#define HPCI_DEAD_LOOP_SAMPLES 4
+int hpci_regdump_dead_loop(GPtrArray *samples, const GArray *times_ms,
+			   const GArray *fw_log_bytes);
+
 #endif

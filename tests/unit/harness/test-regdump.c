@@ -313,6 +313,52 @@ static void test_stall_that_ended_is_no_early_hang(void **state)
 	assert_int_equal(hpci_regdump_smm_hang(samples, sixty, sizes), 0);
 }
 
+/* n samples of the RELEASE OVMF in CpuDeadLoop() (one RIP in all 13 of the
+ * run), the `at`th with RIP replaced by `rip` when given. */
+static GPtrArray *dead_loop_samples(guint n, guint at, const char *rip)
+{
+	GPtrArray *samples = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
+	g_autofree char *text = fixture_read("harness/regdump-dead-loop-0.txt");
+
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *copy = g_strdup(text);
+		GArray *cpus = NULL;
+
+		if (rip && i == at)
+			memcpy(strstr(copy, "RIP=000000001e6d90cb"), rip, strlen(rip));
+		assert_int_equal(hpci_regdump_parse(copy, &cpus), 0);
+		g_ptr_array_add(samples, cpus);
+	}
+	return samples;
+}
+
+static void test_firmware_dead_loop(void **state)
+{
+	g_autoptr(GPtrArray) looping = dead_loop_samples(5, 0, NULL);
+	g_autoptr(GPtrArray) near = dead_loop_samples(5, 2, "RIP=000000001e6d90da");
+	g_autoptr(GPtrArray) moved = dead_loop_samples(5, 2, "RIP=000000001e6d90db");
+	g_autoptr(GArray) times = every(5, 5000, 30000);
+	g_autoptr(GArray) short_times = every(5, 4999, 30000);
+	g_autoptr(GArray) no_log = every(5, 0, 0);
+	g_autoptr(GArray) growing_log = every(5, 80, 0);
+	g_autoptr(GPtrArray) stall = samples_of("regdump-stall", 3);
+	g_autoptr(GArray) stall_times = every(3, 10000, 0);
+	g_autoptr(GArray) stall_log = every(3, 0, 0);
+
+	(void)state;
+	assert_int_equal(hpci_regdump_dead_loop(looping, times, no_log), 0);
+	/* A loop is under HPCI_DEAD_LOOP_BYTES: 15 bytes on is the same loop,
+	 * 16 is a firmware at work. */
+	assert_int_equal(hpci_regdump_dead_loop(near, times, no_log), 0);
+	assert_int_equal(hpci_regdump_dead_loop(moved, times, no_log), -1);
+	/* Short of the window, or with a firmware that still logs: no verdict. */
+	assert_int_equal(hpci_regdump_dead_loop(looping, short_times, no_log), -1);
+	assert_int_equal(hpci_regdump_dead_loop(looping, times, growing_log), -1);
+	assert_int_equal(hpci_regdump_dead_loop(looping, times, NULL), -1);
+	/* A CPU in SMM is for the hang rules. */
+	assert_int_equal(hpci_regdump_dead_loop(stall, stall_times, stall_log), -1);
+}
+
 static void test_garbage_is_an_error(void **state)
 {
 	GArray *cpus = NULL;
@@ -345,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_frozen_window_is_the_latest),
 		cmocka_unit_test(test_stall_needs_long_window),
 		cmocka_unit_test(test_stall_that_ended_is_no_early_hang),
+		cmocka_unit_test(test_firmware_dead_loop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
