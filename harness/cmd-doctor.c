@@ -69,7 +69,9 @@ static void check_libvirt(struct doctor *d, const char *uri)
 
 		report(d, leftovers->len == 0, "leftover domains",
 		       leftovers->len == 0 ? "none" : names,
-		       "virsh destroy each (auto-destroy should have done it)");
+		       "virsh destroy each (a created domain is auto-destroyed when its run's "
+		       "connection closes; a restored one is not, so a run killed with SIGKILL "
+		       "leaves its restored domains running)");
 	}
 	check_built_emulators(d, virt);
 }
