@@ -78,10 +78,10 @@ int hpci_boot_key(const struct hpci_plan *plan, const struct hpci_boot_key_input
 	return 0;
 }
 
-bool hpci_boot_restorable(const struct hpci_plan *plan)
+bool hpci_boot_restorable(const struct hpci_plan *plan, bool any_emulator)
 {
 	return !plan->unrunnable && plan->image && plan->emulator &&
-	       (plan->emulator_keeps_smram_lock || !plan->cell->firmware.smm);
+	       (plan->emulator_keeps_smram_lock || !plan->cell->firmware.smm || any_emulator);
 }
 
 int hpci_boot_states_assign(GPtrArray *plans, const struct hpci_boot_key_inputs *in,
@@ -100,7 +100,7 @@ int hpci_boot_states_assign(GPtrArray *plans, const struct hpci_boot_key_inputs 
 		struct hpci_boot_state *st;
 		int rc;
 
-		if (!hpci_boot_restorable(plan))
+		if (!hpci_boot_restorable(plan, in->any_emulator))
 			continue;
 		if ((rc = hpci_boot_key(plan, in, &key)) < 0)
 			return rc;

@@ -53,6 +53,9 @@ struct hpci_boot_key_inputs {
 	const char *accel;
 	unsigned memory_mib;
 	const char *libvirt;     /* hpci_virt_describe() of the connection */
+	/* Restore SMM guests also on an emulator that loses the SMRAM lock
+	 * (run --restore-any-qemu): their window is then open, a breach. */
+	bool any_emulator;
 };
 
 /* The configuration's key (sha256 hex) in *ret; fails when a file it rests
@@ -61,8 +64,9 @@ int hpci_boot_key(const struct hpci_plan *plan, const struct hpci_boot_key_input
 		  char **ret);
 
 /* Whether a plan's guest may be restored at all: it can run, and its
- * emulator keeps the SMRAM lock across a restore (or it has no SMM). */
-bool hpci_boot_restorable(const struct hpci_plan *plan);
+ * emulator keeps the SMRAM lock across a restore (or it has no SMM, or
+ * any_emulator says to restore anyway). */
+bool hpci_boot_restorable(const struct hpci_plan *plan, bool any_emulator);
 
 /*
  * Groups the plans by configuration: in each group of two or more

@@ -31,6 +31,7 @@ struct run_options {
 	char *accel;
 	gboolean keep_disks;
 	gboolean cold;
+	gboolean restore_any_qemu;
 	int memory_mib;
 	int jobs;               /* 0: from the host */
 	char **filters;
@@ -178,6 +179,7 @@ static void assign_states(struct hpci_prepared *prepared, const char *accel,
 	g_autofree char *libvirt = hpci_virt_describe(virt);
 	struct hpci_boot_key_inputs in = {
 		.accel = accel, .memory_mib = opt->memory_mib, .libvirt = libvirt,
+		.any_emulator = opt->restore_any_qemu,
 	};
 	unsigned restored = 0, found = 0;
 
@@ -354,6 +356,9 @@ static int check_options(struct run_options *opt)
 	    (rc = check_count("--retries", opt->retries, 0, MAX_ATTEMPTS)) < 0 ||
 	    (rc = check_count("--infra-retries", opt->infra_retries, 0, MAX_ATTEMPTS)) < 0)
 		return rc;
+	if (opt->cold && opt->restore_any_qemu)
+		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL, "--cold restores nothing and "
+				       "--restore-any-qemu restores on any QEMU; give one of them");
 	if (opt->quiet && opt->verbose)
 		return hpci_error_kind(HPCI_ERR_USAGE, EINVAL,
 				       "--quiet and --verbose contradict each other; choose one");
@@ -418,6 +423,10 @@ int cmd_run(int argc, char **argv)
 		  "boot every cell from scratch (default: cells that share a configuration up to "
 		  "their first step restore one saved boot of it, and one of them boots cold as "
 		  "the control)", NULL },
+		{ "restore-any-qemu", 0, 0, G_OPTION_ARG_NONE, &opt.restore_any_qemu,
+		  "restore saved boots of SMM guests also on a QEMU without our patch 0010 "
+		  "(Debian's 7.2 opens the SMRAM at the default SMBASE on a restore: its "
+		  "restored SMM cells are breaches; for showing and bisecting that bug)", NULL },
 		{ "keep-disks", 0, 0, G_OPTION_ARG_NONE, &opt.keep_disks,
 		  "keep each cell's overlay and NVRAM copy in its report directory", NULL },
 		{ "memory", 0, 0, G_OPTION_ARG_INT, &opt.memory_mib,

@@ -187,6 +187,23 @@ static void test_assign_control_and_restored(void **state)
 		assert_null(f->plans[i].boot_state);
 		assert_false(f->plans[i].boot_control);
 	}
+
+	/* --restore-any-qemu: c restores too (and is a breach, judge.h). */
+	for (unsigned i = 0; i < G_N_ELEMENTS(f->plans); i++) {
+		f->plans[i].boot_state = NULL;
+		f->plans[i].boot_control = false;
+	}
+	g_clear_pointer(&states, g_ptr_array_unref);
+	{
+		struct hpci_boot_key_inputs any = inputs;
+
+		any.any_emulator = true;
+		assert_int_equal(hpci_boot_states_assign(f->plan_list, &any, &states), 0);
+	}
+	assert_int_equal(states->len, 1);
+	assert_ptr_equal(f->plans[2].boot_state, g_ptr_array_index(states, 0));
+	assert_int_equal(((struct hpci_boot_state *)g_ptr_array_index(states, 0))->restored_cells,
+			 4);
 }
 
 /* Without SMM there is no SMRAM lock to lose: any QEMU restores it. */
