@@ -16,7 +16,7 @@ RUN_PKGS="libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
  qemu-system-x86 qemu-utils ovmf seabios ipxe-qemu
  libguestfs-tools linux-image-amd64
  systemd-boot-efi busybox-static qemu-guest-agent cpio zstd
- e2fsprogs kmod gzip"
+ e2fsprogs kmod gzip tini"
 # The fuzz targets (tests/fuzz, bench/fuzz): clang and libFuzzer's runtime.
 FUZZ_PKGS="clang libclang-rt-14-dev"
 # The headless browser tests/vm/test-report-html.sh renders the HTML report with.

@@ -8,7 +8,19 @@ pid_alive() {
 }
 
 pid_alive /run/virtlogd.pid || virtlogd -d
-pid_alive /run/libvirtd.pid || libvirtd -d
+# libvirt daemonizes QEMU, so a QEMU that exits is reaped by the nearest
+# subreaper, else by PID 1, and libvirt counts it running (kill(pid, 0)) until
+# then: a destroy returns only once the zombie is gone.  A container's PID 1
+# may reap late (1.4-1.5 s per QEMU on the CI host, whose PID 1 is
+# process_api; every cell's teardown paid it), so libvirtd runs under tini as
+# a subreaper that reaps at once.
+if ! pid_alive /run/libvirtd.pid; then
+	if command -v tini >/dev/null 2>&1; then
+		setsid tini -s -- libvirtd </dev/null >/dev/null 2>&1 &
+	else
+		libvirtd -d
+	fi
+fi
 
 i=0
 until virsh -c qemu:///system version >/dev/null 2>&1; do

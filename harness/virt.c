@@ -417,12 +417,41 @@ int hpci_domain_live_vcpus(struct hpci_domain *dom)
 	return n;
 }
 
+/*
+ * The guest's agent holds its port open before the guest prints its ready
+ * line (images/minimal/init), but libvirt learns that from QEMU's
+ * VSERPORT_CHANGE event, which under load comes after the line; until then
+ * libvirt refuses agent commands at once as "not connected" (the first one
+ * after the line, 15 ms after it, in 1 of 53 cells of a full.json run,
+ * 2026-12-05).  Such a refusal is retried for a moment; any other failure,
+ * or an agent that never connects, is reported.
+ */
+#define AGENT_CONNECT_GRACE_US (5 * G_USEC_PER_SEC)
+#define AGENT_CONNECT_POLL_US (50 * 1000)
+
+static bool agent_connecting(gint64 since)
+{
+	virErrorPtr err = virGetLastError();
+
+	if (!err || err->code != VIR_ERR_AGENT_UNRESPONSIVE || !err->message ||
+	    !strstr(err->message, "not connected") ||
+	    g_get_monotonic_time() - since > AGENT_CONNECT_GRACE_US)
+		return false;
+	g_usleep(AGENT_CONNECT_POLL_US);
+	return true;
+}
+
 int hpci_domain_set_guest_cpu(struct hpci_domain *dom, unsigned cpu, bool online)
 {
+	gint64 since = g_get_monotonic_time();
 	char map[16];
+	int rc;
 
 	g_snprintf(map, sizeof(map), "%u", cpu);
-	if (virDomainSetGuestVcpus(dom->dom, map, online, 0) < 0)
+	while ((rc = virDomainSetGuestVcpus(dom->dom, map, online, 0)) < 0 &&
+	       agent_connecting(since))
+		;
+	if (rc < 0)
 		return virt_error_of(CALL_AGENT, "cannot %s guest CPU %u of '%s'",
 				     online ? "online" : "offline", cpu, dom->name);
 	return 0;
@@ -431,8 +460,12 @@ int hpci_domain_set_guest_cpu(struct hpci_domain *dom, unsigned cpu, bool online
 int hpci_domain_agent_command(struct hpci_domain *dom, const char *json, int timeout_s,
 			      char **ret_reply)
 {
-	char *reply = virDomainQemuAgentCommand(dom->dom, json, timeout_s, 0);
+	gint64 since = g_get_monotonic_time();
+	char *reply;
 
+	while (!(reply = virDomainQemuAgentCommand(dom->dom, json, timeout_s, 0)) &&
+	       agent_connecting(since))
+		;
 	if (!reply)
 		return virt_error_of(CALL_AGENT, "guest agent of '%s' did not answer", dom->name);
 	*ret_reply = g_strdup(reply);
