@@ -7,6 +7,9 @@
 #include <stdio.h>
 
 #define DEFAULT_DAYS 30
+/* Saved boot states (harness/boot-state.h) are big (about 140 MiB each, one
+ * per configuration and build) and cost one boot to make again. */
+#define STATES_DAYS 3
 
 int cmd_gc(int argc, char **argv)
 {
@@ -20,7 +23,7 @@ int cmd_gc(int argc, char **argv)
 		{ NULL }
 	};
 	g_autoptr(GPtrArray) cached = NULL;
-	gint64 cutoff;
+	gint64 cutoff, now_s;
 	guint64 freed = 0;
 	unsigned removed = 0, busy = 0, stale = 0;
 	g_autofree char *freed_text = NULL;
@@ -28,7 +31,8 @@ int cmd_gc(int argc, char **argv)
 
 	if ((rc = hpci_parse_options(&argc, &argv, "",
 				     "Remove cache entries (images, QEMU and firmware builds) not "
-				     "used for DAYS days, and the work directories of builds that "
+				     "used for DAYS days, saved boot states older than 3 days (or "
+				     "DAYS, if fewer), and the work directories of builds that "
 				     "died.  Entries being built are left alone.", entries)))
 		return rc;
 	if (days < 0)
@@ -37,11 +41,16 @@ int cmd_gc(int argc, char **argv)
 		return hpci_usage_error("gc", "gc takes no arguments");
 	if (hpci_cache_list(NULL, &cached) < 0)
 		return hpci_error_exit(HPCI_EXIT_INFRA);
-	cutoff = g_get_real_time() / G_USEC_PER_SEC - (gint64)days * 24 * 3600;
+	now_s = g_get_real_time() / G_USEC_PER_SEC;
+	cutoff = now_s - (gint64)days * 24 * 3600;
 	for (guint i = 0; i < cached->len; i++) {
 		const struct hpci_cache_entry *e = cached->pdata[i];
 
-		if (e->used_s > cutoff)
+		gint64 limit = g_strcmp0(e->kind, "states") == 0
+				       ? MAX(cutoff, now_s - (gint64)MIN(days, STATES_DAYS) * 24 * 3600)
+				       : cutoff;
+
+		if (e->used_s > limit)
 			continue;
 		if (!dry_run && (rc = hpci_cache_remove(e->kind, e->key)) < 0)
 			return hpci_error_exit(HPCI_EXIT_INFRA);
