@@ -35,13 +35,27 @@ static struct {
 	gint quit;
 } event_loop_state;
 
+/*
+ * What the event callbacks of one domain see.  libvirt may still be
+ * dispatching an event to a callback while, or after, it is deregistered
+ * (the SAVED stop of hpci_domain_save() arrives that way): the callbacks
+ * hold references released by libvirt's freecb, and the handle's free
+ * silences on_stop under the lock, so no callback reaches a freed handle
+ * or calls its owner back after the free.
+ */
+struct domain_watch {
+	gint refs;
+	GMutex lock;
+	hpci_domain_stop_cb on_stop;    /* NULL once the handle is freed */
+	void *opaque;
+};
+
 struct hpci_domain {
 	struct hpci_virt *virt;
 	virDomainPtr dom;
 	int callback_id;
 	int reboot_callback_id;
-	hpci_domain_stop_cb on_stop;
-	void *opaque;
+	struct domain_watch *watch;
 	char *name;
 };
 
@@ -283,25 +297,44 @@ static enum hpci_domain_stop stop_from_detail(int detail)
 	}
 }
 
+static struct domain_watch *watch_ref(struct domain_watch *w)
+{
+	g_atomic_int_inc(&w->refs);
+	return w;
+}
+
+static void watch_unref(void *opaque)
+{
+	struct domain_watch *w = opaque;
+
+	if (!g_atomic_int_dec_and_test(&w->refs))
+		return;
+	g_mutex_clear(&w->lock);
+	g_free(w);
+}
+
+static void watch_notify(struct domain_watch *w, enum hpci_domain_stop stop)
+{
+	g_mutex_lock(&w->lock);
+	if (w->on_stop)
+		w->on_stop(stop, w->opaque);
+	g_mutex_unlock(&w->lock);
+}
+
 static int on_lifecycle(virConnectPtr conn, virDomainPtr d, int event, int detail, void *opaque)
 {
-	struct hpci_domain *dom = opaque;
-
 	(void)conn;
 	(void)d;
-	if (event == VIR_DOMAIN_EVENT_STOPPED && dom->on_stop)
-		dom->on_stop(stop_from_detail(detail), dom->opaque);
+	if (event == VIR_DOMAIN_EVENT_STOPPED)
+		watch_notify(opaque, stop_from_detail(detail));
 	return 0;
 }
 
 static void on_reboot(virConnectPtr conn, virDomainPtr d, void *opaque)
 {
-	struct hpci_domain *dom = opaque;
-
 	(void)conn;
 	(void)d;
-	if (dom->on_stop)
-		dom->on_stop(HPCI_STOP_RESET, dom->opaque);
+	watch_notify(opaque, HPCI_STOP_RESET);
 }
 
 /* Takes d into a new handle and registers the stop callbacks. */
@@ -314,16 +347,24 @@ static int watch_domain(struct hpci_virt *virt, virDomainPtr d, hpci_domain_stop
 	dom->dom = d;
 	dom->callback_id = -1;
 	dom->reboot_callback_id = -1;
-	dom->on_stop = on_stop;
-	dom->opaque = opaque;
+	dom->watch = g_new0(struct domain_watch, 1);
+	dom->watch->refs = 1;
+	g_mutex_init(&dom->watch->lock);
+	dom->watch->on_stop = on_stop;
+	dom->watch->opaque = opaque;
 	dom->name = g_strdup(virDomainGetName(dom->dom));
 	dom->callback_id = virConnectDomainEventRegisterAny(
 		virt->conn, dom->dom, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-		VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), dom, NULL);
-	if (dom->callback_id >= 0)
+		VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), watch_ref(dom->watch), watch_unref);
+	if (dom->callback_id < 0)
+		watch_unref(dom->watch);   /* libvirt did not take it */
+	if (dom->callback_id >= 0) {
 		dom->reboot_callback_id = virConnectDomainEventRegisterAny(
 			virt->conn, dom->dom, VIR_DOMAIN_EVENT_ID_REBOOT,
-			VIR_DOMAIN_EVENT_CALLBACK(on_reboot), dom, NULL);
+			VIR_DOMAIN_EVENT_CALLBACK(on_reboot), watch_ref(dom->watch), watch_unref);
+		if (dom->reboot_callback_id < 0)
+			watch_unref(dom->watch);
+	}
 	if (dom->callback_id < 0 || dom->reboot_callback_id < 0)
 		return virt_error("cannot watch domain '%s'", dom->name);
 	*ret = g_steal_pointer(&dom);
@@ -358,10 +399,18 @@ void hpci_domain_free(struct hpci_domain *dom)
 			virDomainDestroy(dom->dom);
 		virResetLastError();
 	}
+	if (dom->watch) {
+		/* An event libvirt dispatches from now on finds nobody to call. */
+		g_mutex_lock(&dom->watch->lock);
+		dom->watch->on_stop = NULL;
+		g_mutex_unlock(&dom->watch->lock);
+	}
 	if (dom->callback_id >= 0)
 		virConnectDomainEventDeregisterAny(dom->virt->conn, dom->callback_id);
 	if (dom->reboot_callback_id >= 0)
 		virConnectDomainEventDeregisterAny(dom->virt->conn, dom->reboot_callback_id);
+	if (dom->watch)
+		watch_unref(dom->watch);
 	if (dom->dom)
 		virDomainFree(dom->dom);
 	g_free(dom->name);
