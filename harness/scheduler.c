@@ -34,7 +34,6 @@ struct hpci_scheduler {
 	GCond changed;
 	GQueue pending;           /* struct attempt_item *, longest first */
 	unsigned running;
-	unsigned making;          /* boot jobs under way */
 	unsigned states_made;     /* numbers boot jobs' domains */
 	unsigned workers_alive;
 	struct cell_state *cells;
@@ -74,22 +73,25 @@ unsigned hpci_cell_cost_estimate(const struct hpci_cell *cell)
 	return cost;
 }
 
+static void push(struct hpci_scheduler *s, struct hpci_sched_event ev)
+{
+	struct hpci_sched_event *copy = g_new(struct hpci_sched_event, 1);
+
+	*copy = ev;
+	g_async_queue_push(s->events, copy);
+}
+
 static void post(struct hpci_scheduler *s, enum hpci_sched_event_kind kind, guint slot,
 		 unsigned attempt, struct hpci_cell_result *result)
 {
-	struct hpci_sched_event *ev = g_new0(struct hpci_sched_event, 1);
-
-	*ev = (struct hpci_sched_event){ .kind = kind, .slot = slot, .attempt = attempt, .result = result };
-	g_async_queue_push(s->events, ev);
+	push(s, (struct hpci_sched_event){ .kind = kind, .slot = slot, .attempt = attempt,
+					   .result = result });
 }
 
 static void post_state(struct hpci_scheduler *s, enum hpci_sched_event_kind kind,
 		       const struct hpci_boot_state *st)
 {
-	struct hpci_sched_event *ev = g_new0(struct hpci_sched_event, 1);
-
-	*ev = (struct hpci_sched_event){ .kind = kind, .state = st };
-	g_async_queue_push(s->events, ev);
+	push(s, (struct hpci_sched_event){ .kind = kind, .state = st });
 }
 
 static gint by_cost(gconstpointer a, gconstpointer b, gpointer unused)
@@ -161,7 +163,6 @@ static void make_state(struct hpci_scheduler *s, struct worker *w, struct hpci_b
 	int rc;
 
 	st->status = HPCI_BOOT_STATE_MAKING;
-	s->making++;
 	index = ++s->states_made;
 	g_mutex_unlock(&s->lock);
 
@@ -173,7 +174,6 @@ static void make_state(struct hpci_scheduler *s, struct worker *w, struct hpci_b
 
 	g_mutex_lock(&s->lock);
 	st->status = rc == 0 ? HPCI_BOOT_STATE_READY : HPCI_BOOT_STATE_FAILED;
-	s->making--;
 	post_state(s, HPCI_SCHED_STATE_DONE, st);
 	g_cond_broadcast(&s->changed);
 }
