@@ -40,15 +40,7 @@ static const struct hpci_event *firmware_fatal_line(GPtrArray *events)
 
 static const struct hpci_cpu_regs *last_regs(GPtrArray *samples, int cpu)
 {
-	GArray *last = g_ptr_array_index(samples, samples->len - 1);
-
-	for (guint i = 0; i < last->len; i++) {
-		const struct hpci_cpu_regs *c = &g_array_index(last, struct hpci_cpu_regs, i);
-
-		if (c->index == cpu)
-			return c;
-	}
-	return NULL;
+	return hpci_regdump_find_cpu(g_ptr_array_index(samples, samples->len - 1), cpu);
 }
 
 /* What else held the hang in a frozen machine (regdump.h), or "". */

@@ -64,7 +64,7 @@ int hpci_regdump_parse(const char *text, GArray **ret_cpus)
 	return 0;
 }
 
-static const struct hpci_cpu_regs *find_cpu(GArray *cpus, int index)
+const struct hpci_cpu_regs *hpci_regdump_find_cpu(GArray *cpus, int index)
 {
 	for (guint i = 0; i < cpus->len; i++) {
 		const struct hpci_cpu_regs *c = &g_array_index(cpus, struct hpci_cpu_regs, i);
@@ -81,11 +81,11 @@ bool hpci_regdump_smm_spin(GPtrArray *samples, int cpu, guint64 *ret_lo, guint64
 	guint64 lo, hi;
 
 	if (!samples || samples->len < 2 ||
-	    !(c0 = find_cpu(g_ptr_array_index(samples, 0), cpu)) || !c0->smm)
+	    !(c0 = hpci_regdump_find_cpu(g_ptr_array_index(samples, 0), cpu)) || !c0->smm)
 		return false;
 	lo = hi = c0->ip;
 	for (guint s = 1; s < samples->len; s++) {
-		const struct hpci_cpu_regs *c = find_cpu(g_ptr_array_index(samples, s), cpu);
+		const struct hpci_cpu_regs *c = hpci_regdump_find_cpu(g_ptr_array_index(samples, s), cpu);
 
 		if (!c || !c->smm || c->cs_base != c0->cs_base)
 			return false;
@@ -121,10 +121,10 @@ bool hpci_regdump_parked(GPtrArray *samples, int cpu)
 {
 	const struct hpci_cpu_regs *c0;
 
-	if (!samples || samples->len < 2 || !(c0 = find_cpu(g_ptr_array_index(samples, 0), cpu)))
+	if (!samples || samples->len < 2 || !(c0 = hpci_regdump_find_cpu(g_ptr_array_index(samples, 0), cpu)))
 		return false;
 	for (guint s = 0; s < samples->len; s++) {
-		const struct hpci_cpu_regs *c = find_cpu(g_ptr_array_index(samples, s), cpu);
+		const struct hpci_cpu_regs *c = hpci_regdump_find_cpu(g_ptr_array_index(samples, s), cpu);
 
 		if (!c || c->smm || !c->halted || !c->real_mode || c->cs_base != c0->cs_base ||
 		    c->ip != c0->ip)
@@ -186,17 +186,23 @@ static GPtrArray *samples_from(GPtrArray *samples, guint first)
 	return tail;
 }
 
+/* Whether the firmware's log kept its size from sample `first` to the last
+ * one: a firmware that still logs is still working.  Without one size per
+ * sample the window cannot tell, and nothing is decided on it. */
+static bool log_still_since(const GArray *fw_log_bytes, guint n_samples, guint first)
+{
+	return fw_log_bytes && fw_log_bytes->len == n_samples &&
+	       g_array_index(fw_log_bytes, gint64, first) ==
+	       g_array_index(fw_log_bytes, gint64, n_samples - 1);
+}
+
 static bool frozen_since(GPtrArray *samples, const GArray *fw_log_bytes, int first)
 {
 	g_autoptr(GPtrArray) window = NULL;
 
 	if (first < 0 || samples->len - (guint)first < HPCI_HANG_FROZEN_SAMPLES)
 		return false;
-	/* A firmware that still logs is still working; without the sizes,
-	 * the window cannot tell. */
-	if (!fw_log_bytes || fw_log_bytes->len != samples->len ||
-	    g_array_index(fw_log_bytes, gint64, first) !=
-	    g_array_index(fw_log_bytes, gint64, fw_log_bytes->len - 1))
+	if (!log_still_since(fw_log_bytes, samples->len, (guint)first))
 		return false;
 	window = samples_from(samples, first);
 	return hpci_regdump_frozen(window, NULL) >= 0;
@@ -228,14 +234,14 @@ int hpci_regdump_smm_hang(GPtrArray *samples, const GArray *times_ms, const GArr
 /* A running CPU outside SMM whose every sample is in one few-byte loop. */
 static bool dead_looping(GPtrArray *samples, int cpu)
 {
-	const struct hpci_cpu_regs *c0 = find_cpu(g_ptr_array_index(samples, 0), cpu);
+	const struct hpci_cpu_regs *c0 = hpci_regdump_find_cpu(g_ptr_array_index(samples, 0), cpu);
 	guint64 lo, hi;
 
 	if (!c0 || c0->smm || c0->halted)
 		return false;
 	lo = hi = c0->ip;
 	for (guint s = 1; s < samples->len; s++) {
-		const struct hpci_cpu_regs *c = find_cpu(g_ptr_array_index(samples, s), cpu);
+		const struct hpci_cpu_regs *c = hpci_regdump_find_cpu(g_ptr_array_index(samples, s), cpu);
 
 		if (!c || c->smm || c->halted || c->cs_base != c0->cs_base)
 			return false;
@@ -256,9 +262,7 @@ int hpci_regdump_dead_loop(GPtrArray *samples, const GArray *times_ms,
 	    (first = window_start(times_ms, HPCI_DEAD_LOOP_WINDOW_MS)) < 0 ||
 	    samples->len - (guint)first < HPCI_DEAD_LOOP_SAMPLES)
 		return -1;
-	if (!fw_log_bytes || fw_log_bytes->len != samples->len ||
-	    g_array_index(fw_log_bytes, gint64, first) !=
-	    g_array_index(fw_log_bytes, gint64, fw_log_bytes->len - 1))
+	if (!log_still_since(fw_log_bytes, samples->len, (guint)first))
 		return -1;
 	window = samples_from(samples, (guint)first);
 	cpus = g_ptr_array_index(window, 0);

@@ -19,6 +19,9 @@ struct hpci_cpu_regs {
  * -EINVAL with an error recorded when no CPU block is recognised. */
 int hpci_regdump_parse(const char *text, GArray **ret_cpus);
 
+/* CPU#index of one parsed sample, or NULL. */
+const struct hpci_cpu_regs *hpci_regdump_find_cpu(GArray *cpus, int index);
+
 /*
  * A spin loop is this short: QEMU reads a running vCPU's registers without
  * stopping it, so samples of a CPU spinning in SMM land on different
