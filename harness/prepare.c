@@ -216,10 +216,20 @@ static char *joined_patches(const GPtrArray *names)
 	return names->len ? hpci_strings_join(names, ", ") : g_strdup("none");
 }
 
-/* What a recipe gave: the paths a plan needs (emulator, and
- * KEEPS_SMRAM_LOCK when it does; or code and vars). */
-typedef char **built_paths;
-#define KEEPS_SMRAM_LOCK "keeps-smram-lock"
+/* What a recipe gave: the paths a plan needs (emulator; or code and vars),
+ * and for a QEMU whether it keeps the SMRAM lock across a restore. */
+struct built {
+	char **paths;
+	bool keeps_smram_lock;
+};
+
+static void built_free(struct built *b)
+{
+	if (!b)
+		return;
+	g_strfreev(b->paths);
+	g_free(b);
+}
 
 /* QEMU 7.2 loses the lock of the SMRAM at the default SMBASE on a restore
  * (upstream "q35: Fix migration of SMRAM state", our 0010): only a build
@@ -233,7 +243,7 @@ static bool migrates_smram_lock(const GPtrArray *patches)
 }
 
 static int build_qemu(const struct hpci_cell *cell, GPtrArray *identities,
-		      struct hpci_virt *virt, built_paths *ret)
+		      struct hpci_virt *virt, struct built **ret)
 {
 	g_auto(hpci_qemu_build_result) build = { 0 };
 	g_autofree char *version = NULL;
@@ -250,14 +260,14 @@ static int build_qemu(const struct hpci_cell *cell, GPtrArray *identities,
 				  build.key, build.source, patches);
 	if ((rc = add_identity(identities, "qemu", build.emulator, version, &build.origin)) < 0)
 		return rc;
-	*ret = g_strdupv((char *[]){ build.emulator,
-				     migrates_smram_lock(build.patches) ? KEEPS_SMRAM_LOCK : NULL,
-				     NULL });
+	*ret = g_new0(struct built, 1);
+	(*ret)->paths = g_strdupv((char *[]){ build.emulator, NULL });
+	(*ret)->keeps_smram_lock = migrates_smram_lock(build.patches);
 	return 0;
 }
 
 static int build_firmware(const struct hpci_cell *cell, GPtrArray *identities,
-			  struct hpci_virt *virt, built_paths *ret)
+			  struct hpci_virt *virt, struct built **ret)
 {
 	g_auto(hpci_firmware_build_result) build = { 0 };
 	g_autofree char *version = NULL;
@@ -276,7 +286,8 @@ static int build_firmware(const struct hpci_cell *cell, GPtrArray *identities,
 	    (rc = add_identity(identities, "firmware-vars", build.vars, version,
 				&build.origin)) < 0)
 		return rc;
-	*ret = g_strdupv((char *[]){ build.code, build.vars, NULL });
+	*ret = g_new0(struct built, 1);
+	(*ret)->paths = g_strdupv((char *[]){ build.code, build.vars, NULL });
 	return 0;
 }
 
@@ -285,8 +296,8 @@ struct recipe_kind {
 	const char *what;
 	char *(*id)(const struct hpci_cell *cell);         /* NULL: nothing to build */
 	int (*build)(const struct hpci_cell *cell, GPtrArray *identities,
-		     struct hpci_virt *virt, built_paths *ret);
-	void (*use)(struct hpci_plan *plan, char **paths);
+		     struct hpci_virt *virt, struct built **ret);
+	void (*use)(struct hpci_plan *plan, const struct built *made);
 };
 
 static char *qemu_recipe_id(const struct hpci_cell *cell)
@@ -298,11 +309,11 @@ static char *qemu_recipe_id(const struct hpci_cell *cell)
 	return recipe_id("qemu", &r->src, r->configure, NULL, NULL);
 }
 
-static void use_qemu(struct hpci_plan *plan, char **paths)
+static void use_qemu(struct hpci_plan *plan, const struct built *made)
 {
 	g_free(plan->emulator);
-	plan->emulator = g_strdup(paths[0]);
-	plan->emulator_keeps_smram_lock = paths[1] && strcmp(paths[1], KEEPS_SMRAM_LOCK) == 0;
+	plan->emulator = g_strdup(made->paths[0]);
+	plan->emulator_keeps_smram_lock = made->keeps_smram_lock;
 }
 
 static char *firmware_recipe_id(const struct hpci_cell *cell)
@@ -314,12 +325,12 @@ static char *firmware_recipe_id(const struct hpci_cell *cell)
 	return recipe_id("firmware", &r->src, r->defines, r->pcds, r->build_type);
 }
 
-static void use_firmware(struct hpci_plan *plan, char **paths)
+static void use_firmware(struct hpci_plan *plan, const struct built *made)
 {
 	g_free(plan->firmware_code);
 	g_free(plan->firmware_vars);
-	plan->firmware_code = g_strdup(paths[0]);
-	plan->firmware_vars = g_strdup(paths[1]);
+	plan->firmware_code = g_strdup(made->paths[0]);
+	plan->firmware_vars = g_strdup(made->paths[1]);
 }
 
 static const struct recipe_kind recipe_kinds[] = {
@@ -334,9 +345,9 @@ static const struct recipe_kind recipe_kinds[] = {
  */
 static void build_recipes(struct hpci_prepared *p, GPtrArray *identities, struct hpci_virt *virt)
 {
-	/* recipe id -> the paths built (char **), or NULL when its build failed */
+	/* recipe id -> what it built (struct built *), or NULL when its build failed */
 	g_autoptr(GHashTable) built = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-							    (GDestroyNotify)g_strfreev);
+							    (GDestroyNotify)built_free);
 	/* recipe id -> the failed build's message */
 	g_autoptr(GHashTable) failed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
@@ -346,24 +357,24 @@ static void build_recipes(struct hpci_prepared *p, GPtrArray *identities, struct
 		for (size_t k = 0; k < G_N_ELEMENTS(recipe_kinds) && !hpci_interrupted(); k++) {
 			const struct recipe_kind *kind = &recipe_kinds[k];
 			g_autofree char *id = kind->id(plan->cell);
-			char **paths;
+			const struct built *made;
 
 			if (!id)
 				continue;
 			if (!g_hash_table_contains(built, id)) {
-				built_paths made = NULL;
+				struct built *result = NULL;
 
-				if (kind->build(plan->cell, identities, virt, &made) < 0) {
+				if (kind->build(plan->cell, identities, virt, &result) < 0) {
 					hpci_error_prefix("cannot build %s for cell '%s'", kind->what,
 							  plan->cell->id);
 					hpci_error_print();
 					g_hash_table_insert(failed, g_strdup(id),
 							    g_strdup(hpci_error_message()));
 				}
-				g_hash_table_insert(built, g_strdup(id), made);
+				g_hash_table_insert(built, g_strdup(id), result);
 			}
-			if ((paths = g_hash_table_lookup(built, id))) {
-				kind->use(plan, paths);
+			if ((made = g_hash_table_lookup(built, id))) {
+				kind->use(plan, made);
 				continue;
 			}
 			if (plan->unrunnable)
