@@ -1094,10 +1094,10 @@ static int restore_domain(struct cell_run *cr, const char *name)
 
 #define AGENT_POLL_MS 200
 
-/* Waits until the guest agent answers, or until deadline (ms of the run). */
-static int wait_agent(struct cell_run *cr, gint64 deadline, const char *what,
-		      unsigned timeout_ms)
+/* Waits up to timeout_ms for the guest agent to answer. */
+static int wait_agent(struct cell_run *cr, unsigned timeout_ms, const char *what)
 {
+	gint64 deadline = now(cr) + timeout_ms;
 	guint cursor = hpci_obs_count(&cr->obs);
 	int rc;
 
@@ -1126,8 +1126,8 @@ static int resume_restored(struct cell_run *cr)
 	}
 	resumed_ms = now(cr);
 	hpci_obs_note(&cr->obs, "domain resumed");
-	if ((rc = wait_agent(cr, resumed_ms + cr->plan->timeouts.boot_ms,
-			     "answer of the restored guest's agent", cr->plan->timeouts.boot_ms)) < 0)
+	if ((rc = wait_agent(cr, cr->plan->timeouts.boot_ms,
+			     "answer of the restored guest's agent")) < 0)
 		return rc;
 	cr->res->boot_ms = now(cr) - resumed_ms;
 	hpci_obs_note(&cr->obs, "the restored guest's agent answered");

@@ -356,9 +356,9 @@ static int watch_domain(struct hpci_virt *virt, virDomainPtr d, hpci_domain_stop
 	dom->callback_id = virConnectDomainEventRegisterAny(
 		virt->conn, dom->dom, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
 		VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), watch_ref(dom->watch), watch_unref);
-	if (dom->callback_id < 0)
-		watch_unref(dom->watch);   /* libvirt did not take it */
-	if (dom->callback_id >= 0) {
+	if (dom->callback_id < 0) {
+		watch_unref(dom->watch);   /* libvirt did not take its reference */
+	} else {
 		dom->reboot_callback_id = virConnectDomainEventRegisterAny(
 			virt->conn, dom->dom, VIR_DOMAIN_EVENT_ID_REBOOT,
 			VIR_DOMAIN_EVENT_CALLBACK(on_reboot), watch_ref(dom->watch), watch_unref);
